@@ -1,0 +1,83 @@
+/**
+ * Every failure a caller can meet has its own class, so applications can
+ * branch on `instanceof` instead of parsing messages. All extend EventfoldError.
+ */
+export class EventfoldError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input to the API: nothing was written and the store is still healthy. */
+export class InvalidInputError extends EventfoldError {}
+
+export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
+
+/** The stream was not at the version the caller expected; nothing was written. */
+export class ExpectedVersionConflictError extends EventfoldError {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedVersion,
+    /** The stream's last version, or -1 when the stream has no events. */
+    readonly actual: number,
+  ) {
+    super(
+      `Stream "${stream}" expected version ${JSON.stringify(expected)} but its current version is ` +
+        (actual < 0 ? 'none (the stream does not exist)' : String(actual)),
+    );
+  }
+}
+
+/** Another open store (in this process or another live one) holds the directory. */
+export class StoreLockedError extends EventfoldError {
+  constructor(
+    readonly directory: string,
+    readonly ownerPid: number,
+  ) {
+    super(`Store directory ${directory} is locked by process ${ownerPid}; close that store first`);
+  }
+}
+
+export interface CorruptionDetails {
+  file: string;
+  offset: number;
+  reason: string;
+  expectedCrc?: number;
+  actualCrc?: number;
+}
+
+/** The data on disk is damaged in a way that is not a torn tail. Nothing was skipped silently. */
+export class CorruptionError extends EventfoldError {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  readonly expectedCrc?: number;
+  readonly actualCrc?: number;
+  constructor(details: CorruptionDetails) {
+    const crc =
+      details.expectedCrc !== undefined
+        ? ` (expected CRC ${hex(details.expectedCrc)}, actual CRC ${hex(details.actualCrc ?? 0)})`
+        : '';
+    super(`Corruption in ${details.file} at byte offset ${details.offset}: ${details.reason}${crc}`);
+    this.file = details.file;
+    this.offset = details.offset;
+    this.reason = details.reason;
+    this.expectedCrc = details.expectedCrc;
+    this.actualCrc = details.actualCrc;
+  }
+}
+
+/** A write or fsync failed: the store fail-stopped and acknowledges nothing until reopened. */
+export class StoreFailedError extends EventfoldError {}
+
+/** The store was closed; open it again to use it. */
+export class StoreClosedError extends EventfoldError {
+  constructor() {
+    super('The store is closed');
+  }
+}
+
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,56 @@
+/**
+ * The one seam through which the store touches storage. Production uses
+ * NodeFileSystem; tests and users' torture runs pass a SimulatedDisk, which can
+ * lose unsynced writes, tear them, or fail chosen calls. Keep it small: every
+ * method here is a place where a crash or an I/O error can happen.
+ */
+export interface FileHandle {
+  /** Reads up to `length` bytes at `position`; returns how many were read (0 at end of file). */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Writes at `position`; returns how many bytes landed (may be fewer: a short write). */
+  write(buffer: Uint8Array, position: number): Promise<number>;
+  /** Flushes the file's data (and the metadata needed to read it) to stable storage. */
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileSystem {
+  mkdirp(dir: string): Promise<void>;
+  /** Names (not paths) of the entries of `dir`. */
+  readdir(dir: string): Promise<string[]>;
+  exists(path: string): Promise<boolean>;
+  /** Opens an existing file for reading and writing. */
+  open(path: string): Promise<FileHandle>;
+  /** Creates a new file; fails with EEXIST when it is already there. */
+  create(path: string): Promise<FileHandle>;
+  readFile(path: string): Promise<Buffer>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Makes creations, renames and removals inside `dir` durable. */
+  syncDir(dir: string): Promise<void>;
+}
+
+/** Error with a Node-style `code`, as real file systems report them. */
+export function fsError(code: string, message: string): NodeJS.ErrnoException {
+  const error = new Error(`${code}: ${message}`) as NodeJS.ErrnoException;
+  error.code = code;
+  return error;
+}
+
+/** Writes a whole small file durably: temp file, fsync, rename, directory fsync. */
+export async function writeFileAtomic(fs: FileSystem, dir: string, name: string, data: Uint8Array): Promise<void> {
+  const tmp = `${dir}/${name}.tmp`;
+  if (await fs.exists(tmp)) await fs.unlink(tmp);
+  const handle = await fs.create(tmp);
+  try {
+    const written = await handle.write(data, 0);
+    if (written !== data.length) throw fsError('EIO', `short write to ${tmp}`);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, `${dir}/${name}`);
+  await fs.syncDir(dir);
+}

@@ -1,0 +1,335 @@
+import { fsError, type FileHandle, type FileSystem } from './file-system';
+
+/**
+ * An in-memory disk that behaves like a real one under failure, for tests and
+ * for users who want to torture their own deployment:
+ *
+ * - Nothing written is durable until `datasync`; no creation, rename or
+ *   removal is durable until `syncDir` of its directory.
+ * - `powerLoss(policy)` returns the disk as it comes back after the power
+ *   failed: unsynced writes dropped, kept, or the last one torn at a byte.
+ *   The old disk is dead from then on: every call fails with EIO.
+ * - `inject(fault)` fails a chosen call with EIO or ENOSPC, makes a write
+ *   short, or cuts the power at that call.
+ *
+ * It also backs `EventStore.inMemory()`, so the in-memory store runs exactly
+ * the code paths of the on-disk one.
+ */
+export type DiskOperation = 'write' | 'datasync' | 'create' | 'rename' | 'unlink' | 'syncDir' | 'truncate' | 'open';
+
+export interface Fault {
+  op: DiskOperation;
+  /** Only calls whose path contains this text match. */
+  path?: string;
+  /** Let this many matching calls through first. */
+  after?: number;
+  /** Fail the call with this error code. */
+  error?: 'EIO' | 'ENOSPC';
+  /** Write only this many bytes and report success (a short write). */
+  shortWrite?: number;
+  /** Cut the power at this call: it never completes and the disk dies. */
+  powerLoss?: boolean;
+}
+
+export type PowerLossPolicy = 'drop-unsynced' | 'keep-unsynced' | { tearLastWriteAt: number };
+
+interface UndoRecord {
+  /** Length of the file before the operation. */
+  length: number;
+  position: number;
+  /** Bytes the operation overwrote (within the old length). */
+  previous: Buffer;
+  /** What the operation wrote (empty for a truncation). */
+  written: Buffer;
+  truncatedTo?: number;
+}
+
+class Inode {
+  data = Buffer.alloc(0);
+  length = 0;
+  /** Operations since the last datasync, oldest first, with what they replaced. */
+  unsynced: UndoRecord[] = [];
+
+  content(): Buffer {
+    return this.data.subarray(0, this.length);
+  }
+
+  ensureCapacity(size: number): void {
+    if (size <= this.data.length) return;
+    const grown = Buffer.alloc(Math.max(size, this.data.length * 2, 4096));
+    this.data.copy(grown, 0, 0, this.length);
+    this.data = grown;
+  }
+
+  write(bytes: Uint8Array, position: number, track: boolean): void {
+    const end = position + bytes.length;
+    if (track) {
+      const overlapEnd = Math.min(end, this.length);
+      const previous = position < overlapEnd ? Buffer.from(this.data.subarray(position, overlapEnd)) : Buffer.alloc(0);
+      this.unsynced.push({ length: this.length, position, previous, written: Buffer.from(bytes) });
+    }
+    this.ensureCapacity(end);
+    if (position > this.length) this.data.fill(0, this.length, position);
+    this.data.set(bytes, position);
+    this.length = Math.max(this.length, end);
+  }
+
+  truncate(size: number, track: boolean): void {
+    if (track) {
+      const previous = size < this.length ? Buffer.from(this.data.subarray(size, this.length)) : Buffer.alloc(0);
+      this.unsynced.push({ length: this.length, position: size, previous, written: Buffer.alloc(0), truncatedTo: size });
+    }
+    this.ensureCapacity(size);
+    if (size > this.length) this.data.fill(0, this.length, size);
+    this.length = size;
+  }
+
+  /** The content as the platter holds it: every unsynced operation undone. */
+  durableContent(): Buffer {
+    const copy = new Inode();
+    copy.write(this.content(), 0, false);
+    for (let i = this.unsynced.length - 1; i >= 0; i--) {
+      const op = this.unsynced[i];
+      copy.length = op.length;
+      copy.ensureCapacity(op.length);
+      op.previous.copy(copy.data, op.position);
+    }
+    return Buffer.from(copy.content());
+  }
+}
+
+export class SimulatedDisk implements FileSystem {
+  private files = new Map<string, Inode>();
+  /** The directory entries as they would be found after a power loss. */
+  private durableFiles = new Map<string, Inode>();
+  private dirs = new Set<string>(['/']);
+  private faults: Array<Fault & { seen: number }> = [];
+  private dead = false;
+  /** How many calls of each kind reached the disk (useful to aim faults). */
+  readonly calls: Record<DiskOperation, number> = {
+    write: 0, datasync: 0, create: 0, rename: 0, unlink: 0, syncDir: 0, truncate: 0, open: 0,
+  };
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, seen: 0 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  /** Cuts the power now and returns the disk as it is found when the power comes back. */
+  powerLoss(policy: PowerLossPolicy = 'drop-unsynced'): SimulatedDisk {
+    this.dead = true;
+    const after = new SimulatedDisk();
+    after.dirs = new Set(this.dirs);
+    const rebuilt = new Map<Inode, Inode>();
+    for (const [path, inode] of this.durableFiles) {
+      let fresh = rebuilt.get(inode);
+      if (!fresh) {
+        fresh = new Inode();
+        fresh.write(survivingContent(inode, policy), 0, false);
+        rebuilt.set(inode, fresh);
+      }
+      after.files.set(path, fresh);
+      after.durableFiles.set(path, fresh);
+    }
+    return after;
+  }
+
+  /** The current bytes of a file (for tests that damage or inspect files). */
+  peek(path: string): Buffer {
+    return Buffer.from(this.inode(path).content());
+  }
+
+  /** Replaces a file's bytes durably, as an outside agent (bit rot, an operator) would. */
+  overwrite(path: string, bytes: Uint8Array): void {
+    const inode = this.inode(path);
+    inode.length = 0;
+    inode.write(bytes, 0, false);
+    inode.unsynced = [];
+  }
+
+  private check(op: DiskOperation, path: string): { shortWrite?: number } {
+    if (this.dead) throw fsError('EIO', `disk is gone (power lost) during ${op} ${path}`);
+    this.calls[op]++;
+    for (const fault of this.faults) {
+      if (fault.op !== op || (fault.path && !path.includes(fault.path))) continue;
+      if (fault.seen++ < (fault.after ?? 0)) continue;
+      this.faults.splice(this.faults.indexOf(fault), 1);
+      if (fault.powerLoss) {
+        this.dead = true;
+        throw fsError('EIO', `power lost during ${op} ${path}`);
+      }
+      if (fault.error) throw fsError(fault.error, `injected fault on ${op} ${path}`);
+      return { shortWrite: fault.shortWrite };
+    }
+    return {};
+  }
+
+  private inode(path: string): Inode {
+    const inode = this.files.get(normalize(path));
+    if (!inode) throw fsError('ENOENT', `no such file ${path}`);
+    return inode;
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    let path = '';
+    for (const part of normalize(dir).split('/').filter(Boolean)) {
+      path += '/' + part;
+      this.dirs.add(path);
+    }
+  }
+
+  async readdir(dir: string): Promise<string[]> {
+    const prefix = normalize(dir) + '/';
+    if (!this.dirs.has(normalize(dir))) throw fsError('ENOENT', `no such directory ${dir}`);
+    const names: string[] = [];
+    for (const path of [...this.files.keys(), ...this.dirs]) {
+      if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/') && path.length > prefix.length) {
+        names.push(path.slice(prefix.length));
+      }
+    }
+    return names.sort();
+  }
+
+  async exists(path: string): Promise<boolean> {
+    return this.files.has(normalize(path)) || this.dirs.has(normalize(path));
+  }
+
+  async open(path: string): Promise<FileHandle> {
+    this.check('open', path);
+    return new SimulatedHandle(this, this.inode(path), path);
+  }
+
+  async create(path: string): Promise<FileHandle> {
+    this.check('create', path);
+    const key = normalize(path);
+    if (this.files.has(key)) throw fsError('EEXIST', `file exists ${path}`);
+    if (!this.dirs.has(parentOf(key))) throw fsError('ENOENT', `no such directory ${parentOf(key)}`);
+    const inode = new Inode();
+    this.files.set(key, inode);
+    return new SimulatedHandle(this, inode, path);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    if (this.dead) throw fsError('EIO', `disk is gone (power lost) during read ${path}`);
+    return Buffer.from(this.inode(path).content());
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.check('rename', from);
+    const inode = this.inode(from);
+    this.files.delete(normalize(from));
+    this.files.set(normalize(to), inode);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.check('unlink', path);
+    this.inode(path);
+    this.files.delete(normalize(path));
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    this.check('syncDir', dir);
+    const key = normalize(dir);
+    for (const path of [...this.durableFiles.keys()]) {
+      if (parentOf(path) === key) this.durableFiles.delete(path);
+    }
+    for (const [path, inode] of this.files) {
+      if (parentOf(path) === key) this.durableFiles.set(path, inode);
+    }
+  }
+
+  /** @internal used by handles so that faults and death apply to them too. */
+  gate(op: DiskOperation, path: string): { shortWrite?: number } {
+    return this.check(op, path);
+  }
+
+  /** @internal */
+  get alive(): boolean {
+    return !this.dead;
+  }
+}
+
+class SimulatedHandle implements FileHandle {
+  private closed = false;
+  constructor(
+    private readonly disk: SimulatedDisk,
+    private readonly inode: Inode,
+    private readonly path: string,
+  ) {}
+
+  private ensureOpen(): void {
+    if (this.closed) throw fsError('EBADF', `file handle closed: ${this.path}`);
+    if (!this.disk.alive) throw fsError('EIO', `disk is gone (power lost): ${this.path}`);
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    this.ensureOpen();
+    const available = Math.max(0, Math.min(length, this.inode.length - position));
+    buffer.set(this.inode.data.subarray(position, position + available), offset);
+    return available;
+  }
+
+  async write(buffer: Uint8Array, position: number): Promise<number> {
+    this.ensureOpen();
+    const { shortWrite } = this.disk.gate('write', this.path);
+    const bytes = shortWrite !== undefined ? buffer.subarray(0, Math.min(shortWrite, buffer.length)) : buffer;
+    this.inode.write(bytes, position, true);
+    return bytes.length;
+  }
+
+  async datasync(): Promise<void> {
+    this.ensureOpen();
+    this.disk.gate('datasync', this.path);
+    this.inode.unsynced = [];
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.ensureOpen();
+    this.disk.gate('truncate', this.path);
+    this.inode.truncate(length, true);
+  }
+
+  async size(): Promise<number> {
+    this.ensureOpen();
+    return this.inode.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function survivingContent(inode: Inode, policy: PowerLossPolicy): Buffer {
+  if (policy === 'drop-unsynced' || inode.unsynced.length === 0) return inode.durableContent();
+  if (policy === 'keep-unsynced') return Buffer.from(inode.content());
+  const replay = new Inode();
+  replay.write(inode.durableContent(), 0, false);
+  inode.unsynced.forEach((op, index) => {
+    const last = index === inode.unsynced.length - 1;
+    if (op.truncatedTo !== undefined) replay.truncate(op.truncatedTo, false);
+    else replay.write(last ? op.written.subarray(0, policy.tearLastWriteAt) : op.written, op.position, false);
+  });
+  return Buffer.from(replay.content());
+}
+
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (!part || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+function parentOf(path: string): string {
+  const index = path.lastIndexOf('/');
+  return index <= 0 ? '/' : path.slice(0, index);
+}

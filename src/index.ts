@@ -1,0 +1,20 @@
+export { EventStore } from './store';
+export type { StoreOptions, AppendOptions, AppendResult, ReadStreamOptions, ReadAllOptions } from './store';
+export type { RecordedEvent } from './log/record';
+export type { EventInput } from './validate/validate-input';
+export type { RecoveryReport } from './recovery/report';
+export { LIMITS } from './validate/limits';
+export {
+  EventfoldError,
+  InvalidInputError,
+  ExpectedVersionConflictError,
+  StoreLockedError,
+  CorruptionError,
+  StoreFailedError,
+  StoreClosedError,
+} from './errors';
+export type { ExpectedVersion, CorruptionDetails } from './errors';
+export type { FileSystem, FileHandle } from './fs/file-system';
+export { NodeFileSystem } from './fs/node-file-system';
+export { SimulatedDisk } from './fs/simulated-disk';
+export type { Fault, PowerLossPolicy, DiskOperation } from './fs/simulated-disk';

@@ -1,0 +1,71 @@
+import CRC32 from 'crc-32';
+import { CorruptionError } from '../errors';
+import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
+
+// Layout: see FORMAT.md beside this file.
+export const SEGMENT_MAGIC = Buffer.from('EVFLDSEG', 'ascii');
+export const FORMAT_VERSION = 1;
+export const SEGMENT_HEADER_BYTES = 32;
+export const SEGMENT_SUFFIX = '.seg';
+
+export function segmentName(basePosition: number): string {
+  return String(basePosition).padStart(20, '0') + SEGMENT_SUFFIX;
+}
+
+/** The base position encoded in a segment's file name, or undefined if it is not a segment. */
+export function parseSegmentName(name: string): number | undefined {
+  const match = /^(\d{20})\.seg$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function encodeSegmentHeader(basePosition: number): Buffer {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  SEGMENT_MAGIC.copy(header, 0);
+  header.writeUInt16LE(FORMAT_VERSION, 8);
+  header.writeUInt32LE(basePosition % 2 ** 32, 16);
+  header.writeUInt32LE(Math.floor(basePosition / 2 ** 32), 20);
+  header.writeUInt32LE(CRC32.buf(header.subarray(0, 28)) >>> 0, 28);
+  return header;
+}
+
+/** Checks a segment header and returns its base position; throws CorruptionError naming what is wrong. */
+export function decodeSegmentHeader(header: Buffer, file: string): number {
+  if (header.length < SEGMENT_HEADER_BYTES) {
+    throw new CorruptionError({ file, offset: header.length, reason: `file is shorter than its ${SEGMENT_HEADER_BYTES}-byte header` });
+  }
+  if (!header.subarray(0, 8).equals(SEGMENT_MAGIC)) {
+    throw new CorruptionError({ file, offset: 0, reason: 'not an eventfold segment (bad magic)' });
+  }
+  const expectedCrc = header.readUInt32LE(28);
+  const actualCrc = CRC32.buf(header.subarray(0, 28)) >>> 0;
+  if (expectedCrc !== actualCrc) {
+    throw new CorruptionError({ file, offset: 0, reason: 'segment header fails its checksum', expectedCrc, actualCrc });
+  }
+  const version = header.readUInt16LE(8);
+  if (version !== FORMAT_VERSION) {
+    throw new CorruptionError({ file, offset: 8, reason: `unknown format version ${version} (this eventfold reads version ${FORMAT_VERSION})` });
+  }
+  return header.readUInt32LE(16) + header.readUInt32LE(20) * 2 ** 32;
+}
+
+/**
+ * Creates a segment so that a crash leaves either no segment or a whole one:
+ * header into a temp file, fsync, rename, fsync of the directory.
+ */
+export async function createSegment(fs: FileSystem, logDir: string, basePosition: number): Promise<FileHandle> {
+  const name = segmentName(basePosition);
+  const tmp = `${logDir}/${name}.tmp`;
+  if (await fs.exists(tmp)) await fs.unlink(tmp);
+  const handle = await fs.create(tmp);
+  try {
+    const header = encodeSegmentHeader(basePosition);
+    if ((await handle.write(header, 0)) !== header.length) throw fsError('EIO', `short write of segment header ${tmp}`);
+    await handle.datasync();
+    await fs.rename(tmp, `${logDir}/${name}`);
+    await fs.syncDir(logDir);
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}

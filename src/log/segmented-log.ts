@@ -1,0 +1,94 @@
+import type { FileHandle, FileSystem } from '../fs/file-system';
+import { fsError } from '../fs/file-system';
+import { createSegment, segmentName, SEGMENT_HEADER_BYTES } from './segment-file';
+
+export interface Segment {
+  base: number;
+  name: string;
+  /** Bytes that are durable (fsynced, or handed to the OS in 'flush' mode): readers stop here. */
+  durableSize: number;
+  reader?: FileHandle;
+}
+
+/**
+ * Owns the segment files of an open store: appends batches to the last one,
+ * rolls to a new one between batches, and serves reads of durable bytes.
+ */
+export class SegmentedLog {
+  private writer: FileHandle;
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+    readonly segments: Segment[],
+    writer: FileHandle,
+    private readonly segmentSize: number,
+  ) {
+    this.writer = writer;
+  }
+
+  static async openExisting(fs: FileSystem, dir: string, segments: Segment[], segmentSize: number): Promise<SegmentedLog> {
+    const last = segments[segments.length - 1];
+    return new SegmentedLog(fs, dir, segments, await fs.open(`${dir}/${last.name}`), segmentSize);
+  }
+
+  get last(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** True when the next batch should start a new segment. */
+  get wantsRoll(): boolean {
+    return this.last.durableSize >= this.segmentSize && this.last.durableSize > SEGMENT_HEADER_BYTES;
+  }
+
+  /** Starts a new segment whose first event will have `nextPosition`. */
+  async roll(nextPosition: number): Promise<void> {
+    // The old segment must be complete on disk before the new one exists, so
+    // that only the last segment can ever hold a torn tail.
+    await this.writer.datasync();
+    const handle = await createSegment(this.fs, this.dir, nextPosition);
+    await this.writer.close();
+    this.writer = handle;
+    this.segments.push({ base: nextPosition, name: segmentName(nextPosition), durableSize: SEGMENT_HEADER_BYTES });
+  }
+
+  /** Writes one batch at the end of the last segment; returns the offset it starts at. */
+  async writeBatch(bytes: Buffer, sync: boolean): Promise<number> {
+    const segment = this.last;
+    const offset = segment.durableSize;
+    const written = await this.writer.write(bytes, offset);
+    if (written !== bytes.length) {
+      throw fsError('EIO', `short write: ${written} of ${bytes.length} bytes reached ${segment.name}`);
+    }
+    if (sync) await this.writer.datasync();
+    segment.durableSize = offset + bytes.length;
+    return offset;
+  }
+
+  async sync(): Promise<void> {
+    await this.writer.datasync();
+  }
+
+  /** Reads durable bytes of a segment into a fresh buffer (shorter at the durable end). */
+  async read(segmentIndex: number, offset: number, length: number): Promise<Buffer> {
+    const segment = this.segments[segmentIndex];
+    const wanted = Math.max(0, Math.min(length, segment.durableSize - offset));
+    const buffer = Buffer.allocUnsafe(wanted);
+    if (!segment.reader) segment.reader = await this.fs.open(`${this.dir}/${segment.name}`);
+    let got = 0;
+    while (got < wanted) {
+      const n = await segment.reader.read(buffer, got, wanted - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === wanted ? buffer : buffer.subarray(0, got);
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close().catch(() => undefined);
+    for (const segment of this.segments) {
+      await segment.reader?.close().catch(() => undefined);
+      segment.reader = undefined;
+    }
+  }
+}

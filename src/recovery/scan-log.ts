@@ -1,0 +1,250 @@
+import { CorruptionError } from '../errors';
+import type { FileHandle, FileSystem } from '../fs/file-system';
+import { checkFrame, decodeEvent, FRAME_HEADER_BYTES, FLAG_COMMIT } from '../log/record';
+import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import type { Segment } from '../log/segmented-log';
+import type { StreamIndex } from '../state/stream-index';
+import type { RecoveryReport } from './report';
+import { quarantineFrom, type Damage } from './quarantine';
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface ScanOptions {
+  repair: 'none' | 'truncate';
+}
+
+type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
+
+/**
+ * Walks every segment from its header, checking every CRC, position and
+ * stream version, and fills the index with the committed events. Cuts a torn
+ * tail off the last segment; anything else wrong is corruption (see FORMAT.md).
+ */
+export async function scanLog(
+  fs: FileSystem,
+  dir: string,
+  index: StreamIndex,
+  options: ScanOptions,
+): Promise<{ segments: Segment[] } & ScanFindings> {
+  const logDir = `${dir}/log`;
+  await fs.mkdirp(logDir);
+  const findings: ScanFindings = { tornTail: null, quarantine: null, removedFiles: [], segmentsScanned: 0 };
+  const names = await fs.readdir(logDir);
+  for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+    await fs.unlink(`${logDir}/${name}`);
+    findings.removedFiles.push(`log/${name}`);
+  }
+  if (findings.removedFiles.length > 0) await fs.syncDir(logDir);
+  let segments: Segment[] = names
+    .map((name) => ({ name, base: parseSegmentName(name) }))
+    .filter((s): s is { name: string; base: number } => s.base !== undefined)
+    .sort((a, b) => a.base - b.base)
+    .map((s) => ({ ...s, durableSize: 0 }));
+
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const isLast = i === segments.length - 1;
+    findings.segmentsScanned++;
+    const handle = await fs.open(`${logDir}/${segment.name}`);
+    try {
+      const damage = await scanSegment(handle, segment, isLast, index, findings);
+      if (damage === 'remove-incomplete-segment') {
+        await handle.close();
+        await fs.unlink(`${logDir}/${segment.name}`);
+        await fs.syncDir(logDir);
+        findings.removedFiles.push(`log/${segment.name}`);
+        segments = segments.slice(0, i);
+        break;
+      }
+      if (damage) {
+        if (options.repair !== 'truncate') throw damage.error;
+        findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage);
+        segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
+        segment.durableSize = damage.cutOffset;
+        break;
+      }
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+  if (segments.length === 0) {
+    const base = index.durableCount;
+    await (await createSegment(fs, logDir, base)).close();
+    segments = [{ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES }];
+  }
+  for (const segment of segments) index.segmentBases.push(segment.base);
+  return { segments, ...findings };
+}
+
+interface PendingEvent {
+  stream: string;
+  version: number;
+  position: number;
+  offset: number;
+}
+
+async function scanSegment(
+  handle: FileHandle,
+  segment: Segment,
+  isLast: boolean,
+  index: StreamIndex,
+  findings: ScanFindings,
+): Promise<Damage | 'remove-incomplete-segment' | undefined> {
+  const file = `log/${segment.name}`;
+  const size = await handle.size();
+  if (size < SEGMENT_HEADER_BYTES && isLast && segment.base === index.durableCount) {
+    // Its header was never completely written, so it cannot hold any event:
+    // the remains of a roll that a crash interrupted.
+    return 'remove-incomplete-segment';
+  }
+  const header = Buffer.alloc(Math.min(size, SEGMENT_HEADER_BYTES));
+  await handle.read(header, 0, header.length, 0);
+  try {
+    const base = decodeSegmentHeader(header, file);
+    if (base !== segment.base) {
+      throw new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
+    }
+    if (base !== index.durableCount) {
+      throw new CorruptionError({
+        file,
+        offset: 16,
+        reason:
+          base > index.durableCount
+            ? `segment starts at position ${base} but the log before it ends at position ${index.durableCount - 1}: a segment is missing`
+            : `segment starts at position ${base}, overlapping events before it (expected ${index.durableCount})`,
+      });
+    }
+  } catch (error) {
+    if (error instanceof CorruptionError) return { error, cutOffset: 0, badOffset: 0 };
+    throw error;
+  }
+
+  let chunk: Buffer = Buffer.alloc(0);
+  let chunkStart = SEGMENT_HEADER_BYTES;
+  let offset = SEGMENT_HEADER_BYTES;
+  let lastCommitEnd = SEGMENT_HEADER_BYTES;
+  const pending: PendingEvent[] = [];
+  const nextPosition = () => index.durableCount + pending.length;
+
+  const damaged = (reason: string, extra: { expectedCrc?: number; actualCrc?: number } = {}): Damage => {
+    discardPending(pending, index);
+    const error = new CorruptionError({ file, offset, reason, ...extra });
+    return { error, cutOffset: lastCommitEnd, badOffset: offset };
+  };
+
+  while (offset < size) {
+    let rel = offset - chunkStart;
+    let check = checkFrame(chunk, rel, size - offset);
+    if (check.kind === 'incomplete') {
+      chunk = await readAt(handle, offset, Math.max(CHUNK_BYTES, check.needed), size);
+      chunkStart = offset;
+      rel = 0;
+      check = checkFrame(chunk, rel, size - offset);
+    }
+    if (check.kind !== 'ok') {
+      const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
+      const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
+      if (isLast && !(await validRecordFollows(handle, offset + 1, size))) {
+        return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings);
+      }
+      return damaged(isLast ? `${reason}, and valid records follow it` : `${reason} in a segment that is not the last`, crcs);
+    }
+    let event;
+    try {
+      event = decodeEvent(chunk, rel, check.length);
+    } catch {
+      return damaged('record passes its checksum but cannot be decoded');
+    }
+    if (event.position !== nextPosition()) {
+      return damaged(`record has position ${event.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
+    }
+    const entry = index.entry(event.stream);
+    if (event.version !== entry.pendingVersion + 1) {
+      return damaged(`event of stream "${event.stream}" has version ${event.version} where ${entry.pendingVersion + 1} was expected`);
+    }
+    entry.pendingVersion = event.version;
+    pending.push({ stream: event.stream, version: event.version, position: event.position, offset });
+    offset += FRAME_HEADER_BYTES + check.length;
+    if (check.flags & FLAG_COMMIT) {
+      for (const p of pending) index.addDurable(p.stream, p.version, p.position, p.offset);
+      pending.length = 0;
+      lastCommitEnd = offset;
+    }
+  }
+  if (pending.length > 0) {
+    if (isLast) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings);
+    return damaged('segment ends in the middle of an append (no commit record)');
+  }
+  segment.durableSize = size;
+  return undefined;
+}
+
+/** Drops bytes after the last commit: they were never acknowledged. Synced before anything new is written. */
+async function truncateTornTail(
+  handle: FileHandle,
+  segment: Segment,
+  file: string,
+  lastCommitEnd: number,
+  size: number,
+  pending: PendingEvent[],
+  index: StreamIndex,
+  findings: ScanFindings,
+): Promise<undefined> {
+  discardPending(pending, index);
+  await handle.truncate(lastCommitEnd);
+  await handle.datasync();
+  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded: pending.length };
+  segment.durableSize = lastCommitEnd;
+  return undefined;
+}
+
+/** Forgets events read after the last commit: their append never completed. */
+function discardPending(pending: PendingEvent[], index: StreamIndex): void {
+  for (const p of pending) {
+    const entry = index.entry(p.stream);
+    entry.pendingVersion = entry.version;
+    if (entry.version < 0) index.streams.delete(p.stream);
+  }
+}
+
+async function readAt(handle: FileHandle, offset: number, length: number, size: number): Promise<Buffer> {
+  const wanted = Math.min(length, size - offset);
+  const buffer = Buffer.allocUnsafe(wanted);
+  let got = 0;
+  while (got < wanted) {
+    const n = await handle.read(buffer, got, wanted - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buffer.subarray(0, got);
+}
+
+/** Is there any record with a valid checksum starting anywhere in [from, size)? */
+export async function validRecordFollows(handle: FileHandle, from: number, size: number): Promise<boolean> {
+  return (await countValidRecords(await readAt(handle, from, size - from, size))) > 0;
+}
+
+/** Counts well-formed records found anywhere in `bytes`, resynchronising byte by byte past damage. */
+export function countValidRecords(bytes: Buffer): number {
+  let count = 0;
+  let at = 0;
+  while (at + FRAME_HEADER_BYTES < bytes.length) {
+    const check = checkFrame(bytes, at, bytes.length - at);
+    if (check.kind === 'ok' && looksLikeEvent(bytes, at, check.length)) {
+      count++;
+      at += FRAME_HEADER_BYTES + check.length;
+    } else {
+      at++;
+    }
+  }
+  return count;
+}
+
+function looksLikeEvent(bytes: Buffer, at: number, length: number): boolean {
+  try {
+    const event = decodeEvent(bytes, at, length);
+    return typeof event.position === 'number' && typeof event.stream === 'string';
+  } catch {
+    return false;
+  }
+}

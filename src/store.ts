@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import * as nodePath from 'node:path';
+import {
+  ExpectedVersionConflictError,
+  InvalidInputError,
+  StoreClosedError,
+  type ExpectedVersion,
+} from './errors';
+import type { FileSystem } from './fs/file-system';
+import { writeFileAtomic } from './fs/file-system';
+import { NodeFileSystem } from './fs/node-file-system';
+import { SimulatedDisk } from './fs/simulated-disk';
+import { LogReader } from './log/log-reader';
+import { encodeEvent, frameAppend, MAX_BODY_BYTES, type RecordedEvent } from './log/record';
+import { SegmentedLog } from './log/segmented-log';
+import { acquireLock, type HeldLock } from './recovery/lock';
+import type { RecoveryReport } from './recovery/report';
+import { scanLog } from './recovery/scan-log';
+import { StreamIndex } from './state/stream-index';
+import { LIMITS } from './validate/limits';
+import { describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
+import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
+
+export interface StoreOptions {
+  /**
+   * 'fsync' (default): an append resolves after its batch is fdatasync'ed — it
+   * survives a process crash and a power loss. 'flush': it resolves once the
+   * batch is handed to the OS — it survives a process crash, not a power loss.
+   */
+  durability?: 'fsync' | 'flush';
+  /** A segment rolls once it reaches this size (default 64 MiB). */
+  segmentSize?: number;
+  /** Most events in one group-commit batch (default 100,000). */
+  maxBatchEvents?: number;
+  /** Most bytes in one group-commit batch (default 16 MiB). */
+  maxBatchBytes?: number;
+  /** Longest a batch waits for company, from its first event (default 0: the end of the current tick). */
+  maxBatchDelayMs?: number;
+  /** Accepted but not yet durable events; past this `append` waits (default 500,000). */
+  maxQueueEvents?: number;
+  /** Largest encoded event (default 1 MiB, at most 16 MiB). */
+  maxEventBytes?: number;
+  /** 'truncate': cut a corrupt log at the first bad record, quarantining the rest. Default 'none': fail. */
+  repair?: 'none' | 'truncate';
+  /** The file layer (default: Node's fs). Pass a SimulatedDisk to inject faults. */
+  fs?: FileSystem;
+}
+
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion;
+}
+
+export interface AppendResult {
+  /** Global position of the last appended event. */
+  position: number;
+  /** Stream version of the last appended event. */
+  version: number;
+}
+
+export interface ReadStreamOptions {
+  /** First version to read (default: 0 forward, the last version backward). */
+  from?: number;
+  direction?: 'forward' | 'backward';
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** First global position to read (default 0). */
+  from?: number;
+  limit?: number;
+}
+
+const CLEAN_MARKER = 'CLEAN';
+
+export class EventStore {
+  private closing = false;
+  private closed = false;
+  private nextPosition: number;
+  private readonly reader: LogReader;
+
+  private constructor(
+    readonly directory: string,
+    private readonly fs: FileSystem,
+    private readonly log: SegmentedLog,
+    private readonly index: StreamIndex,
+    private readonly writer: GroupCommitWriter,
+    private readonly lock: HeldLock,
+    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair'>>,
+    /** What the last open found and did. */
+    readonly recovery: RecoveryReport,
+  ) {
+    this.nextPosition = index.durableCount;
+    this.reader = new LogReader(log, index, () => this.assertReadable());
+  }
+
+  /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<EventStore> {
+    const started = performance.now();
+    const fs = options.fs ?? new NodeFileSystem();
+    const directory = options.fs ? dir : nodePath.resolve(dir);
+    const settings = resolveOptions(options);
+    await fs.mkdirp(directory);
+    const lock = await acquireLock(fs, directory);
+    try {
+      const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
+      const index = new StreamIndex();
+      const scan = await scanLog(fs, directory, index, { repair: options.repair ?? 'none' });
+      if (cleanShutdown) {
+        // From here on a crash must not look like a clean shutdown.
+        await fs.unlink(`${directory}/${CLEAN_MARKER}`);
+        await fs.syncDir(directory);
+      }
+      const log = await SegmentedLog.openExisting(fs, `${directory}/log`, scan.segments, settings.segmentSize);
+      const recovery: RecoveryReport = {
+        cleanShutdown,
+        staleLockOwner: lock.staleOwner ?? null,
+        segmentsScanned: scan.segmentsScanned,
+        eventsRecovered: index.durableCount,
+        lastPosition: index.durableCount - 1,
+        tornTail: scan.tornTail,
+        quarantine: scan.quarantine,
+        removedFiles: scan.removedFiles,
+        durationMs: 0,
+      };
+      let store: EventStore | undefined;
+      const writer = new GroupCommitWriter(log, settings, (batch, offset) => store!.publish(batch, offset));
+      store = new EventStore(directory, fs, log, index, writer, lock, settings, recovery);
+      recovery.durationMs = performance.now() - started;
+      return store;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** A store that lives in memory only, with the same API and semantics (for tests). */
+  static inMemory(options: Omit<StoreOptions, 'fs'> = {}): Promise<EventStore> {
+    return EventStore.open('/eventfold', { ...options, fs: new SimulatedDisk() });
+  }
+
+  /** Global position of the last durable event, -1 when the store is empty. */
+  get position(): number {
+    return this.index.durableCount - 1;
+  }
+
+  /** True after a failed write or fsync: the store acknowledges nothing more until reopened. */
+  get failed(): boolean {
+    return this.writer.failure !== undefined;
+  }
+
+  /** Last durable version of a stream, -1 when it has no events. */
+  streamVersion(stream: string): number {
+    return this.index.streams.get(stream)?.version ?? -1;
+  }
+
+  /** Names of the streams that have durable events. */
+  streams(): string[] {
+    return [...this.index.streams].filter(([, entry]) => entry.version >= 0).map(([name]) => name);
+  }
+
+  /**
+   * Appends events to a stream as one atomic batch. Resolves with the last
+   * event's position and version once the batch is durable.
+   */
+  async append(stream: string, events: EventInput[], options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertWritable();
+    validateName(stream, 'stream name');
+    const inputs = validateEvents(events);
+    const expected = validateExpectedVersion(options?.expectedVersion);
+    const count = inputs.length;
+    let reserved = false;
+    if (!this.writer.hasRoom(count)) {
+      await this.writer.waitForRoom(count);
+      reserved = true;
+    }
+    try {
+      this.assertWritable();
+      const entry = this.index.streams.get(stream);
+      const current = entry ? entry.pendingVersion : -1;
+      checkExpectedVersion(stream, expected, current);
+      const firstPosition = this.nextPosition;
+      const firstVersion = current + 1;
+      const { bytes, offsets } = frameAppend(this.encode(stream, inputs, firstPosition, firstVersion));
+      // Nothing can fail from here on: take the positions and versions.
+      this.nextPosition += count;
+      this.index.entry(stream).pendingVersion = firstVersion + count - 1;
+      const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
+      return await new Promise<AppendResult>((resolve, reject) => {
+        const queued: QueuedAppend = {
+          stream,
+          firstPosition,
+          firstVersion,
+          count,
+          bytes,
+          recordOffsets: offsets,
+          resolve: () => resolve(result),
+          reject,
+        };
+        this.writer.enqueue(queued, reserved);
+        reserved = false;
+      });
+    } finally {
+      if (reserved) this.writer.release(count);
+    }
+  }
+
+  /** Events of one stream, by version. Every record's CRC is checked. */
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    validateName(stream, 'stream name');
+    const direction = options.direction ?? 'forward';
+    if (direction !== 'forward' && direction !== 'backward') {
+      throw new InvalidInputError(`direction must be 'forward' or 'backward', got ${describe(direction)}`);
+    }
+    const limit = checkCount(options.limit, 'limit', Infinity);
+    this.assertReadable();
+    const entry = this.index.streams.get(stream);
+    if (!entry || entry.version < 0 || limit === 0) return;
+    let cache = null;
+    if (direction === 'forward') {
+      const from = checkCount(options.from, 'from', 0);
+      for (let v = from, n = 0; v <= entry.version && n < limit; v++, n++) {
+        const read = await this.reader.at(entry.positions[v], cache);
+        cache = read.cache;
+        yield read.event;
+      }
+    } else {
+      const from = Math.min(checkCount(options.from, 'from', entry.version), entry.version);
+      for (let v = from, n = 0; v >= 0 && n < limit; v--, n++) {
+        const read = await this.reader.at(entry.positions[v], cache);
+        cache = read.cache;
+        yield read.event;
+      }
+    }
+  }
+
+  /** Every durable event in global order. Every record's CRC is checked. */
+  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    const from = checkCount(options.from, 'from', 0);
+    const limit = checkCount(options.limit, 'limit', Infinity);
+    this.assertReadable();
+    return this.reader.forward(from, limit);
+  }
+
+  /** Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await this.writer.drain();
+      if (!this.writer.failure) {
+        if (this.options.durability !== 'fsync') await this.log.sync();
+        const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
+        await writeFileAtomic(this.fs, this.directory, CLEAN_MARKER, Buffer.from(marker));
+      }
+    } finally {
+      this.closed = true;
+      await this.log.close();
+      await this.lock.release();
+    }
+  }
+
+  private encode(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number): Buffer[] {
+    const timestamp = Date.now();
+    const bodies: Buffer[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      let body: Buffer;
+      try {
+        body = encodeEvent({
+          position: firstPosition + i,
+          stream,
+          version: firstVersion + i,
+          type: input.type,
+          data: input.data ?? null,
+          metadata: input.metadata ?? null,
+          id: input.id ?? randomUUID(),
+          timestamp,
+        });
+      } catch (error) {
+        throw new InvalidInputError(`event ${i} cannot be encoded: ${(error as Error).message}`, { cause: error });
+      }
+      if (body.length + 1 > this.options.maxEventBytes) {
+        throw new InvalidInputError(`event ${i} is ${body.length + 1} bytes encoded; the limit is ${this.options.maxEventBytes} bytes`);
+      }
+      bodies[i] = body;
+    }
+    return bodies;
+  }
+
+  /** Called by the writer once a batch is durable: make it visible to readers. */
+  private publish(batch: QueuedAppend[], batchOffset: number): void {
+    const index = this.index;
+    while (index.segmentBases.length < this.log.segments.length) {
+      index.segmentBases.push(this.log.segments[index.segmentBases.length].base);
+    }
+    let base = batchOffset;
+    for (const append of batch) {
+      for (let i = 0; i < append.count; i++) {
+        index.addDurable(append.stream, append.firstVersion + i, append.firstPosition + i, base + append.recordOffsets[i]);
+      }
+      base += append.bytes.length;
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.closing) throw new StoreClosedError();
+    if (this.writer.failure) throw this.writer.failure;
+  }
+
+  private assertReadable(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+function checkExpectedVersion(stream: string, expected: ExpectedVersion, current: number): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && current === -1) ||
+    (expected === 'stream_exists' && current >= 0) ||
+    expected === current;
+  if (!ok) throw new ExpectedVersionConflictError(stream, expected, current);
+}
+
+function checkCount(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && (Number.isSafeInteger(value) || value === Infinity) && value >= 0) return value;
+  throw new InvalidInputError(`${name} must be a whole number >= 0, got ${describe(value)}`);
+}
+
+function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs' | 'repair'>> {
+  const settings = {
+    durability: options.durability ?? 'fsync',
+    segmentSize: options.segmentSize ?? 64 * 1024 * 1024,
+    maxBatchEvents: options.maxBatchEvents ?? 100_000,
+    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
+    maxBatchDelayMs: options.maxBatchDelayMs ?? 0,
+    maxQueueEvents: options.maxQueueEvents ?? 500_000,
+    maxEventBytes: options.maxEventBytes ?? LIMITS.defaultMaxEventBytes,
+  } as const;
+  if (settings.durability !== 'fsync' && settings.durability !== 'flush') {
+    throw new InvalidInputError(`durability must be 'fsync' or 'flush', got ${describe(settings.durability)}`);
+  }
+  for (const key of ['segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxQueueEvents', 'maxEventBytes'] as const) {
+    if (!Number.isSafeInteger(settings[key]) || settings[key] < 1) throw new InvalidInputError(`${key} must be a whole number >= 1`);
+  }
+  if (settings.maxEventBytes > MAX_BODY_BYTES) throw new InvalidInputError(`maxEventBytes can be at most ${MAX_BODY_BYTES}`);
+  if (typeof settings.maxBatchDelayMs !== 'number' || settings.maxBatchDelayMs < 0) throw new InvalidInputError('maxBatchDelayMs must be >= 0');
+  return settings;
+}

@@ -1,0 +1,207 @@
+import { StoreFailedError } from '../errors';
+import type { SegmentedLog } from '../log/segmented-log';
+
+/** One accepted append, framed and waiting for its batch to become durable. */
+export interface QueuedAppend {
+  stream: string;
+  firstPosition: number;
+  firstVersion: number;
+  count: number;
+  bytes: Buffer;
+  /** Start of each record inside `bytes`. */
+  recordOffsets: number[];
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export interface WriterOptions {
+  /** 'fsync': one fdatasync per batch before acknowledging; 'flush': hand to the OS only. */
+  durability: 'fsync' | 'flush';
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  /** Longest a batch stays open, measured from its first event (0: close at the end of the current tick). */
+  maxBatchDelayMs: number;
+  /** Events accepted but not yet durable; past this, `append` waits. */
+  maxQueueEvents: number;
+}
+
+/**
+ * Group commit: appends queue up while a batch is on its way to disk; the
+ * next batch takes them all (up to the size limits) in one write and one
+ * fdatasync. Promises resolve only after that.
+ *
+ * Fail-stop: a failed or short write or a failed fsync rejects that batch and
+ * everything queued, and every later append. The fsync is never retried:
+ * after a failed fsync the kernel may have dropped the dirty pages, so a
+ * retry could report success for data that is gone.
+ */
+export class GroupCommitWriter {
+  private queue: QueuedAppend[] = [];
+  private head = 0;
+  private queuedEvents = 0;
+  private waiters: Array<{ events: number; admit: () => void; reject: (e: Error) => void }> = [];
+  private writing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private batchOpenedAt = 0;
+  private idleWaiters: Array<() => void> = [];
+  failure: StoreFailedError | undefined;
+
+  constructor(
+    private readonly log: SegmentedLog,
+    private readonly options: WriterOptions,
+    private readonly onDurable: (batch: QueuedAppend[], batchOffset: number, segmentIndex: number) => void,
+  ) {}
+
+  /** Events accepted but not yet durable. */
+  get backlog(): number {
+    return this.queuedEvents;
+  }
+
+  /**
+   * True if `events` more can be queued now. When false, `waitForRoom` must be
+   * awaited first; arrivals queue behind earlier waiters, in order.
+   */
+  hasRoom(events: number): boolean {
+    return this.waiters.length === 0 && (this.queuedEvents === 0 || this.queuedEvents + events <= this.options.maxQueueEvents);
+  }
+
+  /** Resolves once room for `events` is reserved; the caller must then `enqueue(…, true)` or `release`. */
+  waitForRoom(events: number): Promise<void> {
+    return new Promise((admit, reject) => this.waiters.push({ events, admit, reject }));
+  }
+
+  /** Gives back room reserved by `waitForRoom` for an append that was then refused. */
+  release(events: number): void {
+    this.queuedEvents -= events;
+    this.admitWaiters();
+  }
+
+  enqueue(append: QueuedAppend, reserved: boolean): void {
+    if (this.failure) {
+      append.reject(this.failure);
+      return;
+    }
+    if (this.queue.length === this.head) this.batchOpenedAt = performance.now();
+    this.queue.push(append);
+    if (!reserved) this.queuedEvents += append.count;
+    this.schedule();
+  }
+
+  /** Resolves when everything queued so far is durable (or the writer failed). */
+  drain(): Promise<void> {
+    if (!this.writing && this.queue.length === this.head) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.writing || this.failure) return;
+    if (this.queuedEvents >= this.options.maxBatchEvents || this.options.maxBatchDelayMs <= 0) {
+      this.clearTimers();
+      if (!this.immediate) this.immediate = setImmediate(() => this.run());
+      return;
+    }
+    if (!this.timer) {
+      const wait = Math.max(0, this.options.maxBatchDelayMs - (performance.now() - this.batchOpenedAt));
+      this.timer = setTimeout(() => this.run(), wait);
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async run(): Promise<void> {
+    this.immediate = undefined;
+    this.clearTimers();
+    if (this.writing || this.failure) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > this.head && !this.failure) {
+        const batch = this.takeBatch();
+        await this.commit(batch);
+        if (this.queue.length > this.head && this.options.maxBatchDelayMs > 0) {
+          // The next batch opened while this one was writing: honour its own deadline.
+          const age = performance.now() - this.batchOpenedAt;
+          if (age < this.options.maxBatchDelayMs && this.queuedEvents < this.options.maxBatchEvents) break;
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+    if (this.queue.length > this.head && !this.failure) this.schedule();
+    else if (this.queue.length === this.head) this.notifyIdle();
+  }
+
+  private takeBatch(): QueuedAppend[] {
+    const batch: QueuedAppend[] = [];
+    let events = 0;
+    let bytes = 0;
+    while (this.head < this.queue.length) {
+      const next = this.queue[this.head];
+      if (batch.length > 0 && (events + next.count > this.options.maxBatchEvents || bytes + next.bytes.length > this.options.maxBatchBytes)) break;
+      batch.push(next);
+      events += next.count;
+      bytes += next.bytes.length;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.queue.length > this.head) this.batchOpenedAt = performance.now();
+    return batch;
+  }
+
+  private async commit(batch: QueuedAppend[]): Promise<void> {
+    let events = 0;
+    for (const append of batch) events += append.count;
+    try {
+      if (this.log.wantsRoll) await this.log.roll(batch[0].firstPosition);
+      const bytes = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((a) => a.bytes));
+      const offset = await this.log.writeBatch(bytes, this.options.durability === 'fsync');
+      this.onDurable(batch, offset, this.log.segments.length - 1);
+    } catch (error) {
+      this.fail(error, batch);
+      return;
+    }
+    this.queuedEvents -= events;
+    for (const append of batch) append.resolve();
+    this.admitWaiters();
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length > 0) {
+      const next = this.waiters[0];
+      if (this.queuedEvents > 0 && this.queuedEvents + next.events > this.options.maxQueueEvents) break;
+      this.waiters.shift();
+      // The admitted append enqueues a microtask later: reserve its room now.
+      this.queuedEvents += next.events;
+      next.admit();
+    }
+  }
+
+  private fail(cause: unknown, batch: QueuedAppend[]): void {
+    const reason = (cause as Error)?.message ?? String(cause);
+    this.failure = new StoreFailedError(
+      `The store stopped after a failed write or fsync (${reason}); nothing after the last acknowledged append was kept. Reopen the store to recover.`,
+      { cause },
+    );
+    for (const append of batch) append.reject(this.failure);
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].reject(this.failure);
+    for (const waiter of this.waiters) waiter.reject(this.failure);
+    this.queue = [];
+    this.head = 0;
+    this.waiters = [];
+    this.queuedEvents = 0;
+    this.clearTimers();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    const waiting = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiting) resolve();
+  }
+}
