@@ -148,6 +148,11 @@ export class EventStore {
     return this.writer.failure !== undefined;
   }
 
+  /** Events accepted but not yet durable (the writer's queue). */
+  get pendingEvents(): number {
+    return this.writer.backlog;
+  }
+
   /** Last durable version of a stream, -1 when it has no events. */
   streamVersion(stream: string): number {
     return this.index.streams.get(stream)?.version ?? -1;

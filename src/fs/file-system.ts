@@ -17,6 +17,11 @@ export interface FileHandle {
 }
 
 export interface FileSystem {
+  /**
+   * Names the storage behind this file system: two instances over the same
+   * storage share it. Locks held in this process count as live only on it.
+   */
+  readonly storageId: string;
   mkdirp(dir: string): Promise<void>;
   /** Names (not paths) of the entries of `dir`. */
   readdir(dir: string): Promise<string[]>;

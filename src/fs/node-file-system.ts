@@ -3,6 +3,7 @@ import type { FileHandle, FileSystem } from './file-system';
 
 /** Node's own file system: what the store uses unless told otherwise. */
 export class NodeFileSystem implements FileSystem {
+  readonly storageId = 'node-fs';
   async mkdirp(dir: string): Promise<void> {
     await fsp.mkdir(dir, { recursive: true });
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fsError, type FileHandle, type FileSystem } from './file-system';
 
 /**
@@ -99,6 +100,8 @@ class Inode {
 }
 
 export class SimulatedDisk implements FileSystem {
+  /** A disk that came back from a power loss is new storage: locks from before are stale. */
+  readonly storageId = `simulated-disk-${randomUUID()}`;
   private files = new Map<string, Inode>();
   /** The directory entries as they would be found after a power loss. */
   private durableFiles = new Map<string, Inode>();
@@ -139,6 +142,11 @@ export class SimulatedDisk implements FileSystem {
       after.durableFiles.set(path, fresh);
     }
     return after;
+  }
+
+  /** Bytes written to a file since its last datasync. */
+  unsyncedBytes(path: string): number {
+    return this.inode(path).unsynced.reduce((sum, op) => sum + op.written.length, 0);
   }
 
   /** The current bytes of a file (for tests that damage or inspect files). */

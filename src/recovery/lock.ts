@@ -9,7 +9,8 @@ import type { FileSystem } from '../fs/file-system';
  * locks it left behind in an earlier life (a simulated crash in a test).
  */
 const LOCK_NAME = 'LOCK';
-const liveTokens = new Set<string>();
+/** Tokens of the locks this process holds, with the storage each is held on. */
+const liveTokens = new Map<string, string>();
 
 export interface HeldLock {
   /** Pid of a dead owner whose lock was taken over, if any. */
@@ -34,7 +35,7 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
       } finally {
         await handle.close();
       }
-      liveTokens.add(token);
+      liveTokens.set(token, fs.storageId);
       return {
         staleOwner,
         async release() {
@@ -52,7 +53,7 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
       await new Promise((resolve) => setTimeout(resolve, 20));
       continue;
     }
-    if (isAlive(owner)) throw new StoreLockedError(dir, owner.pid);
+    if (isAlive(owner, fs)) throw new StoreLockedError(dir, owner.pid);
     // Move the dead owner's lock aside (only one contender's rename can win),
     // then confirm it really was that dead lock before discarding it.
     const aside = `${path}.stale-${token}`;
@@ -62,7 +63,7 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
       continue;
     }
     const moved = await readOwner(fs, aside);
-    if (moved && moved.token !== owner.token && isAlive(moved)) {
+    if (moved && moved.token !== owner.token && isAlive(moved, fs)) {
       await fs.rename(aside, path).catch(() => undefined);
       throw new StoreLockedError(dir, moved.pid);
     }
@@ -84,9 +85,9 @@ async function readOwner(fs: FileSystem, path: string): Promise<LockContent | un
   }
 }
 
-function isAlive(owner: LockContent): boolean {
+function isAlive(owner: LockContent, fs: FileSystem): boolean {
   if (owner.pid <= 0) return false;
-  if (owner.pid === process.pid) return liveTokens.has(owner.token);
+  if (owner.pid === process.pid) return liveTokens.get(owner.token) === fs.storageId;
   try {
     process.kill(owner.pid, 0);
     return true;

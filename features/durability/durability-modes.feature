@@ -1,0 +1,49 @@
+Feature: Durability modes say exactly what an acknowledged append survives
+  In the default mode, 'fsync', an append is acknowledged only after its
+  batch has been written and fdatasync'ed: it survives a crash of the
+  process and a power loss. In 'flush' mode the batch is handed to the
+  operating system and acknowledged without an fsync: it survives a crash of
+  the process (the kernel still writes it out), but a power loss can take the
+  most recent acknowledged appends with it. 'flush' is for data that can be
+  rebuilt; 'fsync' is for everything else.
+
+  Rule: In 'fsync' mode every acknowledged append survives a power loss
+
+    Scenario: 300 acknowledged events survive a power cut right after their acknowledgement
+      Given a new store on a simulated disk in "fsync" mode
+      And "meter-1" has 300 events
+      When the power fails and unsynced writes are lost
+      And the store is opened after the power comes back
+      Then stream "meter-1" holds exactly 300 events
+
+  Rule: In 'flush' mode acknowledged appends survive a process crash but not a power loss
+
+    Scenario: A process crash keeps everything acknowledged in 'flush' mode
+      Given a new store on a simulated disk in "flush" mode
+      And "meter-1" has 300 events
+      When the process dies but the operating system writes out what it was given
+      And the store is opened after the power comes back
+      Then stream "meter-1" holds exactly 300 events
+
+    Scenario: A power loss may drop acknowledged events in 'flush' mode
+      Given a new store on a simulated disk in "flush" mode
+      And "meter-1" has 300 events
+      When the power fails and unsynced writes are lost
+      And the store is opened after the power comes back
+      Then stream "meter-1" holds fewer than 300 events
+
+  Rule: Closing drains the queue and marks a clean shutdown
+
+    Scenario: Appends still queued when close is called are written before it returns
+      Given a new store
+      When 500 callers each append 1 event to their own stream and the store is closed at once
+      Then all 500 appends succeed
+      And after reopening the recovery report says the last shutdown was clean
+      And reading all events returns 500 events with positions 0 to 499
+
+    Scenario: A reopened store that was not closed says so
+      Given a new store on a simulated disk
+      And "meter-1" has 10 events
+      When the power fails and unsynced writes are lost
+      And the store is opened after the power comes back
+      Then the recovery report says the last shutdown was not clean

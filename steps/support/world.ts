@@ -1,0 +1,81 @@
+import { After, Before, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { EventStore, SimulatedDisk, type AppendResult, type StoreOptions } from '../../src/index';
+
+setDefaultTimeout(120_000);
+
+/** Media type of the figures scenarios attach; the living-documentation report collects them. */
+export const FIGURES_MEDIA_TYPE = 'application/vnd.eventfold.figures+json';
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+/**
+ * One scenario's world: its own temporary directory (removed afterwards), the
+ * store under test, and whatever the last action returned or threw.
+ */
+export class EventfoldWorld extends World {
+  readonly dir: string;
+  store?: EventStore;
+  /** Set when the scenario runs on a simulated disk instead of the real one. */
+  disk?: SimulatedDisk;
+  storeOptions: StoreOptions = {};
+  lastResult?: AppendResult;
+  lastError?: unknown;
+  /** Acknowledged appends, in acknowledgement order. */
+  acknowledged: Array<AppendResult & { stream: string; count: number }> = [];
+  children: ChildProcess[] = [];
+  /** Free-form values steps hand to later steps. */
+  memo: Record<string, unknown> = {};
+
+  constructor(options: IWorldOptions) {
+    super(options);
+    const root = join(tmpdir(), 'eventfold-features');
+    mkdirSync(root, { recursive: true });
+    this.dir = mkdtempSync(join(root, 'scenario-'));
+  }
+
+  /** The store directory: on the simulated disk a path of its own, else the temp dir. */
+  get storeDir(): string {
+    return this.disk ? '/store' : join(this.dir, 'store');
+  }
+
+  async openStore(options: StoreOptions = {}): Promise<EventStore> {
+    this.store = await EventStore.open(this.storeDir, { ...this.storeOptions, ...options, ...(this.disk ? { fs: this.disk } : {}) });
+    return this.store;
+  }
+
+  /** Runs an action and keeps its error instead of failing the step. */
+  async capture<T>(action: () => Promise<T>): Promise<T | undefined> {
+    this.lastError = undefined;
+    try {
+      return await action();
+    } catch (error) {
+      this.lastError = error;
+      return undefined;
+    }
+  }
+
+  /** Attaches measured figures so that they appear in the reports. */
+  async figures(...figures: Figure[]): Promise<void> {
+    await this.attach(JSON.stringify(figures), FIGURES_MEDIA_TYPE);
+  }
+}
+
+setWorldConstructor(EventfoldWorld);
+
+Before(function (this: EventfoldWorld) {
+  this.acknowledged = [];
+});
+
+After(async function (this: EventfoldWorld) {
+  for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (this.store && !this.disk?.isDead) await this.store.close().catch(() => undefined);
+  rmSync(this.dir, { recursive: true, force: true });
+});
