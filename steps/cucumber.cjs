@@ -1,7 +1,7 @@
 // Cucumber profiles. `npm test` = default; `npm start` = fast; heavy runs have their own.
 const common = {
   requireModule: ['ts-node/register/transpile-only'],
-  require: ['steps/**/*.ts'],
+  require: ['steps/support/world.ts', 'steps/**/*.steps.ts'],
   paths: ['features/**/*.feature'],
   format: [
     'progress',

@@ -32,7 +32,12 @@ export interface Fault {
   powerLoss?: boolean;
 }
 
-export type PowerLossPolicy = 'drop-unsynced' | 'keep-unsynced' | { tearLastWriteAt: number };
+/**
+ * What survives: nothing unsynced, everything, or everything but the last
+ * unsynced write of each file, of which only a prefix lands (a byte count,
+ * or a fraction of that write).
+ */
+export type PowerLossPolicy = 'drop-unsynced' | 'keep-unsynced' | { tearLastWriteAt: number } | { tearLastWriteFraction: number };
 
 interface UndoRecord {
   /** Length of the file before the operation. */
@@ -113,6 +118,11 @@ export class SimulatedDisk implements FileSystem {
     write: 0, datasync: 0, create: 0, rename: 0, unlink: 0, syncDir: 0, truncate: 0, open: 0,
   };
 
+  /** When set to an array, every call that reaches the disk is recorded in it. */
+  trace: Array<{ op: DiskOperation; path: string }> | undefined;
+  /** The largest single read asked of this disk, in bytes. */
+  largestRead = 0;
+
   inject(fault: Fault): void {
     this.faults.push({ ...fault, seen: 0 });
   }
@@ -144,6 +154,19 @@ export class SimulatedDisk implements FileSystem {
     return after;
   }
 
+  /** An independent copy of this disk as it is now (unsynced writes included, all made durable). */
+  clone(): SimulatedDisk {
+    const copy = new SimulatedDisk();
+    copy.dirs = new Set(this.dirs);
+    for (const [path, inode] of this.files) {
+      const fresh = new Inode();
+      fresh.write(inode.content(), 0, false);
+      copy.files.set(path, fresh);
+      copy.durableFiles.set(path, fresh);
+    }
+    return copy;
+  }
+
   /** Bytes written to a file since its last datasync. */
   unsyncedBytes(path: string): number {
     return this.inode(path).unsynced.reduce((sum, op) => sum + op.written.length, 0);
@@ -165,6 +188,7 @@ export class SimulatedDisk implements FileSystem {
   private check(op: DiskOperation, path: string): { shortWrite?: number } {
     if (this.dead) throw fsError('EIO', `disk is gone (power lost) during ${op} ${path}`);
     this.calls[op]++;
+    this.trace?.push({ op, path });
     for (const fault of this.faults) {
       if (fault.op !== op || (fault.path && !path.includes(fault.path))) continue;
       if (fault.seen++ < (fault.after ?? 0)) continue;
@@ -279,6 +303,7 @@ class SimulatedHandle implements FileHandle {
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.ensureOpen();
+    this.disk.largestRead = Math.max(this.disk.largestRead, length);
     const available = Math.max(0, Math.min(length, this.inode.length - position));
     buffer.set(this.inode.data.subarray(position, position + available), offset);
     return available;
@@ -322,7 +347,11 @@ function survivingContent(inode: Inode, policy: PowerLossPolicy): Buffer {
   inode.unsynced.forEach((op, index) => {
     const last = index === inode.unsynced.length - 1;
     if (op.truncatedTo !== undefined) replay.truncate(op.truncatedTo, false);
-    else replay.write(last ? op.written.subarray(0, policy.tearLastWriteAt) : op.written, op.position, false);
+    else if (!last) replay.write(op.written, op.position, false);
+    else {
+      const keep = 'tearLastWriteAt' in policy ? policy.tearLastWriteAt : Math.floor(op.written.length * policy.tearLastWriteFraction);
+      replay.write(op.written.subarray(0, keep), op.position, false);
+    }
   });
   return Buffer.from(replay.content());
 }

@@ -1,0 +1,172 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type StoreOptions } from '../src/index';
+import { collect, numberedEvents } from './support/events';
+import { segmentPaths } from './support/log-files';
+import type { EventfoldWorld } from './support/world';
+
+interface Workload {
+  appends: number;
+  callers: number;
+  options: StoreOptions;
+}
+
+interface AppendAttempt {
+  stream: string;
+  count: number;
+  acknowledged: boolean;
+}
+
+const FSYNC_OPS: DiskOperation[] = ['datasync', 'syncDir'];
+const DIR = '/store';
+
+/**
+ * Runs the workload on `disk`: `callers` loops, each appending to a stream of
+ * its own per append (so every append can be checked as a whole), until the
+ * loop has made its share of appends or the store fails.
+ */
+async function runWorkload(disk: SimulatedDisk, workload: Workload, beforeAppends: (disk: SimulatedDisk) => void): Promise<AppendAttempt[]> {
+  const store = await EventStore.open(DIR, { ...workload.options, fs: disk });
+  beforeAppends(disk);
+  const attempts: AppendAttempt[] = [];
+  const perCaller = workload.appends / workload.callers;
+  await Promise.all(
+    Array.from({ length: workload.callers }, async (_, caller) => {
+      for (let k = 0; k < perCaller; k++) {
+        const attempt = { stream: `caller-${caller}-append-${k}`, count: 1 + ((caller * 7 + k * 3) % 5), acknowledged: false };
+        attempts.push(attempt);
+        try {
+          await store.append(attempt.stream, numberedEvents(attempt.count, k));
+          attempt.acknowledged = true;
+        } catch {
+          return;
+        }
+      }
+    }),
+  );
+  // The power may also fail during close (it writes the clean-shutdown marker).
+  await store.close().catch((error: Error) => {
+    if (!disk.isDead) throw error;
+  });
+  return attempts;
+}
+
+Given('a workload of {int} appends of 1 to 5 events from {int} concurrent callers, with segments of {int} KiB', function (this: EventfoldWorld, appends: number, callers: number, kib: number) {
+  this.memo.workload = { appends, callers, options: { segmentSize: kib * 1024 } } satisfies Workload;
+});
+
+const POLICIES: Record<string, PowerLossPolicy> = {
+  'drops every unsynced write': 'drop-unsynced',
+  'keeps every unsynced write': 'keep-unsynced',
+  'keeps only half of the last unsynced write': { tearLastWriteFraction: 0.5 },
+};
+
+When('the power is cut at each of its fsync points in turn and the disk {}', async function (this: EventfoldWorld, keeps: string) {
+  const workload = this.memo.workload as Workload;
+  const policy = POLICIES[keeps];
+  // A clean run first, to learn the sequence of fsync points.
+  const trace: Array<{ op: DiskOperation; path: string }> = [];
+  await runWorkload(new SimulatedDisk(), workload, (disk) => (disk.trace = trace));
+  const points = trace.filter((call) => FSYNC_OPS.includes(call.op));
+  const results = [];
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i];
+    const sameOpBefore = points.slice(0, i).filter((p) => p.op === point.op).length;
+    const disk = new SimulatedDisk();
+    const attempts = await runWorkload(disk, workload, (d) => d.inject({ op: point.op, after: sameOpBefore, powerLoss: true }));
+    expect(disk.isDead, `the power cut at fsync point ${i} (${point.op} ${point.path}) must have happened`).to.equal(true);
+    const after = disk.powerLoss(policy);
+    const store = await EventStore.open(DIR, { ...workload.options, fs: after });
+    const all = await collect(store.readAll());
+    const streams = new Map<string, number>();
+    for (const attempt of attempts) streams.set(attempt.stream, (await collect(store.readStream(attempt.stream))).length);
+    const extra = await store.append('after-the-cut', numberedEvents(1));
+    await store.close();
+    results.push({ point, attempts, all, streams, extra });
+  }
+  this.memo.cutResults = results;
+  this.memo.fsyncPoints = points;
+  await this.figures(
+    { name: 'fsync points cut', value: points.length, unit: 'points' },
+    { name: 'directory fsyncs among them', value: points.filter((p) => p.op === 'syncDir').length, unit: 'points' },
+  );
+});
+
+type CutResult = { point: { op: string; path: string }; attempts: AppendAttempt[]; all: Array<{ position: number }>; streams: Map<string, number>; extra: { position: number } };
+
+Then('after every cut the reopened store holds every acknowledged event', function (this: EventfoldWorld) {
+  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+    for (const attempt of result.attempts.filter((a) => a.acknowledged)) {
+      expect(result.streams.get(attempt.stream), `cut ${i} at ${result.point.op} ${result.point.path}: ${attempt.stream}`).to.equal(attempt.count);
+    }
+  }
+});
+
+Then('after every cut each unacknowledged append is either wholly present or wholly absent', function (this: EventfoldWorld) {
+  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+    for (const attempt of result.attempts.filter((a) => !a.acknowledged)) {
+      expect([0, attempt.count], `cut ${i}: ${attempt.stream}`).to.include(result.streams.get(attempt.stream));
+    }
+  }
+});
+
+Then('after every cut the positions run from 0 without a gap and the store accepts a new append', function (this: EventfoldWorld) {
+  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+    result.all.forEach((event, index) => expect(event.position, `cut ${i}`).to.equal(index));
+    expect(result.extra.position, `cut ${i}`).to.equal(result.all.length);
+  }
+});
+
+Then('the run had more than {int} fsync points, of files and of directories', function (this: EventfoldWorld, min: number) {
+  const points = this.memo.fsyncPoints as Array<{ op: DiskOperation }>;
+  expect(points.length).to.be.greaterThan(min);
+  expect(points.some((p) => p.op === 'syncDir')).to.equal(true);
+  expect(points.some((p) => p.op === 'datasync')).to.equal(true);
+});
+
+When('the power is cut after a {int}-event batch is written but before it is fsynced', async function (this: EventfoldWorld, count: number) {
+  this.disk!.inject({ op: 'datasync', powerLoss: true });
+  await this.capture(() => this.store!.append('meter-1', numberedEvents(count, 10)));
+  this.disk = this.disk!.powerLoss('drop-unsynced');
+  this.store = undefined;
+});
+
+Then('that append was not acknowledged', function (this: EventfoldWorld) {
+  expect((this.lastError as Error)?.name).to.equal('StoreFailedError');
+});
+
+Given('a new store on a simulated disk whose segments roll every {int} KiB', async function (this: EventfoldWorld, kib: number) {
+  this.disk = new SimulatedDisk();
+  this.storeOptions.segmentSize = kib * 1024;
+  await this.openStore();
+});
+
+const ROLL_STEPS: Record<string, { op: DiskOperation; path: string }> = {
+  'fsync of its header': { op: 'datasync', path: '.seg.tmp' },
+  'rename into place': { op: 'rename', path: '.seg.tmp' },
+  'fsync of the directory': { op: 'syncDir', path: '/log' },
+};
+
+When('the power is cut at the {} of the next new segment while {int} events are appended', async function (this: EventfoldWorld, step: string, count: number) {
+  const before = (await segmentPaths(this)).length;
+  this.disk!.inject({ ...ROLL_STEPS[step], powerLoss: true });
+  await this.capture(() => this.store!.append('meter-1', numberedEvents(count, 20)));
+  expect((this.lastError as Error)?.name, 'the append during the roll must fail').to.equal('StoreFailedError');
+  expect(this.disk!.isDead).to.equal(true);
+  this.memo.segmentsBeforeRoll = before;
+  this.disk = this.disk!.powerLoss('keep-unsynced');
+  this.store = undefined;
+});
+
+Then('no temporary segment file is left in the log directory', async function (this: EventfoldWorld) {
+  const names = await this.disk!.readdir(`${this.storeDir}/log`);
+  expect(names.filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
+});
+
+When('the power is cut again while the next open truncates the torn tail', async function (this: EventfoldWorld) {
+  this.disk!.inject({ op: 'truncate', powerLoss: true });
+  await this.capture(() => this.openStore());
+  expect(String(this.lastError)).to.contain('power lost during truncate');
+  this.disk = this.disk!.powerLoss('drop-unsynced');
+  this.store = undefined;
+});

@@ -1,0 +1,32 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { checkFrame, FRAME_HEADER_BYTES } from '../../src/log/record';
+import { SEGMENT_HEADER_BYTES } from '../../src/log/segment-file';
+import type { EventfoldWorld } from './world';
+
+export interface RecordSpan {
+  offset: number;
+  length: number;
+}
+
+export async function readBytes(world: EventfoldWorld, path: string): Promise<Buffer> {
+  return world.disk ? world.disk.peek(path) : readFileSync(path);
+}
+
+/** Replaces a file's bytes as bit rot or an outside writer would: behind the store's back. */
+export async function writeBytes(world: EventfoldWorld, path: string, bytes: Buffer): Promise<void> {
+  if (world.disk) world.disk.overwrite(path, bytes);
+  else writeFileSync(path, bytes);
+}
+
+/** Where each record of a healthy segment starts and how long it is (header included). */
+export function recordSpans(segment: Buffer): RecordSpan[] {
+  const spans: RecordSpan[] = [];
+  let at = SEGMENT_HEADER_BYTES;
+  while (at < segment.length) {
+    const check = checkFrame(segment, at, segment.length - at);
+    if (check.kind !== 'ok') throw new Error(`segment is not healthy at ${at}: ${check.kind}`);
+    spans.push({ offset: at, length: FRAME_HEADER_BYTES + check.length });
+    at += FRAME_HEADER_BYTES + check.length;
+  }
+  return spans;
+}
