@@ -1,13 +1,17 @@
 // Cucumber profiles. `npm test` = default; `npm start` = fast; heavy runs have their own.
+// Reports go to reports/ (or EVENTFOLD_REPORTS_DIR, used by the report's own test).
+const out = process.env.EVENTFOLD_REPORTS_DIR || 'reports';
 const common = {
   requireModule: ['ts-node/register/transpile-only'],
   require: ['steps/support/world.ts', 'steps/**/*.steps.ts'],
-  paths: ['features/**/*.feature'],
+  // EVENTFOLD_FEATURE_PATHS (comma-separated) narrows a run; the report's own test uses it.
+  paths: process.env.EVENTFOLD_FEATURE_PATHS ? process.env.EVENTFOLD_FEATURE_PATHS.split(',') : ['features/**/*.feature'],
   format: [
     'progress',
-    'html:reports/cucumber.html',
-    'message:reports/cucumber.ndjson',
-    'junit:reports/junit.xml',
+    `html:${out}/cucumber.html`,
+    `message:${out}/cucumber.ndjson`,
+    `junit:${out}/junit.xml`,
+    `./steps/report/living-doc-formatter.cjs:${out}/index.html`,
   ],
 };
 
