@@ -18,3 +18,5 @@ export type { FileSystem, FileHandle } from './fs/file-system';
 export { NodeFileSystem } from './fs/node-file-system';
 export { SimulatedDisk } from './fs/simulated-disk';
 export type { Fault, PowerLossPolicy, DiskOperation } from './fs/simulated-disk';
+export { inspectStore } from './recovery/inspect';
+export type { StoreInspection } from './recovery/inspect';

@@ -11,6 +11,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ScanOptions {
   repair: 'none' | 'truncate';
+  /** Look only: report what recovery would cut or remove, change nothing (for `eventfold verify`). */
+  readOnly?: boolean;
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
@@ -27,14 +29,14 @@ export async function scanLog(
   options: ScanOptions,
 ): Promise<{ segments: Segment[] } & ScanFindings> {
   const logDir = `${dir}/log`;
-  await fs.mkdirp(logDir);
+  if (!options.readOnly) await fs.mkdirp(logDir);
   const findings: ScanFindings = { tornTail: null, quarantine: null, removedFiles: [], segmentsScanned: 0 };
   const names = await fs.readdir(logDir);
   for (const name of names.filter((n) => n.endsWith('.tmp'))) {
-    await fs.unlink(`${logDir}/${name}`);
+    if (!options.readOnly) await fs.unlink(`${logDir}/${name}`);
     findings.removedFiles.push(`log/${name}`);
   }
-  if (findings.removedFiles.length > 0) await fs.syncDir(logDir);
+  if (findings.removedFiles.length > 0 && !options.readOnly) await fs.syncDir(logDir);
   let segments: Segment[] = names
     .map((name) => ({ name, base: parseSegmentName(name) }))
     .filter((s): s is { name: string; base: number } => s.base !== undefined)
@@ -47,9 +49,14 @@ export async function scanLog(
     findings.segmentsScanned++;
     const handle = await fs.open(`${logDir}/${segment.name}`);
     try {
-      const damage = await scanSegment(handle, segment, isLast, index, findings);
+      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true);
       if (damage === 'remove-incomplete-segment') {
         await handle.close();
+        if (options.readOnly) {
+          findings.removedFiles.push(`log/${segment.name}`);
+          segments = segments.slice(0, i);
+          break;
+        }
         await fs.unlink(`${logDir}/${segment.name}`);
         await fs.syncDir(logDir);
         findings.removedFiles.push(`log/${segment.name}`);
@@ -57,7 +64,7 @@ export async function scanLog(
         break;
       }
       if (damage) {
-        if (options.repair !== 'truncate') throw damage.error;
+        if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
         findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage);
         segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
         segment.durableSize = damage.cutOffset;
@@ -67,7 +74,7 @@ export async function scanLog(
       await handle.close().catch(() => undefined);
     }
   }
-  if (segments.length === 0) {
+  if (segments.length === 0 && !options.readOnly) {
     const base = index.durableCount;
     await (await createSegment(fs, logDir, base)).close();
     segments = [{ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES }];
@@ -89,6 +96,7 @@ async function scanSegment(
   isLast: boolean,
   index: StreamIndex,
   findings: ScanFindings,
+  readOnly: boolean,
 ): Promise<Damage | 'remove-incomplete-segment' | undefined> {
   const file = `log/${segment.name}`;
   const size = await handle.size();
@@ -145,7 +153,7 @@ async function scanSegment(
       const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
       const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
       if (isLast && !(await validRecordFollows(handle, offset + 1, size))) {
-        return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings);
+        return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings, readOnly);
       }
       return damaged(isLast ? `${reason}, and valid records follow it` : `${reason} in a segment that is not the last`, crcs);
     }
@@ -172,7 +180,7 @@ async function scanSegment(
     }
   }
   if (pending.length > 0) {
-    if (isLast) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings);
+    if (isLast) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings, readOnly);
     return damaged('segment ends in the middle of an append (no commit record)');
   }
   segment.durableSize = size;
@@ -189,10 +197,13 @@ async function truncateTornTail(
   pending: PendingEvent[],
   index: StreamIndex,
   findings: ScanFindings,
+  readOnly: boolean,
 ): Promise<undefined> {
   discardPending(pending, index);
-  await handle.truncate(lastCommitEnd);
-  await handle.datasync();
+  if (!readOnly) {
+    await handle.truncate(lastCommitEnd);
+    await handle.datasync();
+  }
   findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded: pending.length };
   segment.durableSize = lastCommitEnd;
   return undefined;
