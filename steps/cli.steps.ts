@@ -1,0 +1,83 @@
+import { Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventStore } from '../src/index';
+import { collect } from './support/events';
+import type { RecordSpan } from './support/damage';
+import type { EventfoldWorld } from './support/world';
+
+const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
+
+/** Every file of the store with its bytes, to prove a command changed nothing. */
+function filesOf(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const full = join(path, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else files.set(full, readFileSync(full).toString('base64'));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+function runCli(world: EventfoldWorld, command: string, dir: string): void {
+  const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
+  const [name, ...options] = args;
+  world.memo.filesBefore = filesOf(world.dir);
+  const result = spawnSync(process.execPath, [BINARY, name, dir, ...options], { encoding: 'utf8', timeout: 60_000 });
+  world.memo.cli = result;
+}
+
+When('the operator runs {string} on the store', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, this.storeDir);
+});
+
+When('the operator runs {string} on a directory that does not exist', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, join(this.dir, 'missing'));
+});
+
+type CliResult = { status: number; stdout: string; stderr: string };
+
+Then('the command exits with {int} and says {string}', function (this: EventfoldWorld, status: number, text: string) {
+  const result = this.memo.cli as CliResult;
+  expect(result.status, result.stderr).to.equal(status);
+  expect(result.stdout + result.stderr).to.contain(text);
+});
+
+Then('the output names the segment file and the offset of record {int}', function (this: EventfoldWorld, _n: number) {
+  const damage = this.memo.damage as { path: string; span: RecordSpan };
+  const result = this.memo.cli as CliResult;
+  expect(result.stderr).to.contain(`log/${damage.path.split('/').pop()} at byte offset ${damage.span.offset}`);
+});
+
+Then("the store's files are byte for byte as they were before the command", function (this: EventfoldWorld) {
+  expect(filesOf(this.dir)).to.deep.equal(this.memo.filesBefore);
+});
+
+Then('the command exits with 0 and prints JSON with {int} events, {int} streams and a clean last shutdown', function (this: EventfoldWorld, events: number, streams: number) {
+  const result = this.memo.cli as CliResult;
+  expect(result.status, result.stderr).to.equal(0);
+  const info = JSON.parse(result.stdout);
+  expect(info).to.include({ events, streams, cleanShutdown: true, healthy: true, firstPosition: 0, lastPosition: events - 1 });
+});
+
+Then('the command exits with 0 and prints {int} events of stream {string} with versions {int} and {int}', function (this: EventfoldWorld, count: number, stream: string, v0: number, v1: number) {
+  const result = this.memo.cli as CliResult;
+  expect(result.status, result.stderr).to.equal(0);
+  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  expect(events).to.have.length(count);
+  expect(events.map((e) => [e.stream, e.version])).to.deep.equal([[stream, v0], [stream, v1]]);
+});
+
+Then('the store now holds {int} events', async function (this: EventfoldWorld, count: number) {
+  const store = await EventStore.open(this.storeDir);
+  try {
+    expect(await collect(store.readAll())).to.have.length(count);
+  } finally {
+    await store.close();
+  }
+});
