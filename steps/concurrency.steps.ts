@@ -86,9 +86,14 @@ Then(/^all (\d+) appends succeed(?: with the distinct positions (\d+) to (\d+))?
   }
 });
 
-Then('the log was fsynced at most {int} times for those appends', function (this: EventfoldWorld, max: number) {
+Then('the log was fsynced at most {int} times for those appends', async function (this: EventfoldWorld, max: number) {
   const fsyncs = this.disk!.calls.datasync - (this.memo.datasyncsBefore as number);
   expect(fsyncs).to.be.within(1, max);
+  const group = 'group commit: appends acknowledged vs fsyncs made';
+  await this.figures(
+    { name: 'appends acknowledged', value: (this.memo.outcomes as unknown[]).length, unit: 'appends', group },
+    { name: 'fsyncs made', value: fsyncs, unit: 'fsyncs', group },
+  );
 });
 
 Then('the log was fsynced {int} times for those appends', function (this: EventfoldWorld, times: number) {

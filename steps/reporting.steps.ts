@@ -74,6 +74,13 @@ Then('the page shows the figure {string} with the value the run measured', funct
   expect(this.memo.dom as string).to.contain(`<td>${figure}</td><td class="num">${formatNumber(measured!.value)}</td>`);
 });
 
+Then('the page draws {string} as a bar chart', function (this: EventfoldWorld, group: string) {
+  const dom = this.memo.dom as string;
+  const chart = dom.match(new RegExp(`<svg[^>]*aria-label="${group}"[\\s\\S]*?</svg>`));
+  expect(chart, `a chart titled "${group}"`).to.not.equal(null);
+  expect(chart![0].match(/<rect /g)?.length).to.equal(2);
+});
+
 Then('the page links to the full cucumber report', function (this: EventfoldWorld) {
   expect(this.memo.dom as string).to.contain('<a href="cucumber.html">full cucumber report</a>');
 });

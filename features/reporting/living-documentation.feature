@@ -16,5 +16,6 @@ Feature: Every run leaves living documentation of what eventfold guarantees
       Then the page has a section for each of the capabilities "Concurrency" and "Recovery"
       And the page lists every scenario of that run with its verdict
       And the page shows the figure "cut copies opened" with the value the run measured
+      And the page draws "group commit: appends acknowledged vs fsyncs made" as a bar chart
       And the page links to the full cucumber report
       And the page refers to nothing on the network

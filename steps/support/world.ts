@@ -14,6 +14,8 @@ export interface Figure {
   name: string;
   value: number;
   unit: string;
+  /** Figures that share a group are drawn together as one bar chart in the report. */
+  group?: string;
 }
 
 /**
