@@ -4,6 +4,8 @@ export type { RecordedEvent } from './log/record';
 export type { EventInput } from './validate/validate-input';
 export type { RecoveryReport } from './recovery/report';
 export { LIMITS } from './validate/limits';
+export { ProjectionError } from './state/projections';
+export type { Projection } from './state/projections';
 export {
   EventfoldError,
   InvalidInputError,

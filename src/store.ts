@@ -16,7 +16,9 @@ import { SegmentedLog } from './log/segmented-log';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
+import { ProjectionStates, type Projection } from './state/projections';
 import { StreamIndex } from './state/stream-index';
+import { produce, type Draft } from 'immer';
 import { LIMITS } from './validate/limits';
 import { describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
@@ -44,6 +46,8 @@ export interface StoreOptions {
   repair?: 'none' | 'truncate';
   /** The file layer (default: Node's fs). Pass a SimulatedDisk to inject faults. */
   fs?: FileSystem;
+  /** Folds of every event, by name; read them with `store.state(name)`. */
+  projections?: Record<string, Projection>;
 }
 
 export interface AppendOptions {
@@ -85,7 +89,8 @@ export class EventStore {
     private readonly index: StreamIndex,
     private readonly writer: GroupCommitWriter,
     private readonly lock: HeldLock,
-    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair'>>,
+    private readonly projections: ProjectionStates,
+    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections'>>,
     /** What the last open found and did. */
     readonly recovery: RecoveryReport,
   ) {
@@ -104,7 +109,11 @@ export class EventStore {
     try {
       const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
       const index = new StreamIndex();
-      const scan = await scanLog(fs, directory, index, { repair: options.repair ?? 'none' });
+      const projections = new ProjectionStates(checkProjections(options.projections));
+      const scan = await scanLog(fs, directory, index, {
+        repair: options.repair ?? 'none',
+        onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
+      });
       if (cleanShutdown) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);
@@ -124,7 +133,7 @@ export class EventStore {
       };
       let store: EventStore | undefined;
       const writer = new GroupCommitWriter(log, settings, (batch, offset) => store!.publish(batch, offset));
-      store = new EventStore(directory, fs, log, index, writer, lock, settings, recovery);
+      store = new EventStore(directory, fs, log, index, writer, lock, projections, settings, recovery);
       recovery.durationMs = performance.now() - started;
       return store;
     } catch (error) {
@@ -185,8 +194,11 @@ export class EventStore {
       checkExpectedVersion(stream, expected, current);
       const firstPosition = this.nextPosition;
       const firstVersion = current + 1;
-      const { bytes, offsets } = frameAppend(this.encode(stream, inputs, firstPosition, firstVersion));
+      const recorded = this.record(stream, inputs, firstPosition, firstVersion);
+      const { bytes, offsets } = frameAppend(this.encode(recorded));
+      const states = this.projections.fold(recorded);
       // Nothing can fail from here on: take the positions and versions.
+      this.projections.accept(states);
       this.nextPosition += count;
       this.index.entry(stream).pendingVersion = firstVersion + count - 1;
       const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
@@ -198,6 +210,7 @@ export class EventStore {
           count,
           bytes,
           recordOffsets: offsets,
+          states,
           resolve: () => resolve(result),
           reject,
         };
@@ -207,6 +220,27 @@ export class EventStore {
     } finally {
       if (reserved) this.writer.release(count);
     }
+  }
+
+  /** The durable state of a projection (frozen): includes every acknowledged append, nothing else. */
+  state<S = unknown>(name: string): S {
+    return this.projections.state(name) as S;
+  }
+
+  /**
+   * Folds one stream on demand, up to version `to` (default: its last
+   * version) — the stream's state as it was at that version.
+   */
+  async aggregateStream<S>(stream: string, options: { initialState: S; evolve: (draft: Draft<S>, event: RecordedEvent) => void; to?: number }): Promise<S> {
+    const to = checkCount(options.to, 'to', Infinity);
+    const events: RecordedEvent[] = [];
+    for await (const event of this.readStream(stream)) {
+      if (event.version > to) break;
+      events.push(event);
+    }
+    return produce(options.initialState, (draft: Draft<S>) => {
+      for (const event of events) options.evolve(draft, event);
+    });
   }
 
   /** Events of one stream, by version. Every record's CRC is checked. */
@@ -264,23 +298,26 @@ export class EventStore {
     }
   }
 
-  private encode(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number): Buffer[] {
+  private record(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number): RecordedEvent[] {
     const timestamp = Date.now();
-    const bodies: Buffer[] = new Array(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i];
+    return inputs.map((input, i) => ({
+      position: firstPosition + i,
+      stream,
+      version: firstVersion + i,
+      type: input.type,
+      data: input.data ?? null,
+      metadata: input.metadata ?? null,
+      id: input.id ?? randomUUID(),
+      timestamp,
+    }));
+  }
+
+  private encode(events: RecordedEvent[]): Buffer[] {
+    const bodies: Buffer[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
       let body: Buffer;
       try {
-        body = encodeEvent({
-          position: firstPosition + i,
-          stream,
-          version: firstVersion + i,
-          type: input.type,
-          data: input.data ?? null,
-          metadata: input.metadata ?? null,
-          id: input.id ?? randomUUID(),
-          timestamp,
-        });
+        body = encodeEvent(events[i]);
       } catch (error) {
         throw new InvalidInputError(`event ${i} cannot be encoded: ${(error as Error).message}`, { cause: error });
       }
@@ -300,6 +337,7 @@ export class EventStore {
     }
     let base = batchOffset;
     for (const append of batch) {
+      this.projections.publish(append.states);
       for (let i = 0; i < append.count; i++) {
         index.addDurable(append.stream, append.firstVersion + i, append.firstPosition + i, base + append.recordOffsets[i]);
       }
@@ -317,6 +355,15 @@ export class EventStore {
   }
 }
 
+function checkProjections(projections: StoreOptions['projections']): Record<string, Projection> {
+  for (const [name, projection] of Object.entries(projections ?? {})) {
+    if (typeof projection?.evolve !== 'function' || !Number.isSafeInteger(projection.version)) {
+      throw new InvalidInputError(`projection "${name}" needs an evolve function, an initialState and a whole-number version`);
+    }
+  }
+  return projections ?? {};
+}
+
 function checkExpectedVersion(stream: string, expected: ExpectedVersion, current: number): void {
   const ok =
     expected === 'any' ||
@@ -332,7 +379,7 @@ function checkCount(value: unknown, name: string, fallback: number): number {
   throw new InvalidInputError(`${name} must be a whole number >= 0, got ${describe(value)}`);
 }
 
-function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs' | 'repair'>> {
+function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections'>> {
   const settings = {
     durability: options.durability ?? 'fsync',
     segmentSize: options.segmentSize ?? 64 * 1024 * 1024,

@@ -1,6 +1,6 @@
 import { CorruptionError } from '../errors';
 import type { FileHandle, FileSystem } from '../fs/file-system';
-import { checkFrame, decodeEvent, FRAME_HEADER_BYTES, FLAG_COMMIT } from '../log/record';
+import { checkFrame, decodeEvent, FRAME_HEADER_BYTES, FLAG_COMMIT, type RecordedEvent } from '../log/record';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import type { StreamIndex } from '../state/stream-index';
@@ -13,6 +13,8 @@ export interface ScanOptions {
   repair: 'none' | 'truncate';
   /** Look only: report what recovery would cut or remove, change nothing (for `eventfold verify`). */
   readOnly?: boolean;
+  /** Receives the events of each committed append, in order (projections are rebuilt from these). */
+  onCommit?: (events: RecordedEvent[]) => void;
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
@@ -49,7 +51,7 @@ export async function scanLog(
     findings.segmentsScanned++;
     const handle = await fs.open(`${logDir}/${segment.name}`);
     try {
-      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true);
+      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true, options.onCommit);
       if (damage === 'remove-incomplete-segment') {
         await handle.close();
         if (options.readOnly) {
@@ -97,6 +99,7 @@ async function scanSegment(
   index: StreamIndex,
   findings: ScanFindings,
   readOnly: boolean,
+  onCommit?: (events: RecordedEvent[]) => void,
 ): Promise<Damage | 'remove-incomplete-segment' | undefined> {
   const file = `log/${segment.name}`;
   const size = await handle.size();
@@ -132,6 +135,7 @@ async function scanSegment(
   let offset = SEGMENT_HEADER_BYTES;
   let lastCommitEnd = SEGMENT_HEADER_BYTES;
   const pending: PendingEvent[] = [];
+  const pendingEvents: RecordedEvent[] = [];
   const nextPosition = () => index.durableCount + pending.length;
 
   const damaged = (reason: string, extra: { expectedCrc?: number; actualCrc?: number } = {}): Damage => {
@@ -172,10 +176,15 @@ async function scanSegment(
     }
     entry.pendingVersion = event.version;
     pending.push({ stream: event.stream, version: event.version, position: event.position, offset });
+    if (onCommit) pendingEvents.push(event);
     offset += FRAME_HEADER_BYTES + check.length;
     if (check.flags & FLAG_COMMIT) {
       for (const p of pending) index.addDurable(p.stream, p.version, p.position, p.offset);
       pending.length = 0;
+      if (onCommit) {
+        onCommit(pendingEvents.slice());
+        pendingEvents.length = 0;
+      }
       lastCommitEnd = offset;
     }
   }

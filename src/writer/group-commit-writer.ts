@@ -10,6 +10,8 @@ export interface QueuedAppend {
   bytes: Buffer;
   /** Start of each record inside `bytes`. */
   recordOffsets: number[];
+  /** Projection states after this append, published once it is durable. */
+  states?: Map<string, unknown>;
   resolve(): void;
   reject(error: Error): void;
 }
