@@ -5,6 +5,8 @@ export type { EventInput } from './validate/validate-input';
 export type { RecoveryReport } from './recovery/report';
 export { LIMITS } from './validate/limits';
 export { ProjectionError } from './state/projections';
+export { Subscription } from './state/subscriptions';
+export type { EventHandler, SubscribeOptions } from './state/subscriptions';
 export type { Projection } from './state/projections';
 export {
   EventfoldError,

@@ -18,6 +18,7 @@ import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
 import { ProjectionStates, type Projection } from './state/projections';
 import { StreamIndex } from './state/stream-index';
+import { Subscription, type EventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { LIMITS } from './validate/limits';
 import { describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
@@ -81,6 +82,8 @@ export class EventStore {
   private closed = false;
   private nextPosition: number;
   private readonly reader: LogReader;
+  private readonly subscriptions = new Set<Subscription>();
+  private newEventWaiters: Array<() => void> = [];
 
   private constructor(
     readonly directory: string,
@@ -243,6 +246,34 @@ export class EventStore {
     });
   }
 
+  /**
+   * Delivers every durable event in global order to `handler`: first from the
+   * subscription's stored checkpoint, then live. At least once; never a gap.
+   */
+  async subscribe(name: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    this.assertWritable();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the store, not the source object
+    const store = this;
+    const subscription = await Subscription.start(
+      {
+        fs: this.fs,
+        directory: this.directory,
+        get lastPosition() {
+          return store.position;
+        },
+        read: (from) => this.readAll({ from }),
+        waitForEventsAfter: (position) =>
+          position < this.position || this.closing ? Promise.resolve() : new Promise<void>((resolve) => this.newEventWaiters.push(resolve)),
+      },
+      name,
+      handler,
+      options,
+      (s) => this.subscriptions.delete(s),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
   /** Events of one stream, by version. Every record's CRC is checked. */
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     validateName(stream, 'stream name');
@@ -286,6 +317,9 @@ export class EventStore {
     this.closing = true;
     try {
       await this.writer.drain();
+      const stopping = [...this.subscriptions].map((s) => s.stop());
+      this.wakeSubscribers();
+      await Promise.all(stopping);
       if (!this.writer.failure) {
         if (this.options.durability !== 'fsync') await this.log.sync();
         const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
@@ -343,6 +377,14 @@ export class EventStore {
       }
       base += append.bytes.length;
     }
+    this.wakeSubscribers();
+  }
+
+  private wakeSubscribers(): void {
+    if (this.newEventWaiters.length === 0) return;
+    const waiters = this.newEventWaiters;
+    this.newEventWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private assertWritable(): void {

@@ -28,7 +28,7 @@ interface ScenarioRun {
   tags: string[];
 }
 
-const CAPABILITY_ORDER = ['storage', 'input', 'concurrency', 'durability', 'state', 'recovery', 'snapshots', 'subscriptions', 'cli', 'scale', 'reporting'];
+const CAPABILITY_ORDER = ['storage', 'input', 'concurrency', 'durability', 'state', 'subscriptions', 'recovery', 'snapshots', 'cli', 'scale', 'reporting'];
 
 const escapeHtml = (text: unknown) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
