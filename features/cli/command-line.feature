@@ -29,6 +29,14 @@ Feature: The eventfold command line tells an operator what is in a store
       When the operator runs "eventfold info --json" on the store
       Then the command exits with 0 and prints JSON with 30 events, 7 streams and a clean last shutdown
 
+    Scenario: info lists each subscription with its checkpoint
+      Given a new store
+      And "ledger" has 5 events
+      And subscription "mailer" has handled the first 5 events
+      When the store is closed
+      And the operator runs "eventfold info" on the store
+      Then the command exits with 0 and says "subscriptions:  mailer at position 4"
+
     Scenario: Reading the first 2 events of one stream
       Given a store holding 30 events, one per append
       When the operator runs "eventfold read --stream stream-1 --limit 2 --json" on the store

@@ -44,7 +44,7 @@ program
 
 program
   .command('info')
-  .description('Segments, events, streams, positions, bytes on disk and the last shutdown.')
+  .description('Segments, events, streams, positions, bytes on disk, subscriptions and the last shutdown.')
   .argument('<dir>', 'store directory')
   .option('--json', 'print JSON for machines')
   .action(async (dir: string, options: { json?: boolean }) => {
@@ -61,6 +61,7 @@ program
       console.log(`bytes on disk:  ${inspection.bytesOnDisk}`);
       console.log(`last shutdown:  ${inspection.cleanShutdown ? 'clean' : 'not clean (or still open)'}`);
       console.log(`open now:       ${inspection.locked ? 'a LOCK file is present' : 'no'}`);
+      console.log(`subscriptions:  ${inspection.subscriptions.map((s) => `${s.name} at position ${s.position}`).join(', ') || 'none'}`);
     }
     if (!inspection.healthy) process.exitCode = 2;
   });

@@ -20,6 +20,8 @@ export interface StoreInspection {
   /** True when the CLEAN marker is there: the last close was clean. */
   cleanShutdown: boolean;
   locked: boolean;
+  /** Each subscription's stored checkpoint (last handled global position). */
+  subscriptions: Array<{ name: string; position: number }>;
   /** What an open would cut or remove (a torn tail is not a problem: it was never acknowledged). */
   wouldRecover: Pick<RecoveryReport, 'tornTail' | 'removedFiles'>;
 }
@@ -43,6 +45,7 @@ export async function inspectStore(directory: string, fs: FileSystem = new NodeF
     bytesOnDisk: 0,
     cleanShutdown: await fs.exists(`${directory}/CLEAN`),
     locked: await fs.exists(`${directory}/LOCK`),
+    subscriptions: await readSubscriptions(fs, directory),
     wouldRecover: { tornTail: null, removedFiles: [] },
   };
   try {
@@ -65,4 +68,16 @@ export async function inspectStore(directory: string, fs: FileSystem = new NodeF
   inspection.firstPosition = index.durableCount > 0 ? 0 : null;
   inspection.lastPosition = index.durableCount > 0 ? index.durableCount - 1 : null;
   return inspection;
+}
+
+async function readSubscriptions(fs: FileSystem, directory: string): Promise<StoreInspection['subscriptions']> {
+  const dir = `${directory}/subscriptions`;
+  if (!(await fs.exists(dir))) return [];
+  const found: StoreInspection['subscriptions'] = [];
+  for (const file of await fs.readdir(dir)) {
+    if (!file.endsWith('.json')) continue;
+    const { position } = JSON.parse((await fs.readFile(`${dir}/${file}`)).toString('utf8')) as { position: number };
+    found.push({ name: file.slice(0, -'.json'.length), position });
+  }
+  return found;
 }
