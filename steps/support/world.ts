@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { EventStore, SimulatedDisk, type AppendResult, type StoreOptions } from '../../src/index';
+import { FIGURES_MEDIA_TYPE, type Figure } from '../report/living-doc';
+
+export { FIGURES_MEDIA_TYPE, type Figure };
 
 setDefaultTimeout(120_000);
-
-/** Media type of the figures scenarios attach; the living-documentation report collects them. */
-export const FIGURES_MEDIA_TYPE = 'application/vnd.eventfold.figures+json';
-
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  /** Figures that share a group are drawn together as one bar chart in the report. */
-  group?: string;
-}
 
 /**
  * One scenario's world: its own temporary directory (removed afterwards), the
