@@ -48,7 +48,6 @@ When('{int} callers each append 1 event to their own stream and the store is clo
   const outcomes = startCallers(this, callers);
   await this.store!.close();
   this.memo.outcomes = await outcomes;
-  this.memo.closedAtOnce = true;
   this.store = undefined;
 });
 

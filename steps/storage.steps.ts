@@ -177,11 +177,12 @@ Then('the events returned have versions {}', function (this: EventfoldWorld, ver
   expect((this.memo.read as RecordedEvent[]).map((e) => e.version)).to.deep.equal(numberList(versions));
 });
 
-Then(/^(?:after reopening )?the recovery report says the last shutdown was (clean|not clean)$/, async function (this: EventfoldWorld, state: string) {
-  if (!this.store || (this.memo.closedAtOnce && !this.memo.reopened)) {
-    this.memo.reopened = true;
-    await this.openStore();
-  }
+Then(/^the recovery report says the last shutdown was (clean|not clean)$/, function (this: EventfoldWorld, state: string) {
+  expect(this.store!.recovery.cleanShutdown).to.equal(state === 'clean');
+});
+
+Then(/^after reopening the recovery report says the last shutdown was (clean|not clean)$/, async function (this: EventfoldWorld, state: string) {
+  await this.openStore();
   expect(this.store!.recovery.cleanShutdown).to.equal(state === 'clean');
 });
 
