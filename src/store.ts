@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
 import {
   ExpectedVersionConflictError,
@@ -11,13 +10,13 @@ import { writeFileAtomic } from './fs/file-system';
 import { NodeFileSystem } from './fs/node-file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
 import { LogReader } from './log/log-reader';
-import { encodeEvent, frameAppend, MAX_BODY_BYTES, type RecordedEvent } from './log/record';
+import { decodeAppend, frameAppend, MAX_BODY_BYTES, sealAppend, type EventToFrame, type RecordedEvent } from './log/record';
 import { SegmentedLog } from './log/segmented-log';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
 import { ProjectionStates, type Projection } from './state/projections';
-import { StreamIndex } from './state/stream-index';
+import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { LIMITS } from './validate/limits';
@@ -135,7 +134,12 @@ export class EventStore {
         durationMs: 0,
       };
       let store: EventStore | undefined;
-      const writer = new GroupCommitWriter(log, settings, (batch, offset) => store!.publish(batch, offset));
+      const writer = new GroupCommitWriter(
+        log,
+        settings,
+        (batch, offset) => store!.seal(batch, offset),
+        (batch, offset) => store!.publish(batch, offset),
+      );
       store = new EventStore(directory, fs, log, index, writer, lock, projections, settings, recovery);
       recovery.durationMs = performance.now() - started;
       return store;
@@ -197,8 +201,9 @@ export class EventStore {
       checkExpectedVersion(stream, expected, current);
       const firstPosition = this.nextPosition;
       const firstVersion = current + 1;
-      const recorded = this.record(stream, inputs, firstPosition, firstVersion);
-      const { bytes, offsets } = frameAppend(this.encode(recorded));
+      const timestamp = Date.now();
+      const framed = this.frame(stream, inputs, firstPosition, firstVersion, timestamp);
+      const recorded = this.projections.names.length > 0 ? decodeAppend(framed) : [];
       const states = this.projections.fold(recorded);
       // Nothing can fail from here on: take the positions and versions.
       this.projections.accept(states);
@@ -211,8 +216,8 @@ export class EventStore {
           firstPosition,
           firstVersion,
           count,
-          bytes,
-          recordOffsets: offsets,
+          bytes: framed.bytes,
+          recordOffsets: framed.recordOffsets,
           states,
           resolve: () => resolve(result),
           reject,
@@ -285,21 +290,46 @@ export class EventStore {
     this.assertReadable();
     const entry = this.index.streams.get(stream);
     if (!entry || entry.version < 0 || limit === 0) return;
-    let cache = null;
+    const head = { position: entry.position, offset: entry.offset, version: entry.version };
     if (direction === 'forward') {
       const from = checkCount(options.from, 'from', 0);
-      for (let v = from, n = 0; v <= entry.version && n < limit; v++, n++) {
-        const read = await this.reader.at(entry.positions[v], cache);
+      if (from > head.version) return;
+      // Follow the chain back to `from`, then read forward: only this stream's records are touched.
+      const places: EventPlace[] = [];
+      for await (const place of this.chain(stream, head, from)) places.push(place);
+      let cache = null;
+      for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
+        const read = await this.reader.eventAt(places[i].position, places[i].offset, cache, true);
         cache = read.cache;
         yield read.event;
       }
     } else {
-      const from = Math.min(checkCount(options.from, 'from', entry.version), entry.version);
-      for (let v = from, n = 0; v >= 0 && n < limit; v--, n++) {
-        const read = await this.reader.at(entry.positions[v], cache);
+      const from = Math.min(checkCount(options.from, 'from', head.version), head.version);
+      let cache = null;
+      const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
+      for await (const place of this.chain(stream, head, lowest)) {
+        if (place.version > from) continue;
+        const read = await this.reader.eventAt(place.position, place.offset, cache, false);
         cache = read.cache;
         yield read.event;
       }
+    }
+  }
+
+  /** The places of a stream's events from its head back to version `to`, each link checked. */
+  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<EventPlace & { version: number }> {
+    let place = head;
+    let cache = null;
+    for (;;) {
+      const read = await this.reader.headerAt(place.position, place.offset, cache, false);
+      cache = read.cache;
+      const header = read.header;
+      if (header.stream !== stream || header.version !== place.version) {
+        this.reader.fail(this.index.segmentOf(place.position), place.offset, `stream "${stream}" version ${place.version} links to an event of stream "${header.stream}" version ${header.version}`);
+      }
+      yield place;
+      if (place.version <= to) return;
+      place = { position: header.prevPosition, offset: header.prevOffset, version: place.version - 1 };
     }
   }
 
@@ -332,35 +362,23 @@ export class EventStore {
     }
   }
 
-  private record(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number): RecordedEvent[] {
-    const timestamp = Date.now();
-    return inputs.map((input, i) => ({
-      position: firstPosition + i,
-      stream,
-      version: firstVersion + i,
-      type: input.type,
-      data: input.data ?? null,
-      metadata: input.metadata ?? null,
-      id: input.id ?? randomUUID(),
-      timestamp,
-    }));
+  private frame(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number, timestamp: number) {
+    try {
+      return frameAppend(stream, inputs as EventToFrame[], firstPosition, firstVersion, timestamp, this.options.maxEventBytes);
+    } catch (error) {
+      throw new InvalidInputError(`an event cannot be stored: ${(error as Error).message}`, { cause: error });
+    }
   }
 
-  private encode(events: RecordedEvent[]): Buffer[] {
-    const bodies: Buffer[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      let body: Buffer;
-      try {
-        body = encodeEvent(events[i]);
-      } catch (error) {
-        throw new InvalidInputError(`event ${i} cannot be encoded: ${(error as Error).message}`, { cause: error });
-      }
-      if (body.length + 1 > this.options.maxEventBytes) {
-        throw new InvalidInputError(`event ${i} is ${body.length + 1} bytes encoded; the limit is ${this.options.maxEventBytes} bytes`);
-      }
-      bodies[i] = body;
+  /** Called by the writer just before a batch is written at `batchOffset`: link each record to its stream's previous event. */
+  private seal(batch: QueuedAppend[], batchOffset: number): void {
+    const links = new Map<string, EventPlace>();
+    let base = batchOffset;
+    for (const append of batch) {
+      const previous = links.get(append.stream) ?? this.index.head(append.stream);
+      links.set(append.stream, sealAppend(append, base, previous));
+      base += append.bytes.length;
     }
-    return bodies;
   }
 
   /** Called by the writer once a batch is durable: make it visible to readers. */
@@ -372,9 +390,8 @@ export class EventStore {
     let base = batchOffset;
     for (const append of batch) {
       this.projections.publish(append.states);
-      for (let i = 0; i < append.count; i++) {
-        index.addDurable(append.stream, append.firstVersion + i, append.firstPosition + i, base + append.recordOffsets[i]);
-      }
+      const appendBase = base;
+      index.addDurable(append.stream, append.firstVersion, append.firstPosition, append.count, (i) => appendBase + append.recordOffsets[i]);
       base += append.bytes.length;
     }
     this.wakeSubscribers();
@@ -441,3 +458,4 @@ function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs'
   if (typeof settings.maxBatchDelayMs !== 'number' || settings.maxBatchDelayMs < 0) throw new InvalidInputError('maxBatchDelayMs must be >= 0');
   return settings;
 }
+

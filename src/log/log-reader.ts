@@ -1,10 +1,18 @@
 import { CorruptionError } from '../errors';
 import type { StreamIndex } from '../state/stream-index';
-import { checkFrame, decodeEvent, FRAME_HEADER_BYTES, type RecordedEvent } from './record';
+import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, positionAt, type RecordedEvent, type RecordHeader } from './record';
+import { SEGMENT_HEADER_BYTES } from './segment-file';
 import type { SegmentedLog } from './segmented-log';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
 const RANDOM_READ_BYTES = 16 * 1024;
+
+/** The last block read at random, reused while the next record falls inside it. */
+export interface BlockCache {
+  segment: number;
+  start: number;
+  bytes: Buffer;
+}
 
 /**
  * Reads durable events back, checking every record's CRC and position.
@@ -19,72 +27,94 @@ export class LogReader {
 
   /** Events in global order from `from`, up to the durable end as it is when reached. */
   async *forward(from: number, limit: number): AsyncGenerator<RecordedEvent> {
-    let position = from;
+    if (from >= this.index.durableCount || limit <= 0) return;
+    let { segment, position, offset } = this.index.seek(from);
     let yielded = 0;
     let wanted = READ_AHEAD_BYTES;
     while (yielded < limit && position < this.index.durableCount) {
       this.assertOpen();
-      const segmentIndex = this.index.segmentOf(position);
-      const start = this.index.offsets[position];
-      const chunk = await this.log.read(segmentIndex, start, wanted);
+      const segmentEnd = this.log.segments[segment].durableSize;
+      if (offset >= segmentEnd) {
+        segment++;
+        offset = SEGMENT_HEADER_BYTES;
+        continue;
+      }
+      const chunk = await this.log.read(segment, offset, wanted);
       let rel = 0;
       wanted = READ_AHEAD_BYTES;
-      const segmentEnd = this.log.segments[segmentIndex].durableSize;
       while (yielded < limit && position < this.index.durableCount && rel < chunk.length) {
-        const check = checkFrame(chunk, rel, segmentEnd - (start + rel));
+        const check = checkFrame(chunk, rel, segmentEnd - (offset + rel));
         if (check.kind === 'incomplete') {
           // The chunk ends inside this record: read again from its start.
           if (rel === 0) wanted = check.needed;
           break;
         }
-        yield this.decodeChecked(chunk, rel, check, segmentIndex, start + rel, position);
+        this.failUnlessOk(check, segment, offset + rel);
+        if (position >= from) {
+          yield this.decodeAt(chunk, rel, (check as { length: number }).length, segment, offset + rel, position);
+          yielded++;
+        } else if (positionAt(chunk, rel) !== position) {
+          this.fail(segment, offset + rel, `found position ${positionAt(chunk, rel)} where ${position} was expected`);
+        }
         position++;
-        yielded++;
         rel += FRAME_HEADER_BYTES + (check as { length: number }).length;
       }
+      offset += rel;
     }
   }
 
-  /** One event by global position. */
-  async at(position: number, cache: { segment: number; start: number; bytes: Buffer } | null): Promise<{
-    event: RecordedEvent;
-    cache: { segment: number; start: number; bytes: Buffer };
-  }> {
+  /** The fixed fields of the record of `position` at `offset`. */
+  async headerAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean): Promise<{ header: RecordHeader; cache: BlockCache }> {
+    const found = await this.recordAt(position, offset, cache, ahead);
+    const header = decodeHeader(found.cache.bytes, found.rel);
+    if (header.position !== position) this.fail(found.segment, offset, `found position ${header.position} where ${position} was expected`);
+    return { header, cache: found.cache };
+  }
+
+  /** The event of `position` at `offset`. */
+  async eventAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean): Promise<{ event: RecordedEvent; cache: BlockCache }> {
+    const found = await this.recordAt(position, offset, cache, ahead);
+    return { event: this.decodeAt(found.cache.bytes, found.rel, found.length, found.segment, offset, position), cache: found.cache };
+  }
+
+  /**
+   * Finds a checked record by place. `ahead`: the next reads go forward, so
+   * a fresh block starts at the record; otherwise it ends just after it (a
+   * stream's chain is followed backwards).
+   */
+  private async recordAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean) {
     this.assertOpen();
-    const segmentIndex = this.index.segmentOf(position);
-    const offset = this.index.offsets[position];
+    const segment = this.index.segmentOf(position);
+    const segmentEnd = this.log.segments[segment].durableSize;
     let block = cache;
-    if (!block || block.segment !== segmentIndex || offset < block.start || offset + FRAME_HEADER_BYTES > block.start + block.bytes.length) {
-      block = { segment: segmentIndex, start: offset, bytes: await this.log.read(segmentIndex, offset, RANDOM_READ_BYTES) };
+    if (!block || block.segment !== segment || offset < block.start || offset + FRAME_HEADER_BYTES > block.start + block.bytes.length) {
+      const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + 4096 - RANDOM_READ_BYTES);
+      block = { segment, start, bytes: await this.log.read(segment, start, RANDOM_READ_BYTES) };
     }
-    const bytesLeft = this.log.segments[segmentIndex].durableSize - offset;
     let rel = offset - block.start;
-    let check = checkFrame(block.bytes, rel, bytesLeft);
+    let check = checkFrame(block.bytes, rel, segmentEnd - offset);
     if (check.kind === 'incomplete') {
-      block = { segment: segmentIndex, start: offset, bytes: await this.log.read(segmentIndex, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
+      block = { segment, start: offset, bytes: await this.log.read(segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
       rel = 0;
-      check = checkFrame(block.bytes, 0, bytesLeft);
+      check = checkFrame(block.bytes, 0, segmentEnd - offset);
     }
-    return { event: this.decodeChecked(block.bytes, rel, check, segmentIndex, offset, position), cache: block };
+    this.failUnlessOk(check, segment, offset);
+    return { cache: block, rel, length: (check as { length: number }).length, segment };
   }
 
-  private decodeChecked(
-    chunk: Buffer,
-    rel: number,
-    check: ReturnType<typeof checkFrame>,
-    segmentIndex: number,
-    fileOffset: number,
-    position: number,
-  ): RecordedEvent {
-    const file = `log/${this.log.segments[segmentIndex].name}`;
-    if (check.kind !== 'ok') {
-      const details = check.kind === 'bad' ? check : { reason: 'record is cut short', expectedCrc: undefined, actualCrc: undefined };
-      throw new CorruptionError({ file, offset: fileOffset, ...details });
-    }
-    const event = decodeEvent(chunk, rel, check.length);
-    if (event.position !== position) {
-      throw new CorruptionError({ file, offset: fileOffset, reason: `found position ${event.position} where ${position} was expected` });
-    }
+  private decodeAt(chunk: Buffer, rel: number, length: number, segment: number, fileOffset: number, position: number): RecordedEvent {
+    const event = decodeEvent(chunk, rel, length);
+    if (event.position !== position) this.fail(segment, fileOffset, `found position ${event.position} where ${position} was expected`);
     return event;
+  }
+
+  private failUnlessOk(check: ReturnType<typeof checkFrame>, segment: number, offset: number): void {
+    if (check.kind === 'ok') return;
+    const details = check.kind === 'bad' ? check : { reason: 'record is cut short', expectedCrc: undefined, actualCrc: undefined };
+    throw new CorruptionError({ file: `log/${this.log.segments[segment].name}`, offset, ...details });
+  }
+
+  fail(segment: number, offset: number, reason: string): never {
+    throw new CorruptionError({ file: `log/${this.log.segments[segment].name}`, offset, reason });
   }
 }

@@ -1,12 +1,22 @@
+import { randomFillSync } from 'node:crypto';
 import CRC32 from 'crc-32';
 import { Packr } from 'msgpackr';
 
-// Layout: see FORMAT.md beside this file.
+// Layout: see FORMAT.md beside this file ("Record", format version 2).
 export const FRAME_HEADER_BYTES = 8;
 export const FLAG_COMMIT = 1;
-export const MIN_BODY_BYTES = 2;
+export const FLAG_METADATA = 2;
+export const FLAG_GENERATED_ID = 4;
+const KNOWN_FLAGS = FLAG_COMMIT | FLAG_METADATA | FLAG_GENERATED_ID;
+/** Bytes of the fixed part of a record, frame header included. */
+export const FIXED_RECORD_BYTES = 48;
+export const MIN_BODY_BYTES = FIXED_RECORD_BYTES - FRAME_HEADER_BYTES;
 /** Hard cap for any record a reader will allocate, whatever a length field claims. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** `prevPosition` of a stream's first event. */
+export const NO_PREVIOUS = -1;
+
+const TWO_32 = 0x1_0000_0000;
 
 // Plain arrays and maps only: no shared record structures, so every record
 // decodes on its own (needed to read from any offset and to salvage data).
@@ -23,32 +33,137 @@ export interface RecordedEvent<D = unknown, M = unknown> {
   timestamp: number;
 }
 
-/** The msgpack body (without the flags byte) of one event. */
-export function encodeEvent(e: RecordedEvent): Buffer {
-  return packr.pack([e.position, e.stream, e.version, e.type, e.data, e.metadata, e.id, e.timestamp]);
+export interface EventToFrame {
+  type: string;
+  data?: unknown;
+  metadata?: unknown;
+  id?: string;
+}
+
+/** One append framed in memory; `seal` fills in chain links and CRCs once its place in the log is known. */
+export interface FramedAppend {
+  bytes: Buffer;
+  /** Start of each record inside `bytes`. */
+  recordOffsets: number[];
+}
+
+// Framing writes into one growing scratch buffer, then copies the append out:
+// one allocation per append instead of one per event.
+let scratch = Buffer.allocUnsafe(1024 * 1024);
+let randomPool = Buffer.allocUnsafe(0);
+let randomAt = 0;
+
+function ensureScratch(needed: number): void {
+  if (needed <= scratch.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));
+  scratch.copy(bigger);
+  scratch = bigger;
+}
+
+/** 16 random bytes shaped as a version 4 UUID, written at `at`. */
+function writeGeneratedId(target: Buffer, at: number): void {
+  if (randomAt + 16 > randomPool.length) {
+    randomPool = randomFillSync(Buffer.allocUnsafe(64 * 1024));
+    randomAt = 0;
+  }
+  randomPool.copy(target, at, randomAt, randomAt + 16);
+  randomAt += 16;
+  target[at + 6] = (target[at + 6] & 0x0f) | 0x40;
+  target[at + 8] = (target[at + 8] & 0x3f) | 0x80;
 }
 
 /**
- * Frames the encoded events of one append into one buffer; only the last
- * record carries COMMIT. Returns the buffer and each record's start offset.
+ * Frames the events of one append (positions and versions consecutive), all
+ * but the chain links and CRCs, which `sealAppend` writes. Only the last
+ * record carries COMMIT. Throws (from msgpackr) if data cannot be encoded;
+ * `maxEventBytes` bounds each record body.
  */
-export function frameAppend(bodies: Buffer[]): { bytes: Buffer; offsets: number[] } {
-  let total = 0;
-  for (const body of bodies) total += FRAME_HEADER_BYTES + 1 + body.length;
-  const bytes = Buffer.allocUnsafe(total);
-  const offsets: number[] = new Array(bodies.length);
+export function frameAppend(
+  stream: string,
+  events: EventToFrame[],
+  firstPosition: number,
+  firstVersion: number,
+  timestamp: number,
+  maxEventBytes: number,
+): FramedAppend {
+  const streamBytes = Buffer.byteLength(stream);
+  const recordOffsets: number[] = new Array(events.length);
   let at = 0;
-  for (let i = 0; i < bodies.length; i++) {
-    const body = bodies[i];
-    const flags = i === bodies.length - 1 ? FLAG_COMMIT : 0;
-    offsets[i] = at;
-    bytes.writeUInt32LE(body.length + 1, at);
-    bytes[at + 8] = flags;
-    body.copy(bytes, at + 9);
-    bytes.writeUInt32LE(CRC32.buf(body, CRC32.buf([flags])) >>> 0, at + 4);
-    at += FRAME_HEADER_BYTES + 1 + body.length;
+  let streamCopyFrom = -1;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    ensureScratch(at + FIXED_RECORD_BYTES + streamBytes + 3 * (event.type.length + (event.id?.length ?? 6)));
+    const start = at;
+    recordOffsets[i] = start;
+    let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
+    at += FIXED_RECORD_BYTES;
+    // The stream name is the same in every record: encode it once, copy it after.
+    if (streamCopyFrom < 0) {
+      scratch.write(stream, at, 'utf8');
+      streamCopyFrom = at;
+    } else {
+      scratch.copy(scratch, at, streamCopyFrom, streamCopyFrom + streamBytes);
+    }
+    at += streamBytes;
+    const typeBytes = scratch.write(event.type, at, 'utf8');
+    at += typeBytes;
+    let idBytes: number;
+    if (event.id === undefined) {
+      writeGeneratedId(scratch, at);
+      idBytes = 16;
+      flags |= FLAG_GENERATED_ID;
+    } else {
+      idBytes = scratch.write(event.id, at, 'utf8');
+    }
+    at += idBytes;
+    const hasMetadata = event.metadata !== undefined && event.metadata !== null;
+    if (hasMetadata) flags |= FLAG_METADATA;
+    const payload = packr.pack(hasMetadata ? [event.data ?? null, event.metadata] : (event.data ?? null));
+    const bodyLength = at + payload.length - start - FRAME_HEADER_BYTES;
+    if (bodyLength > maxEventBytes) throw new RangeError(`event ${i} is ${bodyLength} bytes encoded; the limit is ${maxEventBytes} bytes`);
+    ensureScratch(at + payload.length);
+    payload.copy(scratch, at);
+    at += payload.length;
+
+    scratch.writeUInt32LE(bodyLength, start);
+    scratch[start + 8] = flags;
+    scratch[start + 9] = 0;
+    scratch.writeUInt16LE(streamBytes, start + 10);
+    scratch.writeUInt16LE(typeBytes, start + 12);
+    scratch.writeUInt16LE(idBytes, start + 14);
+    writeU64(scratch, firstPosition + i, start + 16);
+    scratch.writeUInt32LE(firstVersion + i, start + 24);
+    scratch.writeDoubleLE(timestamp, start + 40);
   }
-  return { bytes, offsets };
+  const bytes = Buffer.allocUnsafe(at);
+  scratch.copy(bytes, 0, 0, at);
+  return { bytes, recordOffsets };
+}
+
+/**
+ * Writes each record's link to the previous event of its stream, then its
+ * CRC. `baseOffset` is where `bytes` will start in its segment; `previous`
+ * is the stream's last event before this append. Returns the link to give
+ * the stream's next append.
+ */
+export function sealAppend(
+  append: FramedAppend,
+  baseOffset: number,
+  previous: { position: number; offset: number },
+): { position: number; offset: number } {
+  const { bytes, recordOffsets } = append;
+  let prevPosition = previous.position;
+  let prevOffset = previous.offset;
+  for (let i = 0; i < recordOffsets.length; i++) {
+    const at = recordOffsets[i];
+    writeU64(bytes, prevPosition + 1, at + 28);
+    bytes.writeUInt32LE(prevPosition === NO_PREVIOUS ? 0 : prevOffset, at + 36);
+    const length = bytes.readUInt32LE(at);
+    bytes.writeUInt32LE(CRC32.buf(bytes.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length)) >>> 0, at + 4);
+    prevPosition = readU64(bytes, at + 16);
+    prevOffset = baseOffset + at;
+  }
+  return { position: prevPosition, offset: prevOffset };
 }
 
 export type FrameCheck =
@@ -74,21 +189,73 @@ export function checkFrame(chunk: Buffer, offset: number, bytesLeftInFile: numbe
   const actualCrc = CRC32.buf(chunk.subarray(offset + 8, offset + 8 + length)) >>> 0;
   if (expectedCrc !== actualCrc) return { kind: 'bad', reason: 'record fails its checksum', expectedCrc, actualCrc };
   const flags = chunk[offset + 8];
-  if ((flags & ~FLAG_COMMIT) !== 0) return { kind: 'bad', reason: `unknown record flags ${flags}` };
+  if ((flags & ~KNOWN_FLAGS) !== 0) return { kind: 'bad', reason: `unknown record flags ${flags}` };
+  const variable = chunk.readUInt16LE(offset + 10) + chunk.readUInt16LE(offset + 12) + chunk.readUInt16LE(offset + 14);
+  if (FIXED_RECORD_BYTES + variable >= FRAME_HEADER_BYTES + length) return { kind: 'bad', reason: 'record names run past its end' };
   return { kind: 'ok', length, flags };
 }
 
-/** Decodes a checked frame's event. */
-export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
-  const fields = packr.unpack(chunk.subarray(offset + 9, offset + 8 + length)) as unknown[];
+/** The fixed fields of a checked record, without decoding its payload. */
+export interface RecordHeader {
+  position: number;
+  version: number;
+  /** Position of the previous event of the same stream, NO_PREVIOUS for its first. */
+  prevPosition: number;
+  /** Byte offset of that event inside its segment. */
+  prevOffset: number;
+  stream: string;
+}
+
+export function positionAt(chunk: Buffer, offset: number): number {
+  return readU64(chunk, offset + 16);
+}
+
+export function decodeHeader(chunk: Buffer, offset: number): RecordHeader {
+  const streamBytes = chunk.readUInt16LE(offset + 10);
   return {
-    position: fields[0] as number,
-    stream: fields[1] as string,
-    version: fields[2] as number,
-    type: fields[3] as string,
-    data: fields[4],
-    metadata: (fields[5] ?? null) as unknown,
-    id: fields[6] as string,
-    timestamp: fields[7] as number,
+    position: readU64(chunk, offset + 16),
+    version: chunk.readUInt32LE(offset + 24),
+    prevPosition: readU64(chunk, offset + 28) - 1,
+    prevOffset: chunk.readUInt32LE(offset + 36),
+    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, offset + FIXED_RECORD_BYTES + streamBytes),
   };
+}
+
+/** Decodes a checked record's event. */
+export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
+  const flags = chunk[offset + 8];
+  const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + 10);
+  const typeEnd = streamEnd + chunk.readUInt16LE(offset + 12);
+  const idEnd = typeEnd + chunk.readUInt16LE(offset + 14);
+  const payload = packr.unpack(chunk.subarray(idEnd, offset + FRAME_HEADER_BYTES + length)) as unknown;
+  const hasMetadata = (flags & FLAG_METADATA) !== 0;
+  return {
+    position: readU64(chunk, offset + 16),
+    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, streamEnd),
+    version: chunk.readUInt32LE(offset + 24),
+    type: chunk.toString('utf8', streamEnd, typeEnd),
+    data: hasMetadata ? (payload as unknown[])[0] : payload,
+    metadata: hasMetadata ? (payload as unknown[])[1] : null,
+    id: flags & FLAG_GENERATED_ID ? formatUuid(chunk, typeEnd) : chunk.toString('utf8', typeEnd, idEnd),
+    timestamp: chunk.readDoubleLE(offset + 40),
+  };
+}
+
+/** The events of a framed append as readers will see them (projections fold these before it is written). */
+export function decodeAppend(append: FramedAppend): RecordedEvent[] {
+  return append.recordOffsets.map((at) => decodeEvent(append.bytes, at, append.bytes.readUInt32LE(at)));
+}
+
+function formatUuid(chunk: Buffer, at: number): string {
+  const hex = chunk.toString('hex', at, at + 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function writeU64(target: Buffer, value: number, at: number): void {
+  target.writeUInt32LE(value % TWO_32, at);
+  target.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+}
+
+function readU64(source: Buffer, at: number): number {
+  return source.readUInt32LE(at) + source.readUInt32LE(at + 4) * TWO_32;
 }

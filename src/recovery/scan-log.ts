@@ -1,6 +1,6 @@
 import { CorruptionError } from '../errors';
 import type { FileHandle, FileSystem } from '../fs/file-system';
-import { checkFrame, decodeEvent, FRAME_HEADER_BYTES, FLAG_COMMIT, type RecordedEvent } from '../log/record';
+import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, FLAG_COMMIT, NO_PREVIOUS, type RecordedEvent } from '../log/record';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import type { StreamIndex } from '../state/stream-index';
@@ -85,6 +85,7 @@ export async function scanLog(
   return { segments, ...findings };
 }
 
+/** A record read after the last COMMIT: it becomes durable only when its append's COMMIT record is read. */
 interface PendingEvent {
   stream: string;
   version: number;
@@ -161,25 +162,32 @@ async function scanSegment(
       }
       return damaged(isLast ? `${reason}, and valid records follow it` : `${reason} in a segment that is not the last`, crcs);
     }
-    let event;
+    let header;
+    let event: RecordedEvent | undefined;
     try {
-      event = decodeEvent(chunk, rel, check.length);
+      header = decodeHeader(chunk, rel);
+      if (onCommit) event = decodeEvent(chunk, rel, check.length);
     } catch {
       return damaged('record passes its checksum but cannot be decoded');
     }
-    if (event.position !== nextPosition()) {
-      return damaged(`record has position ${event.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
+    if (header.position !== nextPosition()) {
+      return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
     }
-    const entry = index.entry(event.stream);
-    if (event.version !== entry.pendingVersion + 1) {
-      return damaged(`event of stream "${event.stream}" has version ${event.version} where ${entry.pendingVersion + 1} was expected`);
+    const entry = index.entry(header.stream);
+    if (header.version !== entry.pendingVersion + 1) {
+      return damaged(`event of stream "${header.stream}" has version ${header.version} where ${entry.pendingVersion + 1} was expected`);
     }
-    entry.pendingVersion = event.version;
-    pending.push({ stream: event.stream, version: event.version, position: event.position, offset });
-    if (onCommit) pendingEvents.push(event);
+    const previous = lastPendingOf(pending, header.stream) ?? entry;
+    const expectedPrev = entry.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
+    if (header.prevPosition !== expectedPrev || (expectedPrev !== NO_PREVIOUS && header.prevOffset !== previous.offset)) {
+      return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
+    }
+    entry.pendingVersion = header.version;
+    pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
+    if (event) pendingEvents.push(event);
     offset += FRAME_HEADER_BYTES + check.length;
     if (check.flags & FLAG_COMMIT) {
-      for (const p of pending) index.addDurable(p.stream, p.version, p.position, p.offset);
+      for (const p of pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
       pending.length = 0;
       if (onCommit) {
         onCommit(pendingEvents.slice());
@@ -193,6 +201,11 @@ async function scanSegment(
     return damaged('segment ends in the middle of an append (no commit record)');
   }
   segment.durableSize = size;
+  return undefined;
+}
+
+function lastPendingOf(pending: PendingEvent[], stream: string): PendingEvent | undefined {
+  for (let i = pending.length - 1; i >= 0; i--) if (pending[i].stream === stream) return pending[i];
   return undefined;
 }
 
@@ -262,8 +275,8 @@ export function countValidRecords(bytes: Buffer): number {
 
 function looksLikeEvent(bytes: Buffer, at: number, length: number): boolean {
   try {
-    const event = decodeEvent(bytes, at, length);
-    return typeof event.position === 'number' && typeof event.stream === 'string';
+    decodeEvent(bytes, at, length);
+    return true;
   } catch {
     return false;
   }

@@ -1,47 +1,78 @@
+import { NO_PREVIOUS } from '../log/record';
+import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
+
 /**
- * Where every durable event lives, and each stream's versions.
+ * Where durable events are, in memory that grows with the number of streams
+ * and of segments, never with the number of events:
  *
- * Held in memory and rebuilt on open by the log scan. It grows with the
- * number of events (one offset per event, one position per stream event):
- * about 16 bytes an event.
+ * - per stream, its last version and the place (position, byte offset) of its
+ *   last event. Every record links to the previous event of its stream, so
+ *   `readStream` follows that chain back from the head: it reads only the
+ *   stream's own records, never scans the log.
+ * - a sparse global index: the byte offset of every SPARSE_EVERY-th position,
+ *   so `readAll({ from })` starts at most SPARSE_EVERY records early.
+ * - the base position of each segment.
+ *
+ * It is saved whole in snapshots, and rebuilt by the log scan otherwise.
  */
-export interface StreamEntry {
+export interface StreamHead {
   /** Last durable version, -1 before the first event is durable. */
   version: number;
   /** Last version taken by an accepted append (durable or still queued). */
   pendingVersion: number;
-  /** Global position of each durable version (index = version). */
-  positions: number[];
+  /** Global position of the last durable event, NO_PREVIOUS before it. */
+  position: number;
+  /** Byte offset of that event inside its segment. */
+  offset: number;
 }
 
+export interface EventPlace {
+  position: number;
+  offset: number;
+}
+
+export const SPARSE_EVERY = 256;
+
 export class StreamIndex {
-  readonly streams = new Map<string, StreamEntry>();
-  /** Byte offset inside its segment of every durable event, indexed by global position. */
-  readonly offsets: number[] = [];
+  readonly streams = new Map<string, StreamHead>();
+  /** Offset inside its segment of position k × SPARSE_EVERY, by k. */
+  readonly sparseOffsets: number[] = [];
   /** Base position of each segment, ascending. */
   readonly segmentBases: number[] = [];
-
   /** Number of durable events = next global position. */
-  get durableCount(): number {
-    return this.offsets.length;
-  }
+  durableCount = 0;
 
-  entry(stream: string): StreamEntry {
+  entry(stream: string): StreamHead {
     let entry = this.streams.get(stream);
     if (!entry) {
-      entry = { version: -1, pendingVersion: -1, positions: [] };
+      entry = { version: -1, pendingVersion: -1, position: NO_PREVIOUS, offset: 0 };
       this.streams.set(stream, entry);
     }
     return entry;
   }
 
-  /** Records one durable event; called in position order. */
-  addDurable(stream: string, version: number, position: number, offset: number): void {
+  /** The stream's last durable event, which its next record links to. */
+  head(stream: string): EventPlace {
+    const entry = this.streams.get(stream);
+    return entry ? { position: entry.position, offset: entry.offset } : { position: NO_PREVIOUS, offset: 0 };
+  }
+
+  /**
+   * Records a durable run of consecutive events of one stream, called in
+   * position order: `offsetOf(i)` is the byte offset of its i-th event.
+   */
+  addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, offsetOf: (i: number) => number): void {
     const entry = this.entry(stream);
-    entry.positions.push(position);
-    entry.version = version;
-    if (entry.pendingVersion < version) entry.pendingVersion = version;
-    this.offsets.push(offset);
+    const lastVersion = firstVersion + count - 1;
+    entry.version = lastVersion;
+    if (entry.pendingVersion < lastVersion) entry.pendingVersion = lastVersion;
+    entry.position = firstPosition + count - 1;
+    entry.offset = offsetOf(count - 1);
+    const firstSparse = Math.ceil(firstPosition / SPARSE_EVERY) * SPARSE_EVERY;
+    for (let p = firstSparse; p < firstPosition + count; p += SPARSE_EVERY) {
+      this.sparseOffsets[p / SPARSE_EVERY] = offsetOf(p - firstPosition);
+    }
+    this.durableCount = firstPosition + count;
   }
 
   /** Index of the segment that holds `position`. */
@@ -55,5 +86,16 @@ export class StreamIndex {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /** A known record at or before `position`, in the same segment, to read forward from. */
+  seek(position: number): { segment: number; position: number; offset: number } {
+    const segment = this.segmentOf(position);
+    const base = this.segmentBases[segment];
+    const k = Math.floor(position / SPARSE_EVERY);
+    if (k * SPARSE_EVERY >= base && k < this.sparseOffsets.length) {
+      return { segment, position: k * SPARSE_EVERY, offset: this.sparseOffsets[k] };
+    }
+    return { segment, position: base, offset: SEGMENT_HEADER_BYTES };
   }
 }

@@ -52,7 +52,9 @@ export class GroupCommitWriter {
   constructor(
     private readonly log: SegmentedLog,
     private readonly options: WriterOptions,
-    private readonly onDurable: (batch: QueuedAppend[], batchOffset: number, segmentIndex: number) => void,
+    /** Fills in what depends on the batch's place in the log (chain links, CRCs) just before it is written. */
+    private readonly seal: (batch: QueuedAppend[], batchOffset: number) => void,
+    private readonly onDurable: (batch: QueuedAppend[], batchOffset: number) => void,
   ) {}
 
   /** Events accepted but not yet durable. */
@@ -161,9 +163,10 @@ export class GroupCommitWriter {
     for (const append of batch) events += append.count;
     try {
       if (this.log.wantsRoll) await this.log.roll(batch[0].firstPosition);
+      this.seal(batch, this.log.last.durableSize);
       const bytes = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((a) => a.bytes));
       const offset = await this.log.writeBatch(bytes, this.options.durability === 'fsync');
-      this.onDurable(batch, offset, this.log.segments.length - 1);
+      this.onDurable(batch, offset);
     } catch (error) {
       this.fail(error, batch);
       return;
