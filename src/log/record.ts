@@ -227,7 +227,7 @@ export function decodeEvent(chunk: Buffer, offset: number, length: number): Reco
   const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + 10);
   const typeEnd = streamEnd + chunk.readUInt16LE(offset + 12);
   const idEnd = typeEnd + chunk.readUInt16LE(offset + 14);
-  const payload = packr.unpack(chunk.subarray(idEnd, offset + FRAME_HEADER_BYTES + length)) as unknown;
+  const payload = packr.unpack(chunk, { start: idEnd, end: offset + FRAME_HEADER_BYTES + length }) as unknown;
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
   return {
     position: readU64(chunk, offset + 16),
@@ -246,9 +246,14 @@ export function decodeAppend(append: FramedAppend): RecordedEvent[] {
   return append.recordOffsets.map((at) => decodeEvent(append.bytes, at, append.bytes.readUInt32LE(at)));
 }
 
-function formatUuid(chunk: Buffer, at: number): string {
-  const hex = chunk.toString('hex', at, at + 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function formatUuid(b: Buffer, at: number): string {
+  return (
+    HEX[b[at]] + HEX[b[at + 1]] + HEX[b[at + 2]] + HEX[b[at + 3]] + '-' + HEX[b[at + 4]] + HEX[b[at + 5]] + '-' +
+    HEX[b[at + 6]] + HEX[b[at + 7]] + '-' + HEX[b[at + 8]] + HEX[b[at + 9]] + '-' + HEX[b[at + 10]] + HEX[b[at + 11]] +
+    HEX[b[at + 12]] + HEX[b[at + 13]] + HEX[b[at + 14]] + HEX[b[at + 15]]
+  );
 }
 
 function writeU64(target: Buffer, value: number, at: number): void {
