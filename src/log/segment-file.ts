@@ -4,7 +4,7 @@ import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
 
 // Layout: see FORMAT.md beside this file.
 export const SEGMENT_MAGIC = Buffer.from('EVFLDSEG', 'ascii');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const SEGMENT_HEADER_BYTES = 32;
 export const SEGMENT_SUFFIX = '.seg';
 
