@@ -15,12 +15,14 @@ import { SegmentedLog } from './log/segmented-log';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
+import type { SnapshotContents } from './snapshot/snapshot-file';
+import { loadNewestSnapshot, writeSnapshot } from './snapshot/snapshots';
 import { ProjectionStates, type Projection } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { LIMITS } from './validate/limits';
-import { describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
+import { assertPlainData, describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 
 export interface StoreOptions {
@@ -48,6 +50,18 @@ export interface StoreOptions {
   fs?: FileSystem;
   /** Folds of every event, by name; read them with `store.state(name)`. */
   projections?: Record<string, Projection>;
+  /** Take a snapshot each time this many events were appended since the last (default 1,000,000; 0: only on `checkpoint()`). */
+  snapshotEvery?: number;
+  /** Snapshots kept on disk; older ones are removed (default 2). */
+  keepSnapshots?: number;
+}
+
+export interface CheckpointResult {
+  /** The snapshot file, relative to the store directory. */
+  file: string;
+  /** Last global position it covers. */
+  position: number;
+  durationMs: number;
 }
 
 export interface AppendOptions {
@@ -83,6 +97,10 @@ export class EventStore {
   private readonly reader: LogReader;
   private readonly subscriptions = new Set<Subscription>();
   private newEventWaiters: Array<() => void> = [];
+  private snapshotInFlight: Promise<CheckpointResult> | undefined;
+  private lastSnapshotPosition: number;
+  /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
+  snapshotError: Error | undefined;
 
   private constructor(
     readonly directory: string,
@@ -97,6 +115,7 @@ export class EventStore {
     readonly recovery: RecoveryReport,
   ) {
     this.nextPosition = index.durableCount;
+    this.lastSnapshotPosition = recovery.snapshot.position ?? -1;
     this.reader = new LogReader(log, index, () => this.assertReadable());
   }
 
@@ -112,9 +131,28 @@ export class EventStore {
       const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
       const index = new StreamIndex();
       const projections = new ProjectionStates(checkProjections(options.projections));
+      const snapshots = await loadNewestSnapshot(fs, directory);
+      const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
+      let resumeAt;
+      if (snapshots.chosen) {
+        const { file, contents } = snapshots.chosen;
+        const mismatch = projections.mismatch(contents.projections);
+        if (mismatch) {
+          snapshot.fullReplayReason = `${mismatch}: every projection is rebuilt from the log`;
+        } else {
+          seedIndex(index, contents);
+          projections.restore(contents.projections);
+          snapshot.used = file;
+          snapshot.position = contents.position;
+          resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
+        }
+      } else if (snapshots.skipped.length > 0) {
+        snapshot.fullReplayReason = 'no snapshot passed its checks';
+      }
       const scan = await scanLog(fs, directory, index, {
         repair: options.repair ?? 'none',
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
+        resumeAt,
       });
       if (cleanShutdown) {
         // From here on a crash must not look like a clean shutdown.
@@ -130,7 +168,9 @@ export class EventStore {
         lastPosition: index.durableCount - 1,
         tornTail: scan.tornTail,
         quarantine: scan.quarantine,
-        removedFiles: scan.removedFiles,
+        removedFiles: [...snapshots.removedFiles, ...scan.removedFiles],
+        snapshot,
+        eventsReplayed: index.durableCount - (snapshot.position ?? -1) - 1,
         durationMs: 0,
       };
       let store: EventStore | undefined;
@@ -341,12 +381,77 @@ export class EventStore {
     return this.reader.forward(from, limit);
   }
 
+  /**
+   * Takes a snapshot of everything durable now: projection states, the
+   * stream index and the log position. Appends keep flowing while it is
+   * written. Resolves once the snapshot is durable; null for an empty store.
+   */
+  async checkpoint(): Promise<CheckpointResult | null> {
+    this.assertWritable();
+    while (this.snapshotInFlight) await this.snapshotInFlight.catch(() => undefined);
+    if (this.position < 0) return null;
+    return this.startSnapshot();
+  }
+
+  private startSnapshot(): Promise<CheckpointResult> {
+    const started = performance.now();
+    let contents: SnapshotContents;
+    try {
+      contents = this.captureSnapshot();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.lastSnapshotPosition = contents.position;
+    const writing = (async () => {
+      // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
+      if (this.options.durability !== 'fsync') await this.log.sync();
+      const file = await writeSnapshot(this.fs, this.directory, contents, this.options.keepSnapshots);
+      return { file, position: contents.position, durationMs: performance.now() - started };
+    })();
+    this.snapshotInFlight = writing;
+    const settle = () => {
+      if (this.snapshotInFlight === writing) this.snapshotInFlight = undefined;
+    };
+    writing.then(settle, settle);
+    return writing;
+  }
+
+  /** Everything durable right now, copied so that appends can carry on while it is written. */
+  private captureSnapshot(): SnapshotContents {
+    const projections = this.projections.snapshot();
+    for (const [name, { state }] of Object.entries(projections)) {
+      assertPlainData(state, `the state of projection "${name}"`);
+    }
+    const names: string[] = [];
+    const versions: number[] = [];
+    const positions: number[] = [];
+    const offsets: number[] = [];
+    for (const [name, head] of this.index.streams) {
+      if (head.version < 0) continue;
+      names.push(name);
+      versions.push(head.version);
+      positions.push(head.position);
+      offsets.push(head.offset);
+    }
+    const bases = this.index.segmentBases;
+    return {
+      position: this.position,
+      logEnd: { segmentBase: bases[bases.length - 1], offset: this.index.endOffset },
+      segmentBases: bases.slice(),
+      streams: { names, versions, positions, offsets },
+      sparseOffsets: this.index.sparseOffsets.slice(),
+      projections,
+      createdAt: new Date().toISOString(),
+    };
+  }
+
   /** Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     try {
       await this.writer.drain();
+      await this.snapshotInFlight?.catch(() => undefined);
       const stopping = [...this.subscriptions].map((s) => s.stop());
       this.wakeSubscribers();
       await Promise.all(stopping);
@@ -394,7 +499,15 @@ export class EventStore {
       index.addDurable(append.stream, append.firstVersion, append.firstPosition, append.count, (i) => appendBase + append.recordOffsets[i]);
       base += append.bytes.length;
     }
+    index.endOffset = base;
     this.wakeSubscribers();
+    const every = this.options.snapshotEvery;
+    if (every > 0 && !this.snapshotInFlight && this.position - this.lastSnapshotPosition >= every) {
+      this.startSnapshot().then(
+        () => (this.snapshotError = undefined),
+        (error: Error) => (this.snapshotError = error),
+      );
+    }
   }
 
   private wakeSubscribers(): void {
@@ -412,6 +525,17 @@ export class EventStore {
   private assertReadable(): void {
     if (this.closed) throw new StoreClosedError();
   }
+}
+
+/** Starts the index from a snapshot; the log scan then adds what came after it. */
+function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
+  const { names, versions, positions, offsets } = contents.streams;
+  for (let i = 0; i < names.length; i++) {
+    index.streams.set(names[i], { version: versions[i], pendingVersion: versions[i], position: positions[i], offset: offsets[i] });
+  }
+  for (const offset of contents.sparseOffsets) index.sparseOffsets.push(offset);
+  index.durableCount = contents.position + 1;
+  index.endOffset = contents.logEnd.offset;
 }
 
 function checkProjections(projections: StoreOptions['projections']): Record<string, Projection> {
@@ -447,13 +571,16 @@ function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs'
     maxBatchDelayMs: options.maxBatchDelayMs ?? 0,
     maxQueueEvents: options.maxQueueEvents ?? 500_000,
     maxEventBytes: options.maxEventBytes ?? LIMITS.defaultMaxEventBytes,
+    snapshotEvery: options.snapshotEvery ?? 1_000_000,
+    keepSnapshots: options.keepSnapshots ?? 2,
   } as const;
   if (settings.durability !== 'fsync' && settings.durability !== 'flush') {
     throw new InvalidInputError(`durability must be 'fsync' or 'flush', got ${describe(settings.durability)}`);
   }
-  for (const key of ['segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxQueueEvents', 'maxEventBytes'] as const) {
+  for (const key of ['segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxQueueEvents', 'maxEventBytes', 'keepSnapshots'] as const) {
     if (!Number.isSafeInteger(settings[key]) || settings[key] < 1) throw new InvalidInputError(`${key} must be a whole number >= 1`);
   }
+  if (!Number.isSafeInteger(settings.snapshotEvery) || settings.snapshotEvery < 0) throw new InvalidInputError('snapshotEvery must be a whole number >= 0');
   if (settings.maxEventBytes > MAX_BODY_BYTES) throw new InvalidInputError(`maxEventBytes can be at most ${MAX_BODY_BYTES}`);
   if (typeof settings.maxBatchDelayMs !== 'number' || settings.maxBatchDelayMs < 0) throw new InvalidInputError('maxBatchDelayMs must be >= 0');
   return settings;

@@ -59,3 +59,10 @@ export async function writeFileAtomic(fs: FileSystem, dir: string, name: string,
   await fs.rename(tmp, `${dir}/${name}`);
   await fs.syncDir(dir);
 }
+
+/** Creates a directory if needed and makes its entry durable (a new directory lives in its parent's entries). */
+export async function ensureDir(fs: FileSystem, dir: string): Promise<void> {
+  if (await fs.exists(dir)) return;
+  await fs.mkdirp(dir);
+  await fs.syncDir(dir.slice(0, dir.lastIndexOf('/')) || '/');
+}

@@ -15,6 +15,19 @@ export interface RecoveryReport {
   quarantine: { files: string[]; cutFile: string; cutOffset: number; bytes: number; records: number; reason: string } | null;
   /** Leftovers of interrupted operations that were removed (temp files, an incomplete new segment). */
   removedFiles: string[];
+  /** The snapshot the open started from, or why it replayed the whole log. */
+  snapshot: {
+    /** File used (relative to the store directory), null for a full replay. */
+    used: string | null;
+    /** Last position that snapshot covers. */
+    position: number | null;
+    /** Newer snapshots passed over because they failed their checks, and why. */
+    skipped: Array<{ file: string; reason: string }>;
+    /** Why a snapshot that was there could not be used (corrupt, projection version changed), if so. */
+    fullReplayReason: string | null;
+  };
+  /** Events read from the log by this open (all of them without a snapshot, the tail after it otherwise). */
+  eventsReplayed: number;
   /** How long recovery took, in milliseconds. */
   durationMs: number;
 }

@@ -1,5 +1,5 @@
 import { CorruptionError } from '../errors';
-import type { FileHandle, FileSystem } from '../fs/file-system';
+import { ensureDir, type FileHandle, type FileSystem } from '../fs/file-system';
 import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, FLAG_COMMIT, NO_PREVIOUS, type RecordedEvent } from '../log/record';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
@@ -15,6 +15,12 @@ export interface ScanOptions {
   readOnly?: boolean;
   /** Receives the events of each committed append, in order (projections are rebuilt from these). */
   onCommit?: (events: RecordedEvent[]) => void;
+  /**
+   * Resume after a snapshot: the index already holds everything before this
+   * place, so only the log from here on is read. `snapshot` names the file
+   * for errors; `segmentBases` are the segments the snapshot saw.
+   */
+  resumeAt?: { snapshot: string; position: number; segmentBase: number; offset: number; segmentBases: number[] };
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
@@ -31,7 +37,7 @@ export async function scanLog(
   options: ScanOptions,
 ): Promise<{ segments: Segment[] } & ScanFindings> {
   const logDir = `${dir}/log`;
-  if (!options.readOnly) await fs.mkdirp(logDir);
+  if (!options.readOnly) await ensureDir(fs, logDir);
   const findings: ScanFindings = { tornTail: null, quarantine: null, removedFiles: [], segmentsScanned: 0 };
   const names = await fs.readdir(logDir);
   for (const name of names.filter((n) => n.endsWith('.tmp'))) {
@@ -45,13 +51,17 @@ export async function scanLog(
     .sort((a, b) => a.base - b.base)
     .map((s) => ({ ...s, durableSize: 0 }));
 
-  for (let i = 0; i < segments.length; i++) {
+  const resume = options.resumeAt;
+  let first = 0;
+  if (resume) first = await skipCoveredSegments(fs, logDir, segments, resume);
+  for (let i = first; i < segments.length; i++) {
     const segment = segments[i];
     const isLast = i === segments.length - 1;
     findings.segmentsScanned++;
     const handle = await fs.open(`${logDir}/${segment.name}`);
     try {
-      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true, options.onCommit);
+      const startOffset = resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES;
+      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true, options.onCommit, startOffset, resume?.snapshot);
       if (damage === 'remove-incomplete-segment') {
         await handle.close();
         if (options.readOnly) {
@@ -70,6 +80,7 @@ export async function scanLog(
         findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage);
         segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
         segment.durableSize = damage.cutOffset;
+        if (damage.cutOffset > 0) index.endOffset = damage.cutOffset;
         break;
       }
     } finally {
@@ -80,6 +91,7 @@ export async function scanLog(
     const base = index.durableCount;
     await (await createSegment(fs, logDir, base)).close();
     segments = [{ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES }];
+    index.endOffset = SEGMENT_HEADER_BYTES;
   }
   for (const segment of segments) index.segmentBases.push(segment.base);
   return { segments, ...findings };
@@ -100,10 +112,20 @@ async function scanSegment(
   index: StreamIndex,
   findings: ScanFindings,
   readOnly: boolean,
-  onCommit?: (events: RecordedEvent[]) => void,
+  onCommit: ((events: RecordedEvent[]) => void) | undefined,
+  startOffset: number,
+  snapshot: string | undefined,
 ): Promise<Damage | 'remove-incomplete-segment' | undefined> {
   const file = `log/${segment.name}`;
   const size = await handle.size();
+  const resuming = startOffset > SEGMENT_HEADER_BYTES;
+  if (resuming && size < startOffset) {
+    throw new CorruptionError({
+      file,
+      offset: size,
+      reason: `${snapshot} covers the log up to offset ${startOffset} of this segment (position ${index.durableCount - 1}), but the segment ends at ${size}: acknowledged events are missing from the log`,
+    });
+  }
   if (size < SEGMENT_HEADER_BYTES && isLast && segment.base === index.durableCount) {
     // Its header was never completely written, so it cannot hold any event:
     // the remains of a roll that a crash interrupted.
@@ -116,7 +138,7 @@ async function scanSegment(
     if (base !== segment.base) {
       throw new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
     }
-    if (base !== index.durableCount) {
+    if (base !== index.durableCount && !resuming) {
       throw new CorruptionError({
         file,
         offset: 16,
@@ -132,9 +154,9 @@ async function scanSegment(
   }
 
   let chunk: Buffer = Buffer.alloc(0);
-  let chunkStart = SEGMENT_HEADER_BYTES;
-  let offset = SEGMENT_HEADER_BYTES;
-  let lastCommitEnd = SEGMENT_HEADER_BYTES;
+  let chunkStart = startOffset;
+  let offset = startOffset;
+  let lastCommitEnd = startOffset;
   const pending: PendingEvent[] = [];
   const pendingEvents: RecordedEvent[] = [];
   const nextPosition = () => index.durableCount + pending.length;
@@ -201,7 +223,32 @@ async function scanSegment(
     return damaged('segment ends in the middle of an append (no commit record)');
   }
   segment.durableSize = size;
+  index.endOffset = size;
   return undefined;
+}
+
+/**
+ * With a snapshot, the segments wholly before its end are not read: they must
+ * be exactly the ones it saw. Returns the index of the first segment to scan.
+ */
+async function skipCoveredSegments(fs: FileSystem, logDir: string, segments: Segment[], resume: NonNullable<ScanOptions['resumeAt']>): Promise<number> {
+  const at = segments.findIndex((s) => s.base === resume.segmentBase);
+  const listed = segments.slice(0, Math.max(at, 0)).map((s) => s.base);
+  const expected = resume.segmentBases.filter((base) => base < resume.segmentBase);
+  const missing = at < 0 ? resume.segmentBase : expected.find((base) => !listed.includes(base));
+  if (missing !== undefined) {
+    throw new CorruptionError({
+      file: `log/${segmentName(missing)}`,
+      offset: 0,
+      reason: `${resume.snapshot} covers the log up to position ${resume.position}, but segment ${segmentName(missing)} is missing: acknowledged events are missing from the log`,
+    });
+  }
+  for (const segment of segments.slice(0, at)) {
+    const handle = await fs.open(`${logDir}/${segment.name}`);
+    segment.durableSize = await handle.size();
+    await handle.close();
+  }
+  return at;
 }
 
 function lastPendingOf(pending: PendingEvent[], stream: string): PendingEvent | undefined {
@@ -228,6 +275,7 @@ async function truncateTornTail(
   }
   findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded: pending.length };
   segment.durableSize = lastCommitEnd;
+  index.endOffset = lastCommitEnd;
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { produce, type Draft } from 'immer';
+import { freeze, produce, type Draft } from 'immer';
 import { EventfoldError } from '../errors';
 import type { RecordedEvent } from '../log/record';
 
@@ -76,6 +76,37 @@ export class ProjectionStates {
   /** Publishes the states after a durable append. */
   publish(states: Map<string, unknown> | undefined): void {
     if (states) for (const [name, state] of states) this.published.set(name, state);
+  }
+
+  /** The durable states with their projection versions, for a snapshot. */
+  snapshot(): Record<string, { version: number; state: unknown }> {
+    const states: Record<string, { version: number; state: unknown }> = {};
+    for (const [name, projection] of Object.entries(this.projections)) {
+      states[name] = { version: projection.version, state: this.published.get(name) };
+    }
+    return states;
+  }
+
+  /**
+   * Why a snapshot's states cannot be used (a projection is new or its version
+   * changed since), or undefined when they all can.
+   */
+  mismatch(saved: Record<string, { version: number }>): string | undefined {
+    for (const [name, projection] of Object.entries(this.projections)) {
+      const old = saved[name];
+      if (!old) return `projection "${name}" is not in the snapshot`;
+      if (old.version !== projection.version) return `projection "${name}" is version ${projection.version}, the snapshot holds version ${old.version}`;
+    }
+    return undefined;
+  }
+
+  /** Starts from a snapshot's states (checked with `mismatch` first). */
+  restore(saved: Record<string, { state: unknown }>): void {
+    for (const name of Object.keys(this.projections)) {
+      const state = freeze(saved[name].state, true);
+      this.published.set(name, state);
+      this.pending.set(name, state);
+    }
   }
 
   /** During recovery: folds committed events straight into both views. */

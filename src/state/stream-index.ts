@@ -41,6 +41,8 @@ export class StreamIndex {
   readonly segmentBases: number[] = [];
   /** Number of durable events = next global position. */
   durableCount = 0;
+  /** Byte offset just after the last durable record, in the segment that holds it. */
+  endOffset = SEGMENT_HEADER_BYTES;
 
   entry(stream: string): StreamHead {
     let entry = this.streams.get(stream);

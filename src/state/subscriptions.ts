@@ -1,5 +1,5 @@
 import { EventfoldError, InvalidInputError } from '../errors';
-import { writeFileAtomic, type FileSystem } from '../fs/file-system';
+import { ensureDir, writeFileAtomic, type FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
 
 /**
@@ -124,7 +124,7 @@ export class Subscription {
   private async checkpoint(): Promise<void> {
     this.sinceCheckpoint = 0;
     const dir = `${this.source.directory}/subscriptions`;
-    await this.source.fs.mkdirp(dir);
+    await ensureDir(this.source.fs, dir);
     await writeFileAtomic(this.source.fs, dir, `${this.name}.json`, Buffer.from(JSON.stringify({ position: this.position })));
   }
 }

@@ -44,6 +44,11 @@ export function validateEvents(events: unknown): EventInput[] {
   return events as EventInput[];
 }
 
+/** Throws InvalidInputError unless `value` survives msgpack unchanged (plain objects, arrays, scalars, Dates, bytes). */
+export function assertPlainData(value: unknown, where: string): void {
+  checkPlainData(value, where, 0);
+}
+
 /**
  * msgpack would silently turn functions into nil and Maps into objects, so
  * anything that does not round-trip is refused here instead of being lost.

@@ -1,0 +1,81 @@
+import CRC32 from 'crc-32';
+import { Packr } from 'msgpackr';
+import { CorruptionError } from '../errors';
+
+// Layout: see FORMAT.md beside this file.
+export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
+export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_HEADER_BYTES = 32;
+export const SNAPSHOT_DIR = 'snapshots';
+
+// Plain arrays and maps, as in records. Projection states must be plain data
+// to be snapshotted (checked before writing: a Map would come back an object).
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+/** Everything an open needs to skip the log up to `position`. */
+export interface SnapshotContents {
+  /** Last global position the snapshot covers. */
+  position: number;
+  /** Where the record after `position` starts: a segment (by base position) and a byte offset in it. */
+  logEnd: { segmentBase: number; offset: number };
+  /** Base positions of the segments up to and including logEnd's. */
+  segmentBases: number[];
+  /** Per stream: name, last version, and the position and offset of its last event (parallel arrays). */
+  streams: { names: string[]; versions: number[]; positions: number[]; offsets: number[] };
+  /** The stream index's sparse offsets (see src/state/stream-index.ts). */
+  sparseOffsets: number[];
+  /** Each projection's state, with the projection version that folded it. */
+  projections: Record<string, { version: number; state: unknown }>;
+  createdAt: string;
+}
+
+export function snapshotName(position: number): string {
+  return `${String(position).padStart(20, '0')}.snap`;
+}
+
+/** The position in a snapshot's file name, or undefined if it is not a snapshot. */
+export function parseSnapshotName(name: string): number | undefined {
+  const match = /^(\d{20})\.snap$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function encodeSnapshot(contents: SnapshotContents): Buffer {
+  const body = packr.pack(contents);
+  const file = Buffer.allocUnsafe(SNAPSHOT_HEADER_BYTES + body.length);
+  file.fill(0, 0, SNAPSHOT_HEADER_BYTES);
+  SNAPSHOT_MAGIC.copy(file, 0);
+  file.writeUInt16LE(SNAPSHOT_FORMAT_VERSION, 8);
+  file.writeUInt32LE(body.length % 2 ** 32, 16);
+  file.writeUInt32LE(Math.floor(body.length / 2 ** 32), 20);
+  body.copy(file, SNAPSHOT_HEADER_BYTES);
+  file.writeUInt32LE(snapshotCrc(file), 28);
+  return file;
+}
+
+/** Checks and decodes a snapshot file; throws CorruptionError naming what is wrong. */
+export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
+  const where = `${SNAPSHOT_DIR}/${name}`;
+  if (file.length < SNAPSHOT_HEADER_BYTES) {
+    throw new CorruptionError({ file: where, offset: file.length, reason: `file is shorter than its ${SNAPSHOT_HEADER_BYTES}-byte header` });
+  }
+  if (!file.subarray(0, 8).equals(SNAPSHOT_MAGIC)) throw new CorruptionError({ file: where, offset: 0, reason: 'not an eventfold snapshot (bad magic)' });
+  const version = file.readUInt16LE(8);
+  if (version !== SNAPSHOT_FORMAT_VERSION) {
+    throw new CorruptionError({ file: where, offset: 8, reason: `unknown snapshot format version ${version}` });
+  }
+  const length = file.readUInt32LE(16) + file.readUInt32LE(20) * 2 ** 32;
+  if (SNAPSHOT_HEADER_BYTES + length !== file.length) {
+    throw new CorruptionError({ file: where, offset: 16, reason: `header says ${length} body bytes, the file holds ${file.length - SNAPSHOT_HEADER_BYTES}` });
+  }
+  const expectedCrc = file.readUInt32LE(28);
+  const actualCrc = snapshotCrc(file);
+  if (expectedCrc !== actualCrc) {
+    throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: 'snapshot fails its checksum', expectedCrc, actualCrc });
+  }
+  return packr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
+}
+
+/** CRC of header bytes 0–27 followed by the body. */
+function snapshotCrc(file: Buffer): number {
+  return CRC32.buf(file.subarray(SNAPSHOT_HEADER_BYTES), CRC32.buf(file.subarray(0, 28))) >>> 0;
+}

@@ -1,0 +1,73 @@
+import { CorruptionError } from '../errors';
+import type { FileSystem } from '../fs/file-system';
+import { ensureDir, writeFileAtomic } from '../fs/file-system';
+import { decodeSnapshot, encodeSnapshot, parseSnapshotName, SNAPSHOT_DIR, snapshotName, type SnapshotContents } from './snapshot-file';
+
+export interface SnapshotChoice {
+  /** The newest snapshot that passed its checks, or null. */
+  chosen: { file: string; contents: SnapshotContents } | null;
+  /** Newer snapshots that were passed over, and why. */
+  skipped: Array<{ file: string; reason: string }>;
+  /** Leftover temp files of interrupted snapshot writes that were removed. */
+  removedFiles: string[];
+}
+
+/** Snapshot file names, newest first. */
+export async function listSnapshots(fs: FileSystem, dir: string): Promise<string[]> {
+  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  if (!(await fs.exists(snapDir))) return [];
+  return (await fs.readdir(snapDir))
+    .map((name) => ({ name, position: parseSnapshotName(name) }))
+    .filter((s): s is { name: string; position: number } => s.position !== undefined)
+    .sort((a, b) => b.position - a.position)
+    .map((s) => s.name);
+}
+
+/**
+ * Finds the newest snapshot whose checksum and format are good, falling back
+ * to older ones. Removes temp files a crash left behind (unless `readOnly`).
+ */
+export async function loadNewestSnapshot(fs: FileSystem, dir: string, readOnly = false): Promise<SnapshotChoice> {
+  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const choice: SnapshotChoice = { chosen: null, skipped: [], removedFiles: [] };
+  if (!(await fs.exists(snapDir))) return choice;
+  const temps = (await fs.readdir(snapDir)).filter((n) => n.endsWith('.tmp'));
+  for (const name of temps) {
+    if (!readOnly) await fs.unlink(`${snapDir}/${name}`);
+    choice.removedFiles.push(`${SNAPSHOT_DIR}/${name}`);
+  }
+  if (temps.length > 0 && !readOnly) await fs.syncDir(snapDir);
+  for (const name of await listSnapshots(fs, dir)) {
+    try {
+      const contents = decodeSnapshot(await fs.readFile(`${snapDir}/${name}`), name);
+      if (contents.position !== parseSnapshotName(name)) {
+        throw new CorruptionError({ file: `${SNAPSHOT_DIR}/${name}`, offset: 0, reason: `holds position ${contents.position}, its name says ${parseSnapshotName(name)}` });
+      }
+      choice.chosen = { file: `${SNAPSHOT_DIR}/${name}`, contents };
+      return choice;
+    } catch (error) {
+      if (!(error instanceof CorruptionError)) {
+        choice.skipped.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `cannot be decoded: ${(error as Error).message}` });
+        continue;
+      }
+      choice.skipped.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: error.message });
+    }
+  }
+  return choice;
+}
+
+/**
+ * Writes a snapshot durably (temp file, fsync, rename, directory fsync), then
+ * removes all but the newest `keep`. A crash at any step leaves the previous
+ * snapshots usable: the new one exists only once its rename is durable.
+ */
+export async function writeSnapshot(fs: FileSystem, dir: string, contents: SnapshotContents, keep: number): Promise<string> {
+  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  await ensureDir(fs, snapDir);
+  const name = snapshotName(contents.position);
+  await writeFileAtomic(fs, snapDir, name, encodeSnapshot(contents));
+  const stale = (await listSnapshots(fs, dir)).slice(keep);
+  for (const old of stale) await fs.unlink(`${snapDir}/${old}`);
+  if (stale.length > 0) await fs.syncDir(snapDir);
+  return `${SNAPSHOT_DIR}/${name}`;
+}
