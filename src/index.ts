@@ -1,5 +1,5 @@
 export { EventStore } from './store';
-export type { StoreOptions, AppendOptions, AppendResult, ReadStreamOptions, ReadAllOptions } from './store';
+export type { StoreOptions, AppendOptions, AppendResult, ReadStreamOptions, ReadAllOptions, CheckpointResult } from './store';
 export type { RecordedEvent } from './log/record';
 export type { EventInput } from './validate/validate-input';
 export type { RecoveryReport } from './recovery/report';

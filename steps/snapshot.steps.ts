@@ -1,0 +1,276 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { InvalidInputError, SimulatedDisk, type DiskOperation, type Projection, type RecordedEvent } from '../src/index';
+import { recordSpans } from './support/damage';
+import { collect, numberedEvents } from './support/events';
+import { segmentPaths, storePath } from './support/log-files';
+import type { EventfoldWorld } from './support/world';
+
+interface Totals {
+  count: number;
+  sum: number;
+}
+
+function totals(weight = 1, version = 1): Projection<Totals> {
+  return {
+    version,
+    initialState: { count: 0, sum: 0 },
+    evolve(draft, event) {
+      draft.count += weight;
+      draft.sum += (event.data as { amount: number }).amount;
+    },
+  };
+}
+
+/** Appends `count` numbered events round-robin over `streams` streams, in appends of `per` events. */
+async function appendOver(world: EventfoldWorld, count: number, streams: number, per = 10): Promise<void> {
+  const first = world.store!.position + 1;
+  for (let done = 0; done < count; done += per) {
+    const n = Math.min(per, count - done);
+    await world.store!.append(`stream-${Math.floor((first + done) / per) % streams}`, numberedEvents(n, first + done));
+  }
+}
+
+function snapshotsDir(world: EventfoldWorld): string {
+  return storePath(world, 'snapshots');
+}
+
+async function snapshotNames(world: EventfoldWorld): Promise<string[]> {
+  const names = world.disk ? await world.disk.readdir(snapshotsDir(world)) : readdirSync(snapshotsDir(world));
+  return names.sort();
+}
+
+/** Opens a store with "totals", appends `count` events, checkpointing after each position in `at`, and closes it. */
+async function storeWithSnapshots(world: EventfoldWorld, count: number, at: number[]): Promise<void> {
+  world.storeOptions.projections = { totals: totals() };
+  world.storeOptions.snapshotEvery = 0;
+  await world.openStore();
+  for (const position of [...at, count - 1]) {
+    await appendOver(world, position - world.store!.position, 3, 1);
+    if (position !== count - 1) await world.store!.checkpoint();
+  }
+}
+
+Given('a new store with a {string} projection that counts events and sums their amounts', async function (this: EventfoldWorld, name: string) {
+  this.storeOptions.projections = { [name]: totals() };
+  this.storeOptions.snapshotEvery = 0;
+  await this.openStore();
+});
+
+Given(/^(\d+) (?:more )?events are appended over (\d+) streams$/, async function (this: EventfoldWorld, count: string, streams: string) {
+  await appendOver(this, Number(count), Number(streams));
+});
+
+Given('a checkpoint is taken', async function (this: EventfoldWorld) {
+  await this.store!.checkpoint();
+});
+
+Given('a new store that takes a snapshot every {int} events', async function (this: EventfoldWorld, every: number) {
+  await this.openStore({ snapshotEvery: every });
+});
+
+Given('a new store that keeps {int} snapshots', async function (this: EventfoldWorld, keep: number) {
+  await this.openStore({ keepSnapshots: keep, snapshotEvery: 0 });
+});
+
+Given('a store with {int} events and snapshots at positions {int} and {int}', async function (this: EventfoldWorld, count: number, a: number, b: number) {
+  await storeWithSnapshots(this, count, [a, b]);
+  await this.store!.close();
+  this.memo.closed = true;
+});
+
+Given(
+  'a store on a simulated disk that keeps {int} snapshot, with {int} events and a snapshot at position {int}',
+  async function (this: EventfoldWorld, keep: number, count: number, at: number) {
+    this.disk = new SimulatedDisk();
+    this.storeOptions.keepSnapshots = keep;
+    await storeWithSnapshots(this, count, [at]);
+  },
+);
+
+When('{int} events are appended in appends of {int}', async function (this: EventfoldWorld, count: number, per: number) {
+  await appendOver(this, count, 4, per);
+  // Automatic snapshots are written in the background: wait for the last one.
+  await this.store!.close();
+});
+
+When('{int} checkpoints are taken, each after {int} more events', async function (this: EventfoldWorld, times: number, per: number) {
+  for (let i = 0; i < times; i++) {
+    await appendOver(this, per, 4);
+    await this.store!.checkpoint();
+  }
+});
+
+Then('the snapshots on disk cover positions {int} and {int}', async function (this: EventfoldWorld, newer: number, older: number) {
+  const expected = [older, newer].map((p) => `${String(p).padStart(20, '0')}.snap`);
+  expect(await snapshotNames(this)).to.deep.equal(expected);
+});
+
+Given('a half-written temporary snapshot file is left in the snapshots folder', function (this: EventfoldWorld) {
+  writeFileSync(`${snapshotsDir(this)}/00000000000000000299.snap.tmp`, Buffer.from('EVFLDSNP half of a snapshot'));
+});
+
+Then('the recovery report lists the temporary snapshot file as removed', function (this: EventfoldWorld) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+  expect(this.store!.recovery.removedFiles).to.include('snapshots/00000000000000000299.snap.tmp');
+  expect(readdirSync(snapshotsDir(this))).not.to.include('00000000000000000299.snap.tmp');
+});
+
+When('a byte in the middle of snapshot {string} is flipped', function (this: EventfoldWorld, name: string) {
+  const path = `${snapshotsDir(this)}/${name}`;
+  const bytes = readFileSync(path);
+  bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+  writeFileSync(path, bytes);
+});
+
+Then('the reopen started from snapshot {string} and replayed {int} events', function (this: EventfoldWorld, name: string, replayed: number) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+  const recovery = this.store!.recovery;
+  expect(recovery.snapshot.used).to.equal(`snapshots/${name}`);
+  expect(recovery.eventsReplayed).to.equal(replayed);
+  expect(recovery.snapshot.position! + 1 + replayed).to.equal(this.store!.position + 1);
+});
+
+Then('the reopen used no snapshot because {string} and replayed {int} events', function (this: EventfoldWorld, reason: string, replayed: number) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+  const recovery = this.store!.recovery;
+  expect(recovery.snapshot.used).to.equal(null);
+  expect(recovery.snapshot.fullReplayReason).to.contain(reason);
+  expect(recovery.eventsReplayed).to.equal(replayed);
+});
+
+Then('the recovery report says {string} was skipped because {string}', function (this: EventfoldWorld, file: string, reason: string) {
+  const skipped = this.store!.recovery.snapshot.skipped.find((s) => s.file === file);
+  expect(skipped, JSON.stringify(this.store!.recovery.snapshot)).not.to.equal(undefined);
+  expect(skipped!.reason).to.contain(reason);
+});
+
+Then('the {string} state counts {int} events, the same as a full replay of the log', async function (this: EventfoldWorld, name: string, count: number) {
+  const state = this.store!.state<Totals>(name);
+  const replayed: Totals = { count: 0, sum: 0 };
+  for await (const event of this.store!.readAll()) {
+    replayed.count++;
+    replayed.sum += (event.data as { amount: number }).amount;
+  }
+  expect(state.count).to.equal(count);
+  expect(state).to.deep.equal(replayed);
+});
+
+Then('the {string} state counts {int} events', function (this: EventfoldWorld, name: string, count: number) {
+  expect(this.store!.state<Totals>(name).count).to.equal(count);
+});
+
+Then('each of the {int} streams reads back whole, in version order', async function (this: EventfoldWorld, streams: number) {
+  let total = 0;
+  for (let s = 0; s < streams; s++) {
+    const events: RecordedEvent[] = await collect(this.store!.readStream(`stream-${s}`));
+    expect(events.length).to.equal(this.store!.streamVersion(`stream-${s}`) + 1);
+    events.forEach((event, i) => {
+      expect(event.version).to.equal(i);
+      expect(event.stream).to.equal(`stream-${s}`);
+      // numberedEvents derives the content from the position it was appended at.
+      expect((event.data as { seq: number }).seq).to.equal(event.position);
+    });
+    total += events.length;
+  }
+  expect(total).to.equal(this.store!.position + 1);
+});
+
+const SNAPSHOT_STEPS: Record<string, { op: DiskOperation; path: string }> = {
+  'write of the temporary file': { op: 'write', path: 'snapshots/' },
+  'fsync of the temporary file': { op: 'datasync', path: 'snapshots/' },
+  'rename into place': { op: 'rename', path: 'snapshots/' },
+  'directory fsync after the rename': { op: 'syncDir', path: 'snapshots' },
+  'removal of the oldest snapshot': { op: 'unlink', path: 'snapshots/' },
+};
+
+When('the power is cut at the {} of the next checkpoint', async function (this: EventfoldWorld, step: string) {
+  expect(SNAPSHOT_STEPS, `unknown step "${step}"`).to.have.property(step);
+  this.disk!.inject({ ...SNAPSHOT_STEPS[step], powerLoss: true });
+  await this.capture(() => this.store!.checkpoint());
+  expect(String(this.lastError)).to.contain('power lost');
+  this.lastError = undefined;
+  this.disk = this.disk!.powerLoss('drop-unsynced');
+  this.store = undefined;
+});
+
+Then('no temporary snapshot file is left', async function (this: EventfoldWorld) {
+  expect((await snapshotNames(this)).filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
+});
+
+When('the store is opened again with {string} at version {int}, counting every event twice', async function (this: EventfoldWorld, name: string, version: number) {
+  await this.capture(() => this.openStore({ projections: { [name]: totals(2, version) } }));
+});
+
+When('the log is cut back to its first {int} events', async function (this: EventfoldWorld, count: number) {
+  const [path] = await segmentPaths(this);
+  const spans = recordSpans(readFileSync(path));
+  truncateSync(path, spans[count].offset);
+});
+
+When('a checkpoint starts and {int} single-event appends are made before it completes', async function (this: EventfoldWorld, count: number) {
+  if (this.memo.closed) await this.openStore();
+  const checkpoint = this.store!.checkpoint();
+  const appends = Array.from({ length: count }, (_, i) => this.store!.append(`during-${i % 5}`, [{ type: 'Deposited', data: { amount: i } }]));
+  this.memo.checkpoint = await checkpoint;
+  this.memo.duringCheckpoint = await Promise.all(appends);
+});
+
+Then('the checkpoint covers position {int}', function (this: EventfoldWorld, position: number) {
+  expect((this.memo.checkpoint as { position: number }).position).to.equal(position);
+});
+
+Then('all {int} appends are acknowledged at positions {int} to {int}', function (this: EventfoldWorld, count: number, first: number, last: number) {
+  const positions = (this.memo.duringCheckpoint as Array<{ position: number }>).map((r) => r.position).sort((a, b) => a - b);
+  expect(positions).to.have.length(count);
+  expect(positions[0]).to.equal(first);
+  expect(positions[count - 1]).to.equal(last);
+});
+
+Then('after a reopen the store replays exactly those {int} events', async function (this: EventfoldWorld, count: number) {
+  await this.store!.close();
+  await this.openStore();
+  expect(this.store!.recovery.eventsReplayed).to.equal(count);
+  const tail = await collect(this.store!.readAll({ from: this.store!.recovery.snapshot.position! + 1 }));
+  expect(tail.map((e) => e.stream.startsWith('during-'))).to.deep.equal(Array(count).fill(true));
+});
+
+/** A value object an application might keep in its state: msgpack would store it as a plain object. */
+class Money {
+  constructor(readonly cents: number) {}
+}
+
+Given('a new store with a {string} projection that keeps its total as a Money object', async function (this: EventfoldWorld, name: string) {
+  this.storeOptions.projections = {
+    [name]: {
+      version: 1,
+      initialState: { total: new Money(0) },
+      evolve(draft: { total: Money }, event: RecordedEvent) {
+        draft.total = new Money(draft.total.cents + (event.data as { amount: number }).amount);
+      },
+    },
+  };
+  await this.openStore({ snapshotEvery: 0 });
+});
+
+When('a checkpoint is attempted', async function (this: EventfoldWorld) {
+  await this.capture(() => this.store!.checkpoint());
+});
+
+Then('the checkpoint is refused with an InvalidInputError saying {string}', function (this: EventfoldWorld, text: string) {
+  expect(this.lastError).to.be.instanceOf(InvalidInputError);
+  expect((this.lastError as Error).message).to.contain(text);
+});
+
+Then('no snapshot file was written', async function (this: EventfoldWorld) {
+  const dir = snapshotsDir(this);
+  const names = this.disk ? await this.disk.readdir(dir).catch(() => []) : (() => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  })();
+  expect(names).to.deep.equal([]);
+});
