@@ -154,6 +154,7 @@ export class EventStore {
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
         resumeAt,
       });
+      projections.finishReplay();
       if (cleanShutdown) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);
@@ -243,25 +244,24 @@ export class EventStore {
       const firstVersion = current + 1;
       const timestamp = Date.now();
       const framed = this.frame(stream, inputs, firstPosition, firstVersion, timestamp);
-      const recorded = this.projections.names.length > 0 ? decodeAppend(framed) : [];
-      const states = this.projections.fold(recorded);
+      const queued: QueuedAppend = {
+        stream,
+        firstPosition,
+        firstVersion,
+        count,
+        bytes: framed.bytes,
+        recordOffsets: framed.recordOffsets,
+        resolve: () => undefined,
+        reject: () => undefined,
+      };
+      if (this.projections.names.length > 0) this.projections.fold(queued, decodeAppend(framed, stream, inputs));
       // Nothing can fail from here on: take the positions and versions.
-      this.projections.accept(states);
       this.nextPosition += count;
       this.index.entry(stream).pendingVersion = firstVersion + count - 1;
       const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
       return await new Promise<AppendResult>((resolve, reject) => {
-        const queued: QueuedAppend = {
-          stream,
-          firstPosition,
-          firstVersion,
-          count,
-          bytes: framed.bytes,
-          recordOffsets: framed.recordOffsets,
-          states,
-          resolve: () => resolve(result),
-          reject,
-        };
+        queued.resolve = () => resolve(result);
+        queued.reject = reject;
         this.writer.enqueue(queued, reserved);
         reserved = false;
       });
@@ -484,6 +484,10 @@ export class EventStore {
       links.set(append.stream, sealAppend(append, base, previous));
       base += append.bytes.length;
     }
+    if (this.projections.names.length > 0) {
+      const last = batch[batch.length - 1];
+      last.states = this.projections.settle(last);
+    }
   }
 
   /** Called by the writer once a batch is durable: make it visible to readers. */
@@ -540,8 +544,8 @@ function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
 
 function checkProjections(projections: StoreOptions['projections']): Record<string, Projection> {
   for (const [name, projection] of Object.entries(projections ?? {})) {
-    if (typeof projection?.evolve !== 'function' || !Number.isSafeInteger(projection.version)) {
-      throw new InvalidInputError(`projection "${name}" needs an evolve function, an initialState and a whole-number version`);
+    if (typeof projection?.evolve !== 'function' || !Number.isSafeInteger(projection.version) || typeof projection.initialState !== 'object' || projection.initialState === null) {
+      throw new InvalidInputError(`projection "${name}" needs an evolve function, an initialState that is an object or array, and a whole-number version`);
     }
   }
   return projections ?? {};

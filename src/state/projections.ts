@@ -1,4 +1,4 @@
-import { freeze, produce, type Draft } from 'immer';
+import { createDraft, finishDraft, freeze, produce, type Draft } from 'immer';
 import { EventfoldError } from '../errors';
 import type { RecordedEvent } from '../log/record';
 
@@ -22,20 +22,30 @@ export class ProjectionError extends EventfoldError {
 }
 
 /**
- * The states of all projections. Each accepted append is folded in at once,
- * in one `produce` per projection (not one per event), giving the "pending"
- * states; the published states move to an append's result only once its
- * batch is durable, so readers never see what a crash could take away.
+ * The states of all projections, folded with immer: one draft per projection
+ * is kept open while appends are accepted, and finished once per batch, when
+ * the writer takes it — one `produce` per committed batch, not one per event
+ * or append. Each append is folded into the draft when it is accepted, so an
+ * `evolve` that throws refuses exactly that append: the draft is then rebuilt
+ * from the appends accepted before it. Published states (what `state()`
+ * returns) move only when a batch is durable, so readers never see what a
+ * crash could take away.
  */
 export class ProjectionStates {
   private published = new Map<string, unknown>();
-  private pending = new Map<string, unknown>();
+  /** The state the open drafts started from: after every append already settled into a batch. */
+  private base = new Map<string, unknown>();
+  private drafts: Map<string, Draft<unknown>> | undefined;
+  /** Appends folded into the open drafts, oldest first. */
+  private inDrafts: Array<{ append: object; events: RecordedEvent[] }> = [];
+  private readonly entries: Array<[string, Projection]>;
 
   constructor(private readonly projections: Record<string, Projection>) {
-    for (const [name, projection] of Object.entries(projections)) {
-      const initial = produce(projection.initialState, () => undefined);
+    this.entries = Object.entries(projections);
+    for (const [name, projection] of this.entries) {
+      const initial = freeze(projection.initialState, true);
       this.published.set(name, initial);
-      this.pending.set(name, initial);
+      this.base.set(name, initial);
     }
   }
 
@@ -49,33 +59,94 @@ export class ProjectionStates {
     return this.published.get(name);
   }
 
-  /** Folds events on top of the pending states; throws ProjectionError (nothing changed) if an evolve throws. */
-  fold(events: RecordedEvent[]): Map<string, unknown> | undefined {
-    if (this.published.size === 0) return undefined;
-    const next = new Map<string, unknown>();
-    for (const [name, projection] of Object.entries(this.projections)) {
+  /**
+   * Folds an accepted append into the open drafts. Throws ProjectionError, with
+   * the drafts as they were before, if an evolve throws.
+   */
+  fold(append: object, events: RecordedEvent[]): void {
+    const drafts = this.openDrafts();
+    for (const [name, projection] of this.entries) {
       try {
-        next.set(
+        const draft = drafts.get(name)!;
+        for (const event of events) projection.evolve(draft, event);
+      } catch (error) {
+        this.drafts = undefined;
+        throw new ProjectionError(name, error);
+      }
+    }
+    this.inDrafts.push({ append, events });
+  }
+
+  /**
+   * The states after `lastAppend` (a batch's last append), settled as the new
+   * base. Appends folded after it stay in reopened drafts.
+   */
+  settle(lastAppend: object): Map<string, unknown> | undefined {
+    const at = this.inDrafts.findIndex((a) => a.append === lastAppend);
+    if (at < 0) return undefined;
+    let states: Map<string, unknown>;
+    if (at === this.inDrafts.length - 1 && this.drafts) {
+      states = new Map([...this.drafts].map(([name, draft]) => [name, finishDraft(draft)]));
+      this.drafts = undefined;
+      this.inDrafts = [];
+    } else {
+      // The batch ends before the newest accepted append (a size limit cut it): fold its prefix on its own.
+      const settled = this.inDrafts.slice(0, at + 1);
+      states = new Map(
+        this.entries.map(([name, projection]) => [
           name,
-          produce(this.pending.get(name), (draft: Draft<unknown>) => {
-            for (const event of events) projection.evolve(draft, event);
+          produce(this.base.get(name), (draft: Draft<unknown>) => {
+            for (const { events } of settled) for (const event of events) projection.evolve(draft, event);
           }),
-        );
+        ]),
+      );
+      this.inDrafts = this.inDrafts.slice(at + 1);
+      this.drafts = undefined;
+    }
+    this.base = states;
+    return states;
+  }
+
+  /** Publishes the states of a durable batch. */
+  publish(states: Map<string, unknown> | undefined): void {
+    if (states) for (const [name, state] of states) this.published.set(name, state);
+  }
+
+  /** During recovery: folds committed events (they are known good; a throw fails the open). */
+  replay(events: RecordedEvent[]): void {
+    const drafts = this.openDrafts();
+    for (const [name, projection] of this.entries) {
+      const draft = drafts.get(name)!;
+      try {
+        for (const event of events) projection.evolve(draft, event);
       } catch (error) {
         throw new ProjectionError(name, error);
       }
     }
-    return next;
   }
 
-  /** Makes a folded result the pending state (the append was accepted). */
-  accept(states: Map<string, unknown> | undefined): void {
-    if (states) for (const [name, state] of states) this.pending.set(name, state);
+  /** Ends recovery: the replayed states become both the base and the published states. */
+  finishReplay(): void {
+    if (!this.drafts) return;
+    for (const [name, draft] of this.drafts) {
+      const state = finishDraft(draft);
+      this.base.set(name, state);
+      this.published.set(name, state);
+    }
+    this.drafts = undefined;
   }
 
-  /** Publishes the states after a durable append. */
-  publish(states: Map<string, unknown> | undefined): void {
-    if (states) for (const [name, state] of states) this.published.set(name, state);
+  /** The open drafts, (re)built from the base and the appends folded since. */
+  private openDrafts(): Map<string, Draft<unknown>> {
+    if (this.drafts) return this.drafts;
+    const drafts = new Map<string, Draft<unknown>>();
+    for (const [name, projection] of this.entries) {
+      const draft = createDraft(this.base.get(name) as object) as Draft<unknown>;
+      for (const { events } of this.inDrafts) for (const event of events) projection.evolve(draft, event);
+      drafts.set(name, draft);
+    }
+    this.drafts = drafts;
+    return drafts;
   }
 
   /** The durable states with their projection versions, for a snapshot. */
@@ -105,14 +176,7 @@ export class ProjectionStates {
     for (const name of Object.keys(this.projections)) {
       const state = freeze(saved[name].state, true);
       this.published.set(name, state);
-      this.pending.set(name, state);
+      this.base.set(name, state);
     }
-  }
-
-  /** During recovery: folds committed events straight into both views. */
-  replay(events: RecordedEvent[]): void {
-    const states = this.fold(events);
-    this.accept(states);
-    this.publish(states);
   }
 }
