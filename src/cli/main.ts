@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { EventfoldError } from '../errors';
 import { inspectStore } from '../recovery/inspect';
 import { EventStore } from '../store';
+import { runBenchmark } from './bench';
 
 const program = new Command();
-program.name('eventfold').description('Inspect, verify, read and recover eventfold store directories.').version(require('../../package.json').version);
+program.name('eventfold').description('Inspect, verify, read, recover and snapshot eventfold store directories; benchmark; take the tour.').version(require('../../package.json').version);
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -98,6 +99,32 @@ program
     const store = await EventStore.open(existingDir(dir), { repair: options.repair === 'truncate' ? 'truncate' : 'none' });
     console.log(JSON.stringify(store.recovery, null, 2));
     await store.close();
+  });
+
+program
+  .command('snapshot')
+  .description('Take a checkpoint now: write a snapshot so the next open replays only what comes after it.')
+  .argument('<dir>', 'store directory')
+  .action(async (dir: string) => {
+    const store = await EventStore.open(existingDir(dir));
+    try {
+      const taken = await store.checkpoint();
+      if (!taken) console.log('the store is empty: no snapshot taken');
+      else console.log(`snapshot ${taken.file} covers positions 0 to ${taken.position} (written in ${Math.round(taken.durationMs)} ms)`);
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('bench')
+  .description('Measure eventfold against better-sqlite3 (as an event store) and the raw disk on this machine.')
+  .option('--events <n>', 'events in the batched-append workload', wholeNumber, 5_000_000)
+  .option('--reopen-events <n>', 'size of the large store whose reopen is timed', wholeNumber, 10_000_000)
+  .option('--out <dir>', 'write bench.json and bench.md here')
+  .option('--scratch <dir>', 'where the benchmark stores are written (removed afterwards)')
+  .action(async (options: { events: number; reopenEvents: number; out?: string; scratch?: string }) => {
+    await runBenchmark({ events: options.events, reopenEvents: options.reopenEvents, out: options.out ?? null, scratch: options.scratch, log: (line: string) => console.log(line) });
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

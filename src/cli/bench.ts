@@ -1,0 +1,299 @@
+// `eventfold bench` / `npm run bench`: eventfold side by side with better-sqlite3
+// used as an event store, and with the raw disk (same bytes, one fdatasync per
+// batch), in one process, on the same events. See the README for how to read it.
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { EventStore } from '../index';
+import { frameAppend } from '../log/record';
+
+export interface BenchOptions {
+  /** Events of the batched-append workload (at least 5,000,000 for the published figures). */
+  events: number;
+  /** Size of the large store whose reopen is timed (10,000,000 for the published figures). */
+  reopenEvents: number;
+  /** Where bench.json and bench.md go (null: nowhere). */
+  out: string | null;
+  /** Scratch directory (default: the OS temp dir); everything written is removed. */
+  scratch?: string;
+  log: (line: string) => void;
+}
+
+interface Row {
+  workload: string;
+  eventfold: number | null;
+  sqlite: number | null;
+  raw: number | null;
+  unit: string;
+}
+
+const EVENTS_PER_APPEND = 1000;
+const APPENDS_IN_FLIGHT = 8;
+const SINGLES = 10_000;
+// The same encoding as eventfold's own payloads, so SQLite stores the same bytes.
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+/** A realistic event: a deposit of about 90 bytes of msgpack. */
+function payload(i: number) {
+  return { account: `acct-${i % 10_000}`, amount: ((i * 37) % 100_000) / 100, currency: 'EUR', reference: `INV-${i}`, at: 1_700_000_000_000 + i };
+}
+
+function batchOf(first: number, count: number) {
+  return Array.from({ length: count }, (_, j) => ({ type: 'MoneyDeposited', data: payload(first + j) }));
+}
+
+const perSecond = (count: number, ms: number) => count / (ms / 1000);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    total += entry.isDirectory() ? bytesUnder(join(dir, entry.name)) : statSync(join(dir, entry.name)).size;
+  }
+  return total;
+}
+
+type Sqlite = typeof import('better-sqlite3');
+
+function loadSqlite(log: (line: string) => void): Sqlite | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: only the benchmark needs it
+    return require('better-sqlite3') as Sqlite;
+  } catch (error) {
+    log(`better-sqlite3 is not installed (${(error as Error).message.split('\n')[0]}): the SQLite column is left empty.`);
+    return null;
+  }
+}
+
+/** SQLite as a careful user would set it up as an event store. */
+function openSqlite(Database: Sqlite, file: string) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    stream TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (stream, version))`);
+  db.exec('CREATE TABLE IF NOT EXISTS projections (name TEXT PRIMARY KEY, state BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO events (position, stream, version, type, data) VALUES (?, ?, ?, ?, ?)');
+  const lastVersion = db.prepare('SELECT max(version) AS v FROM events WHERE stream = ?').pluck();
+  let nextPosition = (db.prepare('SELECT max(position) FROM events').pluck().get() as number | null) ?? -1;
+  nextPosition++;
+  // One transaction per append: read the stream's version (the expected-version check), insert its events.
+  const append = db.transaction((stream: string, events: Array<{ type: string; data: unknown }>) => {
+    let version = ((lastVersion.get(stream) as number | null) ?? -1) + 1;
+    for (const event of events) insert.run(nextPosition++, stream, version++, event.type, packr.pack(event.data));
+  });
+  return { db, append };
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<{ rows: Row[]; ratios: Record<string, number> }> {
+  const { log } = options;
+  const Database = loadSqlite(log);
+  const root = mkdtempSync(join(options.scratch ?? tmpdir(), 'eventfold-bench-'));
+  const rows: Row[] = [];
+  const figures: Record<string, number> = {};
+  try {
+    const n = Math.ceil(options.events / EVENTS_PER_APPEND) * EVENTS_PER_APPEND;
+    const appends = n / EVENTS_PER_APPEND;
+
+    // 1. Batched durable appends.
+    log(`batched durable appends: ${n.toLocaleString('en-US')} events, ${EVENTS_PER_APPEND} per append`);
+    const storeDir = join(root, 'eventfold');
+    let store = await EventStore.open(storeDir, { snapshotEvery: 0 });
+    let t = performance.now();
+    const ring: Array<Promise<unknown>> = [];
+    for (let i = 0; i < appends; i++) {
+      if (ring.length >= APPENDS_IN_FLIGHT) await ring.shift();
+      ring.push(store.append(`account-${i % 1000}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND)));
+    }
+    await Promise.all(ring);
+    ring.length = 0;
+    figures.eventfoldBatched = perSecond(n, performance.now() - t);
+    figures.eventfoldBytes = bytesUnder(storeDir);
+
+    let sqlite: ReturnType<typeof openSqlite> | null = null;
+    if (Database) {
+      sqlite = openSqlite(Database, join(root, 'events.sqlite'));
+      t = performance.now();
+      for (let i = 0; i < appends; i++) sqlite.append(`account-${i % 1000}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
+      figures.sqliteBatched = perSecond(n, performance.now() - t);
+    }
+
+    // The disk's ceiling: the same bytes eventfold writes for one append, written and fdatasync'ed per batch.
+    const framed = frameAppend('account-0', batchOf(0, EVENTS_PER_APPEND), 0, 0, Date.now(), 1 << 20);
+    const rawFile = join(root, 'raw.bin');
+    const fd = openSync(rawFile, 'w');
+    t = performance.now();
+    for (let i = 0; i < appends; i++) {
+      writeSync(fd, framed.bytes);
+      fdatasyncSync(fd);
+    }
+    figures.rawBatched = perSecond(n, performance.now() - t);
+    closeSync(fd);
+    rmSync(rawFile);
+    rows.push({ workload: `batched durable appends (${EVENTS_PER_APPEND} events per append)`, eventfold: figures.eventfoldBatched, sqlite: figures.sqliteBatched ?? null, raw: figures.rawBatched, unit: 'events/s' });
+
+    // 2. Concurrent single-event appends.
+    log(`${SINGLES.toLocaleString('en-US')} concurrent single-event appends`);
+    const latencies: number[] = [];
+    t = performance.now();
+    await Promise.all(
+      Array.from({ length: SINGLES }, (_, i) => {
+        const started = performance.now();
+        return store.append(`caller-${i}`, batchOf(n + i, 1)).then(() => latencies.push(performance.now() - started));
+      }),
+    );
+    figures.eventfoldSingles = perSecond(SINGLES, performance.now() - t);
+    latencies.sort((a, b) => a - b);
+    figures.eventfoldSinglesP50Ms = percentile(latencies, 50);
+    figures.eventfoldSinglesP99Ms = percentile(latencies, 99);
+    if (sqlite) {
+      // better-sqlite3 is synchronous: 10,000 callers are served one transaction (and one fsync) at a time.
+      const own: number[] = [];
+      t = performance.now();
+      for (let i = 0; i < SINGLES; i++) {
+        sqlite.append(`caller-${i}`, batchOf(n + i, 1));
+        own.push(performance.now() - t);
+      }
+      figures.sqliteSingles = perSecond(SINGLES, performance.now() - t);
+      // All callers arrive at once: caller k waits for the k transactions before it.
+      own.sort((a, b) => a - b);
+      figures.sqliteSinglesP50Ms = percentile(own, 50);
+      figures.sqliteSinglesP99Ms = percentile(own, 99);
+    }
+    rows.push({ workload: `${SINGLES.toLocaleString('en-US')} concurrent single-event appends`, eventfold: figures.eventfoldSingles, sqlite: figures.sqliteSingles ?? null, raw: null, unit: 'events/s' });
+    rows.push({ workload: '  latency p50', eventfold: figures.eventfoldSinglesP50Ms, sqlite: figures.sqliteSinglesP50Ms ?? null, raw: null, unit: 'ms' });
+    rows.push({ workload: '  latency p99', eventfold: figures.eventfoldSinglesP99Ms, sqlite: figures.sqliteSinglesP99Ms ?? null, raw: null, unit: 'ms' });
+
+    // 3. Full replay: read every event in order and decode its data.
+    log('full replay (read + decode)');
+    const total = n + SINGLES;
+    t = performance.now();
+    let seen = 0;
+    for await (const event of store.readAll()) if (event.data !== undefined) seen++;
+    figures.eventfoldReplay = perSecond(seen, performance.now() - t);
+    if (seen !== total) throw new Error(`eventfold replayed ${seen} events, ${total} were appended`);
+    if (sqlite) {
+      t = performance.now();
+      let rowsSeen = 0;
+      const all = sqlite.db.prepare('SELECT position, stream, version, type, data FROM events ORDER BY position');
+      for (const row of all.iterate() as Iterable<{ position: number; stream: string; version: number; type: string; data: Buffer }>) {
+        const event = { position: row.position, stream: row.stream, version: row.version, type: row.type, data: packr.unpack(row.data) };
+        if (event.data !== undefined) rowsSeen++;
+      }
+      figures.sqliteReplay = perSecond(rowsSeen, performance.now() - t);
+      if (rowsSeen !== total) throw new Error(`SQLite replayed ${rowsSeen} rows, ${total} were inserted`);
+    }
+    rows.push({ workload: `full replay of ${total.toLocaleString('en-US')} events (read + decode)`, eventfold: figures.eventfoldReplay, sqlite: figures.sqliteReplay ?? null, raw: null, unit: 'events/s' });
+
+    // 4. Reopen with a fresh snapshot, small and large.
+    log('reopen with a fresh snapshot');
+    const smallDir = join(root, 'small');
+    let small = await EventStore.open(smallDir, { snapshotEvery: 0 });
+    for (let i = 0; i < 100; i++) await small.append(`account-${i % 100}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
+    await small.checkpoint();
+    await small.close();
+    t = performance.now();
+    small = await EventStore.open(smallDir);
+    figures.reopenSmallMs = performance.now() - t;
+    await small.close();
+
+    const large = Math.max(options.reopenEvents, total);
+    for (let position = store.position + 1, i = 0; position < large; position += EVENTS_PER_APPEND, i++) {
+      if (ring.length >= APPENDS_IN_FLIGHT) await ring.shift();
+      ring.push(store.append(`account-${i % 1000}`, batchOf(position, Math.min(EVENTS_PER_APPEND, large - position))));
+    }
+    await Promise.all(ring);
+    ring.length = 0;
+    await store.checkpoint();
+    await store.close();
+    figures.largeEvents = large;
+    t = performance.now();
+    store = await EventStore.open(storeDir);
+    figures.reopenLargeMs = performance.now() - t;
+    if (store.position + 1 !== large) throw new Error(`reopened store holds ${store.position + 1} events, expected ${large}`);
+    await store.close();
+    rows.push({ workload: 'reopen with a fresh snapshot, 100,000 events', eventfold: figures.reopenSmallMs, sqlite: null, raw: null, unit: 'ms' });
+    rows.push({ workload: `reopen with a fresh snapshot, ${large.toLocaleString('en-US')} events`, eventfold: figures.reopenLargeMs, sqlite: null, raw: null, unit: 'ms' });
+
+    // 5. State reads: a projection's current state, as the application reads it.
+    log('state reads');
+    const stateDir = join(root, 'state');
+    const withState = await EventStore.open(stateDir, {
+      projections: { totals: { version: 1, initialState: { count: 0, amount: 0 }, evolve: (d: { count: number; amount: number }, e) => ((d.count += 1), (d.amount += (e.data as { amount: number }).amount)) } },
+    });
+    await withState.append('account-1', batchOf(0, 1000));
+    const reads = 1_000_000;
+    let check = 0;
+    t = performance.now();
+    for (let i = 0; i < reads; i++) check += withState.state<{ count: number }>('totals').count;
+    figures.eventfoldStateReads = perSecond(reads, performance.now() - t);
+    if (check !== reads * 1000) throw new Error('state reads returned the wrong state');
+    await withState.close();
+    if (sqlite) {
+      // The careful SQLite equivalent: the projection's state kept in a row, read and decoded.
+      sqlite.db.prepare('INSERT OR REPLACE INTO projections (name, state) VALUES (?, ?)').run('totals', packr.pack({ count: 1000, amount: 1 }));
+      const read = sqlite.db.prepare('SELECT state FROM projections WHERE name = ?').pluck();
+      const sqliteReads = 200_000;
+      t = performance.now();
+      for (let i = 0; i < sqliteReads; i++) check += (packr.unpack(read.get('totals') as Buffer) as { count: number }).count;
+      figures.sqliteStateReads = perSecond(sqliteReads, performance.now() - t);
+      sqlite.db.close();
+    }
+    rows.push({ workload: 'state reads', eventfold: figures.eventfoldStateReads, sqlite: figures.sqliteStateReads ?? null, raw: null, unit: 'reads/s' });
+
+    const ratios: Record<string, number> = {};
+    if (figures.sqliteBatched) ratios.batchedAppendVsSqlite = figures.eventfoldBatched / figures.sqliteBatched;
+    if (figures.sqliteReplay) ratios.replayVsSqlite = figures.eventfoldReplay / figures.sqliteReplay;
+    if (figures.sqliteSingles) ratios.concurrentAppendVsSqlite = figures.eventfoldSingles / figures.sqliteSingles;
+    ratios.batchedAppendVsRawDisk = figures.eventfoldBatched / figures.rawBatched;
+
+    printTable(rows, ratios, log);
+    if (options.out) writeReports(options.out, rows, ratios, figures);
+    return { rows, ratios };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function format(value: number | null, unit: string): string {
+  if (value === null) return '—';
+  return unit === 'ms' ? value.toFixed(value < 10 ? 2 : 0) : Math.round(value).toLocaleString('en-US');
+}
+
+function tableLines(rows: Row[]): string[] {
+  const header = ['workload', 'eventfold', 'SQLite (WAL, FULL)', 'raw disk', 'unit'];
+  const cells = rows.map((r) => [r.workload, format(r.eventfold, r.unit), format(r.sqlite, r.unit), format(r.raw, r.unit), r.unit]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...cells.map(line)];
+}
+
+function printTable(rows: Row[], ratios: Record<string, number>, log: (line: string) => void): void {
+  for (const line of tableLines(rows)) log(line);
+  for (const [name, value] of Object.entries(ratios)) log(`${name}: ${value.toFixed(2)}×`);
+}
+
+function writeReports(out: string, rows: Row[], ratios: Record<string, number>, figures: Record<string, number>): void {
+  const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: require('node:os').cpus().length, date: new Date().toISOString() };
+  writeFileSync(join(out, 'bench.json'), JSON.stringify({ machine, rows, ratios, figures }, null, 2) + '\n');
+  const md = [
+    '# eventfold benchmark',
+    '',
+    `Run ${machine.date} on ${machine.platform}, ${machine.cpus} CPUs, Node ${machine.node}, in one process. Reproduce: \`npm run bench\`.`,
+    '',
+    ...tableLines(rows),
+    '',
+    ...Object.entries(ratios).map(([name, value]) => `- ${name}: ${value.toFixed(2)}×`),
+    '',
+  ];
+  writeFileSync(join(out, 'bench.md'), md.join('\n'));
+}
