@@ -1,7 +1,7 @@
-import { Then, When } from '@cucumber/cucumber';
+import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore } from '../src/index';
 import { collect } from './support/events';
@@ -28,12 +28,37 @@ function runCli(world: EventfoldWorld, command: string, dir: string): void {
   const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
   const [name, ...options] = args;
   world.memo.filesBefore = filesOf(world.dir);
-  const result = spawnSync(process.execPath, [BINARY, name, dir, ...options], { encoding: 'utf8', timeout: 60_000 });
+  // Commands that take no directory (bench --out <dir>) get it as their last option instead.
+  const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
+  if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
+  const result = spawnSync(process.execPath, [BINARY, ...args2], { encoding: 'utf8', timeout: 120_000 });
   world.memo.cli = result;
 }
 
 When('the operator runs {string} on the store', function (this: EventfoldWorld, command: string) {
   runCli(this, command, this.storeDir);
+});
+
+Given('the operator has run {string} on the store', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, this.storeDir);
+  expect((this.memo.cli as CliResult).status, (this.memo.cli as CliResult).stderr).to.equal(0);
+});
+
+Then('it says {string}', function (this: EventfoldWorld, text: string) {
+  expect((this.memo.cli as CliResult).stdout).to.contain(text);
+});
+
+Then('the next open of the store starts from that snapshot and replays {int} events', async function (this: EventfoldWorld, replayed: number) {
+  const store = await this.openStore();
+  expect(store.recovery.snapshot.used).to.equal('snapshots/00000000000000000029.snap');
+  expect(store.recovery.eventsReplayed).to.equal(replayed);
+});
+
+Then('bench.json holds the ratios batchedAppendVsSqlite and replayVsSqlite, and bench.md the table', function (this: EventfoldWorld) {
+  const report = JSON.parse(readFileSync(join(this.storeDir, 'bench.json'), 'utf8'));
+  expect(report.ratios.batchedAppendVsSqlite).to.be.a('number').greaterThan(0);
+  expect(report.ratios.replayVsSqlite).to.be.a('number').greaterThan(0);
+  expect(readFileSync(join(this.storeDir, 'bench.md'), 'utf8')).to.contain('| batched durable appends');
 });
 
 When('the operator runs {string} on a directory that does not exist', function (this: EventfoldWorld, command: string) {

@@ -4,7 +4,10 @@ Feature: The eventfold command line tells an operator what is in a store
   whether it is healthy and what it holds. `eventfold verify` reads every
   segment and checks every record's CRC and position without changing a
   byte; `info` summarises the store; `read` prints events; `recover` runs
-  recovery (and, when asked, the quarantining repair) and prints its report.
+  recovery (and, when asked, the quarantining repair) and prints its report;
+  `snapshot` takes a checkpoint. `bench` measures eventfold against SQLite
+  on the user's own machine, and `demo` is a one-minute tour with a real
+  crash. Long work shows a progress bar when the output is a terminal.
   Problems are clear sentences and a non-zero exit.
 
   Rule: verify says whether a store is healthy, and never modifies it
@@ -48,6 +51,37 @@ Feature: The eventfold command line tells an operator what is in a store
       And the operator runs "eventfold recover --repair truncate" on the store
       Then the command exits with 0 and says "quarantine"
       And the store now holds 9 events
+
+  Rule: snapshot takes a checkpoint, and verify checks snapshots too
+
+    Scenario: A snapshot of 30 events is listed by info and used by the next open
+      Given a store holding 30 events, one per append
+      When the operator runs "eventfold snapshot" on the store
+      Then the command exits with 0 and says "covers positions 0 to 29"
+      When the operator runs "eventfold info" on the store
+      Then the command exits with 0 and says "snapshots:      00000000000000000029.snap (position 29)"
+      And the next open of the store starts from that snapshot and replays 0 events
+
+    Scenario: A damaged snapshot makes verify fail, naming the file
+      Given a store holding 30 events, one per append
+      And the operator has run "eventfold snapshot" on the store
+      When a byte in the middle of snapshot "00000000000000000029.snap" is flipped
+      And the operator runs "eventfold verify" on the store
+      Then the command exits with 2 and says "snapshots/00000000000000000029.snap at byte offset 32: snapshot fails its checksum"
+
+  Rule: demo and bench run as a user would run them
+
+    Scenario: The demo crashes a writer for real and finds every acknowledged event after recovery
+      When the operator runs "eventfold demo" on the store
+      Then the command exits with 0 and says "every acknowledged event is there: yes"
+      And it says "last shutdown clean: no"
+      And it says "covers positions 0 to"
+
+    @slow
+    Scenario: A small benchmark against SQLite writes its figures and ratios
+      When the operator runs "eventfold bench --events 20000 --reopen-events 40000 --out" on the store
+      Then the command exits with 0 and says "batched durable appends (1000 events per append)"
+      And bench.json holds the ratios batchedAppendVsSqlite and replayVsSqlite, and bench.md the table
 
   Rule: Problems are one clear sentence and a non-zero exit
 

@@ -10,6 +10,8 @@ import { EventfoldError } from '../errors';
 import { inspectStore } from '../recovery/inspect';
 import { EventStore } from '../store';
 import { runBenchmark } from './bench';
+import { runDemo, runDemoWriter } from './demo';
+import { progressBar } from './progress';
 
 const program = new Command();
 program.name('eventfold').description('Inspect, verify, read, recover and snapshot eventfold store directories; benchmark; take the tour.').version(require('../../package.json').version);
@@ -28,10 +30,16 @@ function existingDir(dir: string): string {
 
 program
   .command('verify')
-  .description('Check every segment, record CRC and position; never modifies the store. Exit 0 when healthy.')
+  .description('Check every segment, record CRC, position and snapshot; never modifies the store. Exit 0 when healthy.')
   .argument('<dir>', 'store directory')
   .action(async (dir: string) => {
-    const inspection = await inspectStore(existingDir(dir));
+    const path = existingDir(dir);
+    let bar: ReturnType<typeof progressBar> | undefined;
+    const inspection = await inspectStore(path, undefined, (scanned, total) => {
+      bar ??= progressBar('verifying', total, 'segments');
+      bar.update(scanned);
+    });
+    bar?.stop();
     if (!inspection.healthy) {
       for (const problem of inspection.problems) console.error(`problem: ${problem}`);
       console.error(`${inspection.directory} is NOT healthy (${inspection.events} events readable before the first problem)`);
@@ -40,7 +48,9 @@ program
     }
     const torn = inspection.wouldRecover.tornTail;
     if (torn) console.log(`note: ${torn.bytesTruncated} bytes of torn tail at ${torn.file} offset ${torn.offset} (never acknowledged; the next open cuts them)`);
-    console.log(`${inspection.directory} is healthy: ${inspection.events} events in ${inspection.segments.length} segments, every CRC and position checked`);
+    console.log(
+      `${inspection.directory} is healthy: ${inspection.events} events in ${inspection.segments.length} segments and ${inspection.snapshots.length} snapshots, every CRC and position checked`,
+    );
   });
 
 program
@@ -62,6 +72,7 @@ program
       console.log(`bytes on disk:  ${inspection.bytesOnDisk}`);
       console.log(`last shutdown:  ${inspection.cleanShutdown ? 'clean' : 'not clean (or still open)'}`);
       console.log(`open now:       ${inspection.locked ? 'a LOCK file is present' : 'no'}`);
+      console.log(`snapshots:      ${inspection.snapshots.map((s) => `${s.name} (${s.ok ? `position ${s.position}` : 'DAMAGED'})`).join(', ') || 'none'}`);
       console.log(`subscriptions:  ${inspection.subscriptions.map((s) => `${s.name} at position ${s.position}`).join(', ') || 'none'}`);
     }
     if (!inspection.healthy) process.exitCode = 2;
@@ -125,6 +136,21 @@ program
   .option('--scratch <dir>', 'where the benchmark stores are written (removed afterwards)')
   .action(async (options: { events: number; reopenEvents: number; out?: string; scratch?: string }) => {
     await runBenchmark({ events: options.events, reopenEvents: options.reopenEvents, out: options.out ?? null, scratch: options.scratch, log: (line: string) => console.log(line) });
+  });
+
+program
+  .command('demo')
+  .description('A one-minute tour: appends, a real crash of a child process, recovery and its report, state read back.')
+  .argument('[dir]', 'store directory to keep afterwards (default: a temporary one, removed at the end)')
+  .action(async (dir: string | undefined) => {
+    await runDemo(dir, (line) => console.log(line));
+  });
+
+program
+  .command('demo-writer', { hidden: true })
+  .argument('<dir>')
+  .action(async (dir: string) => {
+    await runDemoWriter(dir);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -4,6 +4,8 @@ import { NodeFileSystem } from '../fs/node-file-system';
 import { StreamIndex } from '../state/stream-index';
 import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
+import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { listSnapshots } from '../snapshot/snapshots';
 
 /** What `eventfold verify` and `eventfold info` report about a store directory. */
 export interface StoreInspection {
@@ -20,6 +22,8 @@ export interface StoreInspection {
   /** True when the CLEAN marker is there: the last close was clean. */
   cleanShutdown: boolean;
   locked: boolean;
+  /** Each snapshot, newest first, and whether it passed its checks. */
+  snapshots: Array<{ name: string; bytes: number; position: number | null; ok: boolean }>;
   /** Each subscription's stored checkpoint (last handled global position). */
   subscriptions: Array<{ name: string; position: number }>;
   /** What an open would cut or remove (a torn tail is not a problem: it was never acknowledged). */
@@ -30,7 +34,11 @@ export interface StoreInspection {
  * Reads every segment, checking every CRC, position and stream version,
  * without taking the lock and without changing a byte.
  */
-export async function inspectStore(directory: string, fs: FileSystem = new NodeFileSystem()): Promise<StoreInspection> {
+export async function inspectStore(
+  directory: string,
+  fs: FileSystem = new NodeFileSystem(),
+  onSegment?: (scanned: number, total: number) => void,
+): Promise<StoreInspection> {
   if (!(await fs.exists(directory))) throw new CorruptionError({ file: directory, offset: 0, reason: 'no such store directory' });
   const index = new StreamIndex();
   const inspection: StoreInspection = {
@@ -45,11 +53,12 @@ export async function inspectStore(directory: string, fs: FileSystem = new NodeF
     bytesOnDisk: 0,
     cleanShutdown: await fs.exists(`${directory}/CLEAN`),
     locked: await fs.exists(`${directory}/LOCK`),
+    snapshots: [],
     subscriptions: await readSubscriptions(fs, directory),
     wouldRecover: { tornTail: null, removedFiles: [] },
   };
   try {
-    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true });
+    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
     for (const segment of scan.segments) {
       const handle = await fs.open(`${directory}/log/${segment.name}`);
@@ -63,11 +72,32 @@ export async function inspectStore(directory: string, fs: FileSystem = new NodeF
     inspection.healthy = false;
     inspection.problems.push(error.message);
   }
+  await checkSnapshots(fs, directory, index, inspection);
   inspection.events = index.durableCount;
   inspection.streams = [...index.streams.values()].filter((s) => s.version >= 0).length;
   inspection.firstPosition = index.durableCount > 0 ? 0 : null;
   inspection.lastPosition = index.durableCount > 0 ? index.durableCount - 1 : null;
   return inspection;
+}
+
+/** Every snapshot must pass its checks and cover no more than the log holds. */
+async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection): Promise<void> {
+  for (const name of await listSnapshots(fs, directory)) {
+    const bytes = await fs.readFile(`${directory}/${SNAPSHOT_DIR}/${name}`);
+    inspection.bytesOnDisk += bytes.length;
+    try {
+      const contents = decodeSnapshot(bytes, name);
+      if (inspection.healthy && contents.position >= index.durableCount) {
+        throw new CorruptionError({ file: `${SNAPSHOT_DIR}/${name}`, offset: 0, reason: `covers position ${contents.position}, but the log ends at position ${index.durableCount - 1}` });
+      }
+      inspection.snapshots.push({ name, bytes: bytes.length, position: contents.position, ok: true });
+    } catch (error) {
+      if (!(error instanceof CorruptionError)) throw error;
+      inspection.snapshots.push({ name, bytes: bytes.length, position: null, ok: false });
+      inspection.healthy = false;
+      inspection.problems.push(error.message);
+    }
+  }
 }
 
 async function readSubscriptions(fs: FileSystem, directory: string): Promise<StoreInspection['subscriptions']> {

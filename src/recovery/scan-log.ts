@@ -20,6 +20,8 @@ export interface ScanOptions {
    * place, so only the log from here on is read. `snapshot` names the file
    * for errors; `segmentBases` are the segments the snapshot saw.
    */
+  /** Called after each segment is scanned (for progress bars). */
+  onSegment?: (scanned: number, total: number) => void;
   resumeAt?: { snapshot: string; position: number; segmentBase: number; offset: number; segmentBases: number[] };
 }
 
@@ -86,6 +88,7 @@ export async function scanLog(
     } finally {
       await handle.close().catch(() => undefined);
     }
+    options.onSegment?.(i + 1, segments.length);
   }
   if (segments.length === 0 && !options.readOnly) {
     const base = index.durableCount;
