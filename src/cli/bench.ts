@@ -29,7 +29,7 @@ interface Row {
 }
 
 const EVENTS_PER_APPEND = 1000;
-const APPENDS_IN_FLIGHT = 8;
+const APPENDS_IN_FLIGHT = 32;
 const SINGLES = 10_000;
 // The same encoding as eventfold's own payloads, so SQLite stores the same bytes.
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });

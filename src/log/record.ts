@@ -47,17 +47,37 @@ export interface FramedAppend {
   recordOffsets: number[];
 }
 
-// Framing writes into one growing scratch buffer, then copies the append out:
-// one allocation per append instead of one per event.
-let scratch = Buffer.allocUnsafe(1024 * 1024);
+// Appends are framed one after another into a shared arena and handed out
+// as views of it: no allocation or copy per append, and appends framed in a
+// row are contiguous, so the writer can usually write a batch without
+// concatenating it. A full arena is replaced; the old one lives on until the
+// appends that view it are written.
+const ARENA_BYTES = 8 * 1024 * 1024;
+let arena = Buffer.allocUnsafe(ARENA_BYTES);
+let arenaUsed = 0;
 let randomPool = Buffer.allocUnsafe(0);
 let randomAt = 0;
 
-function ensureScratch(needed: number): void {
-  if (needed <= scratch.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));
-  scratch.copy(bigger);
-  scratch = bigger;
+// Event types repeat: their UTF-8 bytes are kept (up to a bound) instead of re-encoded per event.
+const typeBytesCache = new Map<string, Buffer>();
+
+function utf8Of(type: string): Buffer {
+  let bytes = typeBytesCache.get(type);
+  if (!bytes) {
+    bytes = Buffer.from(type, 'utf8');
+    if (typeBytesCache.size < 4096) typeBytesCache.set(type, bytes);
+  }
+  return bytes;
+}
+
+/** Makes room for `needed` bytes of the append being framed, which started at `start` in the arena; returns the new start. */
+function ensureRoom(start: number, needed: number): number {
+  if (start + needed <= arena.length) return start;
+  const fresh = Buffer.allocUnsafe(Math.max(ARENA_BYTES, needed * 2));
+  arena.copy(fresh, 0, start, arena.length);
+  arena = fresh;
+  arenaUsed = 0;
+  return 0;
 }
 
 /** 16 random bytes shaped as a version 4 UUID, written at `at`. */
@@ -66,7 +86,7 @@ function writeGeneratedId(target: Buffer, at: number): void {
     randomPool = randomFillSync(Buffer.allocUnsafe(64 * 1024));
     randomAt = 0;
   }
-  randomPool.copy(target, at, randomAt, randomAt + 16);
+  for (let k = 0; k < 16; k++) target[at + k] = randomPool[randomAt + k];
   randomAt += 16;
   target[at + 6] = (target[at + 6] & 0x0f) | 0x40;
   target[at + 8] = (target[at + 8] & 0x3f) | 0x80;
@@ -86,34 +106,31 @@ export function frameAppend(
   timestamp: number,
   maxEventBytes: number,
 ): FramedAppend {
-  const streamBytes = Buffer.byteLength(stream);
+  const streamUtf8 = Buffer.from(stream, 'utf8');
+  const streamBytes = streamUtf8.length;
   const recordOffsets: number[] = new Array(events.length);
+  // The append starts at `base` in the arena (which may move while it grows); `at` counts from there.
+  let base = arenaUsed;
   let at = 0;
-  let streamCopyFrom = -1;
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
-    ensureScratch(at + FIXED_RECORD_BYTES + streamBytes + 3 * (event.type.length + (event.id?.length ?? 6)));
+    const typeUtf8 = utf8Of(event.type);
+    base = ensureRoom(base, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + 3 * (event.id?.length ?? 6));
     const start = at;
     recordOffsets[i] = start;
     let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
     at += FIXED_RECORD_BYTES;
-    // The stream name is the same in every record: encode it once, copy it after.
-    if (streamCopyFrom < 0) {
-      scratch.write(stream, at, 'utf8');
-      streamCopyFrom = at;
-    } else {
-      scratch.copy(scratch, at, streamCopyFrom, streamCopyFrom + streamBytes);
-    }
+    arena.set(streamUtf8, base + at);
     at += streamBytes;
-    const typeBytes = scratch.write(event.type, at, 'utf8');
-    at += typeBytes;
+    arena.set(typeUtf8, base + at);
+    at += typeUtf8.length;
     let idBytes: number;
     if (event.id === undefined) {
-      writeGeneratedId(scratch, at);
+      writeGeneratedId(arena, base + at);
       idBytes = 16;
       flags |= FLAG_GENERATED_ID;
     } else {
-      idBytes = scratch.write(event.id, at, 'utf8');
+      idBytes = arena.write(event.id, base + at, 'utf8');
     }
     at += idBytes;
     const hasMetadata = event.metadata !== undefined && event.metadata !== null;
@@ -121,23 +138,23 @@ export function frameAppend(
     const payload = packr.pack(hasMetadata ? [event.data ?? null, event.metadata] : (event.data ?? null));
     const bodyLength = at + payload.length - start - FRAME_HEADER_BYTES;
     if (bodyLength > maxEventBytes) throw new RangeError(`event ${i} is ${bodyLength} bytes encoded; the limit is ${maxEventBytes} bytes`);
-    ensureScratch(at + payload.length);
-    payload.copy(scratch, at);
+    base = ensureRoom(base, at + payload.length);
+    arena.set(payload, base + at);
     at += payload.length;
 
-    scratch.writeUInt32LE(bodyLength, start);
-    scratch[start + 8] = flags;
-    scratch[start + 9] = 0;
-    scratch.writeUInt16LE(streamBytes, start + 10);
-    scratch.writeUInt16LE(typeBytes, start + 12);
-    scratch.writeUInt16LE(idBytes, start + 14);
-    writeU64(scratch, firstPosition + i, start + 16);
-    scratch.writeUInt32LE(firstVersion + i, start + 24);
-    scratch.writeDoubleLE(timestamp, start + 40);
+    const h = base + start;
+    arena.writeUInt32LE(bodyLength, h);
+    arena[h + 8] = flags;
+    arena[h + 9] = 0;
+    arena.writeUInt16LE(streamBytes, h + 10);
+    arena.writeUInt16LE(typeUtf8.length, h + 12);
+    arena.writeUInt16LE(idBytes, h + 14);
+    writeU64(arena, firstPosition + i, h + 16);
+    arena.writeUInt32LE(firstVersion + i, h + 24);
+    arena.writeDoubleLE(timestamp, h + 40);
   }
-  const bytes = Buffer.allocUnsafe(at);
-  scratch.copy(bytes, 0, 0, at);
-  return { bytes, recordOffsets };
+  arenaUsed = base + at;
+  return { bytes: arena.subarray(base, base + at), recordOffsets };
 }
 
 /**

@@ -164,7 +164,7 @@ export class GroupCommitWriter {
     try {
       if (this.log.wantsRoll) await this.log.roll(batch[0].firstPosition);
       this.seal(batch, this.log.last.durableSize);
-      const bytes = batch.length === 1 ? batch[0].bytes : Buffer.concat(batch.map((a) => a.bytes));
+      const bytes = joinBatch(batch);
       const offset = await this.log.writeBatch(bytes, this.options.durability === 'fsync');
       this.onDurable(batch, offset);
     } catch (error) {
@@ -209,4 +209,18 @@ export class GroupCommitWriter {
     this.idleWaiters = [];
     for (const resolve of waiting) resolve();
   }
+}
+
+/** The batch's bytes: one view when its appends were framed back to back in the same buffer (the usual case), else a copy. */
+function joinBatch(batch: QueuedAppend[]): Buffer {
+  const first = batch[0].bytes;
+  let length = first.length;
+  for (let i = 1; i < batch.length; i++) {
+    const bytes = batch[i].bytes;
+    if (bytes.buffer !== first.buffer || bytes.byteOffset !== first.byteOffset + length) {
+      return Buffer.concat(batch.map((a) => a.bytes));
+    }
+    length += bytes.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, length);
 }
