@@ -16,7 +16,7 @@ import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
 import type { SnapshotContents } from './snapshot/snapshot-file';
-import { loadNewestSnapshot, writeSnapshot } from './snapshot/snapshots';
+import { loadNewestSnapshot, quarantineSnapshotsBeyond, writeSnapshot } from './snapshot/snapshots';
 import { ProjectionStates, type Projection } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler, type SubscribeOptions } from './state/subscriptions';
@@ -134,7 +134,10 @@ export class EventStore {
       const snapshots = await loadNewestSnapshot(fs, directory);
       const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
       let resumeAt;
-      if (snapshots.chosen) {
+      const repairing = options.repair === 'truncate';
+      if (snapshots.chosen && repairing) {
+        snapshot.fullReplayReason = 'repair reads the whole log';
+      } else if (snapshots.chosen) {
         const { file, contents } = snapshots.chosen;
         const mismatch = projections.mismatch(contents.projections);
         if (mismatch) {
@@ -155,6 +158,10 @@ export class EventStore {
         resumeAt,
       });
       projections.finishReplay();
+      if (repairing && scan.quarantine) {
+        // Snapshots that cover events the repair cut away would resurrect them: set them aside too.
+        snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
+      }
       if (cleanShutdown) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);

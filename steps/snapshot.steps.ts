@@ -274,3 +274,15 @@ Then('no snapshot file was written', async function (this: EventfoldWorld) {
   })();
   expect(names).to.deep.equal([]);
 });
+
+Then('the store holds {int} events and its {string} state counts {int} events', function (this: EventfoldWorld, events: number, name: string, counted: number) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+  expect(this.store!.position + 1).to.equal(events);
+  expect(this.store!.state<Totals>(name).count).to.equal(counted);
+});
+
+Then('snapshot {string} was moved to the quarantine folder and {string} kept', async function (this: EventfoldWorld, moved: string, kept: string) {
+  expect(await snapshotNames(this)).to.deep.equal([kept]);
+  expect(readdirSync(storePath(this, 'quarantine'))).to.include(moved);
+  expect(this.store!.recovery.snapshot.skipped.map((s) => s.file)).to.include(`snapshots/${moved}`);
+});

@@ -95,6 +95,13 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
       And the store is opened again
       Then the open fails with a CorruptionError saying "acknowledged events are missing from the log"
 
+    Scenario: A repair that cuts the log also sets aside the snapshots that covered what it cut
+      Given a store with 300 events and snapshots at positions 99 and 199
+      When one bit flips in the body of record 150
+      And the store is opened again with repair "truncate"
+      Then the store holds 149 events and its "totals" state counts 149 events
+      And snapshot "00000000000000000199.snap" was moved to the quarantine folder and "00000000000000000099.snap" kept
+
   Rule: Appends go on while a snapshot is written
 
     Scenario: 100 appends made while a checkpoint is being written are all acknowledged after it

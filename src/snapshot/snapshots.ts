@@ -71,3 +71,23 @@ export async function writeSnapshot(fs: FileSystem, dir: string, contents: Snaps
   if (stale.length > 0) await fs.syncDir(snapDir);
   return `${SNAPSHOT_DIR}/${name}`;
 }
+
+/**
+ * After a repair cut the log, moves the snapshots that cover positions past
+ * its new end into `quarantine/` (nothing is deleted). Returns what was moved.
+ */
+export async function quarantineSnapshotsBeyond(fs: FileSystem, dir: string, lastPosition: number): Promise<Array<{ file: string; reason: string }>> {
+  const moved: Array<{ file: string; reason: string }> = [];
+  for (const name of await listSnapshots(fs, dir)) {
+    const position = parseSnapshotName(name)!;
+    if (position <= lastPosition) continue;
+    await ensureDir(fs, `${dir}/quarantine`);
+    await fs.rename(`${dir}/${SNAPSHOT_DIR}/${name}`, `${dir}/quarantine/${name}`);
+    moved.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to quarantine/` });
+  }
+  if (moved.length > 0) {
+    await fs.syncDir(`${dir}/${SNAPSHOT_DIR}`);
+    await fs.syncDir(`${dir}/quarantine`);
+  }
+  return moved;
+}
