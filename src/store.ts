@@ -52,6 +52,8 @@ export interface StoreOptions {
   projections?: Record<string, Projection>;
   /** Take a snapshot each time this many events were appended since the last (default 1,000,000; 0: only on `checkpoint()`). */
   snapshotEvery?: number;
+  /** Also take one each time this many bytes of log were written since the last (default 0: by events only). */
+  snapshotEveryBytes?: number;
   /** Snapshots kept on disk; older ones are removed (default 2). */
   keepSnapshots?: number;
 }
@@ -99,6 +101,7 @@ export class EventStore {
   private newEventWaiters: Array<() => void> = [];
   private snapshotInFlight: Promise<CheckpointResult> | undefined;
   private lastSnapshotPosition: number;
+  private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
   snapshotError: Error | undefined;
 
@@ -409,6 +412,7 @@ export class EventStore {
       return Promise.reject(error);
     }
     this.lastSnapshotPosition = contents.position;
+    this.logBytesSinceSnapshot = 0;
     const writing = (async () => {
       // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
       if (this.options.durability !== 'fsync') await this.log.sync();
@@ -512,8 +516,10 @@ export class EventStore {
     }
     index.endOffset = base;
     this.wakeSubscribers();
-    const every = this.options.snapshotEvery;
-    if (every > 0 && !this.snapshotInFlight && this.position - this.lastSnapshotPosition >= every) {
+    this.logBytesSinceSnapshot += base - batchOffset;
+    const { snapshotEvery: every, snapshotEveryBytes: everyBytes } = this.options;
+    const due = (every > 0 && this.position - this.lastSnapshotPosition >= every) || (everyBytes > 0 && this.logBytesSinceSnapshot >= everyBytes);
+    if (due && !this.snapshotInFlight) {
       this.startSnapshot().then(
         () => (this.snapshotError = undefined),
         (error: Error) => (this.snapshotError = error),
@@ -583,6 +589,7 @@ function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs'
     maxQueueEvents: options.maxQueueEvents ?? 500_000,
     maxEventBytes: options.maxEventBytes ?? LIMITS.defaultMaxEventBytes,
     snapshotEvery: options.snapshotEvery ?? 1_000_000,
+    snapshotEveryBytes: options.snapshotEveryBytes ?? 0,
     keepSnapshots: options.keepSnapshots ?? 2,
   } as const;
   if (settings.durability !== 'fsync' && settings.durability !== 'flush') {
@@ -591,7 +598,9 @@ function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs'
   for (const key of ['segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxQueueEvents', 'maxEventBytes', 'keepSnapshots'] as const) {
     if (!Number.isSafeInteger(settings[key]) || settings[key] < 1) throw new InvalidInputError(`${key} must be a whole number >= 1`);
   }
-  if (!Number.isSafeInteger(settings.snapshotEvery) || settings.snapshotEvery < 0) throw new InvalidInputError('snapshotEvery must be a whole number >= 0');
+  for (const key of ['snapshotEvery', 'snapshotEveryBytes'] as const) {
+    if (!Number.isSafeInteger(settings[key]) || settings[key] < 0) throw new InvalidInputError(`${key} must be a whole number >= 0`);
+  }
   if (settings.maxEventBytes > MAX_BODY_BYTES) throw new InvalidInputError(`maxEventBytes can be at most ${MAX_BODY_BYTES}`);
   if (typeof settings.maxBatchDelayMs !== 'number' || settings.maxBatchDelayMs < 0) throw new InvalidInputError('maxBatchDelayMs must be >= 0');
   return settings;

@@ -10,6 +10,8 @@ const DEFAULT_SCALE = 1_000_000;
 /** Measured: about 119 bytes of log per event of this workload; the margin covers snapshots. */
 const DISK_BYTES_PER_EVENT = 140;
 const ONE_GIB = 1024 ** 3;
+/** The long steps run for minutes at full scale; the default step timeout is for ordinary steps. */
+const LONG = { timeout: 3 * 60 * 60 * 1000 };
 
 interface ScaleRun {
   events: number;
@@ -57,13 +59,13 @@ Given('there is enough free disk for that scale', function (this: EventfoldWorld
   }
 });
 
-When(/^a separate process appends all the events, (\d+) per append, ([\d,]+) appends in flight$/, async function (this: EventfoldWorld, _per: string, _inFlight: string) {
+When(/^a separate process appends all the events, (\d+) per append, ([\d,]+) appends in flight$/, LONG, async function (this: EventfoldWorld, _per: string, _inFlight: string) {
   const scale = run(this);
   scale.figures = { ...scale.figures, ...(await runChild(this, 'append')) };
   await this.figures({ name: 'durable append rate (10-event appends, with a projection)', value: Math.round(scale.figures.appendRate), unit: 'events/s' });
 });
 
-When('a separate process appends the events and is killed with SIGKILL once half of them are acknowledged', async function (this: EventfoldWorld) {
+When('a separate process appends the events and is killed with SIGKILL once half of them are acknowledged', LONG, async function (this: EventfoldWorld) {
   const scale = run(this);
   const child = startChild(this, 'scale-run.ts', ['append', scale.dir, String(scale.events)]);
   child.stderr!.on('data', (chunk) => process.stderr.write(chunk));
@@ -77,7 +79,7 @@ When('a separate process appends the events and is killed with SIGKILL once half
   await this.figures({ name: 'acknowledged before SIGKILL', value: scale.lastAcknowledged! + 1, unit: 'events' });
 });
 
-When('a new process reopens the store and appends the rest', async function (this: EventfoldWorld) {
+When('a new process reopens the store and appends the rest', LONG, async function (this: EventfoldWorld) {
   const scale = run(this);
   scale.figures = {
     ...scale.figures,
@@ -94,7 +96,7 @@ Then('the reopened store held every event acknowledged before the kill', functio
   expect(scale.resumedAt).to.be.at.least(scale.lastAcknowledged! + 1);
 });
 
-When('a separate process reopens the store and reads every event back', async function (this: EventfoldWorld) {
+When('a separate process reopens the store and reads every event back', LONG, async function (this: EventfoldWorld) {
   const scale = run(this);
   scale.figures = { ...scale.figures, ...(await runChild(this, 'verify')) };
   const f = scale.figures;

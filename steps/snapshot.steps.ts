@@ -70,6 +70,21 @@ Given('a new store that takes a snapshot every {int} events', async function (th
   await this.openStore({ snapshotEvery: every });
 });
 
+Given('a new store that takes a snapshot every {int} KiB of log', async function (this: EventfoldWorld, kib: number) {
+  this.memo.keep = 100;
+  this.memo.everyBytes = kib * 1024;
+  await this.openStore({ snapshotEvery: 0, snapshotEveryBytes: kib * 1024, keepSnapshots: 100 });
+});
+
+Then('a snapshot was taken each time {int} KiB more of log had been written', async function (this: EventfoldWorld, kib: number) {
+  const [segment] = await segmentPaths(this);
+  const logBytes = readFileSync(segment).length;
+  const names = await snapshotNames(this);
+  // One snapshot per full interval written (a batch may overshoot, so never more than that).
+  expect(names.length).to.be.within(1, Math.floor(logBytes / (kib * 1024)));
+  expect(names.length).to.be.at.least(Math.floor(logBytes / (kib * 1024)) - 1);
+});
+
 Given('a new store that keeps {int} snapshots', async function (this: EventfoldWorld, keep: number) {
   await this.openStore({ keepSnapshots: keep, snapshotEvery: 0 });
 });

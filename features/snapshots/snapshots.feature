@@ -29,6 +29,11 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
       When 1200 events are appended in appends of 100
       Then the snapshots on disk cover positions 999 and 499
 
+    Scenario: A snapshot is taken automatically every 16 KiB of log
+      Given a new store that takes a snapshot every 16 KiB of log
+      When 1200 events are appended in appends of 100
+      Then a snapshot was taken each time 16 KiB more of log had been written
+
   Rule: Only the newest snapshots are kept
 
     Scenario: After 5 checkpoints only the newest 2 remain

@@ -42,10 +42,10 @@ Feature: Subscriptions deliver every event in order and resume after a crash
   Rule: A consumer killed half-way finishes from its checkpoint
 
     @slow
-    Scenario: A consumer of 2,000 events, checkpointing every 100, is killed with SIGKILL after 1,000
-      Given a store holding 2000 events for a consumer
-      When a child process consumes them as "report-job", checkpointing every 100, and is killed with SIGKILL after 1000
+    Scenario: A consumer of 1,000,000 events, checkpointing every 10,000, is killed with SIGKILL after 500,000
+      Given a store holding 1000000 events for a consumer
+      When a child process consumes them as "report-job", checkpointing every 10000, and is killed with SIGKILL after 500000
       And subscription "report-job" resumes from its checkpoint in this process
       Then it resumes no later than the first event the child did not finish
-      And it redoes at most 100 events the child had already handled
-      And it then handles every event up to position 1999 in order
+      And it redoes at most 10000 events the child had already handled
+      And it then handles every event up to position 999999 in order
