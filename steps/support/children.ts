@@ -6,8 +6,8 @@ import type { EventfoldWorld } from './world';
 const ROOT = join(__dirname, '..', '..');
 
 /** Starts a TypeScript child script from steps/children, tracked so that the scenario cleans it up. */
-export function startChild(world: EventfoldWorld, script: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'steps', 'children', script), ...args], {
+export function startChild(world: EventfoldWorld, script: string, args: string[], nodeOptions: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeOptions, '-r', 'ts-node/register/transpile-only', join(ROOT, 'steps', 'children', script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
