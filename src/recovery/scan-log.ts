@@ -15,13 +15,13 @@ export interface ScanOptions {
   readOnly?: boolean;
   /** Receives the events of each committed append, in order (projections are rebuilt from these). */
   onCommit?: (events: RecordedEvent[]) => void;
+  /** Called after each segment is scanned (for progress bars). */
+  onSegment?: (scanned: number, total: number) => void;
   /**
    * Resume after a snapshot: the index already holds everything before this
    * place, so only the log from here on is read. `snapshot` names the file
    * for errors; `segmentBases` are the segments the snapshot saw.
    */
-  /** Called after each segment is scanned (for progress bars). */
-  onSegment?: (scanned: number, total: number) => void;
   resumeAt?: { snapshot: string; position: number; segmentBase: number; offset: number; segmentBases: number[] };
 }
 
