@@ -264,7 +264,7 @@ export class EventStore {
         resolve: () => undefined,
         reject: () => undefined,
       };
-      if (this.projections.names.length > 0) this.projections.fold(queued, decodeAppend(framed, stream, inputs));
+      if (this.projections.names.length > 0) this.projections.fold(queued, decodeAppend(framed));
       // Nothing can fail from here on: take the positions and versions.
       this.nextPosition += count;
       this.index.entry(stream).pendingVersion = firstVersion + count - 1;

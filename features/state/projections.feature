@@ -1,11 +1,13 @@
 Feature: Projections fold every event into state the application reads at once
   A projection is an initial state and an `evolve(draft, event)` function,
   registered when the store is opened. eventfold folds every appended event
-  into it with immer — one `produce` per append, not one per event — and
-  `store.state(name)` returns the result synchronously, frozen. A projection
-  also checks appends: if `evolve` throws, the append is refused with a
-  ProjectionError and nothing is written. On open, projections are rebuilt
-  from the log.
+  into it with immer — each append into an open draft when it is accepted,
+  the draft finished once per written batch, not once per event — and
+  `store.state(name)` returns the result synchronously, frozen, once the
+  batch is durable. A projection also checks appends: if `evolve` throws, the
+  append is refused with a ProjectionError and nothing is written. On open,
+  projections start from the newest snapshot and fold the log after it (see
+  the snapshot features).
 
   A stream can also be folded on demand, up to any version — its state as it
   was then.

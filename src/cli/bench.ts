@@ -2,7 +2,7 @@
 // used as an event store, and with the raw disk (same bytes, one fdatasync per
 // batch), in one process, on the same events. See the README for how to read it.
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { EventStore } from '../index';
@@ -283,7 +283,7 @@ function printTable(rows: Row[], ratios: Record<string, number>, log: (line: str
 }
 
 function writeReports(out: string, rows: Row[], ratios: Record<string, number>, figures: Record<string, number>): void {
-  const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: require('node:os').cpus().length, date: new Date().toISOString() };
+  const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, date: new Date().toISOString() };
   writeFileSync(join(out, 'bench.json'), JSON.stringify({ machine, rows, ratios, figures }, null, 2) + '\n');
   const md = [
     '# eventfold benchmark',

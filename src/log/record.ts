@@ -260,32 +260,11 @@ export function decodeEvent(chunk: Buffer, offset: number, length: number): Reco
 
 /**
  * The events of a framed append as readers will see them, for projections to
- * fold before it is written. Data and metadata are decoded from the frame (so
- * a projection never holds, or freezes, the caller's own objects); names are
- * the caller's strings.
+ * fold before it is written: decoded from the frame, so a projection never
+ * holds (or freezes) the caller's own objects.
  */
-export function decodeAppend(append: FramedAppend, stream: string, inputs: EventToFrame[]): RecordedEvent[] {
-  const { bytes, recordOffsets } = append;
-  const events: RecordedEvent[] = new Array(recordOffsets.length);
-  for (let i = 0; i < recordOffsets.length; i++) {
-    const at = recordOffsets[i];
-    const flags = bytes[at + 8];
-    const typeEnd = at + FIXED_RECORD_BYTES + bytes.readUInt16LE(at + 10) + bytes.readUInt16LE(at + 12);
-    const idEnd = typeEnd + bytes.readUInt16LE(at + 14);
-    const payload = packr.unpack(bytes, { start: idEnd, end: at + FRAME_HEADER_BYTES + bytes.readUInt32LE(at) }) as unknown;
-    const hasMetadata = (flags & FLAG_METADATA) !== 0;
-    events[i] = {
-      position: readU64(bytes, at + 16),
-      stream,
-      version: bytes.readUInt32LE(at + 24),
-      type: inputs[i].type,
-      data: hasMetadata ? (payload as unknown[])[0] : payload,
-      metadata: hasMetadata ? (payload as unknown[])[1] : null,
-      id: inputs[i].id ?? formatUuid(bytes, typeEnd),
-      timestamp: bytes.readDoubleLE(at + 40),
-    };
-  }
-  return events;
+export function decodeAppend(append: FramedAppend): RecordedEvent[] {
+  return append.recordOffsets.map((at) => decodeEvent(append.bytes, at, append.bytes.readUInt32LE(at)));
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
