@@ -1,3 +1,5 @@
+import type { ExpectedVersion } from './expected-version';
+
 /**
  * Every failure a caller can meet has its own class, so applications can
  * branch on `instanceof` instead of parsing messages. All extend EventfoldError.
@@ -12,7 +14,7 @@ export class EventfoldError extends Error {
 /** Bad input to the API: nothing was written and the store is still healthy. */
 export class InvalidInputError extends EventfoldError {}
 
-export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
+export type { ExpectedVersion };
 
 /** The stream was not at the version the caller expected; nothing was written. */
 export class ExpectedVersionConflictError extends EventfoldError {
@@ -75,6 +77,27 @@ export class StoreFailedError extends EventfoldError {}
 export class StoreClosedError extends EventfoldError {
   constructor() {
     super('The store is closed');
+  }
+}
+
+/** A projection's `evolve` threw for an append: the append was refused and nothing written. */
+export class ProjectionError extends EventfoldError {
+  constructor(
+    readonly projection: string,
+    cause: unknown,
+  ) {
+    super(`Projection "${projection}" refused the append: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
+}
+
+/** `store.state(name)` for a name that was not among the projections passed to `open`. */
+export class UnknownProjectionError extends InvalidInputError {
+  constructor(
+    readonly projection: string,
+    /** The projections the store was opened with. */
+    readonly known: string[],
+  ) {
+    super(`No projection named ${JSON.stringify(projection)}; the store was opened with ${known.length === 0 ? 'none' : known.map((n) => JSON.stringify(n)).join(', ')}`);
   }
 }
 

@@ -1,13 +1,30 @@
 export { EventStore } from './store';
-export type { StoreOptions, AppendOptions, AppendResult, ReadStreamOptions, ReadAllOptions, CheckpointResult } from './store';
-export type { RecordedEvent } from './log/record';
-export type { EventInput } from './validate/validate-input';
+export type { StoreOptions } from './store';
+export type {
+  AnyEvent,
+  EventInput,
+  RecordedEvent,
+  EventDataOf,
+  EventMetadataOf,
+  EventHandler,
+  Projection,
+  ProjectionStates,
+  ProjectionsFor,
+  ProjectionState,
+  AggregateStreamOptions,
+  AppendOptions,
+  CheckedAppendOptions,
+  AppendResult,
+  ReadStreamOptions,
+  ReadAllOptions,
+  CheckpointResult,
+} from './api';
+export { ANY, NO_STREAM, STREAM_EXISTS, matchesExpectedVersion, isExpectedVersion } from './expected-version';
+export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
 export type { RecoveryReport } from './recovery/report';
 export { LIMITS } from './validate/limits';
-export { ProjectionError } from './state/projections';
 export { Subscription } from './state/subscriptions';
-export type { EventHandler, SubscribeOptions } from './state/subscriptions';
-export type { Projection } from './state/projections';
+export type { SubscribeOptions } from './state/subscriptions';
 export {
   EventfoldError,
   InvalidInputError,
@@ -16,8 +33,10 @@ export {
   CorruptionError,
   StoreFailedError,
   StoreClosedError,
+  ProjectionError,
+  UnknownProjectionError,
 } from './errors';
-export type { ExpectedVersion, CorruptionDetails } from './errors';
+export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';
 export { NodeFileSystem } from './fs/node-file-system';
 export { SimulatedDisk } from './fs/simulated-disk';

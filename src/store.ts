@@ -1,31 +1,44 @@
 import * as nodePath from 'node:path';
-import {
-  ExpectedVersionConflictError,
-  InvalidInputError,
-  StoreClosedError,
-  type ExpectedVersion,
-} from './errors';
+import type {
+  AggregateStreamOptions,
+  AnyEvent,
+  AppendOptions,
+  AppendResult,
+  CheckedAppendOptions,
+  CheckpointResult,
+  EventHandler,
+  EventInput,
+  ProjectionState,
+  ProjectionStates as ProjectionStateMap,
+  ProjectionsFor,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+} from './api';
+import { ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
+import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { writeFileAtomic } from './fs/file-system';
 import { NodeFileSystem } from './fs/node-file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
 import { LogReader } from './log/log-reader';
-import { decodeAppend, frameAppend, MAX_BODY_BYTES, sealAppend, type EventToFrame, type RecordedEvent } from './log/record';
+import { decodeAppend, frameAppend, MAX_BODY_BYTES, sealAppend, type EventToFrame } from './log/record';
 import { SegmentedLog } from './log/segmented-log';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
 import type { SnapshotContents } from './snapshot/snapshot-file';
 import { loadNewestSnapshot, quarantineSnapshotsBeyond, writeSnapshot } from './snapshot/snapshots';
-import { ProjectionStates, type Projection } from './state/projections';
+import { ProjectionStates } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
-import { Subscription, type EventHandler, type SubscribeOptions } from './state/subscriptions';
+import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { LIMITS } from './validate/limits';
-import { assertPlainData, describe, validateEvents, validateExpectedVersion, validateName, type EventInput } from './validate/validate-input';
+import { assertPlainData, describe, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 
-export interface StoreOptions {
+/** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
+export interface StoreOptions<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = ProjectionStateMap> {
   /**
    * 'fsync' (default): an append resolves after its batch is fdatasync'ed — it
    * survives a process crash and a power loss. 'flush': it resolves once the
@@ -49,7 +62,7 @@ export interface StoreOptions {
   /** The file layer (default: Node's fs). Pass a SimulatedDisk to inject faults. */
   fs?: FileSystem;
   /** Folds of every event, by name; read them with `store.state(name)`. */
-  projections?: Record<string, Projection>;
+  projections?: ProjectionsFor<P, E>;
   /** Take a snapshot each time this many events were appended since the last (default 1,000,000; 0: only on `checkpoint()`). */
   snapshotEvery?: number;
   /** Also take one each time this many bytes of log were written since the last (default 0: by events only). */
@@ -58,41 +71,16 @@ export interface StoreOptions {
   keepSnapshots?: number;
 }
 
-export interface CheckpointResult {
-  /** The snapshot file, relative to the store directory. */
-  file: string;
-  /** Last global position it covers. */
-  position: number;
-  durationMs: number;
-}
-
-export interface AppendOptions {
-  expectedVersion?: ExpectedVersion;
-}
-
-export interface AppendResult {
-  /** Global position of the last appended event. */
-  position: number;
-  /** Stream version of the last appended event. */
-  version: number;
-}
-
-export interface ReadStreamOptions {
-  /** First version to read (default: 0 forward, the last version backward). */
-  from?: number;
-  direction?: 'forward' | 'backward';
-  limit?: number;
-}
-
-export interface ReadAllOptions {
-  /** First global position to read (default 0). */
-  from?: number;
-  limit?: number;
-}
+export type { AppendOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions } from './api';
 
 const CLEAN_MARKER = 'CLEAN';
 
-export class EventStore {
+/**
+ * An open store. `E` is the union of the application's event types (see
+ * `AnyEvent`), `P` the states of the projections passed to `open`, by name;
+ * both are inferred by `open` or given as its type arguments.
+ */
+export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = ProjectionStateMap> {
   private closing = false;
   private closed = false;
   private nextPosition: number;
@@ -123,7 +111,7 @@ export class EventStore {
   }
 
   /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
-  static async open(dir: string, options: StoreOptions = {}): Promise<EventStore> {
+  static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(dir: string, options: StoreOptions<E, P> = {}): Promise<EventStore<E, P>> {
     const started = performance.now();
     const fs = options.fs ?? new NodeFileSystem();
     const directory = options.fs ? dir : nodePath.resolve(dir);
@@ -184,14 +172,14 @@ export class EventStore {
         eventsReplayed: index.durableCount - (snapshot.position ?? -1) - 1,
         durationMs: 0,
       };
-      let store: EventStore | undefined;
+      let store: EventStore<E, P> | undefined;
       const writer = new GroupCommitWriter(
         log,
         settings,
         (batch, offset) => store!.seal(batch, offset),
         (batch, offset) => store!.publish(batch, offset),
       );
-      store = new EventStore(directory, fs, log, index, writer, lock, projections, settings, recovery);
+      store = new EventStore<E, P>(directory, fs, log, index, writer, lock, projections, settings, recovery);
       recovery.durationMs = performance.now() - started;
       return store;
     } catch (error) {
@@ -201,8 +189,8 @@ export class EventStore {
   }
 
   /** A store that lives in memory only, with the same API and semantics (for tests). */
-  static inMemory(options: Omit<StoreOptions, 'fs'> = {}): Promise<EventStore> {
-    return EventStore.open('/eventfold', { ...options, fs: new SimulatedDisk() });
+  static inMemory<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(options: Omit<StoreOptions<E, P>, 'fs'> = {}): Promise<EventStore<E, P>> {
+    return EventStore.open<E, P>('/eventfold', { ...options, fs: new SimulatedDisk() });
   }
 
   /** Global position of the last durable event, -1 when the store is empty. */
@@ -234,7 +222,11 @@ export class EventStore {
    * Appends events to a stream as one atomic batch. Resolves with the last
    * event's position and version once the batch is durable.
    */
-  async append(stream: string, events: EventInput[], options: AppendOptions = {}): Promise<AppendResult> {
+  async append<V extends ExpectedVersion = ExpectedVersion>(
+    stream: string,
+    events: EventInput<E>[],
+    options: AppendOptions<V> & NoInfer<CheckedAppendOptions<V>> = {},
+  ): Promise<AppendResult> {
     this.assertWritable();
     validateName(stream, 'stream name');
     const inputs = validateEvents(events);
@@ -281,17 +273,17 @@ export class EventStore {
   }
 
   /** The durable state of a projection (frozen): includes every acknowledged append, nothing else. */
-  state<S = unknown>(name: string): S {
-    return this.projections.state(name) as S;
+  state<K extends keyof P & string>(name: K): ProjectionState<P[K]> {
+    return this.projections.state(name) as ProjectionState<P[K]>;
   }
 
   /**
    * Folds one stream on demand, up to version `to` (default: its last
    * version) — the stream's state as it was at that version.
    */
-  async aggregateStream<S>(stream: string, options: { initialState: S; evolve: (draft: Draft<S>, event: RecordedEvent) => void; to?: number }): Promise<S> {
+  async aggregateStream<S>(stream: string, options: AggregateStreamOptions<S, E>): Promise<S> {
     const to = checkCount(options.to, 'to', Infinity);
-    const events: RecordedEvent[] = [];
+    const events: RecordedEvent<E>[] = [];
     for await (const event of this.readStream(stream)) {
       if (event.version > to) break;
       events.push(event);
@@ -305,7 +297,7 @@ export class EventStore {
    * Delivers every durable event in global order to `handler`: first from the
    * subscription's stored checkpoint, then live. At least once; never a gap.
    */
-  async subscribe(name: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(name: string, handler: EventHandler<E>, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertWritable();
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the store, not the source object
     const store = this;
@@ -321,7 +313,7 @@ export class EventStore {
           position < this.position || this.closing ? Promise.resolve() : new Promise<void>((resolve) => this.newEventWaiters.push(resolve)),
       },
       name,
-      handler,
+      handler as StoredEventHandler,
       options,
       (s) => this.subscriptions.delete(s),
     );
@@ -330,7 +322,7 @@ export class EventStore {
   }
 
   /** Events of one stream, by version. Every record's CRC is checked. */
-  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent<E>> {
     validateName(stream, 'stream name');
     const direction = options.direction ?? 'forward';
     if (direction !== 'forward' && direction !== 'backward') {
@@ -351,7 +343,7 @@ export class EventStore {
       for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
         const read = await this.reader.eventAt(places[i].position, places[i].offset, cache, true);
         cache = read.cache;
-        yield read.event;
+        yield read.event as RecordedEvent<E>;
       }
     } else {
       const from = Math.min(checkCount(options.from, 'from', head.version), head.version);
@@ -361,7 +353,7 @@ export class EventStore {
         if (place.version > from) continue;
         const read = await this.reader.eventAt(place.position, place.offset, cache, false);
         cache = read.cache;
-        yield read.event;
+        yield read.event as RecordedEvent<E>;
       }
     }
   }
@@ -384,11 +376,11 @@ export class EventStore {
   }
 
   /** Every durable event in global order. Every record's CRC is checked. */
-  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent<E>> {
     const from = checkCount(options.from, 'from', 0);
     const limit = checkCount(options.limit, 'limit', Infinity);
     this.assertReadable();
-    return this.reader.forward(from, limit);
+    return this.reader.forward(from, limit) as AsyncGenerator<RecordedEvent<E>>;
   }
 
   /**
@@ -478,7 +470,7 @@ export class EventStore {
     }
   }
 
-  private frame(stream: string, inputs: EventInput[], firstPosition: number, firstVersion: number, timestamp: number) {
+  private frame(stream: string, inputs: ValidEvent[], firstPosition: number, firstVersion: number, timestamp: number) {
     try {
       return frameAppend(stream, inputs as EventToFrame[], firstPosition, firstVersion, timestamp, this.options.maxEventBytes);
     } catch (error) {
@@ -555,7 +547,7 @@ function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
   index.endOffset = contents.logEnd.offset;
 }
 
-function checkProjections(projections: StoreOptions['projections']): Record<string, Projection> {
+function checkProjections(projections: StoreOptions['projections']): ProjectionsFor<ProjectionStateMap> {
   for (const [name, projection] of Object.entries(projections ?? {})) {
     if (typeof projection?.evolve !== 'function' || !Number.isSafeInteger(projection.version) || typeof projection.initialState !== 'object' || projection.initialState === null) {
       throw new InvalidInputError(`projection "${name}" needs an evolve function, an initialState that is an object or array, and a whole-number version`);
@@ -565,12 +557,7 @@ function checkProjections(projections: StoreOptions['projections']): Record<stri
 }
 
 function checkExpectedVersion(stream: string, expected: ExpectedVersion, current: number): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && current === -1) ||
-    (expected === 'stream_exists' && current >= 0) ||
-    expected === current;
-  if (!ok) throw new ExpectedVersionConflictError(stream, expected, current);
+  if (!matchesExpectedVersion(expected, current)) throw new ExpectedVersionConflictError(stream, expected, current);
 }
 
 function checkCount(value: unknown, name: string, fallback: number): number {

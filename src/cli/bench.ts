@@ -39,8 +39,10 @@ function payload(i: number) {
   return { account: `acct-${i % 10_000}`, amount: ((i * 37) % 100_000) / 100, currency: 'EUR', reference: `INV-${i}`, at: 1_700_000_000_000 + i };
 }
 
-function batchOf(first: number, count: number) {
-  return Array.from({ length: count }, (_, j) => ({ type: 'MoneyDeposited', data: payload(first + j) }));
+type BenchEvent = { type: 'MoneyDeposited'; data: ReturnType<typeof payload> };
+
+function batchOf(first: number, count: number): BenchEvent[] {
+  return Array.from({ length: count }, (_, j) => ({ type: 'MoneyDeposited' as const, data: payload(first + j) }));
 }
 
 const perSecond = (count: number, ms: number) => count / (ms / 1000);
@@ -227,14 +229,14 @@ export async function runBenchmark(options: BenchOptions): Promise<{ rows: Row[]
     // 5. State reads: a projection's current state, as the application reads it.
     log('state reads');
     const stateDir = join(root, 'state');
-    const withState = await EventStore.open(stateDir, {
-      projections: { totals: { version: 1, initialState: { count: 0, amount: 0 }, evolve: (d: { count: number; amount: number }, e) => ((d.count += 1), (d.amount += (e.data as { amount: number }).amount)) } },
+    const withState = await EventStore.open<BenchEvent, { totals: { count: number; amount: number } }>(stateDir, {
+      projections: { totals: { version: 1, initialState: { count: 0, amount: 0 }, evolve: (d, e) => ((d.count += 1), (d.amount += e.data.amount)) } },
     });
     await withState.append('account-1', batchOf(0, 1000));
     const reads = 1_000_000;
     let check = 0;
     t = performance.now();
-    for (let i = 0; i < reads; i++) check += withState.state<{ count: number }>('totals').count;
+    for (let i = 0; i < reads; i++) check += withState.state('totals').count;
     figures.eventfoldStateReads = perSecond(reads, performance.now() - t);
     if (check !== reads * 1000) throw new Error('state reads returned the wrong state');
     await withState.close();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EventStore } from '../store';
-import type { Projection } from '../state/projections';
+import type { Projection } from '../api';
 import { progressBar } from './progress';
 
 const ACCOUNTS = 1000;
@@ -21,19 +21,21 @@ interface Totals {
   balances: Record<string, number>;
 }
 
-const totals: Projection<Totals> = {
+type DemoEvent = { type: 'Deposited'; data: { amount: number } };
+
+const totals: Projection<Totals, DemoEvent> = {
   version: 1,
   initialState: { deposits: 0, amount: 0, balances: {} },
   evolve(draft, event) {
-    const amount = (event.data as { amount: number }).amount;
+    const amount = event.data.amount;
     draft.deposits++;
     draft.amount += amount;
     draft.balances[event.stream] = (draft.balances[event.stream] ?? 0) + amount;
   },
 };
 
-function deposits(first: number, count: number) {
-  return Array.from({ length: count }, (_, i) => ({ type: 'Deposited', data: { amount: ((first + i) % 50) + 1 } }));
+function deposits(first: number, count: number): DemoEvent[] {
+  return Array.from({ length: count }, (_, i) => ({ type: 'Deposited' as const, data: { amount: ((first + i) % 50) + 1 } }));
 }
 
 export async function runDemo(dirArg: string | undefined, log: (line: string) => void): Promise<void> {
@@ -70,7 +72,7 @@ export async function runDemo(dirArg: string | undefined, log: (line: string) =>
     if (!kept) throw new Error('an acknowledged event was lost');
 
     log('\n4/5  State, folded by a projection and read synchronously:');
-    const state = store.state<Totals>('totals');
+    const state = store.state('totals');
     log(`     ${state.deposits.toLocaleString('en-US')} deposits, ${state.amount.toLocaleString('en-US')} in total; account-7 holds ${state.balances['account-7']}`);
     log('     the last 3 events of account-7:');
     for await (const e of store.readStream('account-7', { direction: 'backward', limit: 3 })) {

@@ -1,25 +1,9 @@
 import { createDraft, finishDraft, freeze, produce, type Draft } from 'immer';
-import { EventfoldError } from '../errors';
+import type { Projection } from '../api';
+import { ProjectionError, UnknownProjectionError } from '../errors';
 import type { RecordedEvent } from '../log/record';
 
-/** A fold of every event of the store into one state, kept up to date by the store. */
-export interface Projection<S = any> {
-  initialState: S;
-  /** Mutates the draft for one event (immer turns that into a new frozen state). */
-  evolve(draft: Draft<S>, event: RecordedEvent): void;
-  /** Bump when `evolve` changes meaning, so stored states are rebuilt. */
-  version: number;
-}
-
-/** A projection's `evolve` threw for an append: the append was refused and nothing written. */
-export class ProjectionError extends EventfoldError {
-  constructor(
-    readonly projection: string,
-    cause: unknown,
-  ) {
-    super(`Projection "${projection}" refused the append: ${(cause as Error)?.message ?? cause}`, { cause });
-  }
-}
+export type { Projection };
 
 /**
  * The states of all projections, folded with immer: one draft per projection
@@ -55,7 +39,7 @@ export class ProjectionStates {
 
   /** The durable state of a projection, frozen. */
   state(name: string): unknown {
-    if (!this.published.has(name)) throw new EventfoldError(`No projection named "${name}"`);
+    if (!this.published.has(name)) throw new UnknownProjectionError(name, this.names);
     return this.published.get(name);
   }
 
