@@ -31,13 +31,14 @@ export class ExpectedVersionConflictError extends EventfoldError {
   }
 }
 
-/** Another open store (in this process or another live one) holds the directory. */
+/** Another open store (in this process or another one) holds the directory's lock. */
 export class StoreLockedError extends EventfoldError {
   constructor(
     readonly directory: string,
-    readonly ownerPid: number,
+    /** The pid the owner wrote in its LOCK file, as its own process sees it; null when not written yet. */
+    readonly ownerPid: number | null,
   ) {
-    super(`Store directory ${directory} is locked by process ${ownerPid}; close that store first`);
+    super(`Store directory ${directory} is in use: locked by ${ownerPid === null ? 'another process' : `process ${ownerPid}`}; close that store first, or open it with { readOnly: true }`);
   }
 }
 

@@ -161,7 +161,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       const log = await SegmentedLog.openExisting(fs, `${directory}/log`, scan.segments, settings.segmentSize);
       const recovery: RecoveryReport = {
         cleanShutdown,
-        staleLockOwner: lock.staleOwner ?? null,
+        staleLockOwner: lock.previousOwner?.pid ?? null,
         segmentsScanned: scan.segmentsScanned,
         eventsRecovered: index.durableCount,
         lastPosition: index.durableCount - 1,

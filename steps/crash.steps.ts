@@ -95,8 +95,3 @@ Then('the open was rejected with a StoreLockedError naming the child process', f
   expect((this.lastError as Error)?.name).to.equal('StoreLockedError');
   expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(this.memo.childPid);
 });
-
-Then('the store opens and the recovery report names the dead process as the stale lock owner', function (this: EventfoldWorld) {
-  expect(this.lastError, String(this.lastError)).to.equal(undefined);
-  expect(this.store!.recovery.staleLockOwner).to.equal(this.memo.childPid);
-});

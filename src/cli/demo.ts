@@ -64,7 +64,7 @@ export async function runDemo(dirArg: string | undefined, log: (line: string) =>
     started = performance.now();
     store = await EventStore.open(dir, { projections: { totals } });
     const r = store.recovery;
-    log(`     last shutdown clean: ${r.cleanShutdown ? 'yes' : 'no'}; stale lock of process ${r.staleLockOwner ?? '—'} taken over`);
+    log(`     last shutdown clean: ${r.cleanShutdown ? 'yes' : 'no'}; previous owner that never closed: ${r.staleLockOwner === null ? '—' : `pid ${r.staleLockOwner}`}`);
     log(`     events recovered: ${r.eventsRecovered.toLocaleString('en-US')} (replayed ${r.eventsReplayed.toLocaleString('en-US')}, in ${Math.round(r.durationMs)} ms)`);
     log(`     torn tail: ${r.tornTail ? `${r.tornTail.bytesTruncated} bytes of an unacknowledged append cut at ${r.tornTail.file} offset ${r.tornTail.offset}` : 'none'}`);
     const kept = store.position >= lastAcknowledged;

@@ -71,7 +71,8 @@ program
       console.log(`segments:       ${inspection.segments.length}`);
       console.log(`bytes on disk:  ${inspection.bytesOnDisk}`);
       console.log(`last shutdown:  ${inspection.cleanShutdown ? 'clean' : 'not clean (or still open)'}`);
-      console.log(`open now:       ${inspection.locked ? 'a LOCK file is present' : 'no'}`);
+      const owner = inspection.openBy;
+      console.log(`open now:       ${owner ? `yes, open by ${owner.pid < 0 ? 'a process that is just starting' : `pid ${owner.pid}${owner.host ? ` on ${owner.host}` : ''} since ${owner.since}`}` : 'no'}`);
       console.log(`snapshots:      ${inspection.snapshots.map((s) => `${s.name} (${s.ok ? `position ${s.position}` : 'DAMAGED'})`).join(', ') || 'none'}`);
       console.log(`subscriptions:  ${inspection.subscriptions.map((s) => `${s.name} at position ${s.position}`).join(', ') || 'none'}`);
     }

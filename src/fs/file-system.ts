@@ -16,18 +16,21 @@ export interface FileHandle {
   close(): Promise<void>;
 }
 
+/** An exclusive advisory lock held on an open file: the kernel's (or the simulated disk's) word, never a guess. */
+export interface FileLock {
+  /** The locked file, open for reading and writing (its bytes are for people to read, not the lock). */
+  readonly handle: FileHandle;
+  /** Gives the lock up by closing the file: the lock ends with its descriptor. */
+  release(): Promise<void>;
+}
+
 export interface FileSystem {
-  /**
-   * Names the storage behind this file system: two instances over the same
-   * storage share it. Locks held in this process count as live only on it.
-   */
-  readonly storageId: string;
   mkdirp(dir: string): Promise<void>;
   /** Names (not paths) of the entries of `dir`. */
   readdir(dir: string): Promise<string[]>;
   exists(path: string): Promise<boolean>;
-  /** Opens an existing file for reading and writing. */
-  open(path: string): Promise<FileHandle>;
+  /** Opens an existing file for reading and writing ('write', the default) or for reading only. */
+  open(path: string, mode?: 'read' | 'write'): Promise<FileHandle>;
   /** Creates a new file; fails with EEXIST when it is already there. */
   create(path: string): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
@@ -35,6 +38,15 @@ export interface FileSystem {
   unlink(path: string): Promise<void>;
   /** Makes creations, renames and removals inside `dir` durable. */
   syncDir(dir: string): Promise<void>;
+  /**
+   * Opens `path` (creating it if missing, never truncating it) and takes its
+   * exclusive lock without waiting: null when someone else holds it — another
+   * process, or another open of the same file in this one. The lock lives as
+   * long as the returned descriptor, so it ends when the process dies.
+   */
+  tryLock(path: string): Promise<FileLock | null>;
+  /** True when someone holds the lock on `path` now. Creates and changes nothing. */
+  isLocked(path: string): Promise<boolean>;
 }
 
 /** Error with a Node-style `code`, as real file systems report them. */

@@ -1,9 +1,10 @@
+import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import type { FileHandle, FileSystem } from './file-system';
+import { tryLock } from 'fs-native-extensions';
+import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
 
 /** Node's own file system: what the store uses unless told otherwise. */
 export class NodeFileSystem implements FileSystem {
-  readonly storageId = 'node-fs';
   async mkdirp(dir: string): Promise<void> {
     await fsp.mkdir(dir, { recursive: true });
   }
@@ -19,8 +20,8 @@ export class NodeFileSystem implements FileSystem {
       throw error;
     }
   }
-  async open(path: string): Promise<FileHandle> {
-    return new NodeFileHandle(await fsp.open(path, 'r+'));
+  async open(path: string, mode: 'read' | 'write' = 'write'): Promise<FileHandle> {
+    return new NodeFileHandle(await fsp.open(path, mode === 'read' ? 'r' : 'r+'));
   }
   async create(path: string): Promise<FileHandle> {
     return new NodeFileHandle(await fsp.open(path, 'wx+'));
@@ -38,6 +39,46 @@ export class NodeFileSystem implements FileSystem {
     const handle = await fsp.open(dir, 'r');
     try {
       await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  async tryLock(path: string): Promise<FileLock | null> {
+    // The file is never removed by eventfold; should someone else remove or
+    // replace it between our open and our lock, we would hold a lock nobody
+    // else can see: check that the locked file is still the one at `path`.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const handle = await fsp.open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      let locked = false;
+      try {
+        locked = tryLock(handle.fd);
+        if (locked) {
+          const [mine, named] = await Promise.all([handle.stat(), fsp.stat(path).catch(() => null)]);
+          if (named && named.ino === mine.ino && named.dev === mine.dev) {
+            return { handle: new NodeFileHandle(handle), release: () => handle.close() };
+          }
+        }
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+      await handle.close();
+      if (!locked) return null;
+    }
+    throw fsError('EAGAIN', `${path} keeps being replaced while it is being locked`);
+  }
+  async isLocked(path: string): Promise<boolean> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    try {
+      // A shared lock is refused only while someone holds the exclusive one;
+      // closing the descriptor gives ours back at once.
+      return !tryLock(handle.fd, { shared: true });
     } finally {
       await handle.close();
     }

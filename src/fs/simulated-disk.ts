@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { fsError, type FileHandle, type FileSystem } from './file-system';
+import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
 
 /**
  * An in-memory disk that behaves like a real one under failure, for tests and
@@ -105,13 +104,13 @@ class Inode {
 }
 
 export class SimulatedDisk implements FileSystem {
-  /** A disk that came back from a power loss is new storage: locks from before are stale. */
-  readonly storageId = `simulated-disk-${randomUUID()}`;
   private files = new Map<string, Inode>();
   /** The directory entries as they would be found after a power loss. */
   private durableFiles = new Map<string, Inode>();
   private dirs = new Set<string>(['/']);
   private faults: Array<Fault & { seen: number }> = [];
+  /** Locked paths. Locks live in memory only: a disk that came back from a power loss has none. */
+  private locks = new Set<string>();
   private dead = false;
   /** How many calls of each kind reached the disk (useful to aim faults). */
   readonly calls: Record<DiskOperation, number> = {
@@ -233,9 +232,27 @@ export class SimulatedDisk implements FileSystem {
     return this.files.has(normalize(path)) || this.dirs.has(normalize(path));
   }
 
-  async open(path: string): Promise<FileHandle> {
+  async open(path: string, mode: 'read' | 'write' = 'write'): Promise<FileHandle> {
     this.check('open', path);
-    return new SimulatedHandle(this, this.inode(path), path);
+    return new SimulatedHandle(this, this.inode(path), path, mode === 'read');
+  }
+
+  async tryLock(path: string): Promise<FileLock | null> {
+    const key = normalize(path);
+    if (this.locks.has(key)) return null;
+    const handle = this.files.has(key) ? await this.open(path) : await this.create(path);
+    this.locks.add(key);
+    return {
+      handle,
+      release: async () => {
+        this.locks.delete(key);
+        await handle.close();
+      },
+    };
+  }
+
+  async isLocked(path: string): Promise<boolean> {
+    return this.locks.has(normalize(path));
   }
 
   async create(path: string): Promise<FileHandle> {
@@ -294,11 +311,13 @@ class SimulatedHandle implements FileHandle {
     private readonly disk: SimulatedDisk,
     private readonly inode: Inode,
     private readonly path: string,
+    private readonly readOnly = false,
   ) {}
 
-  private ensureOpen(): void {
+  private ensureOpen(writing = false): void {
     if (this.closed) throw fsError('EBADF', `file handle closed: ${this.path}`);
     if (!this.disk.alive) throw fsError('EIO', `disk is gone (power lost): ${this.path}`);
+    if (writing && this.readOnly) throw fsError('EBADF', `file opened for reading only: ${this.path}`);
   }
 
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
@@ -310,7 +329,7 @@ class SimulatedHandle implements FileHandle {
   }
 
   async write(buffer: Uint8Array, position: number): Promise<number> {
-    this.ensureOpen();
+    this.ensureOpen(true);
     const { shortWrite } = this.disk.gate('write', this.path);
     const bytes = shortWrite !== undefined ? buffer.subarray(0, Math.min(shortWrite, buffer.length)) : buffer;
     this.inode.write(bytes, position, true);
@@ -318,13 +337,13 @@ class SimulatedHandle implements FileHandle {
   }
 
   async datasync(): Promise<void> {
-    this.ensureOpen();
+    this.ensureOpen(true);
     this.disk.gate('datasync', this.path);
     this.inode.unsynced = [];
   }
 
   async truncate(length: number): Promise<void> {
-    this.ensureOpen();
+    this.ensureOpen(true);
     this.disk.gate('truncate', this.path);
     this.inode.truncate(length, true);
   }

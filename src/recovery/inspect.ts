@@ -2,6 +2,7 @@ import { CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { StreamIndex } from '../state/stream-index';
+import { currentOwner, type LockOwner } from './lock';
 import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
 import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
@@ -21,7 +22,10 @@ export interface StoreInspection {
   bytesOnDisk: number;
   /** True when the CLEAN marker is there: the last close was clean. */
   cleanShutdown: boolean;
+  /** True when a store holds the lock now (asked of the lock itself, not of the LOCK file's presence). */
   locked: boolean;
+  /** The owner holding the lock now, as its LOCK note names it (pid -1: not written yet); null when not open. */
+  openBy: LockOwner | null;
   /** Each snapshot, newest first, and whether it passed its checks. */
   snapshots: Array<{ name: string; bytes: number; position: number | null; ok: boolean }>;
   /** Each subscription's stored checkpoint (last handled global position). */
@@ -41,6 +45,7 @@ export async function inspectStore(
 ): Promise<StoreInspection> {
   if (!(await fs.exists(directory))) throw new CorruptionError({ file: directory, offset: 0, reason: 'no such store directory' });
   const index = new StreamIndex();
+  const owner = await currentOwner(fs, directory);
   const inspection: StoreInspection = {
     directory,
     healthy: true,
@@ -52,7 +57,8 @@ export async function inspectStore(
     lastPosition: null,
     bytesOnDisk: 0,
     cleanShutdown: await fs.exists(`${directory}/CLEAN`),
-    locked: await fs.exists(`${directory}/LOCK`),
+    locked: owner !== null,
+    openBy: owner,
     snapshots: [],
     subscriptions: await readSubscriptions(fs, directory),
     wouldRecover: { tornTail: null, removedFiles: [] },

@@ -1,97 +1,98 @@
-import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { StoreLockedError } from '../errors';
-import type { FileSystem } from '../fs/file-system';
+import type { FileLock, FileSystem } from '../fs/file-system';
 
 /**
- * The LOCK file: JSON `{ pid, token, acquiredAt }`, created exclusively by the
- * opener and removed by close. Node has no portable flock, so liveness is
- * judged from the pid; the token tells this process's live stores apart from
- * locks it left behind in an earlier life (a simulated crash in a test).
+ * One owner per store, enforced by the operating system: the owner holds an
+ * exclusive advisory lock on the file LOCK (Linux: an open-file-description
+ * lock; macOS/BSD: flock) for the store's whole life. The kernel ends the lock
+ * when the descriptor closes — on `close()`, or when the process dies however
+ * it dies — so there is no pid to guess about and nothing to take over.
+ * A second open in the same process is refused as well: it opens a second
+ * descriptor, and the lock is per descriptor.
+ *
+ * The LOCK file is never removed (removing it would let a later opener lock a
+ * fresh file while an older one still holds the removed one). Its bytes are
+ * for people and for error messages, never the authority:
+ *
+ *   while owned:  one line of JSON, UTF-8: {"pid":1234,"host":"web-1","since":"2026-11-23T21:00:00.000Z"}\n
+ *   after close:  empty (0 bytes)
+ *
+ * The owner truncates and writes it right after taking the lock (not synced:
+ * after a power loss no lock survives anyway). So a new owner that finds the
+ * line still there knows its previous owner never closed the store: it died.
  */
-const LOCK_NAME = 'LOCK';
-/** Tokens of the locks this process holds, with the storage each is held on. */
-const liveTokens = new Map<string, string>();
+export const LOCK_FILE = 'LOCK';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
 
 export interface HeldLock {
-  /** Pid of a dead owner whose lock was taken over, if any. */
-  staleOwner?: number;
+  /** The owner the LOCK file still named when the lock was taken: it ended without closing the store. */
+  previousOwner: LockOwner | null;
   release(): Promise<void>;
 }
 
-interface LockContent {
-  pid: number;
-  token: string;
-}
-
+/** Takes the store's lock now or fails at once with StoreLockedError (it never waits). */
 export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock> {
-  const path = `${dir}/${LOCK_NAME}`;
-  const token = randomUUID();
-  let staleOwner: number | undefined;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    try {
-      const handle = await fs.create(path);
-      try {
-        await handle.write(Buffer.from(JSON.stringify({ pid: process.pid, token, acquiredAt: new Date().toISOString() })), 0);
-      } finally {
-        await handle.close();
-      }
-      liveTokens.set(token, fs.storageId);
-      return {
-        staleOwner,
-        async release() {
-          liveTokens.delete(token);
-          await fs.unlink(path).catch(() => undefined);
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = await readOwner(fs, path);
-    if (owner === undefined) continue; // removed meanwhile: try again
-    if (owner.pid < 0 && attempt < 5) {
-      // Empty or half-written: a live opener may be between create and write. Give it a moment.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      continue;
-    }
-    if (isAlive(owner, fs)) throw new StoreLockedError(dir, owner.pid);
-    // Move the dead owner's lock aside (only one contender's rename can win),
-    // then confirm it really was that dead lock before discarding it.
-    const aside = `${path}.stale-${token}`;
-    try {
-      await fs.rename(path, aside);
-    } catch {
-      continue;
-    }
-    const moved = await readOwner(fs, aside);
-    if (moved && moved.token !== owner.token && isAlive(moved, fs)) {
-      await fs.rename(aside, path).catch(() => undefined);
-      throw new StoreLockedError(dir, moved.pid);
-    }
-    await fs.unlink(aside).catch(() => undefined);
-    staleOwner = owner.pid;
-  }
-  throw new StoreLockedError(dir, -1);
-}
-
-async function readOwner(fs: FileSystem, path: string): Promise<LockContent | undefined> {
+  const path = `${dir}/${LOCK_FILE}`;
+  const lock = await fs.tryLock(path);
+  if (!lock) throw new StoreLockedError(dir, (await readOwner(fs, path))?.pid ?? null);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    // Empty the note while still holding the lock, then let the kernel end the lock with the descriptor.
+    await lock.handle.truncate(0).catch(() => undefined);
+    await lock.release().catch(() => undefined);
+  };
   try {
-    const parsed = JSON.parse((await fs.readFile(path)).toString('utf8')) as LockContent;
-    return typeof parsed.pid === 'number' ? parsed : { pid: -1, token: '' };
+    const previousOwner = parseOwner(await readAll(lock));
+    const note = Buffer.from(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
+    await lock.handle.truncate(0);
+    await lock.handle.write(note, 0);
+    return { previousOwner, release };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    // Unreadable or half-written lock: its writer died before finishing.
-    return { pid: -1, token: '' };
+    await release();
+    throw error;
   }
 }
 
-function isAlive(owner: LockContent, fs: FileSystem): boolean {
-  if (owner.pid <= 0) return false;
-  if (owner.pid === process.pid) return liveTokens.get(owner.token) === fs.storageId;
+/**
+ * Who holds the store's lock right now, from the lock itself: null when
+ * nobody does; a holder whose note cannot be read yet (it is between taking
+ * the lock and writing it) has pid -1.
+ */
+export async function currentOwner(fs: FileSystem, dir: string): Promise<LockOwner | null> {
+  const path = `${dir}/${LOCK_FILE}`;
+  if (!(await fs.isLocked(path))) return null;
+  return (await readOwner(fs, path)) ?? { pid: -1, host: '', since: '' };
+}
+
+async function readOwner(fs: FileSystem, path: string): Promise<LockOwner | null> {
   try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return parseOwner(await fs.readFile(path));
+  } catch {
+    return null;
+  }
+}
+
+async function readAll(lock: FileLock): Promise<Buffer> {
+  const size = await lock.handle.size();
+  const bytes = Buffer.alloc(Math.min(size, 4096));
+  const read = await lock.handle.read(bytes, 0, bytes.length, 0);
+  return bytes.subarray(0, read);
+}
+
+function parseOwner(bytes: Buffer): LockOwner | null {
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as Partial<LockOwner>;
+    if (typeof parsed.pid !== 'number') return null;
+    return { pid: parsed.pid, host: String(parsed.host ?? ''), since: String(parsed.since ?? '') };
+  } catch {
+    return null;
   }
 }

@@ -2,7 +2,10 @@
 export interface RecoveryReport {
   /** True when the previous close was clean (the CLEAN marker was present). */
   cleanShutdown: boolean;
-  /** Pid of a dead process whose lock was taken over, if any. */
+  /**
+   * Pid of the previous owner if it ended without closing the store (it died;
+   * the kernel released its lock): its LOCK note was still there.
+   */
   staleLockOwner: number | null;
   segmentsScanned: number;
   /** Durable events found in the log. */
