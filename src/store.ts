@@ -87,7 +87,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   private readonly reader: LogReader;
   private readonly subscriptions = new Set<Subscription>();
   private newEventWaiters: Array<() => void> = [];
+  /** The last snapshot write started (each waits for the one before it). */
   private snapshotInFlight: Promise<CheckpointResult> | undefined;
+  /** A captured snapshot whose write waits for the one in flight. */
+  private snapshotWaiting: { contents: SnapshotContents; written: Promise<CheckpointResult> } | undefined;
   private lastSnapshotPosition: number;
   private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
@@ -405,12 +408,29 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }
     this.lastSnapshotPosition = contents.position;
     this.logBytesSinceSnapshot = 0;
+    // Snapshots are captured when they fall due and written one after another,
+    // so where they land does not depend on how long the previous write took.
+    // At most one waits: a newer one due meanwhile replaces its contents.
+    const waiting = this.snapshotWaiting;
+    if (waiting) {
+      waiting.contents = contents;
+      return waiting.written;
+    }
+    const previous = this.snapshotInFlight;
+    const slot = { contents, written: undefined as unknown as Promise<CheckpointResult> };
+    if (previous) this.snapshotWaiting = slot;
     const writing = (async () => {
+      if (previous) {
+        await previous.catch(() => undefined);
+        if (this.snapshotWaiting === slot) this.snapshotWaiting = undefined;
+      }
+      const { contents } = slot;
       // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
       if (this.options.durability !== 'fsync') await this.log.sync();
       const file = await writeSnapshot(this.fs, this.directory, contents, this.options.keepSnapshots);
       return { file, position: contents.position, durationMs: performance.now() - started };
     })();
+    slot.written = writing;
     this.snapshotInFlight = writing;
     const settle = () => {
       if (this.snapshotInFlight === writing) this.snapshotInFlight = undefined;
@@ -511,7 +531,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.logBytesSinceSnapshot += base - batchOffset;
     const { snapshotEvery: every, snapshotEveryBytes: everyBytes } = this.options;
     const due = (every > 0 && this.position - this.lastSnapshotPosition >= every) || (everyBytes > 0 && this.logBytesSinceSnapshot >= everyBytes);
-    if (due && !this.snapshotInFlight) {
+    if (due) {
       this.startSnapshot().then(
         () => (this.snapshotError = undefined),
         (error: Error) => (this.snapshotError = error),

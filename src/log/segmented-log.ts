@@ -16,6 +16,9 @@ export interface Segment {
  */
 export class SegmentedLog {
   private writer: FileHandle;
+  /** Readers being opened: concurrent first reads of a segment share one open instead of each opening (and leaking) their own. */
+  private readonly openingReaders = new Map<Segment, Promise<FileHandle>>();
+  private closed = false;
 
   constructor(
     private readonly fs: FileSystem,
@@ -74,17 +77,32 @@ export class SegmentedLog {
     const segment = this.segments[segmentIndex];
     const wanted = Math.max(0, Math.min(length, segment.durableSize - offset));
     const buffer = Buffer.allocUnsafe(wanted);
-    if (!segment.reader) segment.reader = await this.fs.open(`${this.dir}/${segment.name}`);
+    const reader = segment.reader ?? (await this.openReader(segment));
     let got = 0;
     while (got < wanted) {
-      const n = await segment.reader.read(buffer, got, wanted - got, offset + got);
+      const n = await reader.read(buffer, got, wanted - got, offset + got);
       if (n === 0) break;
       got += n;
     }
     return got === wanted ? buffer : buffer.subarray(0, got);
   }
 
+  private openReader(segment: Segment): Promise<FileHandle> {
+    if (this.closed) return Promise.reject(fsError('EBADF', `the log is closed: ${segment.name} cannot be read`));
+    let opening = this.openingReaders.get(segment);
+    if (!opening) {
+      opening = this.fs.open(`${this.dir}/${segment.name}`).then((handle) => (segment.reader = handle));
+      const forget = () => this.openingReaders.delete(segment);
+      opening.then(forget, forget);
+      this.openingReaders.set(segment, opening);
+    }
+    return opening;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    // A reader still being opened is closed below with the others.
+    await Promise.allSettled(this.openingReaders.values());
     await this.writer.close().catch(() => undefined);
     for (const segment of this.segments) {
       await segment.reader?.close().catch(() => undefined);
