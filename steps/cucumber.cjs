@@ -13,6 +13,8 @@ const common = {
     `junit:${out}/junit.xml`,
     `./steps/report/living-doc-formatter.cjs:${out}/index.html`,
   ],
+  // The living-doc formatter ends the run by printing where the reports are.
+  formatOptions: { eventfold: { reports: out } },
 };
 
 module.exports = {

@@ -5,10 +5,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIGURES_MEDIA_TYPE, formatNumber, type Figure } from './report/living-doc';
 import { readMessages, verdicts } from './report/messages';
+import { findBrowser, noBrowserSentence } from './setup/browser';
 import type { EventfoldWorld } from './support/world';
 
 const ROOT = join(__dirname, '..');
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 
 Given('the features in {string} and {string} were run into a fresh reports folder', function (this: EventfoldWorld, first: string, second: string) {
   if (first.includes('reporting') || second.includes('reporting')) throw new Error('the sample run must not include this feature (it would recurse)');
@@ -25,14 +25,17 @@ Given('the features in {string} and {string} were run into a fresh reports folde
     expect(existsSync(join(out, file)), `${file} written`).to.equal(true);
   }
   this.memo.reports = out;
+  this.memo.runOutput = run.stdout;
 });
 
 When('its living documentation is opened in a headless Chromium', function (this: EventfoldWorld) {
-  if (!CHROMIUM) throw new Error('Chromium is not installed: apt-get install chromium (CI installs it in .ci/run)');
+  // The same search as npm test's setup (steps/setup/ensure-browser.ts), which installs one where it can.
+  const browser = findBrowser();
+  if (!browser) throw new Error(noBrowserSentence());
   const page = join(this.memo.reports as string, 'index.html');
   // --dump-dom prints the document after the browser has parsed and laid it out.
   this.memo.dom = execFileSync(
-    CHROMIUM,
+    browser.path,
     [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', `--user-data-dir=${join(this.dir, 'chromium-profile')}`, '--dump-dom', `file://${page}`,
@@ -79,6 +82,14 @@ Then('the page draws {string} as a bar chart', function (this: EventfoldWorld, g
   const chart = dom.match(new RegExp(`<svg[^>]*aria-label="${group}"[\\s\\S]*?</svg>`));
   expect(chart, `a chart titled "${group}"`).to.not.equal(null);
   expect(chart![0].match(/<rect /g)?.length).to.equal(2);
+});
+
+Then('the run ended by printing where its living documentation and cucumber report are', function (this: EventfoldWorld) {
+  const reports = this.memo.reports as string;
+  expect((this.memo.runOutput as string).trimEnd().split('\n').slice(-2)).to.deep.equal([
+    `Living documentation: ${join(reports, 'index.html')}`,
+    `Cucumber report:      ${join(reports, 'cucumber.html')}`,
+  ]);
 });
 
 Then('the page links to the full cucumber report', function (this: EventfoldWorld) {

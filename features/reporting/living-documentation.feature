@@ -6,7 +6,8 @@ Feature: Every run leaves living documentation of what eventfold guarantees
   `features/`), each feature's description and rules as prose, every
   scenario's verdict and duration, and the figures scenarios measured, as
   tables and, where figures are compared, as bar charts. It opens from disk
-  and loads nothing from the network.
+  and loads nothing from the network. Every run ends by printing the paths
+  of `index.html` and `cucumber.html`, whether it passed or failed.
 
   Rule: The page shows the capabilities, verdicts and figures of the run it describes
 
@@ -19,3 +20,4 @@ Feature: Every run leaves living documentation of what eventfold guarantees
       And the page draws "group commit: appends acknowledged vs fsyncs made" as a bar chart
       And the page links to the full cucumber report
       And the page refers to nothing on the network
+      And the run ended by printing where its living documentation and cucumber report are

@@ -16,9 +16,18 @@ class LivingDocFormatter extends Formatter {
       envelopes.push(envelope);
       if (envelope.testRunFinished) {
         this.log(renderLivingDoc(envelopes, defaultMetadata(path.join(__dirname, '..', '..'))));
+        printReportPaths(options);
       }
     });
   }
+}
+
+/** Ends every run, passed or failed, with where its reports are (formatOptions.eventfold.reports, from steps/cucumber.cjs). */
+function printReportPaths(options) {
+  const reports = options.parsedArgvOptions?.eventfold?.reports;
+  if (!reports) return;
+  const dir = path.resolve(options.cwd, reports);
+  process.stdout.write(`\nLiving documentation: ${path.join(dir, 'index.html')}\nCucumber report:      ${path.join(dir, 'cucumber.html')}\n`);
 }
 
 LivingDocFormatter.documentation = 'eventfold living documentation (one self-contained HTML page)';
