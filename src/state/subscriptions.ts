@@ -52,6 +52,7 @@ export class Subscription {
     this.done = this.run();
   }
 
+  /** @internal The store starts subscriptions (`store.subscribe`); applications never call this. */
   static async start(source: SubscriptionSource, name: string, handler: EventHandler, options: SubscribeOptions, onStopped: (s: Subscription) => void): Promise<Subscription> {
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
       throw new InvalidInputError(`subscription name must be 1-100 letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
