@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidInputError, UnknownProjectionError } from '../src/index';
 import type { EventfoldWorld } from './support/world';
 import ts from 'typescript';
 import { compile, describeErrors, REPO_ROOT, scratchDir, typescriptBlocks, type CompileError } from './support/typecheck';
@@ -232,3 +233,22 @@ Then('both see the same exports and the same EventStore class', function (this: 
 Then("the ES module's adapter throws conflicts as the ES module build of Emmett's own error class", function (this: EventfoldWorld) {
   expect(memo(this).dual).to.include({ conflictIsEsmClass: true, recognised: true });
 });
+
+Given('a store opened with the projections {string} and {string}', async function (this: EventfoldWorld, a: string, b: string) {
+  const projection = { initialState: { n: 0 }, version: 1, evolve: (d: { n: number }) => void d.n++ };
+  await this.openStore({ projections: { [a]: projection, [b]: projection } });
+});
+
+When('the application asks for the state of {string}, a name from outside the program\'s types', async function (this: EventfoldWorld, name: string) {
+  // A name read from configuration or a request: typed as string, as the untyped store allows.
+  await this.capture(async () => this.store!.state(name));
+});
+
+Then(
+  'it is refused with an UnknownProjectionError, an InvalidInputError, naming {string} and {string}',
+  function (this: EventfoldWorld, a: string, b: string) {
+    expect(this.lastError).to.be.instanceOf(UnknownProjectionError).and.instanceOf(InvalidInputError);
+    expect(this.lastError).to.deep.include({ projection: 'balance', known: [a, b] });
+    expect((this.lastError as Error).message).to.equal(`No projection named "balance"; the store was opened with "${a}", "${b}"`);
+  },
+);

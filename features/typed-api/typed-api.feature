@@ -46,3 +46,10 @@ Feature: Typed events and projections, checked by the compiler
       When an ES module imports "eventfold" and "eventfold/emmett" and requires them too
       Then both see the same exports and the same EventStore class
       And the ES module's adapter throws conflicts as the ES module build of Emmett's own error class
+
+  Rule: A projection name the compiler cannot check is refused with a typed error
+
+    Scenario: Asking for a projection the store was not opened with
+      Given a store opened with the projections "balances" and "counts"
+      When the application asks for the state of "balance", a name from outside the program's types
+      Then it is refused with an UnknownProjectionError, an InvalidInputError, naming "balances" and "counts"
