@@ -37,29 +37,17 @@ When('the README example that shows {string} is saved as {string} and run with n
   runNode(this, file);
 });
 
-When('the README example that shows {string} is saved as {string}, compiled with tsc and run with node', function (this: EventfoldWorld, marker: string, file: string) {
-  const project = this.memo.project as string;
-  writeFileSync(join(project, file), readmeExample(marker));
-  // As the README says: npx tsc --module nodenext --target es2022 --types node <file>; typescript and @types/node as a user would install them.
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), file], {
-    cwd: project,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(tsc.status, tsc.stdout + tsc.stderr).to.equal(0);
-  runNode(this, file.replace(/\.mts$/, '.mjs'));
+Then("it prints the append's result: position {int}, version {int}", function (this: EventfoldWorld, position: number, version: number) {
+  expect((this.memo.printed as string).split('\n')).to.include(`{ position: ${position}, version: ${version} }`);
 });
 
 Then('it prints versions {int} and {int} of the stream at positions {int} and {int}', function (this: EventfoldWorld, v0: number, v1: number, p0: number, p1: number) {
   const lines = (this.memo.printed as string).split('\n');
-  expect(lines[0]).to.match(new RegExp(`^${v0} ${p0} Opened \\{ owner: 'ann' \\} null [0-9a-f-]{36} \\d+$`));
-  expect(lines[1]).to.match(new RegExp(`^${v1} ${p1} Deposited \\{ amount: 5 \\} null [0-9a-f-]{36} \\d+$`));
+  const first = lines.findIndex((line) => line.startsWith(`${v0} ${p0} `));
+  expect(lines[first]).to.match(new RegExp(`^${v0} ${p0} Opened \\{ owner: 'ann' \\} null [0-9a-f-]{36} \\d+$`));
+  expect(lines[first + 1]).to.match(new RegExp(`^${v1} ${p1} Deposited \\{ amount: 5 \\} null [0-9a-f-]{36} \\d+$`));
 });
 
 Then('it prints the expected and actual versions of the conflict: {int} and {int}', function (this: EventfoldWorld, expected: number, actual: number) {
-  expect((this.memo.printed as string).split('\n')[2]).to.equal(`${expected} ${actual}`);
-});
-
-Then('it prints the balance of {string} as {int}', function (this: EventfoldWorld, stream: string, balance: number) {
-  expect((this.memo.printed as string).trim()).to.equal(`{ '${stream}': ${balance} }`);
+  expect((this.memo.printed as string).split('\n')).to.include(`${expected} ${actual}`);
 });
