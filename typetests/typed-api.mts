@@ -21,6 +21,8 @@ import {
   UnknownProjectionError,
   InvalidInputError,
 } from 'eventfold';
+import { getEventfoldEventStore } from 'eventfold/emmett';
+import type { EventStore as EmmettEventStore } from '@event-driven-io/emmett';
 
 type BankEvent =
   | { type: 'Opened'; data: { owner: string } }
@@ -177,8 +179,17 @@ await store.append('account-1', [{ type: 'Closed' }], { expectedVersion: null })
 // @ts-expect-error TS2345 matching takes a version, not a boolean
 matchesExpectedVersion(true, 0);
 
+// The Emmett adapter takes any typed store and is Emmett's EventStore.
+const emmettStore: EmmettEventStore = getEventfoldEventStore(store);
+const appended = await getEventfoldEventStore(counting).appendToStream('cart-1', [{ type: 'CartOpened', data: { cartId: 'cart-1' } }]);
+const position: bigint = appended.nextExpectedStreamVersion;
+// @ts-expect-error TS2345 an eventfold store, not any object
+getEventfoldEventStore({});
+// @ts-expect-error TS2322 Emmett's expected versions are bigints, not eventfold's numbers
+await getEventfoldEventStore(store).appendToStream('cart-1', [{ type: 'CartOpened', data: {} }], { expectedStreamVersion: 1 });
+
 await store.close();
 await counting.close();
 await loose.close();
 await withoutProjections.close();
-export { balance, checkpoint, count, events, folded, matches, projection, storeOptions, typedEvent, unknownName };
+export { emmettStore, position, balance, checkpoint, count, events, folded, matches, projection, storeOptions, typedEvent, unknownName };

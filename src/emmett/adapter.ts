@@ -68,7 +68,7 @@ export interface EmmettRuntime {
 type AnyReadEvent = ReadEvent<Event, ReadEventMetadataWithGlobalPosition>;
 
 /** Builds `getEventfoldEventStore` for one loaded Emmett (see the module comment). */
-export function eventfoldEventStoreFactory(emmett: EmmettRuntime): (store: EventStore<any, any>) => EventfoldEventStore {
+export function eventfoldEventStoreFactory(emmett: EmmettRuntime): (store: EventStore) => EventfoldEventStore {
   const upcast = emmett.upcastRecordedMessages as unknown as (events: AnyReadEvent[], versioning: unknown) => AnyReadEvent[];
   const downcast = emmett.downcastRecordedMessages as unknown as (events: Event[], versioning: unknown) => Event[];
 
