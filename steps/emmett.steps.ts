@@ -11,7 +11,7 @@ import {
   type ReadEventMetadataWithGlobalPosition,
 } from '@event-driven-io/emmett';
 import { getEventfoldEventStore, type EventfoldEventStore } from '../src/emmett';
-import type { RecordedEvent } from '../src/index';
+import { SimulatedDisk, StoreFailedError, type RecordedEvent } from '../src/index';
 import { decide, evolve, initialState, type ShoppingCart, type ShoppingCartCommand, type ShoppingCartEvent } from './support/shopping-cart';
 import type { EventfoldWorld } from './support/world';
 
@@ -62,6 +62,44 @@ function cartEvents(count: number): ShoppingCartEvent[] {
 Given('an eventfold store with Emmett\'s event store over it', async function (this: EventfoldWorld) {
   const store = await this.openStore();
   this.memo.emmett = { emmett: getEventfoldEventStore(store), results: [] } satisfies EmmettMemo;
+});
+
+Given("an eventfold store on a simulated disk with Emmett's event store over it", async function (this: EventfoldWorld) {
+  this.disk = new SimulatedDisk();
+  const store = await this.openStore();
+  this.memo.emmett = { emmett: getEventfoldEventStore(store), results: [] } satisfies EmmettMemo;
+});
+
+When(
+  'the power fails while the command {} is being made durable for {string}',
+  async function (this: EventfoldWorld, text: string, cart: string) {
+    // The first fdatasync from now on cuts the power: the command's batch is written but never synced.
+    this.disk!.inject({ op: 'datasync', powerLoss: true });
+    await this.capture(() => handle(emmettOf(this).emmett, cart, command(text)));
+    this.disk = this.disk!.powerLoss('drop-unsynced');
+    this.store = undefined;
+  },
+);
+
+Then('that command was not acknowledged', function (this: EventfoldWorld) {
+  // The fdatasync failed: eventfold fail-stopped, so Emmett saw the store's failure, not a conflict to retry.
+  expect(this.lastError).to.be.an.instanceOf(StoreFailedError);
+  expect(isExpectedVersionConflictError(this.lastError)).to.equal(false);
+});
+
+When("the store is opened again after the power comes back, with Emmett's event store over it", async function (this: EventfoldWorld) {
+  const store = await this.openStore();
+  emmettOf(this).emmett = getEventfoldEventStore(store);
+});
+
+Then("Emmett's readStream of {string} reports a current stream version of {int}", async function (this: EventfoldWorld, stream: string, version: number) {
+  const result = await emmettOf(this).emmett.readStream<ShoppingCartEvent>(stream);
+  expect(result.currentStreamVersion).to.equal(BigInt(version));
+  expect(result.events.map((e) => e.metadata.streamPosition)).to.deep.equal(result.events.map((_, i) => BigInt(i + 1)));
+});
+
+Then('the confirmed cart holds {int} {string} and no other product', function (this: EventfoldWorld, quantity: number, product: string) {
+  expect(emmettOf(this).results.at(-1)!.newState).to.deep.equal({ status: 'Confirmed', items: { [product]: quantity } });
 });
 
 When('the commands {} are handled for {string}', async function (this: EventfoldWorld, commands: string, cart: string) {
