@@ -250,14 +250,14 @@ Then('the error says the current version is {int} and the expected {int}', funct
 
 When('Emmett aggregates {string} expecting stream version {int}', async function (this: EventfoldWorld, stream: string, version: number) {
   await this.capture(() =>
-    emmettOf(this).emmett.aggregateStream<number, ShoppingCartEvent>(stream, { initialState: () => 0, evolve: (n) => n + 1, read: { expectedStreamVersion: BigInt(version) } }),
+    emmettOf(this).emmett.aggregateStream<number, ShoppingCartEvent>(stream, { initialState: () => 0, evolve: (n: number) => n + 1, read: { expectedStreamVersion: BigInt(version) } }),
   );
 });
 
 Then('aggregating {string} expecting stream version {int} folds {int} events', async function (this: EventfoldWorld, stream: string, version: number, count: number) {
   const result = await emmettOf(this).emmett.aggregateStream<number, ShoppingCartEvent>(stream, {
     initialState: () => 0,
-    evolve: (n) => n + 1,
+    evolve: (n: number) => n + 1,
     read: { expectedStreamVersion: BigInt(version) },
   });
   expect(result).to.include({ state: count, currentStreamVersion: BigInt(version), streamExists: true });

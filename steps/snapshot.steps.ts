@@ -162,7 +162,7 @@ Then('the recovery report says {string} was skipped because {string}', function 
 });
 
 Then('the {string} state counts {int} events, the same as a full replay of the log', async function (this: EventfoldWorld, name: string, count: number) {
-  const state = this.store!.state<Totals>(name);
+  const state = this.store!.state(name) as Totals;
   const replayed: Totals = { count: 0, sum: 0 };
   for await (const event of this.store!.readAll()) {
     replayed.count++;
@@ -173,7 +173,7 @@ Then('the {string} state counts {int} events, the same as a full replay of the l
 });
 
 Then('the {string} state counts {int} events', function (this: EventfoldWorld, name: string, count: number) {
-  expect(this.store!.state<Totals>(name).count).to.equal(count);
+  expect((this.store!.state(name) as Totals).count).to.equal(count);
 });
 
 Then('each of the {int} streams reads back whole, in version order', async function (this: EventfoldWorld, streams: number) {
@@ -293,7 +293,7 @@ Then('no snapshot file was written', async function (this: EventfoldWorld) {
 Then('the store holds {int} events and its {string} state counts {int} events', function (this: EventfoldWorld, events: number, name: string, counted: number) {
   expect(this.lastError, String(this.lastError)).to.equal(undefined);
   expect(this.store!.position + 1).to.equal(events);
-  expect(this.store!.state<Totals>(name).count).to.equal(counted);
+  expect((this.store!.state(name) as Totals).count).to.equal(counted);
 });
 
 Then('snapshot {string} was moved to the quarantine folder and {string} kept', async function (this: EventfoldWorld, moved: string, kept: string) {

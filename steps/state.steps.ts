@@ -4,13 +4,15 @@ import { SimulatedDisk, type AppendResult, type Projection, type RecordedEvent }
 import type { EventfoldWorld } from './support/world';
 
 type Balances = Record<string, number>;
+/** The events these scenarios append (see support/events and the deposit steps). */
+type MoneyEvent = { type: 'Deposited' | 'Withdrawn'; data: { amount: number } };
 
-function balances(refuseOverdraft: boolean): Projection<Balances> {
+function balances(refuseOverdraft: boolean): Projection<Balances, MoneyEvent> {
   return {
     version: 1,
     initialState: {},
     evolve(draft, event) {
-      const amount = (event.data as { amount: number }).amount;
+      const amount = event.data.amount;
       const next = (draft[event.stream] ?? 0) + (event.type === 'Withdrawn' ? -amount : amount);
       if (refuseOverdraft && next < 0) throw new Error(`${event.stream} would be overdrawn by ${-next}`);
       draft[event.stream] = next;
@@ -47,11 +49,12 @@ When('{string} tries to withdraw {int}', async function (this: EventfoldWorld, s
 });
 
 Then('the {string} state says {string} holds {int}', function (this: EventfoldWorld, name: string, stream: string, amount: number) {
-  expect(this.store!.state<Balances>(name)[stream]).to.equal(amount);
+  // The name comes from the scenario text, so the world's store is the untyped one: its states are `unknown`.
+  expect((this.store!.state(name) as Balances)[stream]).to.equal(amount);
 });
 
 Then('the {string} state cannot be changed by the application', function (this: EventfoldWorld, name: string) {
-  const state = this.store!.state<Balances>(name);
+  const state = this.store!.state(name) as Balances;
   expect(Object.isFrozen(state)).to.equal(true);
   expect(() => {
     (state as Balances)['account-1'] = 1_000_000;
@@ -59,11 +62,11 @@ Then('the {string} state cannot be changed by the application', function (this: 
 });
 
 When('{string} is folded up to version {int}', async function (this: EventfoldWorld, stream: string, to: number) {
-  this.memo.folded = await this.store!.aggregateStream<{ balance: number }>(stream, {
+  this.memo.folded = await this.store!.aggregateStream(stream, {
     initialState: { balance: 0 },
     to,
-    evolve(draft, event: RecordedEvent) {
-      draft.balance += (event.data as { amount: number }).amount;
+    evolve(draft, event: RecordedEvent<MoneyEvent>) {
+      draft.balance += event.data.amount;
     },
   });
 });

@@ -95,7 +95,7 @@ async function verify(dir: string, w: ScaleWorkload): Promise<Record<string, num
   }
   const sampleMs = performance.now() - started;
 
-  const totals = store.state<ReturnType<typeof expectedTotals>>('totals');
+  const totals = store.state('totals');
   const want = expectedTotals(w.events);
   if (JSON.stringify(totals) !== JSON.stringify(want)) throw new Error(`totals ${JSON.stringify(totals)}, expected ${JSON.stringify(want)}`);
   const replayed = store.recovery.eventsReplayed;
