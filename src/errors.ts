@@ -74,6 +74,25 @@ export class CorruptionError extends EventfoldError {
 /** A write or fsync failed: the store fail-stopped and acknowledges nothing until reopened. */
 export class StoreFailedError extends EventfoldError {}
 
+/**
+ * The file system failed outside an append (ENOSPC, EIO, EACCES… while
+ * opening, checkpointing, closing, reading or storing a subscription's
+ * checkpoint). `cause` is the file system's own error, `code` its code.
+ */
+export class StorageError extends EventfoldError {
+  readonly code: string | undefined;
+  constructor(message: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    super(`${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/** Wraps anything that is not already an EventfoldError as a StorageError saying what was being done. */
+export function asStorageError(error: unknown, doing: string): EventfoldError {
+  return error instanceof EventfoldError ? error : new StorageError(doing, error);
+}
+
 /** The store was closed; open it again to use it. */
 export class StoreClosedError extends EventfoldError {
   constructor() {

@@ -35,6 +35,7 @@ export {
   StoreClosedError,
   ProjectionError,
   UnknownProjectionError,
+  StorageError,
 } from './errors';
 export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';

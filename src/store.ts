@@ -1,4 +1,3 @@
-import * as nodePath from 'node:path';
 import type {
   AggregateStreamOptions,
   AnyEvent,
@@ -15,14 +14,13 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './api';
-import { ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
+import { asStorageError, ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { writeFileAtomic } from './fs/file-system';
-import { NodeFileSystem } from './fs/node-file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
 import { LogReader } from './log/log-reader';
-import { decodeAppend, frameAppend, MAX_BODY_BYTES, sealAppend, type EventToFrame } from './log/record';
+import { decodeAppend, frameAppend, sealAppend, type EventToFrame } from './log/record';
 import { SegmentedLog } from './log/segmented-log';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import type { RecoveryReport } from './recovery/report';
@@ -33,8 +31,9 @@ import { ProjectionStates } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
-import { LIMITS } from './validate/limits';
-import { assertPlainData, describe, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from './validate/validate-input';
+import { prepareDirectory } from './validate/store-directory';
+import { AGGREGATE_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
+import { assertPlainData, describe, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
@@ -114,21 +113,26 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
-  static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(dir: string, options: StoreOptions<E, P> = {}): Promise<EventStore<E, P>> {
+  static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(dir: string, options?: StoreOptions<E, P>): Promise<EventStore<E, P>> {
     const started = performance.now();
-    const fs = options.fs ?? new NodeFileSystem();
-    const directory = options.fs ? dir : nodePath.resolve(dir);
-    const settings = resolveOptions(options);
-    await fs.mkdirp(directory);
-    const lock = await acquireLock(fs, directory);
+    // Every argument is checked before anything touches the disk.
+    const checked = readStoreOptions(dir, options);
+    const { fs, directory, settings } = checked;
+    await prepareDirectory(fs, directory);
+    let lock: HeldLock;
+    try {
+      lock = await acquireLock(fs, directory);
+    } catch (error) {
+      throw asStorageError(error, `Could not lock the store in ${directory}`);
+    }
     try {
       const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
       const index = new StreamIndex();
-      const projections = new ProjectionStates(checkProjections(options.projections));
+      const projections = new ProjectionStates(checked.projections);
       const snapshots = await loadNewestSnapshot(fs, directory);
       const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
       let resumeAt;
-      const repairing = options.repair === 'truncate';
+      const repairing = checked.repair === 'truncate';
       if (snapshots.chosen && repairing) {
         snapshot.fullReplayReason = 'repair reads the whole log';
       } else if (snapshots.chosen) {
@@ -147,7 +151,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         snapshot.fullReplayReason = 'no snapshot passed its checks';
       }
       const scan = await scanLog(fs, directory, index, {
-        repair: options.repair ?? 'none',
+        repair: checked.repair,
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
         resumeAt,
       });
@@ -186,14 +190,15 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       recovery.durationMs = performance.now() - started;
       return store;
     } catch (error) {
-      await lock.release();
-      throw error;
+      await lock.release().catch(() => undefined);
+      throw asStorageError(error, `Could not open the store in ${directory}`);
     }
   }
 
   /** A store that lives in memory only, with the same API and semantics (for tests). */
-  static inMemory<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(options: Omit<StoreOptions<E, P>, 'fs'> = {}): Promise<EventStore<E, P>> {
-    return EventStore.open<E, P>('/eventfold', { ...options, fs: new SimulatedDisk() });
+  static async inMemory<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(options?: Omit<StoreOptions<E, P>, 'fs'>): Promise<EventStore<E, P>> {
+    const checked = readOptions<StoreOptions<E, P>>(options, 'inMemory options', IN_MEMORY_OPTIONS);
+    return EventStore.open<E, P>('/eventfold', { ...checked, fs: new SimulatedDisk() });
   }
 
   /** Global position of the last durable event, -1 when the store is empty. */
@@ -213,6 +218,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** Last durable version of a stream, -1 when it has no events. */
   streamVersion(stream: string): number {
+    validateName(stream, 'stream name');
     return this.index.streams.get(stream)?.version ?? -1;
   }
 
@@ -228,12 +234,12 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   async append<V extends ExpectedVersion = ExpectedVersion>(
     stream: string,
     events: EventInput<E>[],
-    options: AppendOptions<V> & NoInfer<CheckedAppendOptions<V>> = {},
+    options?: AppendOptions<V> & NoInfer<CheckedAppendOptions<V>>,
   ): Promise<AppendResult> {
     this.assertWritable();
     validateName(stream, 'stream name');
     const inputs = validateEvents(events);
-    const expected = validateExpectedVersion(options?.expectedVersion);
+    const expected = readAppendOptions(options).expectedVersion;
     const count = inputs.length;
     let reserved = false;
     if (!this.writer.hasRoom(count)) {
@@ -277,6 +283,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** The durable state of a projection (frozen): includes every acknowledged append, nothing else. */
   state<K extends keyof P & string>(name: K): ProjectionState<P[K]> {
+    if (typeof name !== 'string') throw new InvalidInputError(`a projection name must be a string, got ${describe(name)}`);
     return this.projections.state(name) as ProjectionState<P[K]>;
   }
 
@@ -285,13 +292,15 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    * version) — the stream's state as it was at that version.
    */
   async aggregateStream<S>(stream: string, options: AggregateStreamOptions<S, E>): Promise<S> {
-    const to = checkCount(options.to, 'to', Infinity);
+    validateName(stream, 'stream name');
+    const checked = readOptions<AggregateStreamOptions<S, E>>(options, 'aggregateStream options', AGGREGATE_OPTIONS, ['initialState', 'evolve']);
+    const to = checked.to ?? Infinity;
     const events: RecordedEvent<E>[] = [];
     for await (const event of this.readStream(stream)) {
       if (event.version > to) break;
       events.push(event);
     }
-    return produce(options.initialState, (draft: Draft<S>) => {
+    return produce(checked.initialState as S, (draft: Draft<S>) => {
       for (const event of events) options.evolve(draft, event);
     });
   }
@@ -300,8 +309,9 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    * Delivers every durable event in global order to `handler`: first from the
    * subscription's stored checkpoint, then live. At least once; never a gap.
    */
-  async subscribe(name: string, handler: EventHandler<E>, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(name: string, handler: EventHandler<E>, options?: SubscribeOptions): Promise<Subscription> {
     this.assertWritable();
+    const checkedOptions = readOptions<SubscribeOptions>(options, 'subscribe options', SUBSCRIBE_OPTIONS);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the store, not the source object
     const store = this;
     const subscription = await Subscription.start(
@@ -317,27 +327,27 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       },
       name,
       handler as StoredEventHandler,
-      options,
+      checkedOptions,
       (s) => this.subscriptions.delete(s),
-    );
+    ).catch((error: unknown) => {
+      throw asStorageError(error, `Could not start subscription ${JSON.stringify(name)}`);
+    });
     this.subscriptions.add(subscription);
     return subscription;
   }
 
   /** Events of one stream, by version. Every record's CRC is checked. */
-  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent<E>> {
+  async *readStream(stream: string, options?: ReadStreamOptions): AsyncGenerator<RecordedEvent<E>> {
     validateName(stream, 'stream name');
-    const direction = options.direction ?? 'forward';
-    if (direction !== 'forward' && direction !== 'backward') {
-      throw new InvalidInputError(`direction must be 'forward' or 'backward', got ${describe(direction)}`);
-    }
-    const limit = checkCount(options.limit, 'limit', Infinity);
+    const checked = readOptions<ReadStreamOptions>(options, 'readStream options', READ_STREAM_OPTIONS);
+    const direction = checked.direction ?? 'forward';
+    const limit = checked.limit ?? Infinity;
     this.assertReadable();
     const entry = this.index.streams.get(stream);
     if (!entry || entry.version < 0 || limit === 0) return;
     const head = { position: entry.position, offset: entry.offset, version: entry.version };
     if (direction === 'forward') {
-      const from = checkCount(options.from, 'from', 0);
+      const from = checked.from ?? 0;
       if (from > head.version) return;
       // Follow the chain back to `from`, then read forward: only this stream's records are touched.
       const places: EventPlace[] = [];
@@ -349,7 +359,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         yield read.event as RecordedEvent<E>;
       }
     } else {
-      const from = Math.min(checkCount(options.from, 'from', head.version), head.version);
+      const from = Math.min(checked.from ?? head.version, head.version);
       let cache = null;
       const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
       for await (const place of this.chain(stream, head, lowest)) {
@@ -379,9 +389,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /** Every durable event in global order. Every record's CRC is checked. */
-  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent<E>> {
-    const from = checkCount(options.from, 'from', 0);
-    const limit = checkCount(options.limit, 'limit', Infinity);
+  readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent<E>> {
+    const checked = readOptions<ReadAllOptions>(options, 'readAll options', READ_ALL_OPTIONS);
+    const from = checked.from ?? 0;
+    const limit = checked.limit ?? Infinity;
     this.assertReadable();
     return this.reader.forward(from, limit) as AsyncGenerator<RecordedEvent<E>>;
   }
@@ -427,8 +438,12 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       const { contents } = slot;
       // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
       if (this.options.durability !== 'fsync') await this.log.sync();
-      const file = await writeSnapshot(this.fs, this.directory, contents, this.options.keepSnapshots);
-      return { file, position: contents.position, durationMs: performance.now() - started };
+      try {
+        const file = await writeSnapshot(this.fs, this.directory, contents, this.options.keepSnapshots);
+        return { file, position: contents.position, durationMs: performance.now() - started };
+      } catch (error) {
+        throw asStorageError(error, `Could not write a snapshot of ${this.directory}`);
+      }
     })();
     slot.written = writing;
     this.snapshotInFlight = writing;
@@ -483,10 +498,16 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
         await writeFileAtomic(this.fs, this.directory, CLEAN_MARKER, Buffer.from(marker));
       }
+    } catch (error) {
+      // The store still closes (files, lock) so it can be reopened; the next open recovers as after a crash.
+      throw asStorageError(error, `Could not close the store in ${this.directory} cleanly`);
     } finally {
       this.closed = true;
-      await this.log.close();
-      await this.lock.release();
+      try {
+        await this.log.close();
+      } finally {
+        await this.lock.release();
+      }
     }
   }
 
@@ -567,49 +588,6 @@ function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
   index.endOffset = contents.logEnd.offset;
 }
 
-function checkProjections(projections: StoreOptions['projections']): ProjectionsFor<ProjectionStateMap> {
-  for (const [name, projection] of Object.entries(projections ?? {})) {
-    if (typeof projection?.evolve !== 'function' || !Number.isSafeInteger(projection.version) || typeof projection.initialState !== 'object' || projection.initialState === null) {
-      throw new InvalidInputError(`projection "${name}" needs an evolve function, an initialState that is an object or array, and a whole-number version`);
-    }
-  }
-  return projections ?? {};
-}
-
 function checkExpectedVersion(stream: string, expected: ExpectedVersion, current: number): void {
   if (!matchesExpectedVersion(expected, current)) throw new ExpectedVersionConflictError(stream, expected, current);
 }
-
-function checkCount(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && (Number.isSafeInteger(value) || value === Infinity) && value >= 0) return value;
-  throw new InvalidInputError(`${name} must be a whole number >= 0, got ${describe(value)}`);
-}
-
-function resolveOptions(options: StoreOptions): Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections'>> {
-  const settings = {
-    durability: options.durability ?? 'fsync',
-    segmentSize: options.segmentSize ?? 64 * 1024 * 1024,
-    maxBatchEvents: options.maxBatchEvents ?? 100_000,
-    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
-    maxBatchDelayMs: options.maxBatchDelayMs ?? 0,
-    maxQueueEvents: options.maxQueueEvents ?? 500_000,
-    maxEventBytes: options.maxEventBytes ?? LIMITS.defaultMaxEventBytes,
-    snapshotEvery: options.snapshotEvery ?? 1_000_000,
-    snapshotEveryBytes: options.snapshotEveryBytes ?? 0,
-    keepSnapshots: options.keepSnapshots ?? 2,
-  } as const;
-  if (settings.durability !== 'fsync' && settings.durability !== 'flush') {
-    throw new InvalidInputError(`durability must be 'fsync' or 'flush', got ${describe(settings.durability)}`);
-  }
-  for (const key of ['segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxQueueEvents', 'maxEventBytes', 'keepSnapshots'] as const) {
-    if (!Number.isSafeInteger(settings[key]) || settings[key] < 1) throw new InvalidInputError(`${key} must be a whole number >= 1`);
-  }
-  for (const key of ['snapshotEvery', 'snapshotEveryBytes'] as const) {
-    if (!Number.isSafeInteger(settings[key]) || settings[key] < 0) throw new InvalidInputError(`${key} must be a whole number >= 0`);
-  }
-  if (settings.maxEventBytes > MAX_BODY_BYTES) throw new InvalidInputError(`maxEventBytes can be at most ${MAX_BODY_BYTES}`);
-  if (typeof settings.maxBatchDelayMs !== 'number' || settings.maxBatchDelayMs < 0) throw new InvalidInputError('maxBatchDelayMs must be >= 0');
-  return settings;
-}
-

@@ -20,7 +20,10 @@ const TWO_32 = 0x1_0000_0000;
 
 // Plain arrays and maps only: no shared record structures, so every record
 // decodes on its own (needed to read from any offset and to salvage data).
-const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+// moreTypes: typed arrays, ArrayBuffer, Set and bigints beyond 64 bits keep
+// their exact type (msgpack extensions, see FORMAT.md "Payload"); copyBuffers:
+// binary data read back is its own copy, not a view of a read buffer.
+const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
 
 export interface RecordedEvent<D = unknown, M = unknown> {
   position: number;

@@ -1,4 +1,4 @@
-import { EventfoldError, InvalidInputError } from '../errors';
+import { asStorageError, EventfoldError, InvalidInputError } from '../errors';
 import { ensureDir, writeFileAtomic, type FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
 
@@ -125,8 +125,13 @@ export class Subscription {
   private async checkpoint(): Promise<void> {
     this.sinceCheckpoint = 0;
     const dir = `${this.source.directory}/subscriptions`;
-    await ensureDir(this.source.fs, dir);
-    await writeFileAtomic(this.source.fs, dir, `${this.name}.json`, Buffer.from(JSON.stringify({ position: this.position })));
+    try {
+      await ensureDir(this.source.fs, dir);
+      await writeFileAtomic(this.source.fs, dir, `${this.name}.json`, Buffer.from(JSON.stringify({ position: this.position })));
+    } catch (error) {
+      // A typed error, so the run loop reports the disk, not "its handler threw".
+      throw asStorageError(error, `Subscription "${this.name}" stopped: could not store its checkpoint at position ${this.position}`);
+    }
   }
 }
 

@@ -1,0 +1,35 @@
+Feature: Every failure a caller sees is a typed error that keeps its cause
+  Every error a public method rejects with is an instance of an exported
+  EventfoldError subclass, so applications can branch on `instanceof`
+  instead of parsing messages. When the disk fails outside an append —
+  while opening, taking a checkpoint, closing, or storing a subscription's
+  checkpoint — the error is a StorageError: its message says what was being
+  done, its `code` is the disk's (ENOSPC, EIO…) and its `cause` is the file
+  system's own error. (A failed write or fsync of an append fail-stops the
+  store with StoreFailedError instead; see "A failed write or fsync stops
+  the store".)
+
+  Background:
+    Given a new store on a simulated disk
+    And "acct" has 3 events
+
+  Rule: Disk errors outside appends are StorageErrors with the disk's error as cause
+
+    Scenario Outline: <code> on the next <step> while <operation>
+      When the disk fails the next <step> with <code> while <operation>
+      Then that failed with a StorageError saying "<message>" whose cause has the code <code>
+      And once the disk is healthy the store opens and holds 3 events
+
+      Examples:
+        | operation                                    | step     | code   | message                                          |
+        | opening the store                            | create   | ENOSPC | Could not lock the store in /store               |
+        | opening the store                            | open     | EIO    | Could not open the store in /store               |
+        | taking a checkpoint                          | datasync | EIO    | Could not write a snapshot of /store             |
+        | taking a checkpoint                          | rename   | ENOSPC | Could not write a snapshot of /store             |
+        | closing the store                            | rename   | EIO    | Could not close the store in /store cleanly      |
+
+    Scenario: A subscription whose checkpoint cannot be stored says so, not that its handler threw
+      Given a subscription "mailer" that stores its checkpoint after every event
+      When the disk fails the next rename with ENOSPC while the subscription handles 2 more events
+      Then the subscription stopped with a StorageError saying "could not store its checkpoint" whose cause has the code ENOSPC
+      And its error does not say that its handler threw

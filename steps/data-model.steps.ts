@@ -1,0 +1,44 @@
+import { Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { EventStore, InvalidInputError, type RecordedEvent } from '../src/index';
+import { difference } from './support/exact-equal';
+import { logBytes } from './support/log-files';
+import { KEPT_VALUES, READS_BACK_AS, REFUSED_VALUES } from './support/sample-data';
+import type { EventfoldWorld } from './support/world';
+
+async function readBack(store: EventStore, stream: string): Promise<{ viaStream: RecordedEvent[]; viaAll: RecordedEvent[] }> {
+  const viaStream: RecordedEvent[] = [];
+  for await (const e of store.readStream(stream)) viaStream.push(e);
+  const viaAll: RecordedEvent[] = [];
+  for await (const e of store.readAll()) if (e.stream === stream) viaAll.push(e);
+  return { viaStream, viaAll };
+}
+
+When('an event is appended whose data holds {}', async function (this: EventfoldWorld, name: string) {
+  const make = KEPT_VALUES[name] ?? REFUSED_VALUES[name];
+  if (!make) throw new Error(`no sample value called "${name}"`);
+  this.memo.sample = name;
+  this.memo.logBytesBefore = await logBytes(this);
+  await this.capture(() => this.store!.append('samples', [{ type: 'Sampled', data: make(), metadata: { sample: name } }]));
+});
+
+Then('after a reopen, readStream and readAll give back the same value exactly', async function (this: EventfoldWorld) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+  await this.store!.close();
+  await this.openStore();
+  const name = this.memo.sample as string;
+  const fresh = KEPT_VALUES[name]();
+  const expected = READS_BACK_AS[name] ? READS_BACK_AS[name](fresh) : fresh;
+  const { viaStream, viaAll } = await readBack(this.store!, 'samples');
+  expect(viaStream).to.have.length(1);
+  expect(difference(expected, viaStream[0].data), 'readStream').to.equal(null);
+  expect(difference(expected, viaAll[0].data), 'readAll').to.equal(null);
+  expect(viaStream[0].metadata).to.deep.equal({ sample: name });
+});
+
+Then(/^it is refused with an InvalidInputError saying "(.*)"$/, async function (this: EventfoldWorld, text: string) {
+  expect(this.lastError, 'the append should have been refused').to.be.instanceOf(InvalidInputError);
+  expect((this.lastError as Error).message).to.contain(text);
+  expect(await logBytes(this)).to.equal(this.memo.logBytesBefore);
+  expect(this.store!.streamVersion('samples')).to.equal(-1);
+});

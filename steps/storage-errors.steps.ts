@@ -1,0 +1,50 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { StorageError, type DiskOperation, type Subscription } from '../src/index';
+import type { EventfoldWorld } from './support/world';
+
+const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = {
+  'opening the store': (world) => world.openStore(),
+  'taking a checkpoint': (world) => world.store!.checkpoint(),
+  'closing the store': (world) => world.store!.close(),
+};
+
+When('the disk fails the next {word} with {word} while {}', async function (this: EventfoldWorld, step: string, code: string, operation: string) {
+  if (operation === 'the subscription handles 2 more events') {
+    const sub = this.memo.subscription as Subscription;
+    this.disk!.inject({ op: step as DiskOperation, path: 'subscriptions', error: code as 'EIO' });
+    await this.store!.append('acct', [{ type: 'Again' }, { type: 'Again' }]);
+    this.lastError = await sub.waitFor(this.store!.position).then(() => undefined, (error: unknown) => error);
+    return;
+  }
+  if (operation === 'opening the store') await this.store!.close();
+  this.disk!.inject({ op: step as DiskOperation, error: code as 'EIO' });
+  await this.capture(() => OPERATIONS[operation](this));
+});
+
+Given('a subscription {string} that stores its checkpoint after every event', async function (this: EventfoldWorld, name: string) {
+  const sub = await this.store!.subscribe(name, () => undefined, { checkpointEvery: 1 });
+  await sub.waitFor(this.store!.position);
+  this.memo.subscription = sub;
+});
+
+Then(/^(?:that failed|the subscription stopped) with a StorageError saying "(.*)" whose cause has the code (\w+)$/, function (this: EventfoldWorld, text: string, code: string) {
+  const error = this.lastError as StorageError;
+  expect(error, 'an error was expected').to.be.instanceOf(StorageError);
+  expect(error.message).to.contain(text);
+  expect(error.code).to.equal(code);
+  expect((error.cause as NodeJS.ErrnoException).code).to.equal(code);
+});
+
+Then('its error does not say that its handler threw', function (this: EventfoldWorld) {
+  const sub = this.memo.subscription as Subscription;
+  expect(sub.error).to.equal(this.lastError);
+  expect((sub.error as Error).message).not.to.contain('handler threw');
+});
+
+Then('once the disk is healthy the store opens and holds {int} events', async function (this: EventfoldWorld, count: number) {
+  this.disk!.clearFaults();
+  if (this.store) await this.store.close().catch(() => undefined);
+  await this.openStore();
+  expect(this.store!.position + 1).to.equal(count);
+});
