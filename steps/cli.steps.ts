@@ -24,7 +24,7 @@ function filesOf(dir: string): Map<string, string> {
   return files;
 }
 
-function runCli(world: EventfoldWorld, command: string, dir: string): void {
+export function runCli(world: EventfoldWorld, command: string, dir: string): void {
   const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
   const [name, ...options] = args;
   world.memo.filesBefore = filesOf(world.dir);

@@ -15,7 +15,7 @@ Feature: The eventfold command line tells an operator what is in a store
     Scenario: A healthy store of 30 events passes verification
       Given a store holding 30 events, one per append
       When the operator runs "eventfold verify" on the store
-      Then the command exits with 0 and says "is healthy: 30 events in 1 segments"
+      Then the command exits with 0 and says "is healthy: 30 events in 1 segment and 0 snapshots"
 
     Scenario: A flipped bit is named by file and offset, and the store is left as it was
       Given a store holding 30 events, one per append

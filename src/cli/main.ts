@@ -4,16 +4,16 @@
  * Errors are one clear sentence on stderr and a non-zero exit.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { EventfoldError } from '../errors';
 import { inspectStore } from '../recovery/inspect';
 import { EventStore } from '../store';
 import { runBenchmark } from './bench';
 import { runDemo, runDemoWriter } from './demo';
+import { CliProblem, count, describeProblem, existingStore, repairHint } from './problems';
 import { progressBar } from './progress';
 
 const program = new Command();
+// Usage errors exit 2 like every other problem (commander's own default is 1); set before the commands so they inherit it.
+program.exitOverride();
 program.name('eventfold').description('Inspect, verify, read, recover and snapshot eventfold store directories; benchmark; take the tour.').version(require('../../package.json').version);
 
 function wholeNumber(value: string): number {
@@ -22,10 +22,12 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+/** The store directory the command was given, for the repair hint of a corruption message. */
+let storeArgument: string | undefined;
+
 function existingDir(dir: string): string {
-  const path = resolve(dir);
-  if (!existsSync(path)) throw new EventfoldError(`No store directory at ${path}`);
-  return path;
+  storeArgument = dir;
+  return existingStore(dir);
 }
 
 program
@@ -42,14 +44,14 @@ program
     bar?.stop();
     if (!inspection.healthy) {
       for (const problem of inspection.problems) console.error(`problem: ${problem}`);
-      console.error(`${inspection.directory} is NOT healthy (${inspection.events} events readable before the first problem)`);
+      console.error(`${inspection.directory} is NOT healthy (${count(inspection.events, 'event')} readable before the first problem); ${repairHint(dir)}`);
       process.exitCode = 2;
       return;
     }
     const torn = inspection.wouldRecover.tornTail;
     if (torn) console.log(`note: ${torn.bytesTruncated} bytes of torn tail at ${torn.file} offset ${torn.offset} (never acknowledged; the next open cuts them)`);
     console.log(
-      `${inspection.directory} is healthy: ${inspection.events} events in ${inspection.segments.length} segments and ${inspection.snapshots.length} snapshots, every CRC and position checked`,
+      `${inspection.directory} is healthy: ${count(inspection.events, 'event')} in ${count(inspection.segments.length, 'segment')} and ${count(inspection.snapshots.length, 'snapshot')}, every CRC and position checked`,
     );
   });
 
@@ -76,7 +78,10 @@ program
       console.log(`snapshots:      ${inspection.snapshots.map((s) => `${s.name} (${s.ok ? `position ${s.position}` : 'DAMAGED'})`).join(', ') || 'none'}`);
       console.log(`subscriptions:  ${inspection.subscriptions.map((s) => `${s.name} at position ${s.position}`).join(', ') || 'none'}`);
     }
-    if (!inspection.healthy) process.exitCode = 2;
+    if (!inspection.healthy) {
+      console.error(repairHint(dir));
+      process.exitCode = 2;
+    }
   });
 
 program
@@ -107,7 +112,7 @@ program
   .argument('<dir>', 'store directory')
   .option('--repair <mode>', "'truncate': cut a corrupt log at the first bad record, quarantining the rest")
   .action(async (dir: string, options: { repair?: string }) => {
-    if (options.repair !== undefined && options.repair !== 'truncate') throw new EventfoldError(`--repair takes 'truncate', not '${options.repair}'`);
+    if (options.repair !== undefined && options.repair !== 'truncate') throw new CliProblem(`--repair takes 'truncate', not '${options.repair}'`);
     const store = await EventStore.open(existingDir(dir), { repair: options.repair === 'truncate' ? 'truncate' : 'none' });
     console.log(JSON.stringify(store.recovery, null, 2));
     await store.close();
@@ -155,7 +160,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = error instanceof EventfoldError ? `${error.name}: ${error.message}` : `error: ${(error as Error)?.message ?? error}`;
-  console.error(message);
-  process.exitCode = error instanceof EventfoldError ? 2 : 1;
+  const { message, exitCode } = describeProblem(error, storeArgument);
+  if (message) console.error(message);
+  process.exitCode = exitCode;
 });
