@@ -93,6 +93,18 @@ export function asStorageError(error: unknown, doing: string): EventfoldError {
   return error instanceof EventfoldError ? error : new StorageError(doing, error);
 }
 
+/** The `evolve` given to `aggregateStream` threw (or immer refused what it did); `cause` is its error. */
+export class AggregateStreamError extends EventfoldError {
+  constructor(
+    readonly stream: string,
+    /** The version of the event being folded, null if it failed before the first. */
+    readonly version: number | null,
+    cause: unknown,
+  ) {
+    super(`aggregateStream("${stream}") failed${version === null ? '' : ` at version ${version}`}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 /** The store was closed; open it again to use it. */
 export class StoreClosedError extends EventfoldError {
   constructor() {

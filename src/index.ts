@@ -36,6 +36,7 @@ export {
   ProjectionError,
   UnknownProjectionError,
   StorageError,
+  AggregateStreamError,
 } from './errors';
 export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';

@@ -14,7 +14,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './api';
-import { asStorageError, ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
+import { AggregateStreamError, asStorageError, ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { writeFileAtomic } from './fs/file-system';
@@ -248,6 +248,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }
     try {
       this.assertWritable();
+      // The caller may have changed its events while this append waited for room: check them again.
+      if (reserved) validateEvents(events);
       const entry = this.index.streams.get(stream);
       const current = entry ? entry.pendingVersion : -1;
       checkExpectedVersion(stream, expected, current);
@@ -300,9 +302,18 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       if (event.version > to) break;
       events.push(event);
     }
-    return produce(checked.initialState as S, (draft: Draft<S>) => {
-      for (const event of events) options.evolve(draft, event);
-    });
+    const evolve = checked.evolve as AggregateStreamOptions<S, E>['evolve'];
+    let at: RecordedEvent<E> | undefined;
+    try {
+      return produce(checked.initialState as S, (draft: Draft<S>) => {
+        for (const event of events) {
+          at = event;
+          evolve(draft, event);
+        }
+      });
+    } catch (error) {
+      throw new AggregateStreamError(stream, at?.version ?? null, error);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { StorageError, type DiskOperation, type Subscription } from '../src/index';
+import { AggregateStreamError, StorageError, type DiskOperation, type Subscription } from '../src/index';
 import type { EventfoldWorld } from './support/world';
 
 const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = {
@@ -9,16 +9,27 @@ const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = 
   'closing the store': (world) => world.store!.close(),
 };
 
-When('the disk fails the next {word} with {word} while {}', async function (this: EventfoldWorld, step: string, code: string, operation: string) {
+/** "open of the lock file" → the fault's operation and the path it must touch. */
+const STEPS: Record<string, { op: DiskOperation; path?: string }> = {
+  'open of the lock file': { op: 'open', path: 'LOCK' },
+  'open of a segment': { op: 'open', path: '.seg' },
+  'snapshot fsync': { op: 'datasync', path: 'snapshots' },
+  'snapshot rename': { op: 'rename', path: 'snapshots' },
+  'rename of the clean-shutdown marker': { op: 'rename', path: 'CLEAN' },
+  rename: { op: 'rename' },
+};
+
+When(/^the disk fails the next (.+?) with (\w+) while (.+)$/, async function (this: EventfoldWorld, step: string, code: string, operation: string) {
   if (operation === 'the subscription handles 2 more events') {
     const sub = this.memo.subscription as Subscription;
-    this.disk!.inject({ op: step as DiskOperation, path: 'subscriptions', error: code as 'EIO' });
+    this.disk!.inject({ ...STEPS[step], path: 'subscriptions', error: code as 'EIO' });
     await this.store!.append('acct', [{ type: 'Again' }, { type: 'Again' }]);
     this.lastError = await sub.waitFor(this.store!.position).then(() => undefined, (error: unknown) => error);
     return;
   }
   if (operation === 'opening the store') await this.store!.close();
-  this.disk!.inject({ op: step as DiskOperation, error: code as 'EIO' });
+  if (!STEPS[step]) throw new Error(`no disk step called "${step}"`);
+  this.disk!.inject({ ...STEPS[step], error: code as 'EIO' });
   await this.capture(() => OPERATIONS[operation](this));
 });
 
@@ -47,4 +58,22 @@ Then('once the disk is healthy the store opens and holds {int} events', async fu
   if (this.store) await this.store.close().catch(() => undefined);
   await this.openStore();
   expect(this.store!.position + 1).to.equal(count);
+});
+
+When('{string} is aggregated with an evolve that throws {string} at version {int}', async function (this: EventfoldWorld, stream: string, message: string, version: number) {
+  await this.capture(() =>
+    this.store!.aggregateStream(stream, {
+      initialState: { seen: 0 },
+      evolve(draft: { seen: number }, event: { version: number }) {
+        if (event.version === version) throw new Error(message);
+        draft.seen++;
+      },
+    }),
+  );
+});
+
+Then(/^that failed with an AggregateStreamError saying "(.*)"$/, function (this: EventfoldWorld, text: string) {
+  expect(this.lastError).to.be.instanceOf(AggregateStreamError);
+  expect((this.lastError as Error).message).to.equal(text.replace(/\\"/g, '"'));
+  expect(((this.lastError as Error).cause as Error).message).to.contain('no negative balances');
 });

@@ -21,15 +21,21 @@ Feature: Every failure a caller sees is a typed error that keeps its cause
       And once the disk is healthy the store opens and holds 3 events
 
       Examples:
-        | operation                                    | step     | code   | message                                          |
-        | opening the store                            | create   | ENOSPC | Could not lock the store in /store               |
-        | opening the store                            | open     | EIO    | Could not open the store in /store               |
-        | taking a checkpoint                          | datasync | EIO    | Could not write a snapshot of /store             |
-        | taking a checkpoint                          | rename   | ENOSPC | Could not write a snapshot of /store             |
-        | closing the store                            | rename   | EIO    | Could not close the store in /store cleanly      |
+        | operation         | step                                 | code   | message                                     |
+        | opening the store | open of the lock file                | ENOSPC | Could not lock the store in /store          |
+        | opening the store | open of a segment                    | EIO    | Could not open the store in /store          |
+        | taking a checkpoint | snapshot fsync                     | EIO    | Could not write a snapshot of /store        |
+        | taking a checkpoint | snapshot rename                    | ENOSPC | Could not write a snapshot of /store        |
+        | closing the store | rename of the clean-shutdown marker  | EIO    | Could not close the store in /store cleanly |
 
     Scenario: A subscription whose checkpoint cannot be stored says so, not that its handler threw
       Given a subscription "mailer" that stores its checkpoint after every event
       When the disk fails the next rename with ENOSPC while the subscription handles 2 more events
       Then the subscription stopped with a StorageError saying "could not store its checkpoint" whose cause has the code ENOSPC
       And its error does not say that its handler threw
+
+  Rule: A caller's own function that throws comes back typed, its error as cause
+
+    Scenario: aggregateStream whose evolve throws names the stream and the version
+      When "acct" is aggregated with an evolve that throws "no negative balances" at version 1
+      Then that failed with an AggregateStreamError saying "aggregateStream(\"acct\") failed at version 1: no negative balances"

@@ -111,11 +111,11 @@ export const AGGREGATE_OPTIONS: Spec = {
  */
 export function readOptions<T extends object>(options: unknown, what: string, spec: Spec, required: string[] = []): Partial<T> {
   if (options === undefined && required.length === 0) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidInputError(`${what} must be an object${required.length ? ` with ${required.join(' and ')}` : ' (or left out)'}, got ${describe(options)}`);
-  }
   const copy: Record<string, unknown> = {};
   try {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidInputError(`${what} must be an object${required.length ? ` with ${required.join(' and ')}` : ' (or left out)'}, got ${describe(options)}`);
+    }
     for (const key of Object.keys(options)) {
       const rule = Object.prototype.hasOwnProperty.call(spec, key) ? spec[key] : undefined;
       if (!rule) throw new InvalidInputError(`${what} has an unknown option ${JSON.stringify(key)}${suggestion(key, spec)}; allowed: ${Object.keys(spec).join(', ')}`);
@@ -138,10 +138,21 @@ export function readOptions<T extends object>(options: unknown, what: string, sp
 /** The options of `append`, checked on every append: a quick pass when they are fine. */
 export function readAppendOptions(options: unknown): { expectedVersion: ReturnType<typeof validateExpectedVersion> } {
   if (options === undefined) return { expectedVersion: 'any' };
-  if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
-    let known = true;
-    for (const key in options) if (key !== 'expectedVersion' && Object.prototype.hasOwnProperty.call(options, key)) known = false;
-    if (known) return { expectedVersion: validateExpectedVersion((options as { expectedVersion?: unknown }).expectedVersion) };
+  if (typeof options === 'object' && options !== null) {
+    try {
+      if (!Array.isArray(options)) {
+        // Own keys only, as in readOptions (an inherited expectedVersion is not an option).
+        let known = true;
+        for (const key in options) if (key !== 'expectedVersion' && Object.prototype.hasOwnProperty.call(options, key)) known = false;
+        if (known) {
+          const own = Object.prototype.hasOwnProperty.call(options, 'expectedVersion');
+          return { expectedVersion: validateExpectedVersion(own ? (options as { expectedVersion?: unknown }).expectedVersion : undefined) };
+        }
+      }
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw error;
+      // A proxy that cannot be read: readOptions words the refusal.
+    }
   }
   const checked = readOptions<{ expectedVersion: unknown }>(options, 'append options', { expectedVersion: anything });
   return { expectedVersion: validateExpectedVersion(checked.expectedVersion) };
@@ -228,6 +239,16 @@ export interface OpenArguments {
 
 /** Checks `open`'s arguments (no I/O) and resolves the defaults. */
 export function readStoreOptions(dir: unknown, options: unknown): OpenArguments {
+  try {
+    return readStoreOptionsOrThrow(dir, options);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    // A getter or proxy trap in the options (or a projection) threw.
+    throw new InvalidInputError(`open options could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+function readStoreOptionsOrThrow(dir: unknown, options: unknown): OpenArguments {
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new InvalidInputError(`the store directory must be a non-empty path, got ${describe(dir)}`);
   }

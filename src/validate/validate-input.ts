@@ -36,10 +36,10 @@ export function validateExpectedVersion(value: unknown): ExpectedVersion {
 }
 
 export function validateEvents(events: unknown): EventInput[] {
-  if (!Array.isArray(events) || events.length === 0) {
-    throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
-  }
   try {
+    if (!Array.isArray(events) || events.length === 0) {
+      throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
+    }
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as EventInput;
       if (typeof event !== 'object' || event === null) throw new InvalidInputError(`event ${i} must be an object, got ${describe(event)}`);
@@ -57,6 +57,14 @@ export function validateEvents(events: unknown): EventInput[] {
 }
 
 export function describe(value: unknown): string {
+  try {
+    return describeValue(value);
+  } catch {
+    return 'an object'; // a revoked proxy: even Array.isArray throws
+  }
+}
+
+function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value === null) return 'null';
