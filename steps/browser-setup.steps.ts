@@ -102,7 +102,13 @@ When('the test setup decides how to get a browser', function (this: EventfoldWor
 
 Then('it runs "apt-get update" then "apt-get install chromium"', function (this: EventfoldWorld) {
   const plan = this.memo.plan as ReturnType<typeof installPlan>;
-  expect(plan).to.deep.equal({ commands: [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', 'chromium']] });
+  expect(plan).to.have.property('commands');
+  const [update, install, ...more] = (plan as { commands: string[][] }).commands;
+  expect(more).to.deep.equal([]);
+  expect(update[0]).to.equal('apt-get');
+  expect(update).to.include('update');
+  expect(install[0]).to.equal('apt-get');
+  expect(install).to.include.members(['install', '-y', 'chromium']);
 });
 
 Then(/^it says in one sentence (?:to|that) (.+)$/, function (this: EventfoldWorld, what: string) {

@@ -80,8 +80,8 @@ export function findBrowser(env: NodeJS.ProcessEnv = process.env, platform: Node
 
 /** The commands that install Debian's chromium (run as root, without questions). */
 export const APT_INSTALL: string[][] = [
-  ['apt-get', 'update', '-qq'],
-  ['apt-get', 'install', '-y', '-qq', 'chromium'],
+  ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'],
+  ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-qq', 'chromium'],
 ];
 
 export type InstallPlan = { commands: string[][] } | { impossible: string };
