@@ -69,6 +69,22 @@ export type ProjectionStates = Record<string, unknown>;
 /** The projections passed to `open`: one per name of `P`, each folding into `P[name]`. */
 export type ProjectionsFor<P extends ProjectionStates, E extends AnyEvent = AnyEvent> = { [K in keyof P]: Projection<P[K], E> };
 
+/**
+ * `T`, but not a place TypeScript infers type arguments from (the built-in
+ * `NoInfer` needs TypeScript 5.4; this works in older versions too).
+ */
+export type NotInferredFrom<T> = [T][T extends unknown ? 0 : never];
+
+/**
+ * When `open` is given the event union but not the projections' states
+ * (`open<BankEvent>(dir, { projections })`), TypeScript cannot infer the
+ * states, and the projections would be untyped and unreachable through
+ * `state()`: that is made a compile error naming the fix.
+ */
+export type ProjectionsNeedTheirStates<P> = [keyof P] extends [never]
+  ? { projections?: { [name: string]: 'name the projection states in open<Events, { name: State }>()' } }
+  : unknown;
+
 /** A projection's state as `store.state(name)` returns it: deeply frozen, so typed read-only. */
 export type ProjectionState<S> = Immutable<S>;
 

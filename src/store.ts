@@ -10,6 +10,8 @@ import type {
   ProjectionState,
   ProjectionStates as ProjectionStateMap,
   ProjectionsFor,
+  ProjectionsNeedTheirStates,
+  NotInferredFrom,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -113,7 +115,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
-  static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(dir: string, options?: StoreOptions<E, P>): Promise<EventStore<E, P>> {
+  static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(
+    dir: string,
+    options?: StoreOptions<E, P> & NotInferredFrom<ProjectionsNeedTheirStates<P>>,
+  ): Promise<EventStore<E, P>> {
     const started = performance.now();
     // Every argument is checked before anything touches the disk.
     const checked = readStoreOptions(dir, options);
@@ -196,9 +201,11 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /** A store that lives in memory only, with the same API and semantics (for tests). */
-  static async inMemory<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(options?: Omit<StoreOptions<E, P>, 'fs'>): Promise<EventStore<E, P>> {
+  static async inMemory<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(
+    options?: Omit<StoreOptions<E, P>, 'fs'> & NotInferredFrom<ProjectionsNeedTheirStates<P>>,
+  ): Promise<EventStore<E, P>> {
     const checked = readOptions<StoreOptions<E, P>>(options, 'inMemory options', IN_MEMORY_OPTIONS);
-    return EventStore.open<E, P>('/eventfold', { ...checked, fs: new SimulatedDisk() });
+    return EventStore.open<E, P>('/eventfold', { ...checked, fs: new SimulatedDisk() } as StoreOptions<E, P> & ProjectionsNeedTheirStates<P>);
   }
 
   /** Global position of the last durable event, -1 when the store is empty. */
@@ -234,7 +241,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   async append<V extends ExpectedVersion = ExpectedVersion>(
     stream: string,
     events: EventInput<E>[],
-    options?: AppendOptions<V> & NoInfer<CheckedAppendOptions<V>>,
+    options?: AppendOptions<V> & NotInferredFrom<CheckedAppendOptions<V>>,
   ): Promise<AppendResult> {
     this.assertWritable();
     validateName(stream, 'stream name');

@@ -145,6 +145,10 @@ counting.state('balances');
 store.state('balances')['account-1'] = 0;
 // @ts-expect-error TS2540 the state is read-only
 counting.state('counter').events = 0;
+await EventStore.inMemory<BankEvent>({
+  // @ts-expect-error TS2322 given the events but not the states, the projections would be untyped: name them
+  projections: { balances: { initialState: {}, version: 1, evolve: () => undefined } },
+});
 const withoutProjections = await EventStore.inMemory<BankEvent>();
 // @ts-expect-error TS2345 opened without projections
 withoutProjections.state('balances');
