@@ -14,6 +14,8 @@ export type {
   AggregateStreamOptions,
   AppendOptions,
   CheckedAppendOptions,
+  ProjectionsNeedTheirStates,
+  NotInferredFrom,
   AppendResult,
   ReadStreamOptions,
   ReadAllOptions,
