@@ -133,6 +133,20 @@ export class UnknownProjectionError extends InvalidInputError {
   }
 }
 
+/** A write (append, checkpoint, subscribe) on a store opened with `readOnly: true`; nothing was written. */
+export class ReadOnlyStoreError extends EventfoldError {
+  constructor(readonly directory: string) {
+    super(`The store at ${directory} was opened read-only: it cannot append, checkpoint or keep subscription checkpoints; open it without readOnly (as its only writer) for that`);
+  }
+}
+
+/** A read-only open (or a command that only looks) of a directory that holds no eventfold store. */
+export class StoreNotFoundError extends EventfoldError {
+  constructor(readonly directory: string) {
+    super(`${directory} is not an eventfold store (it has no log/ directory)`);
+  }
+}
+
 function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,5 +1,5 @@
 export { EventStore } from './store';
-export type { StoreOptions } from './store';
+export type { StoreOptions, FollowOptions, BackupResult } from './store';
 export type {
   AnyEvent,
   EventInput,
@@ -35,6 +35,8 @@ export {
   CorruptionError,
   StoreFailedError,
   StoreClosedError,
+  ReadOnlyStoreError,
+  StoreNotFoundError,
   ProjectionError,
   UnknownProjectionError,
   StorageError,

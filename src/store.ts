@@ -1,3 +1,4 @@
+import * as nodePath from 'node:path';
 import type {
   AggregateStreamOptions,
   AnyEvent,
@@ -16,15 +17,19 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './api';
-import { AggregateStreamError, asStorageError, ExpectedVersionConflictError, InvalidInputError, StoreClosedError } from './errors';
+import { AggregateStreamError, asStorageError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { writeFileAtomic } from './fs/file-system';
+import { NodeFileSystem } from './fs/node-file-system';
+import { readOnlyFileSystem, refusingHandle } from './fs/read-only-file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
 import { LogReader } from './log/log-reader';
 import { decodeAppend, frameAppend, sealAppend, type EventToFrame } from './log/record';
 import { SegmentedLog } from './log/segmented-log';
+import { backupStore, type BackupResult } from './recovery/backup';
 import { acquireLock, type HeldLock } from './recovery/lock';
+import { readNewAppends } from './recovery/read-ahead';
 import type { RecoveryReport } from './recovery/report';
 import { scanLog } from './recovery/scan-log';
 import type { SnapshotContents } from './snapshot/snapshot-file';
@@ -34,7 +39,7 @@ import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { prepareDirectory } from './validate/store-directory';
-import { AGGREGATE_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
+import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
 import { assertPlainData, describe, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 
@@ -70,7 +75,26 @@ export interface StoreOptions<E extends AnyEvent = AnyEvent, P extends Projectio
   snapshotEveryBytes?: number;
   /** Snapshots kept on disk; older ones are removed (default 2). */
   keepSnapshots?: number;
+  /**
+   * Open without the lock, alongside a writer or on a crashed store: nothing
+   * is written, cut or removed. Reads see every complete, committed append
+   * found when the log was read; `refresh()` or `follow()` see newer ones.
+   * Writes reject with ReadOnlyStoreError.
+   */
+  readOnly?: boolean;
 }
+
+/** Options of `store.follow()`. */
+export interface FollowOptions {
+  /** First global position (default 0). */
+  from?: number;
+  /** A read-only store looks for new appends this often, in milliseconds (default 100). */
+  pollMs?: number;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+export type { BackupResult } from './recovery/backup';
 
 export type { AppendOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions } from './api';
 
@@ -92,6 +116,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   private snapshotInFlight: Promise<CheckpointResult> | undefined;
   /** A captured snapshot whose write waits for the one in flight. */
   private snapshotWaiting: { contents: SnapshotContents; written: Promise<CheckpointResult> } | undefined;
+  private refreshing: Promise<void> | undefined;
   private lastSnapshotPosition: number;
   private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
@@ -105,9 +130,13 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     private readonly writer: GroupCommitWriter,
     private readonly lock: HeldLock,
     private readonly projections: ProjectionStates,
-    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections'>>,
-    /** What the last open found and did. */
+    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections' | 'readOnly'>>,
+    /** What the last open found and did (read-only: what it found, and what a writer's open would cut). */
     readonly recovery: RecoveryReport,
+    /** Opened with `readOnly: true`: no lock, no writes. */
+    readonly readOnly: boolean,
+    /** The file layer without the read-only guard (where backups are written). */
+    private readonly baseFs: FileSystem,
   ) {
     this.nextPosition = index.durableCount;
     this.lastSnapshotPosition = recovery.snapshot.position ?? -1;
@@ -122,19 +151,27 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     const started = performance.now();
     // Every argument is checked before anything touches the disk.
     const checked = readStoreOptions(dir, options);
-    const { fs, directory, settings } = checked;
-    await prepareDirectory(fs, directory);
+    const { directory, settings, readOnly } = checked;
+    const baseFs = checked.fs;
+    const fs = readOnly ? readOnlyFileSystem(baseFs) : baseFs;
     let lock: HeldLock;
-    try {
-      lock = await acquireLock(fs, directory);
-    } catch (error) {
-      throw asStorageError(error, `Could not lock the store in ${directory}`);
+    if (readOnly) {
+      if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
+      if (!(await fs.exists(`${directory}/log`))) throw new StoreNotFoundError(directory);
+      lock = { previousOwner: null, release: async () => undefined };
+    } else {
+      await prepareDirectory(fs, directory);
+      try {
+        lock = await acquireLock(fs, directory);
+      } catch (error) {
+        throw asStorageError(error, `Could not lock the store in ${directory}`);
+      }
     }
     try {
       const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
       const index = new StreamIndex();
       const projections = new ProjectionStates(checked.projections);
-      const snapshots = await loadNewestSnapshot(fs, directory);
+      const snapshots = await loadNewestSnapshot(fs, directory, readOnly);
       const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
       let resumeAt;
       const repairing = checked.repair === 'truncate';
@@ -157,6 +194,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       }
       const scan = await scanLog(fs, directory, index, {
         repair: checked.repair,
+        readOnly,
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
         resumeAt,
       });
@@ -165,12 +203,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         // Snapshots that cover events the repair cut away would resurrect them: set them aside too.
         snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
       }
-      if (cleanShutdown) {
+      if (cleanShutdown && !readOnly) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);
         await fs.syncDir(directory);
       }
-      const log = await SegmentedLog.openExisting(fs, `${directory}/log`, scan.segments, settings.segmentSize);
+      const log = readOnly
+        ? new SegmentedLog(fs, `${directory}/log`, scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
+        : await SegmentedLog.openExisting(fs, `${directory}/log`, scan.segments, settings.segmentSize);
       const recovery: RecoveryReport = {
         cleanShutdown,
         staleLockOwner: lock.previousOwner?.pid ?? null,
@@ -191,7 +231,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         (batch, offset) => store!.seal(batch, offset),
         (batch, offset) => store!.publish(batch, offset),
       );
-      store = new EventStore<E, P>(directory, fs, log, index, writer, lock, projections, settings, recovery);
+      store = new EventStore<E, P>(directory, fs, log, index, writer, lock, projections, settings, recovery, readOnly, baseFs);
       recovery.durationMs = performance.now() - started;
       return store;
     } catch (error) {
@@ -501,6 +541,87 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     };
   }
 
+  /**
+   * Read-only stores: takes in what a writer appended since the log was last
+   * read — every complete, committed append, with the checks of recovery.
+   * Resolves with the new last position. (A writable store is always current.)
+   */
+  async refresh(): Promise<number> {
+    this.assertReadable();
+    if (!this.readOnly) return this.position;
+    this.refreshing ??= (async () => {
+      try {
+        const replaying = this.projections.names.length > 0;
+        const added = await readNewAppends(this.fs, this.directory, this.index, this.log, replaying ? (events) => this.projections.replay(events) : undefined);
+        this.projections.finishReplay();
+        if (added > 0) this.wakeSubscribers();
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    await this.refreshing;
+    return this.position;
+  }
+
+  /**
+   * Every durable event from `from` on in global order, then each new one as
+   * it becomes durable — until the store closes or `signal` aborts. A
+   * read-only store looks for a writer's new appends every `pollMs`.
+   */
+  async *follow(options?: FollowOptions): AsyncGenerator<RecordedEvent<E>> {
+    const checked = readOptions<FollowOptions>(options, 'follow options', FOLLOW_OPTIONS);
+    let next = checked.from ?? 0;
+    const pollMs = checked.pollMs ?? 100;
+    const { signal } = checked;
+    for (;;) {
+      for await (const event of this.readAll({ from: next })) {
+        yield event;
+        next = event.position + 1;
+        if (signal?.aborted) return;
+      }
+      if (this.closing || signal?.aborted) return;
+      await this.nextEvents(next, this.readOnly ? pollMs : Infinity, signal);
+      if (this.closing || signal?.aborted) return;
+      if (this.readOnly) await this.refresh();
+    }
+  }
+
+  /** Resolves once an event at `position` is durable, the store closes, `signal` aborts, or `ms` pass. */
+  private nextEvents(position: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (position <= this.position) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.newEventWaiters = this.newEventWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = ms === Infinity ? undefined : setTimeout(done, ms);
+      this.newEventWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Copies the store, while it keeps working, into `dest` (which must not
+   * exist): every event durable now, the newest snapshot up to there and the
+   * subscription checkpoints, as a store that opens on its own. Works on
+   * read-only stores too. See recovery/backup.ts for how it stays consistent.
+   */
+  async backup(dest: string): Promise<BackupResult> {
+    this.assertReadable();
+    if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${describe(dest)}`);
+    const target = this.baseFs instanceof NodeFileSystem ? nodePath.resolve(dest) : dest;
+    return backupStore(this.fs, this.directory, this.baseFs, target, () => {
+      // The published end, not the writer's: a batch being written is not in the index yet.
+      const bases = this.index.segmentBases;
+      return {
+        position: this.position,
+        segments: bases.map((_, i) => ({ name: this.log.segments[i].name, bytes: i === bases.length - 1 ? this.index.endOffset : this.log.segments[i].durableSize })),
+      };
+    });
+  }
+
   /** Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -511,7 +632,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       const stopping = [...this.subscriptions].map((s) => s.stop());
       this.wakeSubscribers();
       await Promise.all(stopping);
-      if (!this.writer.failure) {
+      await this.refreshing?.catch(() => undefined);
+      if (!this.writer.failure && !this.readOnly) {
         if (this.options.durability !== 'fsync') await this.log.sync();
         const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
         await writeFileAtomic(this.fs, this.directory, CLEAN_MARKER, Buffer.from(marker));
@@ -587,6 +709,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   private assertWritable(): void {
     if (this.closing) throw new StoreClosedError();
+    if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
     if (this.writer.failure) throw this.writer.failure;
   }
 

@@ -88,8 +88,3 @@ Feature: The eventfold command line tells an operator what is in a store
     Scenario: A directory that does not exist
       When the operator runs "eventfold verify" on a directory that does not exist
       Then the command exits with 2 and says "No store directory at"
-
-    Scenario: Reading a store another process holds open
-      Given a child process that has opened the store and keeps it open
-      When the operator runs "eventfold read" on the store
-      Then the command exits with 2 and says "StoreLockedError: Store directory"

@@ -4,7 +4,10 @@
  * Errors are one clear sentence on stderr and a non-zero exit.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { StoreLockedError } from '../errors';
 import { inspectStore } from '../recovery/inspect';
+import type { RecordedEvent } from '../api';
 import { EventStore } from '../store';
 import { runBenchmark } from './bench';
 import { runDemo, runDemoWriter } from './demo';
@@ -28,6 +31,25 @@ let storeArgument: string | undefined;
 function existingDir(dir: string): string {
   storeArgument = dir;
   return existingStore(dir);
+}
+
+/** Opens the store as its only writer; when another process has it open, says so plainly (exit 2). */
+async function openExclusive(command: string, dir: string, options: { repair?: 'none' | 'truncate' } = {}): Promise<EventStore | undefined> {
+  try {
+    return await EventStore.open(existingDir(dir), options);
+  } catch (error) {
+    if (!(error instanceof StoreLockedError)) throw error;
+    const owner = error.ownerPid === null ? 'another process' : `process ${error.ownerPid}`;
+    console.error(`eventfold ${command} needs the store to itself, but ${owner} has it open: stop that process first (read, info, verify and backup work while it runs)`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+/** One event as a line of JSON: position, stream, version, type, data, metadata, id, timestamp. */
+function jsonLine(e: RecordedEvent): string {
+  const { position, stream, version, type, data, metadata, id, timestamp } = e;
+  return JSON.stringify({ position, stream, version, type, data, metadata, id, timestamp }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 program
@@ -86,48 +108,89 @@ program
 
 program
   .command('read')
-  .description('Print events, one JSON object per line (or a short text line each).')
+  .description('Print events, one JSON object per line (or a short text line each). Opens the store read-only: works while a writer runs, changes nothing.')
   .argument('<dir>', 'store directory')
   .option('--stream <name>', 'read one stream instead of the whole log')
   .option('--from <n>', 'first position (or version, with --stream)', wholeNumber)
   .option('--limit <n>', 'at most this many events', wholeNumber)
-  .option('--json', 'one JSON object per line')
-  .action(async (dir: string, options: { stream?: string; from?: number; limit?: number; json?: boolean }) => {
-    const store = await EventStore.open(existingDir(dir));
+  .option('--json', 'one JSON object per line: position, stream, version, type, data, metadata, id, timestamp')
+  .option('--follow', 'after the last event, keep printing new ones as a writer appends them (until interrupted)')
+  .action(async (dir: string, options: { stream?: string; from?: number; limit?: number; json?: boolean; follow?: boolean }) => {
+    const store = await EventStore.open(existingDir(dir), { readOnly: true });
+    const print = (e: RecordedEvent) => console.log(options.json ? jsonLine(e) : `${e.position}\t${e.stream}@${e.version}\t${e.type}\t${JSON.stringify(e.data)}`);
+    const stop = new AbortController();
+    const interrupt = () => stop.abort();
+    process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
     try {
+      let printed = 0;
+      const limit = options.limit ?? Infinity;
+      let next = 0;
       const events = options.stream
-        ? store.readStream(options.stream, { from: options.from, limit: options.limit })
-        : store.readAll({ from: options.from, limit: options.limit });
+        ? store.readStream(options.stream, { from: options.from, limit })
+        : store.readAll({ from: options.from, limit });
       for await (const e of events) {
-        console.log(options.json ? JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : `${e.position}\t${e.stream}@${e.version}\t${e.type}\t${JSON.stringify(e.data)}`);
+        print(e);
+        printed++;
+        next = e.position + 1;
+      }
+      if (!options.follow || printed >= limit) return;
+      // Follow the whole log from where the reading stopped (or the end of the stream's events), keeping the stream's own.
+      if (options.stream || printed === 0) next = Math.max(next, options.stream ? store.position + 1 : (options.from ?? 0));
+      for await (const e of store.follow({ from: next, signal: stop.signal })) {
+        if (options.stream && e.stream !== options.stream) continue;
+        print(e);
+        if (++printed >= limit) break;
       }
     } finally {
+      process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
       await store.close();
     }
   });
 
 program
   .command('recover')
-  .description('Open the store, running recovery, and print the recovery report.')
+  .description('Open the store as its writer, running recovery, and print the recovery report. Needs the store to itself.')
   .argument('<dir>', 'store directory')
   .option('--repair <mode>', "'truncate': cut a corrupt log at the first bad record, quarantining the rest")
   .action(async (dir: string, options: { repair?: string }) => {
     if (options.repair !== undefined && options.repair !== 'truncate') throw new CliProblem(`--repair takes 'truncate', not '${options.repair}'`);
-    const store = await EventStore.open(existingDir(dir), { repair: options.repair === 'truncate' ? 'truncate' : 'none' });
+    const store = await openExclusive('recover', dir, { repair: options.repair === 'truncate' ? 'truncate' : 'none' });
+    if (!store) return;
     console.log(JSON.stringify(store.recovery, null, 2));
     await store.close();
   });
 
 program
   .command('snapshot')
-  .description('Take a checkpoint now: write a snapshot so the next open replays only what comes after it.')
+  .description('Take a checkpoint now: write a snapshot so the next open replays only what comes after it. Needs the store to itself.')
   .argument('<dir>', 'store directory')
   .action(async (dir: string) => {
-    const store = await EventStore.open(existingDir(dir));
+    const store = await openExclusive('snapshot', dir);
+    if (!store) return;
     try {
       const taken = await store.checkpoint();
       if (!taken) console.log('the store is empty: no snapshot taken');
       else console.log(`snapshot ${taken.file} covers positions 0 to ${taken.position} (written in ${Math.round(taken.durationMs)} ms)`);
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('backup')
+  .description('Copy a store, even while an application writes to it, into a new directory that opens as a store: every event durable when the backup started, the newest snapshot, subscription checkpoints.')
+  .argument('<dir>', 'store directory')
+  .argument('<dest>', 'where the copy goes (must not exist yet)')
+  .action(async (dir: string, dest: string) => {
+    const store = await EventStore.open(existingDir(dir), { readOnly: true });
+    try {
+      const done = await store.backup(resolve(dest));
+      const what = [`${done.segments} segments`, done.snapshot ? `snapshot ${done.snapshot}` : 'no snapshot', `${done.subscriptions.length} subscription checkpoints`].join(', ');
+      console.log(
+        done.position < 0
+          ? `backed up an empty store to ${done.directory}`
+          : `backed up positions 0 to ${done.position} (${what}, ${done.bytes} bytes) to ${done.directory} in ${Math.round(done.durationMs)} ms`,
+      );
     } finally {
       await store.close();
     }

@@ -1,6 +1,7 @@
-import { CorruptionError } from '../errors';
+import { CorruptionError, StoreNotFoundError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
+import { readOnlyFileSystem } from '../fs/read-only-file-system';
 import { StreamIndex } from '../state/stream-index';
 import { currentOwner, type LockOwner } from './lock';
 import type { RecoveryReport } from './report';
@@ -36,14 +37,17 @@ export interface StoreInspection {
 
 /**
  * Reads every segment, checking every CRC, position and stream version,
- * without taking the lock and without changing a byte.
+ * without taking the lock and without changing a byte (all through the
+ * read-only file layer, which refuses any write).
  */
 export async function inspectStore(
   directory: string,
-  fs: FileSystem = new NodeFileSystem(),
+  anyFs: FileSystem = new NodeFileSystem(),
   onSegment?: (scanned: number, total: number) => void,
 ): Promise<StoreInspection> {
+  const fs = readOnlyFileSystem(anyFs);
   if (!(await fs.exists(directory))) throw new CorruptionError({ file: directory, offset: 0, reason: 'no such store directory' });
+  if (!(await fs.exists(`${directory}/log`))) throw new StoreNotFoundError(directory);
   const index = new StreamIndex();
   const owner = await currentOwner(fs, directory);
   const inspection: StoreInspection = {

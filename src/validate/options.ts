@@ -46,7 +46,8 @@ const anything: Rule = { expects: 'any value', ok: () => true };
 /** Timers hold at most 2^31 - 1 ms; a longer delay would silently become 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const FILE_SYSTEM_METHODS = ['mkdirp', 'readdir', 'exists', 'open', 'create', 'readFile', 'rename', 'unlink', 'syncDir'] as const;
+const FILE_SYSTEM_METHODS = ['mkdirp', 'readdir', 'exists', 'open', 'create', 'readFile', 'rename', 'unlink', 'syncDir', 'tryLock', 'isLocked'] as const;
+const flag: Rule = { expects: 'true or false', ok: (value) => typeof value === 'boolean' };
 
 const fileSystem: Rule = {
   expects: `a file system object (NodeFileSystem, SimulatedDisk, or one with ${FILE_SYSTEM_METHODS.join(', ')})`,
@@ -75,6 +76,7 @@ export const STORE_OPTIONS: Spec = {
   snapshotEvery: wholeNumber(0),
   snapshotEveryBytes: wholeNumber(0),
   keepSnapshots: wholeNumber(1),
+  readOnly: flag,
 };
 
 const PROJECTION: Spec = {
@@ -92,6 +94,15 @@ export const READ_STREAM_OPTIONS: Spec = {
 export const READ_ALL_OPTIONS: Spec = {
   from: wholeNumber(0),
   limit: countOrInfinity,
+};
+
+export const FOLLOW_OPTIONS: Spec = {
+  from: wholeNumber(0),
+  pollMs: {
+    expects: `a number of milliseconds from 1 to ${MAX_TIMER_MS}`,
+    ok: (value) => typeof value === 'number' && value >= 1 && value <= MAX_TIMER_MS,
+  },
+  signal: { expects: 'an AbortSignal', ok: (value) => value instanceof AbortSignal },
 };
 
 export const SUBSCRIBE_OPTIONS: Spec = {
@@ -213,7 +224,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-export const IN_MEMORY_OPTIONS: Spec = Object.fromEntries(Object.entries(STORE_OPTIONS).filter(([key]) => key !== 'fs'));
+export const IN_MEMORY_OPTIONS: Spec = Object.fromEntries(Object.entries(STORE_OPTIONS).filter(([key]) => key !== 'fs' && key !== 'readOnly'));
 
 /** The settings a store runs with: every option resolved to its value or default. */
 export interface StoreSettings {
@@ -235,6 +246,7 @@ export interface OpenArguments {
   repair: 'none' | 'truncate';
   projections: Record<string, Projection>;
   settings: StoreSettings;
+  readOnly: boolean;
 }
 
 /** Checks `open`'s arguments (no I/O) and resolves the defaults. */
@@ -276,7 +288,8 @@ function readStoreOptionsOrThrow(dir: unknown, options: unknown): OpenArguments 
     repair: given.repair ?? 'none',
     projections,
     settings,
+    readOnly: given.readOnly ?? false,
   };
 }
 
-type StoreOptionsShape = Partial<StoreSettings> & { repair: 'none' | 'truncate'; fs: FileSystem; projections: unknown };
+type StoreOptionsShape = Partial<StoreSettings> & { repair: 'none' | 'truncate'; fs: FileSystem; projections: unknown; readOnly: boolean };

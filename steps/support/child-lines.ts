@@ -11,10 +11,13 @@ export class ChildLines {
   private readonly waiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void; reject: (error: Error) => void }> = [];
   private stderr = '';
   private exited: string | undefined;
+  /** Called with every line, before it is queued. */
+  readonly listeners: Array<(line: string) => void> = [];
 
   constructor(readonly child: ChildProcess) {
     child.stderr!.on('data', (chunk) => (this.stderr += chunk));
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      for (const listener of this.listeners) listener(line);
       const waiter = this.waiters.findIndex((w) => w.test(line));
       if (waiter >= 0) this.waiters.splice(waiter, 1)[0].resolve(line);
       else this.lines.push(line);
@@ -51,6 +54,19 @@ export function startChildWithInput(world: EventfoldWorld, script: string, args:
   const child = spawn(command, rest, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   world.children.push(child);
   return new ChildLines(child);
+}
+
+/** Runs the built `eventfold` binary with a pipe on stdin, tracked for clean-up. */
+export function startCli(world: EventfoldWorld, args: string[]): ChildLines {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  world.children.push(child);
+  return new ChildLines(child);
+}
+
+/** Resolves once the child has exited. */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** Whether this machine lets us run a process in a PID namespace of its own (util-linux `unshare`). */

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { InvalidInputError } from '../errors';
+import { fsError, type FileSystem } from '../fs/file-system';
+import { NodeFileSystem } from '../fs/node-file-system';
+import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { listSnapshots } from '../snapshot/snapshots';
+
+const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+const SUBSCRIPTIONS_DIR = 'subscriptions';
+
+/** The log as it stands at one instant: every segment and how many of its bytes hold durable, committed appends. */
+export interface LogEnd {
+  /** Global position of the last durable event (-1: none). */
+  position: number;
+  segments: Array<{ name: string; bytes: number }>;
+}
+
+export interface BackupResult {
+  /** The backup's directory. */
+  directory: string;
+  /** Last global position the backup holds: every event up to it, none after. */
+  position: number;
+  segments: number;
+  /** The snapshot copied along (relative path), null when there was none at or before `position`. */
+  snapshot: string | null;
+  /** Subscriptions whose checkpoints were copied. */
+  subscriptions: string[];
+  bytes: number;
+  durationMs: number;
+}
+
+/**
+ * Copies a live store into `dest` as a store that opens on its own:
+ *
+ * 1. subscription checkpoints are read first, so none is ahead of the log copied next;
+ * 2. `logEnd()` names the durable end of the log at one instant (synchronously,
+ *    between two batches): each segment is copied up to there. Bytes below a
+ *    segment's durable end never change, so the writer can keep appending;
+ * 3. the newest snapshot that passes its checks and covers no more than that
+ *    end is copied (a newer one would describe events the copy does not hold);
+ * 4. a CLEAN marker for that position is written: the copy is a store closed cleanly there.
+ *
+ * Everything is built in a hidden sibling of `dest`, every file and directory
+ * fsynced, then renamed to `dest` and the parent fsynced: `dest` never holds a
+ * half-written backup. The LOCK file and quarantine/ are not copied.
+ */
+export async function backupStore(fs: FileSystem, sourceDir: string, destFs: FileSystem, dest: string, logEnd: () => LogEnd): Promise<BackupResult> {
+  const started = performance.now();
+  if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} already exists; name a new directory`);
+  const parent = nodePath.dirname(dest);
+  if (!(await destFs.exists(parent))) throw new InvalidInputError(`backup destination's parent directory ${parent} does not exist`);
+
+  const subscriptions = await readSubscriptionCheckpoints(fs, sourceDir);
+  const end = logEnd();
+  const snapshot = await newestSnapshotUpTo(fs, sourceDir, end.position);
+
+  const temp = `${parent}/.${nodePath.basename(dest)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let bytes = 0;
+  try {
+    await destFs.mkdirp(`${temp}/log`);
+    for (const segment of end.segments) {
+      bytes += await copyPrefix(fs, `${sourceDir}/log/${segment.name}`, destFs, `${temp}/log/${segment.name}`, segment.bytes);
+    }
+    await destFs.syncDir(`${temp}/log`);
+    if (snapshot) {
+      await destFs.mkdirp(`${temp}/${SNAPSHOT_DIR}`);
+      bytes += await writeDurably(destFs, `${temp}/${snapshot.file}`, snapshot.bytes);
+      await destFs.syncDir(`${temp}/${SNAPSHOT_DIR}`);
+    }
+    if (subscriptions.length > 0) {
+      await destFs.mkdirp(`${temp}/${SUBSCRIPTIONS_DIR}`);
+      for (const { file, bytes: content } of subscriptions) bytes += await writeDurably(destFs, `${temp}/${SUBSCRIPTIONS_DIR}/${file}`, content);
+      await destFs.syncDir(`${temp}/${SUBSCRIPTIONS_DIR}`);
+    }
+    // The same marker a clean close leaves (see store.ts): the copy is a store closed cleanly at `position`.
+    await writeDurably(destFs, `${temp}/CLEAN`, Buffer.from(JSON.stringify({ position: end.position, closedAt: new Date().toISOString() })));
+    await destFs.syncDir(temp);
+    if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} appeared while the backup was written`);
+    await destFs.rename(temp, dest);
+    await destFs.syncDir(parent);
+  } catch (error) {
+    if (destFs instanceof NodeFileSystem) await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  return {
+    directory: dest,
+    position: end.position,
+    segments: end.segments.length,
+    snapshot: snapshot?.file ?? null,
+    subscriptions: subscriptions.map((s) => s.file.replace(/\.json$/, '')),
+    bytes,
+    durationMs: performance.now() - started,
+  };
+}
+
+async function readSubscriptionCheckpoints(fs: FileSystem, dir: string): Promise<Array<{ file: string; bytes: Buffer }>> {
+  const subDir = `${dir}/${SUBSCRIPTIONS_DIR}`;
+  if (!(await fs.exists(subDir))) return [];
+  const found = [];
+  for (const file of (await fs.readdir(subDir)).filter((name) => name.endsWith('.json'))) {
+    found.push({ file, bytes: await fs.readFile(`${subDir}/${file}`) });
+  }
+  return found;
+}
+
+async function newestSnapshotUpTo(fs: FileSystem, dir: string, position: number): Promise<{ file: string; bytes: Buffer } | null> {
+  for (const name of await listSnapshots(fs, dir)) {
+    try {
+      const bytes = await fs.readFile(`${dir}/${SNAPSHOT_DIR}/${name}`);
+      if (decodeSnapshot(bytes, name).position <= position) return { file: `${SNAPSHOT_DIR}/${name}`, bytes };
+    } catch {
+      // Damaged, or pruned by the writer since it was listed: an older one will do.
+    }
+  }
+  return null;
+}
+
+async function copyPrefix(from: FileSystem, source: string, to: FileSystem, target: string, length: number): Promise<number> {
+  const input = await from.open(source, 'read');
+  const output = await to.create(target);
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, Math.max(length, 1)));
+    for (let at = 0; at < length; ) {
+      const read = await input.read(buffer, 0, Math.min(buffer.length, length - at), at);
+      if (read === 0) throw fsError('EIO', `${source} ended at ${at} bytes while ${length} were durable`);
+      const written = await output.write(buffer.subarray(0, read), at);
+      if (written !== read) throw fsError('EIO', `short write to ${target}`);
+      at += read;
+    }
+    await output.datasync();
+  } finally {
+    await input.close();
+    await output.close();
+  }
+  return length;
+}
+
+async function writeDurably(fs: FileSystem, path: string, bytes: Buffer): Promise<number> {
+  const handle = await fs.create(path);
+  try {
+    if ((await handle.write(bytes, 0)) !== bytes.length) throw fsError('EIO', `short write to ${path}`);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  return bytes.length;
+}
