@@ -93,7 +93,8 @@ Given('the type tests in {string}', function (this: EventfoldWorld, path: string
 
 When('they are compiled under strict against the built package', function (this: EventfoldWorld) {
   const m = memo(this);
-  m.typeTestErrors = compile([m.typeTestPath!]);
+  // The package's declarations were checked with the README's blocks; here only the test file is (a third of the time).
+  m.typeTestErrors = compile([m.typeTestPath!], { skipLibCheck: true });
 });
 
 Then('the file compiles without an error, every expected error included', function (this: EventfoldWorld) {
@@ -118,7 +119,7 @@ Then(
     const scratch = scratchDir();
     try {
       const unmarked = lines.map((text) => text.replace('// @ts-expect-error', '// expected:')).join('\n');
-      const errors = compile([scratch.write('typed-api-unmarked.mts', unmarked)]);
+      const errors = compile([scratch.write('typed-api-unmarked.mts', unmarked)], { skipLibCheck: true });
       const byLine = new Map<number, CompileError[]>();
       for (const error of errors) byLine.set(error.line, [...(byLine.get(error.line) ?? []), error]);
       for (const [line, code] of expected) {

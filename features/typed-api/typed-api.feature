@@ -12,6 +12,8 @@ Feature: Typed events and projections, checked by the compiler
   These scenarios compile TypeScript the way an application does: under
   `strict`, with Node's module resolution, importing `eventfold` by name, so
   the built package (its `exports`, its declarations) is what is checked.
+  The README's blocks are compiled with every declaration file checked, the
+  package's own included, so a broken declaration in `dist/` fails here.
 
   Rule: Every TypeScript example of the README compiles
 

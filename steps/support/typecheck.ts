@@ -20,7 +20,7 @@ const STRICT_NODE_OPTIONS: ts.CompilerOptions = {
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,
   types: ['node'],
-  // The package's own declarations are checked too; only third-party ones are skipped by the compiler's default checks below.
+  // Every declaration file is checked too, the package's own included (a broken dist/*.d.ts would show here).
   skipLibCheck: false,
   noUnusedLocals: false,
 };
