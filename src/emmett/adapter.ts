@@ -40,7 +40,7 @@ import type {
 import type { EventStore } from '../store';
 import { InvalidInputError } from '../errors';
 import { ExpectedVersionConflictError as EventfoldConflict } from '../errors';
-import { ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion } from '../expected-version';
+import { ANY, matchesExpectedVersion, NO_STREAM, STREAM_EXISTS, type ExpectedVersion } from '../expected-version';
 import type { RecordedEvent } from '../api';
 
 /** Emmett's `EventStore`, with global positions, backed by an eventfold store. */
@@ -85,10 +85,7 @@ export function eventfoldEventStoreFactory(emmett: EmmettRuntime): (store: Event
 
   /** Throws Emmett's conflict error unless a stream of `count` events meets `expected`. */
   function assertExpected(count: bigint, expected: ExpectedStreamVersion | undefined): void {
-    const wanted = toEventfoldExpected(expected);
-    const current = Number(count) - 1;
-    const ok = wanted === ANY || (wanted === NO_STREAM ? current === -1 : wanted === STREAM_EXISTS ? current >= 0 : wanted === current);
-    if (!ok) throw new emmett.ExpectedVersionConflictError(count, expected!);
+    if (!matchesExpectedVersion(toEventfoldExpected(expected), Number(count) - 1)) throw new emmett.ExpectedVersionConflictError(count, expected!);
   }
 
   function toEmmett(event: RecordedEvent): AnyReadEvent {
