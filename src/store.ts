@@ -99,6 +99,7 @@ export type { BackupResult } from './recovery/backup';
 export type { AppendOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions } from './api';
 
 const CLEAN_MARKER = 'CLEAN';
+const LOCK_CHECK_MS = 1000;
 
 /**
  * An open store. `E` is the union of the application's event types (see
@@ -117,6 +118,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   /** A captured snapshot whose write waits for the one in flight. */
   private snapshotWaiting: { contents: SnapshotContents; written: Promise<CheckpointResult> } | undefined;
   private refreshing: Promise<void> | undefined;
+  /** Checks every LOCK_CHECK_MS that the lock file was not removed or replaced (see recovery/lock.ts). */
+  private lockWatch: NodeJS.Timeout | undefined;
+  /** Set once another process holds the store's lock: every later batch fails, so the store fail-stops. */
+  private lockLost: Error | undefined;
   private lastSnapshotPosition: number;
   private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
@@ -141,6 +146,22 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.nextPosition = index.durableCount;
     this.lastSnapshotPosition = recovery.snapshot.position ?? -1;
     this.reader = new LogReader(log, index, () => this.assertReadable());
+    if (!readOnly) this.lockWatch = setInterval(() => void this.checkLock(), LOCK_CHECK_MS).unref();
+  }
+
+  private checkingLock = false;
+  private async checkLock(): Promise<void> {
+    if (this.checkingLock || this.lockLost) return;
+    this.checkingLock = true;
+    try {
+      if ((await this.lock.verify()) === 'lost') {
+        this.lockLost = new Error(`the LOCK file of ${this.directory} was removed or replaced, and another process has locked the new one: it owns the store now`);
+      }
+    } catch {
+      // Cannot tell now (the disk is failing?): the next check asks again.
+    } finally {
+      this.checkingLock = false;
+    }
   }
 
   /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
@@ -158,7 +179,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     if (readOnly) {
       if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
       if (!(await fs.exists(`${directory}/log`))) throw new StoreNotFoundError(directory);
-      lock = { previousOwner: null, release: async () => undefined };
+      lock = { previousOwner: null, verify: async () => 'held' as const, release: async () => undefined };
     } else {
       await prepareDirectory(fs, directory);
       try {
@@ -626,6 +647,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.lockWatch);
     try {
       await this.writer.drain();
       await this.snapshotInFlight?.catch(() => undefined);
@@ -633,7 +655,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       this.wakeSubscribers();
       await Promise.all(stopping);
       await this.refreshing?.catch(() => undefined);
-      if (!this.writer.failure && !this.readOnly) {
+      if (!this.writer.failure && !this.readOnly && !this.lockLost) {
         if (this.options.durability !== 'fsync') await this.log.sync();
         const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
         await writeFileAtomic(this.fs, this.directory, CLEAN_MARKER, Buffer.from(marker));
@@ -661,6 +683,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** Called by the writer just before a batch is written at `batchOffset`: link each record to its stream's previous event. */
   private seal(batch: QueuedAppend[], batchOffset: number): void {
+    // Throwing here fails the batch before a byte of it is written: the store fail-stops.
+    if (this.lockLost) throw this.lockLost;
     const links = new Map<string, EventPlace>();
     let base = batchOffset;
     for (const append of batch) {

@@ -1,11 +1,13 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { EventStore } from '../src/index';
-import { pidNamespacesAllowed, startChildWithInput, type ChildLines } from './support/child-lines';
+import { EventStore, NodeFileSystem } from '../src/index';
+import { exited, pidNamespacesAllowed, startChildWithInput, type ChildLines } from './support/child-lines';
+import { assertGapless, collect } from './support/events';
+import { expectAcknowledged, writerAcks, writerReached } from './support/writer-acks';
 import { startChild, whenReady } from './support/children';
 import type { EventfoldWorld } from './support/world';
 
@@ -166,4 +168,51 @@ Then("every round's owner found the killed process named as an owner that never 
   for (const [round, outcome] of (this.memo.rounds as RoundOutcome[]).entries()) {
     expect(outcome.winners[0].staleLockOwner, `round ${round}`).to.equal(this.memo.childPid);
   }
+});
+
+/** Polls the lock itself (not a timing guess): resolves once someone holds the lock on LOCK. */
+async function untilLocked(path: string): Promise<void> {
+  const fs = new NodeFileSystem();
+  for (let tries = 0; tries < 200; tries++) {
+    if (await fs.isLocked(path)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nobody locked ${path} within 10 s`);
+}
+
+When('someone deletes the LOCK file', function (this: EventfoldWorld) {
+  unlinkSync(join(this.storeDir, 'LOCK'));
+});
+
+When('the owner has locked a new LOCK file', async function (this: EventfoldWorld) {
+  await untilLocked(join(this.storeDir, 'LOCK'));
+});
+
+When('someone deletes the LOCK file and this process opens the store at once', async function (this: EventfoldWorld) {
+  await writerReached(this, 0);
+  // The owner looks once a second; should it re-lock between the delete and this open, delete again.
+  for (let attempt = 0; attempt < 5 && !this.store; attempt++) {
+    unlinkSync(join(this.storeDir, 'LOCK'));
+    await this.capture(() => this.openStore());
+  }
+  expect(this.store, String(this.lastError)).to.not.equal(undefined);
+});
+
+Then('the writer stops within moments, its appends failing with a StoreFailedError that says another process owns the store', async function (this: EventfoldWorld) {
+  const writer = this.memo.writer as ChildLines;
+  const stderr: string[] = [];
+  writer.child.stderr!.on('data', (chunk) => stderr.push(String(chunk)));
+  await exited(writer.child);
+  expect(writer.child.exitCode).to.equal(1);
+  expect(stderr.join('')).to.contain('StoreFailedError').and.to.contain('another process has locked the new one');
+});
+
+Then('every event the writer acknowledged is in the store', async function (this: EventfoldWorld) {
+  await this.store!.close();
+  this.store = undefined;
+  const reader = await EventStore.open(this.storeDir, { readOnly: true });
+  const events = await collect(reader.readAll());
+  await reader.close();
+  assertGapless(events);
+  expectAcknowledged(events, writerAcks(this), 'after the old owner stopped');
 });

@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, type RecordedEvent } from '../src/index';
+import { EventStore, inspectStore, type RecordedEvent } from '../src/index';
 import { checkFrame, FRAME_HEADER_BYTES } from '../src/log/record';
 import { SEGMENT_HEADER_BYTES } from '../src/log/segment-file';
 import { exited, startChildWithInput, type ChildLines } from './support/child-lines';
@@ -157,4 +157,8 @@ Then('an append, a checkpoint and a subscription are each refused with a ReadOnl
 
 When('the read-only store is closed', async function (this: EventfoldWorld) {
   await (this.memo.reader as EventStore).close();
+});
+
+Then('the log it followed has {int} segments', async function (this: EventfoldWorld, count: number) {
+  expect((await inspectStore(this.storeDir, this.disk)).segments).to.have.length(count);
 });

@@ -45,3 +45,23 @@ Feature: Only the kernel's lock decides who owns a store
       When three processes race to open each copy at the same moment, round by round
       Then every round had exactly one owner, and the two others were refused with a StoreLockedError
       And every round's owner found the killed process named as an owner that never closed the store
+
+  Rule: A LOCK file deleted under a running store is locked again, or the store stops
+
+    The owner checks every second that the file it locked is still the one
+    named LOCK. If someone deleted it, the owner locks the new one; if
+    another process got there first, that process owns the store now and
+    the old owner fail-stops before writing another byte.
+
+    Scenario: The owner locks the new LOCK file before anyone else opens the store
+      Given a child process that has opened the store and keeps it open
+      When someone deletes the LOCK file
+      And the owner has locked a new LOCK file
+      And this process opens the same store
+      Then the open was rejected with a StoreLockedError naming the child process
+
+    Scenario: Another process opened the store first: the old owner stops writing
+      Given a writer process that appends to the store and reports each acknowledged append
+      When someone deletes the LOCK file and this process opens the store at once
+      Then the writer stops within moments, its appends failing with a StoreFailedError that says another process owns the store
+      And every event the writer acknowledged is in the store

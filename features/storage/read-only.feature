@@ -24,6 +24,16 @@ Feature: Reading a store without owning it
       Then the read-only store still sees 10 events
       And after a refresh it sees 15 events, the same ones the writer reads
 
+    Scenario: A reader follows the writer into a new segment
+      Given a new store on a simulated disk whose segments roll every 1 KiB
+      And "ledger" has 40 events
+      When a read-only store is opened on the same directory
+      And "ledger" appends 60 events
+      And "ledger" appends 20 events
+      Then the read-only store still sees 40 events
+      And after a refresh it sees 120 events, the same ones the writer reads
+      And the log it followed has 3 segments
+
   Rule: It changes nothing, also on a crashed store
 
     Scenario: A crashed store with a torn last append is read and left as it was

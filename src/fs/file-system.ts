@@ -22,6 +22,8 @@ export interface FileLock {
   readonly handle: FileHandle;
   /** Gives the lock up by closing the file: the lock ends with its descriptor. */
   release(): Promise<void>;
+  /** Whether the locked file is still the one at its path (not removed or replaced behind the owner's back). */
+  stillInPlace(): Promise<boolean>;
 }
 
 export interface FileSystem {

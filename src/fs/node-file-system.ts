@@ -55,7 +55,11 @@ export class NodeFileSystem implements FileSystem {
         if (locked) {
           const [mine, named] = await Promise.all([handle.stat(), fsp.stat(path).catch(() => null)]);
           if (named && named.ino === mine.ino && named.dev === mine.dev) {
-            return { handle: new NodeFileHandle(handle), release: () => handle.close() };
+            const stillInPlace = async () => {
+              const [locked, current] = await Promise.all([handle.stat(), fsp.stat(path).catch(() => null)]);
+              return current !== null && current.ino === locked.ino && current.dev === locked.dev;
+            };
+            return { handle: new NodeFileHandle(handle), release: () => handle.close(), stillInPlace };
           }
         }
       } catch (error) {

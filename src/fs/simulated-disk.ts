@@ -109,8 +109,8 @@ export class SimulatedDisk implements FileSystem {
   private durableFiles = new Map<string, Inode>();
   private dirs = new Set<string>(['/']);
   private faults: Array<Fault & { seen: number }> = [];
-  /** Locked paths. Locks live in memory only: a disk that came back from a power loss has none. */
-  private locks = new Set<string>();
+  /** Locked files. Locks live in memory only: a disk that came back from a power loss has none. */
+  private locks = new Set<Inode>();
   private dead = false;
   /** How many calls of each kind reached the disk (useful to aim faults). */
   readonly calls: Record<DiskOperation, number> = {
@@ -239,20 +239,25 @@ export class SimulatedDisk implements FileSystem {
 
   async tryLock(path: string): Promise<FileLock | null> {
     const key = normalize(path);
-    if (this.locks.has(key)) return null;
-    const handle = this.files.has(key) ? await this.open(path) : await this.create(path);
-    this.locks.add(key);
+    // Like the kernel's, the lock belongs to the file, not to its name.
+    const existing = this.files.get(key);
+    if (existing && this.locks.has(existing)) return null;
+    const handle = existing ? await this.open(path) : await this.create(path);
+    const inode = this.files.get(key)!;
+    this.locks.add(inode);
     return {
       handle,
+      stillInPlace: async () => this.files.get(key) === inode,
       release: async () => {
-        this.locks.delete(key);
+        this.locks.delete(inode);
         await handle.close();
       },
     };
   }
 
   async isLocked(path: string): Promise<boolean> {
-    return this.locks.has(normalize(path));
+    const inode = this.files.get(normalize(path));
+    return inode !== undefined && this.locks.has(inode);
   }
 
   async create(path: string): Promise<FileHandle> {

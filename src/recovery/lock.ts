@@ -21,6 +21,12 @@ import type { FileLock, FileSystem } from '../fs/file-system';
  * The owner truncates and writes it right after taking the lock (not synced:
  * after a power loss no lock survives anyway). So a new owner that finds the
  * line still there knows its previous owner never closed the store: it died.
+ *
+ * Should someone delete or replace LOCK under a running store, the next
+ * opener would lock the new file. The owner therefore checks, every second
+ * (`verify`), that its locked file is still the one named LOCK: if not, it
+ * locks the new one at once — and if another process got there first, the
+ * owner has lost the store and must stop writing.
  */
 export const LOCK_FILE = 'LOCK';
 
@@ -33,14 +39,21 @@ export interface LockOwner {
 export interface HeldLock {
   /** The owner the LOCK file still named when the lock was taken: it ended without closing the store. */
   previousOwner: LockOwner | null;
+  /**
+   * 'held': the locked file is still LOCK. 'restored': LOCK had been removed
+   * or replaced, and the new one is locked now. 'lost': another process
+   * holds the new LOCK — it owns the store now.
+   */
+  verify(): Promise<'held' | 'restored' | 'lost'>;
   release(): Promise<void>;
 }
 
 /** Takes the store's lock now or fails at once with StoreLockedError (it never waits). */
 export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock> {
   const path = `${dir}/${LOCK_FILE}`;
-  const lock = await fs.tryLock(path);
-  if (!lock) throw new StoreLockedError(dir, (await readOwner(fs, path))?.pid ?? null);
+  const first = await fs.tryLock(path);
+  if (!first) throw new StoreLockedError(dir, (await readOwner(fs, path))?.pid ?? null);
+  let lock = first;
   let released = false;
   const release = async () => {
     if (released) return;
@@ -49,16 +62,30 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
     await lock.handle.truncate(0).catch(() => undefined);
     await lock.release().catch(() => undefined);
   };
+  const verify = async (): Promise<'held' | 'restored' | 'lost'> => {
+    if (released || (await lock.stillInPlace())) return 'held';
+    const again = await fs.tryLock(path);
+    if (!again) return 'lost';
+    const orphan = lock;
+    lock = again;
+    await writeNote(lock).catch(() => undefined);
+    await orphan.release().catch(() => undefined);
+    return 'restored';
+  };
   try {
     const previousOwner = parseOwner(await readAll(lock));
-    const note = Buffer.from(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
-    await lock.handle.truncate(0);
-    await lock.handle.write(note, 0);
-    return { previousOwner, release };
+    await writeNote(lock);
+    return { previousOwner, verify, release };
   } catch (error) {
     await release();
     throw error;
   }
+}
+
+async function writeNote(lock: FileLock): Promise<void> {
+  const note = Buffer.from(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
+  await lock.handle.truncate(0);
+  await lock.handle.write(note, 0);
 }
 
 /**
