@@ -108,6 +108,7 @@ export const FOLLOW_OPTIONS: Spec = {
 export const SUBSCRIBE_OPTIONS: Spec = {
   from: wholeNumber(-1),
   checkpointEvery: wholeNumber(1),
+  onDamagedCheckpoint: oneOf('fail', 'restart'),
 };
 
 export const AGGREGATE_OPTIONS: Spec = {

@@ -146,7 +146,7 @@ export const malformedAppend: fc.Arbitrary<{ stream: unknown; events: unknown; o
 /** Open options the store refuses: an unknown key, or a known key with a value of the wrong type or range. */
 export const malformedOpenOptions: fc.Arbitrary<{ options: unknown; says: string }> = fc.oneof(
   key
-    .filter((k) => !['durability', 'segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxBatchDelayMs', 'maxQueueEvents', 'maxEventBytes', 'repair', 'fs', 'projections', 'snapshotEvery', 'snapshotEveryBytes', 'keepSnapshots'].includes(k))
+    .filter((k) => !['durability', 'segmentSize', 'maxBatchEvents', 'maxBatchBytes', 'maxBatchDelayMs', 'maxQueueEvents', 'maxEventBytes', 'repair', 'fs', 'projections', 'snapshotEvery', 'snapshotEveryBytes', 'keepSnapshots', 'readOnly'].includes(k))
     .map((k) => ({ options: { [k]: 1 }, says: 'open options has an unknown option' })),
   fc
     .tuple(
