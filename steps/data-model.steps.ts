@@ -1,18 +1,10 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { EventStore, InvalidInputError, type RecordedEvent } from '../src/index';
-import { difference } from './support/exact-equal';
+import { InvalidInputError } from '../src/index';
+import { difference, readBack } from './support/exact-equal';
 import { logBytes } from './support/log-files';
 import { KEPT_VALUES, READS_BACK_AS, REFUSED_VALUES } from './support/sample-data';
 import type { EventfoldWorld } from './support/world';
-
-async function readBack(store: EventStore, stream: string): Promise<{ viaStream: RecordedEvent[]; viaAll: RecordedEvent[] }> {
-  const viaStream: RecordedEvent[] = [];
-  for await (const e of store.readStream(stream)) viaStream.push(e);
-  const viaAll: RecordedEvent[] = [];
-  for await (const e of store.readAll()) if (e.stream === stream) viaAll.push(e);
-  return { viaStream, viaAll };
-}
 
 When('an event is appended whose data holds {}', async function (this: EventfoldWorld, name: string) {
   const make = KEPT_VALUES[name] ?? REFUSED_VALUES[name];

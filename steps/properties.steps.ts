@@ -1,9 +1,9 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { EventStore, InvalidInputError, SimulatedDisk, type RecordedEvent } from '../src/index';
+import { EventStore, InvalidInputError, SimulatedDisk } from '../src/index';
 import { eventInput, malformedAppend, malformedOpenOptions, name } from './support/arbitraries';
-import { difference } from './support/exact-equal';
+import { difference, readBack } from './support/exact-equal';
 import type { EventfoldWorld } from './support/world';
 
 /**
@@ -35,14 +35,6 @@ async function fingerprint(disk: SimulatedDisk, dir = DIR): Promise<Map<string, 
     else files.set(path, disk.peek(path).toString('base64'));
   }
   return files;
-}
-
-async function readBack(store: EventStore, stream: string): Promise<{ viaStream: RecordedEvent[]; viaAll: RecordedEvent[] }> {
-  const viaStream: RecordedEvent[] = [];
-  for await (const e of store.readStream(stream)) viaStream.push(e);
-  const viaAll: RecordedEvent[] = [];
-  for await (const e of store.readAll()) if (e.stream === stream) viaAll.push(e);
-  return { viaStream, viaAll };
 }
 
 /** Runs a property, attaching runs and seed as figures; a failure names the seed and path to replay it. */

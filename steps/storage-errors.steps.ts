@@ -7,6 +7,9 @@ const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = 
   'opening the store': (world) => world.openStore(),
   'taking a checkpoint': (world) => world.store!.checkpoint(),
   'closing the store': (world) => world.store!.close(),
+  'reading every event after a reopen': async (world) => {
+    for await (const event of world.store!.readAll()) void event;
+  },
 };
 
 /** "open of the lock file" → the fault's operation and the path it must touch. */
@@ -28,6 +31,11 @@ When(/^the disk fails the next (.+?) with (\w+) while (.+)$/, async function (th
     return;
   }
   if (operation === 'opening the store') await this.store!.close();
+  if (operation === 'reading every event after a reopen') {
+    // A reopened store opens its segments for reading on the first read.
+    await this.store!.close();
+    await this.openStore();
+  }
   if (!STEPS[step]) throw new Error(`no disk step called "${step}"`);
   this.disk!.inject({ ...STEPS[step], error: code as 'EIO' });
   await this.capture(() => OPERATIONS[operation](this));

@@ -1,4 +1,4 @@
-import { CorruptionError } from '../errors';
+import { asStorageError, CorruptionError } from '../errors';
 import type { StreamIndex } from '../state/stream-index';
 import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, positionAt, type RecordedEvent, type RecordHeader } from './record';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
@@ -39,7 +39,7 @@ export class LogReader {
         offset = SEGMENT_HEADER_BYTES;
         continue;
       }
-      const chunk = await this.log.read(segment, offset, wanted);
+      const chunk = await this.read(segment, offset, wanted);
       let rel = 0;
       wanted = READ_AHEAD_BYTES;
       while (yielded < limit && position < this.index.durableCount && rel < chunk.length) {
@@ -82,6 +82,15 @@ export class LogReader {
    * a fresh block starts at the record; otherwise it ends just after it (a
    * stream's chain is followed backwards).
    */
+  /** One read of the log; a failing disk surfaces as StorageError (per block read, not per event). */
+  private async read(segment: number, offset: number, length: number): Promise<Buffer> {
+    try {
+      return await this.log.read(segment, offset, length);
+    } catch (error) {
+      throw asStorageError(error, `Could not read the log (segment ${segment}, offset ${offset})`);
+    }
+  }
+
   private async recordAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean) {
     this.assertOpen();
     const segment = this.index.segmentOf(position);
@@ -89,12 +98,12 @@ export class LogReader {
     let block = cache;
     if (!block || block.segment !== segment || offset < block.start || offset + FRAME_HEADER_BYTES > block.start + block.bytes.length) {
       const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + 4096 - RANDOM_READ_BYTES);
-      block = { segment, start, bytes: await this.log.read(segment, start, RANDOM_READ_BYTES) };
+      block = { segment, start, bytes: await this.read(segment, start, RANDOM_READ_BYTES) };
     }
     let rel = offset - block.start;
     let check = checkFrame(block.bytes, rel, segmentEnd - offset);
     if (check.kind === 'incomplete') {
-      block = { segment, start: offset, bytes: await this.log.read(segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
+      block = { segment, start: offset, bytes: await this.read(segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
       rel = 0;
       check = checkFrame(block.bytes, 0, segmentEnd - offset);
     }

@@ -1,3 +1,5 @@
+import type { EventStore, RecordedEvent } from '../../src/index';
+
 /**
  * Where two values differ, by the data model's idea of "exactly": same
  * types (a Buffer is not a Uint8Array), Object.is for numbers (-0 is not 0,
@@ -53,4 +55,13 @@ function show(value: unknown): string {
   if (Object.is(value, -0)) return '-0';
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
+}
+
+/** A stream's events read back both ways: by readStream, and picked out of readAll. */
+export async function readBack(store: EventStore, stream: string): Promise<{ viaStream: RecordedEvent[]; viaAll: RecordedEvent[] }> {
+  const viaStream: RecordedEvent[] = [];
+  for await (const e of store.readStream(stream)) viaStream.push(e);
+  const viaAll: RecordedEvent[] = [];
+  for await (const e of store.readAll()) if (e.stream === stream) viaAll.push(e);
+  return { viaStream, viaAll };
 }
