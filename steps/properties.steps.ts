@@ -41,7 +41,8 @@ async function fingerprint(disk: SimulatedDisk, dir = DIR): Promise<Map<string, 
 async function check(world: EventfoldWorld, property: fc.IAsyncPropertyWithHooks<unknown> | fc.IAsyncProperty<unknown>, defaultRuns: number): Promise<void> {
   const run = settings(defaultRuns);
   const details = await fc.check(property as fc.IAsyncProperty<unknown>, { ...run, endOnFailure: false });
-  await world.figures({ name: 'generated cases', value: details.numRuns, unit: 'cases' }, { name: 'seed', value: run.seed, unit: '' });
+  await world.figures({ name: 'generated cases', value: details.numRuns, unit: 'cases' }, { name: 'fast-check seed', value: run.seed, unit: 'seed' });
+  world.log(`fast-check seed ${run.seed}: EVENTFOLD_PROPERTY_SEED=${run.seed} npm run properties runs these cases again`);
   if (details.failed) {
     throw new Error(
       `${fc.defaultReportMessage(details)}\nReplay with: EVENTFOLD_PROPERTY_SEED=${details.seed} EVENTFOLD_PROPERTY_PATH=${details.counterexamplePath} npm run properties`,
