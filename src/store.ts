@@ -633,14 +633,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.assertReadable();
     if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${describe(dest)}`);
     const target = this.baseFs instanceof NodeFileSystem ? nodePath.resolve(dest) : dest;
-    return backupStore(this.fs, this.directory, this.baseFs, target, () => {
+    return typedBackup(target, backupStore(this.fs, this.directory, this.baseFs, target, () => {
       // The published end, not the writer's: a batch being written is not in the index yet.
       const bases = this.index.segmentBases;
       return {
         position: this.position,
         segments: bases.map((_, i) => ({ name: this.log.segments[i].name, bytes: i === bases.length - 1 ? this.index.endOffset : this.log.segments[i].durableSize })),
       };
-    });
+    }));
   }
 
   /** Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock. */
@@ -740,6 +740,13 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   private assertReadable(): void {
     if (this.closed) throw new StoreClosedError();
   }
+}
+
+/** A backup's disk errors as StorageError (its own refusals are already typed). */
+function typedBackup<T>(dest: string, backup: Promise<T>): Promise<T> {
+  return backup.catch((error: unknown) => {
+    throw asStorageError(error, `Could not back up to ${dest}`);
+  });
 }
 
 /** Starts the index from a snapshot; the log scan then adds what came after it. */

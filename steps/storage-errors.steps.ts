@@ -7,6 +7,7 @@ const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = 
   'opening the store': (world) => world.openStore(),
   'taking a checkpoint': (world) => world.store!.checkpoint(),
   'closing the store': (world) => world.store!.close(),
+  'backing up to /copy': (world) => world.store!.backup('/copy'),
   'reading every event after a reopen': async (world) => {
     for await (const event of world.store!.readAll()) void event;
   },
@@ -19,6 +20,7 @@ const STEPS: Record<string, { op: DiskOperation; path?: string }> = {
   'snapshot fsync': { op: 'datasync', path: 'snapshots' },
   'snapshot rename': { op: 'rename', path: 'snapshots' },
   'rename of the clean-shutdown marker': { op: 'rename', path: 'CLEAN' },
+  'fsync of a copied file': { op: 'datasync', path: '.copy.partial' },
   rename: { op: 'rename' },
 };
 

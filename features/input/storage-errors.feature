@@ -28,6 +28,7 @@ Feature: Every failure a caller sees is a typed error that keeps its cause
         | taking a checkpoint | snapshot rename                    | ENOSPC | Could not write a snapshot of /store        |
         | closing the store | rename of the clean-shutdown marker  | EIO    | Could not close the store in /store cleanly |
         | reading every event after a reopen | open of a segment   | EIO    | Could not read the log                      |
+        | backing up to /copy | fsync of a copied file             | EIO    | Could not back up to /copy                  |
 
     Scenario: A subscription whose checkpoint cannot be stored says so, not that its handler threw
       Given a subscription "mailer" that stores its checkpoint after every event

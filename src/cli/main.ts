@@ -185,7 +185,7 @@ program
     const store = await EventStore.open(existingDir(dir), { readOnly: true });
     try {
       const done = await store.backup(resolve(dest));
-      const what = [`${done.segments} segments`, done.snapshot ? `snapshot ${done.snapshot}` : 'no snapshot', `${done.subscriptions.length} subscription checkpoints`].join(', ');
+      const what = [count(done.segments, 'segment'), done.snapshot ? `snapshot ${done.snapshot}` : 'no snapshot', count(done.subscriptions.length, 'subscription checkpoint')].join(', ');
       console.log(
         done.position < 0
           ? `backed up an empty store to ${done.directory}`
