@@ -150,3 +150,29 @@ export class StoreNotFoundError extends EventfoldError {
 function hex(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }
+
+/**
+ * A subscription's stored checkpoint (`subscriptions/<name>.json`) is damaged:
+ * nothing was delivered. Pass `from` to choose where to resume, or
+ * `onDamagedCheckpoint: 'restart'` to deliver everything again from the start.
+ */
+export class SubscriptionCheckpointError extends EventfoldError {
+  constructor(
+    readonly subscription: string,
+    /** The checkpoint file, relative to the store directory. */
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Subscription "${subscription}" cannot resume: its checkpoint ${file} is damaged (${reason}). ` +
+        `Pass { from: <last handled position> } to resume from a position you choose, or { onDamagedCheckpoint: 'restart' } to deliver every event again from the beginning`,
+    );
+  }
+}
+
+/** A subscription of that name is already running on this store: stop it first (its checkpoint file is its own). */
+export class SubscriptionActiveError extends EventfoldError {
+  constructor(readonly subscription: string) {
+    super(`Subscription "${subscription}" is already running on this store; stop it before subscribing again under that name`);
+  }
+}

@@ -41,6 +41,8 @@ export {
   UnknownProjectionError,
   StorageError,
   AggregateStreamError,
+  SubscriptionCheckpointError,
+  SubscriptionActiveError,
 } from './errors';
 export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';

@@ -17,7 +17,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './api';
-import { AggregateStreamError, asStorageError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError } from './errors';
+import { AggregateStreamError, asStorageError, CorruptionError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError, SubscriptionActiveError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { writeFileAtomic } from './fs/file-system';
@@ -31,9 +31,13 @@ import { backupStore, type BackupResult } from './recovery/backup';
 import { acquireLock, type HeldLock } from './recovery/lock';
 import { readNewAppends } from './recovery/read-ahead';
 import type { RecoveryReport } from './recovery/report';
+import { finishInterruptedRepair, refuseUnfinishedRepair } from './recovery/quarantine';
 import { scanLog } from './recovery/scan-log';
+import { verifyCoveredLog, type CoveredLog } from './recovery/verify-covered';
 import type { SnapshotContents } from './snapshot/snapshot-file';
-import { loadNewestSnapshot, quarantineSnapshotsBeyond, writeSnapshot } from './snapshot/snapshots';
+import { recordFingerprint } from './snapshot/log-end';
+import { loadNewestSnapshot, quarantineSnapshotsBeyond, recordLastRecord, writeSnapshot } from './snapshot/snapshots';
+import { listCheckpoints, resetCheckpointsBeyond } from './state/checkpoint-file';
 import { ProjectionStates } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
@@ -82,6 +86,31 @@ export interface StoreOptions<E extends AnyEvent = AnyEvent, P extends Projectio
    * Writes reject with ReadOnlyStoreError.
    */
   readOnly?: boolean;
+  /**
+   * How much of the log `open` checks when it starts from a snapshot.
+   * 'background' (default): the open reads only the log after the snapshot;
+   * the segments the snapshot covers are then checked in the background (see
+   * `store.health`, `store.verified()`, `onCorruption`). 'full': the open
+   * checks them before it returns and fails with CorruptionError, as without
+   * a snapshot. Without a usable snapshot every open reads the whole log.
+   */
+  verifyOnOpen?: 'background' | 'full';
+  /** Called once if the background check finds corruption in the log a snapshot covers. */
+  onCorruption?: (error: CorruptionError) => void;
+}
+
+/** What is known about the log's integrity since the open. */
+export interface StoreHealth {
+  /**
+   * 'verified': every durable record was checked (CRC, position, version,
+   * chain) by the open or by the background check. 'verifying': the
+   * background check of the log a snapshot covers is running. 'damaged': it
+   * found corruption (`problem`); the store refuses appends, as the open
+   * would have failed. 'unverified': the check was stopped (by close()) or
+   * could not read the disk.
+   */
+  log: 'verified' | 'verifying' | 'damaged' | 'unverified';
+  problem: CorruptionError | null;
 }
 
 /** Options of `store.follow()`. */
@@ -111,7 +140,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   private closed = false;
   private nextPosition: number;
   private readonly reader: LogReader;
-  private readonly subscriptions = new Set<Subscription>();
+  /** Live subscriptions by name; null while one is starting (its name is already taken). */
+  private readonly subscriptions = new Map<string, Subscription | null>();
+  private healthNow: StoreHealth = { log: 'verified', problem: null };
+  private verification: Promise<StoreHealth> = Promise.resolve(this.healthNow);
   private newEventWaiters: Array<() => void> = [];
   /** The last snapshot write started (each waits for the one before it). */
   private snapshotInFlight: Promise<CheckpointResult> | undefined;
@@ -123,6 +155,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   /** Set once another process holds the store's lock: every later batch fails, so the store fail-stops. */
   private lockLost: Error | undefined;
   private lastSnapshotPosition: number;
+  /** The last durable record, as a snapshot records it (unknown until the first batch after the open). */
+  private lastRecord: SnapshotContents['lastRecord'];
   private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
   snapshotError: Error | undefined;
@@ -135,7 +169,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     private readonly writer: GroupCommitWriter,
     private readonly lock: HeldLock,
     private readonly projections: ProjectionStates,
-    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections' | 'readOnly'>>,
+    private readonly options: Required<Omit<StoreOptions, 'fs' | 'repair' | 'projections' | 'readOnly' | 'verifyOnOpen' | 'onCorruption'>>,
     /** What the last open found and did (read-only: what it found, and what a writer's open would cut). */
     readonly recovery: RecoveryReport,
     /** Opened with `readOnly: true`: no lock, no writes. */
@@ -192,10 +226,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
       const index = new StreamIndex();
       const projections = new ProjectionStates(checked.projections);
-      const snapshots = await loadNewestSnapshot(fs, directory, readOnly);
+      const repairing = checked.repair === 'truncate';
+      const verifyOnOpen = checked.verifyOnOpen;
+      // Before anything else: a repair a crash interrupted is finished exactly as it was planned (a read-only open refuses to read around one).
+      const finishedRepair = readOnly ? await refuseUnfinishedRepair(fs, directory) : await finishInterruptedRepair(fs, directory, repairing);
+      const snapshots = await loadNewestSnapshot(fs, directory, { readOnly, checkLogEnd: !repairing });
       const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
       let resumeAt;
-      const repairing = checked.repair === 'truncate';
+      let covered: CoveredLog | undefined;
       if (snapshots.chosen && repairing) {
         snapshot.fullReplayReason = 'repair reads the whole log';
       } else if (snapshots.chosen) {
@@ -209,6 +247,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
           snapshot.used = file;
           snapshot.position = contents.position;
           resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
+          covered = { snapshot: file, position: contents.position, ...contents.logEnd };
         }
       } else if (snapshots.skipped.length > 0) {
         snapshot.fullReplayReason = 'no snapshot passed its checks';
@@ -220,10 +259,23 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         resumeAt,
       });
       projections.finishReplay();
-      if (repairing && scan.quarantine) {
-        // Snapshots that cover events the repair cut away would resurrect them: set them aside too.
+      if (covered && verifyOnOpen === 'full') {
+        const problem = await verifyCoveredLog(fs, directory, covered);
+        if (problem) throw problem;
+        covered = undefined;
+      }
+      const quarantine = scan.quarantine ?? finishedRepair;
+      for (const moved of quarantine?.snapshotsSetAside ?? []) {
+        snapshot.skipped.push({ file: moved.file, reason: `covers position ${moved.position}, past the repaired log's end at ${quarantine!.lastPosition}: moved to ${moved.movedTo}` });
+      }
+      if (repairing) {
+        // Whatever a repair found, no snapshot past the repaired end may survive it (a damaged repair record is redone this way).
         snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
       }
+      const checkpoints: RecoveryReport['checkpoints'] = {
+        reset: await resetCheckpointsBeyond(fs, directory, index.durableCount - 1, readOnly),
+        damaged: (await listCheckpoints(fs, directory)).flatMap((c) => ('damaged' in c ? [{ name: c.name, reason: c.damaged }] : [])),
+      };
       if (cleanShutdown && !readOnly) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);
@@ -239,10 +291,12 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         eventsRecovered: index.durableCount,
         lastPosition: index.durableCount - 1,
         tornTail: scan.tornTail,
-        quarantine: scan.quarantine,
+        quarantine,
+        checkpoints,
         removedFiles: [...snapshots.removedFiles, ...scan.removedFiles],
         snapshot,
         eventsReplayed: index.durableCount - (snapshot.position ?? -1) - 1,
+        coveredLog: covered ? 'checked in the background' : snapshot.used ? 'checked by this open' : null,
         durationMs: 0,
       };
       let store: EventStore<E, P> | undefined;
@@ -254,6 +308,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       );
       store = new EventStore<E, P>(directory, fs, log, index, writer, lock, projections, settings, recovery, readOnly, baseFs);
       recovery.durationMs = performance.now() - started;
+      if (covered) store.verifyInBackground(covered, checked.onCorruption);
       return store;
     } catch (error) {
       await lock.release().catch(() => undefined);
@@ -267,6 +322,32 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   ): Promise<EventStore<E, P>> {
     const checked = readOptions<StoreOptions<E, P>>(options, 'inMemory options', IN_MEMORY_OPTIONS);
     return EventStore.open<E, P>('/eventfold', { ...checked, fs: new SimulatedDisk() } as StoreOptions<E, P> & ProjectionsNeedTheirStates<P>);
+  }
+
+  /** What is known about the log's integrity: see StoreHealth. */
+  get health(): StoreHealth {
+    return { ...this.healthNow };
+  }
+
+  /** Resolves when the background check of the log a snapshot covers is over (at once when there is none). */
+  verified(): Promise<StoreHealth> {
+    return this.verification;
+  }
+
+  /** Starts the check of the segments the open skipped thanks to a snapshot. */
+  private verifyInBackground(covered: CoveredLog, onCorruption: StoreOptions['onCorruption']): void {
+    this.healthNow = { log: 'verifying', problem: null };
+    this.verification = verifyCoveredLog(this.fs, this.directory, covered, () => this.closing).then(
+      (problem) => {
+        this.healthNow = problem ? { log: 'damaged', problem } : { log: 'verified', problem: null };
+        if (problem) onCorruption?.(problem);
+        return this.health;
+      },
+      () => {
+        this.healthNow = { log: 'unverified', problem: null };
+        return this.health;
+      },
+    );
   }
 
   /** Global position of the last durable event, -1 when the store is empty. */
@@ -391,9 +472,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   async subscribe(name: string, handler: EventHandler<E>, options?: SubscribeOptions): Promise<Subscription> {
     this.assertWritable();
     const checkedOptions = readOptions<SubscribeOptions>(options, 'subscribe options', SUBSCRIBE_OPTIONS);
+    if (typeof name === 'string' && this.subscriptions.has(name)) throw new SubscriptionActiveError(name);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the store, not the source object
     const store = this;
-    const subscription = await Subscription.start(
+    const starting = Subscription.start(
       {
         fs: this.fs,
         directory: this.directory,
@@ -407,12 +489,24 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       name,
       handler as StoredEventHandler,
       checkedOptions,
-      (s) => this.subscriptions.delete(s),
+      (s) => {
+        const live = this.subscriptions.get(s.name);
+        if (live === s || live === null) this.subscriptions.delete(s.name);
+      },
     ).catch((error: unknown) => {
       throw asStorageError(error, `Could not start subscription ${JSON.stringify(name)}`);
     });
-    this.subscriptions.add(subscription);
-    return subscription;
+    // The name is taken before the first await, so that two concurrent calls cannot both start.
+    this.subscriptions.set(name, null);
+    try {
+      const subscription = await starting;
+      if (subscription.finished) this.subscriptions.delete(name);
+      else this.subscriptions.set(name, subscription);
+      return subscription;
+    } catch (error) {
+      this.subscriptions.delete(name);
+      throw error;
+    }
   }
 
   /** Events of one stream, by version. Every record's CRC is checked. */
@@ -518,6 +612,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
       if (this.options.durability !== 'fsync') await this.log.sync();
       try {
+        if (!contents.lastRecord) {
+          const segment = this.index.segmentOf(contents.position);
+          await recordLastRecord(contents, segment, this.log.segments[segment].durableSize, (i, offset, length) => this.log.read(i, offset, length));
+        }
         const file = await writeSnapshot(this.fs, this.directory, contents, this.options.keepSnapshots);
         return { file, position: contents.position, durationMs: performance.now() - started };
       } catch (error) {
@@ -554,6 +652,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     return {
       position: this.position,
       logEnd: { segmentBase: bases[bases.length - 1], offset: this.index.endOffset },
+      ...(this.lastRecord ? { lastRecord: { ...this.lastRecord } } : {}),
       segmentBases: bases.slice(),
       streams: { names, versions, positions, offsets },
       sparseOffsets: this.index.sparseOffsets.slice(),
@@ -651,7 +750,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     try {
       await this.writer.drain();
       await this.snapshotInFlight?.catch(() => undefined);
-      const stopping = [...this.subscriptions].map((s) => s.stop());
+      await this.verification;
+      const stopping = [...this.subscriptions.values()].map((s) => s?.stop());
       this.wakeSubscribers();
       await Promise.all(stopping);
       await this.refreshing?.catch(() => undefined);
@@ -712,6 +812,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       base += append.bytes.length;
     }
     index.endOffset = base;
+    const last = batch[batch.length - 1];
+    const lastStart = last.recordOffsets[last.count - 1];
+    this.lastRecord = {
+      segmentBase: this.log.last.base,
+      offset: base - last.bytes.length + lastStart,
+      length: last.bytes.length - lastStart,
+      crc: recordFingerprint(last.bytes.subarray(lastStart)),
+    };
     this.wakeSubscribers();
     this.logBytesSinceSnapshot += base - batchOffset;
     const { snapshotEvery: every, snapshotEveryBytes: everyBytes } = this.options;
@@ -735,6 +843,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     if (this.closing) throw new StoreClosedError();
     if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
     if (this.writer.failure) throw this.writer.failure;
+    if (this.healthNow.problem) throw this.healthNow.problem;
   }
 
   private assertReadable(): void {

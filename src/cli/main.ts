@@ -34,7 +34,7 @@ function existingDir(dir: string): string {
 }
 
 /** Opens the store as its only writer; when another process has it open, says so plainly (exit 2). */
-async function openExclusive(command: string, dir: string, options: { repair?: 'none' | 'truncate' } = {}): Promise<EventStore | undefined> {
+async function openExclusive(command: string, dir: string, options: { repair?: 'none' | 'truncate'; verifyOnOpen?: 'background' | 'full' } = {}): Promise<EventStore | undefined> {
   try {
     return await EventStore.open(existingDir(dir), options);
   } catch (error) {
@@ -98,7 +98,7 @@ program
       const owner = inspection.openBy;
       console.log(`open now:       ${owner ? `yes, open by ${owner.pid < 0 ? 'a process that is just starting' : `pid ${owner.pid}${owner.host ? ` on ${owner.host}` : ''} since ${owner.since}`}` : 'no'}`);
       console.log(`snapshots:      ${inspection.snapshots.map((s) => `${s.name} (${s.ok ? `position ${s.position}` : 'DAMAGED'})`).join(', ') || 'none'}`);
-      console.log(`subscriptions:  ${inspection.subscriptions.map((s) => `${s.name} at position ${s.position}`).join(', ') || 'none'}`);
+      console.log(`subscriptions:  ${inspection.subscriptions.map((s) => (s.position === null ? `${s.name} DAMAGED` : `${s.name} at position ${s.position}, lag ${s.lag}`)).join(', ') || 'none'}`);
     }
     if (!inspection.healthy) {
       console.error(repairHint(dir));
@@ -154,7 +154,8 @@ program
   .option('--repair <mode>', "'truncate': cut a corrupt log at the first bad record, quarantining the rest")
   .action(async (dir: string, options: { repair?: string }) => {
     if (options.repair !== undefined && options.repair !== 'truncate') throw new CliProblem(`--repair takes 'truncate', not '${options.repair}'`);
-    const store = await openExclusive('recover', dir, { repair: options.repair === 'truncate' ? 'truncate' : 'none' });
+    // 'full': the log a snapshot covers is checked too, so recover agrees with verify.
+    const store = await openExclusive('recover', dir, { repair: options.repair === 'truncate' ? 'truncate' : 'none', verifyOnOpen: 'full' });
     if (!store) return;
     console.log(JSON.stringify(store.recovery, null, 2));
     await store.close();

@@ -6,8 +6,12 @@ import { StreamIndex } from '../state/stream-index';
 import { currentOwner, type LockOwner } from './lock';
 import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
+import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
+import { checkpointFile, listCheckpoints } from '../state/checkpoint-file';
+import { parseSegmentName } from '../log/segment-file';
+import { REPAIR_RECORD } from './quarantine';
 
 /** What `eventfold verify` and `eventfold info` report about a store directory. */
 export interface StoreInspection {
@@ -27,10 +31,12 @@ export interface StoreInspection {
   locked: boolean;
   /** The owner holding the lock now, as its LOCK note names it (pid -1: not written yet); null when not open. */
   openBy: LockOwner | null;
-  /** Each snapshot, newest first, and whether it passed its checks. */
-  snapshots: Array<{ name: string; bytes: number; position: number | null; ok: boolean }>;
-  /** Each subscription's stored checkpoint (last handled global position). */
-  subscriptions: Array<{ name: string; position: number }>;
+  /** Each snapshot, newest first, whether it passed its checks (format, CRC, and its log end against the log) and if not why. */
+  snapshots: Array<{ name: string; bytes: number; position: number | null; ok: boolean; problem?: string }>;
+  /** Each subscription's stored checkpoint (last handled global position, null when damaged) and how many events it has not handled. */
+  subscriptions: Array<{ name: string; position: number | null; lag: number | null; problem?: string }>;
+  /** True when a repair was interrupted: the next open that may write finishes it. */
+  repairPending: boolean;
   /** What an open would cut or remove (a torn tail is not a problem: it was never acknowledged). */
   wouldRecover: Pick<RecoveryReport, 'tornTail' | 'removedFiles'>;
 }
@@ -64,25 +70,36 @@ export async function inspectStore(
     locked: owner !== null,
     openBy: owner,
     snapshots: [],
-    subscriptions: await readSubscriptions(fs, directory),
+    subscriptions: [],
+    repairPending: await fs.exists(`${directory}/quarantine/${REPAIR_RECORD}`),
     wouldRecover: { tornTail: null, removedFiles: [] },
   };
+  // Listed from the directory, so that they show even when the log is damaged.
+  if (await fs.exists(`${directory}/log`)) {
+    for (const name of (await fs.readdir(`${directory}/log`)).sort()) {
+      const base = parseSegmentName(name);
+      if (base === undefined) continue;
+      const handle = await fs.open(`${directory}/log/${name}`);
+      const bytes = await handle.size();
+      await handle.close();
+      inspection.segments.push({ name, bytes, firstPosition: base });
+      inspection.bytesOnDisk += bytes;
+    }
+  }
+  if (inspection.repairPending) {
+    inspection.healthy = false;
+    inspection.problems.push(`an interrupted repair is recorded in quarantine/${REPAIR_RECORD}: the next open finishes it`);
+  }
   try {
     const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
-    for (const segment of scan.segments) {
-      const handle = await fs.open(`${directory}/log/${segment.name}`);
-      const bytes = await handle.size();
-      await handle.close();
-      inspection.segments.push({ name: segment.name, bytes, firstPosition: segment.base });
-      inspection.bytesOnDisk += bytes;
-    }
   } catch (error) {
     if (!(error instanceof CorruptionError)) throw error;
     inspection.healthy = false;
     inspection.problems.push(error.message);
   }
   await checkSnapshots(fs, directory, index, inspection);
+  await checkSubscriptions(fs, directory, index, inspection);
   inspection.events = index.durableCount;
   inspection.streams = [...index.streams.values()].filter((s) => s.version >= 0).length;
   inspection.firstPosition = index.durableCount > 0 ? 0 : null;
@@ -95,29 +112,41 @@ async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIn
   for (const name of await listSnapshots(fs, directory)) {
     const bytes = await fs.readFile(`${directory}/${SNAPSHOT_DIR}/${name}`);
     inspection.bytesOnDisk += bytes.length;
+    const file = `${SNAPSHOT_DIR}/${name}`;
     try {
       const contents = decodeSnapshot(bytes, name);
       if (inspection.healthy && contents.position >= index.durableCount) {
-        throw new CorruptionError({ file: `${SNAPSHOT_DIR}/${name}`, offset: 0, reason: `covers position ${contents.position}, but the log ends at position ${index.durableCount - 1}` });
+        throw new CorruptionError({ file, offset: 0, reason: `covers position ${contents.position}, but the log ends at position ${index.durableCount - 1}` });
       }
-      inspection.snapshots.push({ name, bytes: bytes.length, position: contents.position, ok: true });
+      // A snapshot the open would skip is not damage of the log, but it is reported.
+      const unusable = await checkSnapshotLogEnd(fs, directory, file, contents);
+      inspection.snapshots.push({ name, bytes: bytes.length, position: contents.position, ok: unusable === null, ...(unusable ? { problem: `an open skips it: ${unusable}` } : {}) });
     } catch (error) {
       if (!(error instanceof CorruptionError)) throw error;
-      inspection.snapshots.push({ name, bytes: bytes.length, position: null, ok: false });
+      inspection.snapshots.push({ name, bytes: bytes.length, position: null, ok: false, problem: error.message });
       inspection.healthy = false;
       inspection.problems.push(error.message);
     }
   }
 }
 
-async function readSubscriptions(fs: FileSystem, directory: string): Promise<StoreInspection['subscriptions']> {
-  const dir = `${directory}/subscriptions`;
-  if (!(await fs.exists(dir))) return [];
-  const found: StoreInspection['subscriptions'] = [];
-  for (const file of await fs.readdir(dir)) {
-    if (!file.endsWith('.json')) continue;
-    const { position } = JSON.parse((await fs.readFile(`${dir}/${file}`)).toString('utf8')) as { position: number };
-    found.push({ name: file.slice(0, -'.json'.length), position });
+/** Each checkpoint with its lag; a damaged one is a problem (its subscribe fails until told where to resume). */
+async function checkSubscriptions(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection): Promise<void> {
+  const last = index.durableCount - 1;
+  for (const checkpoint of await listCheckpoints(fs, directory)) {
+    if ('damaged' in checkpoint) {
+      const problem = `subscription "${checkpoint.name}": its checkpoint ${checkpointFile(checkpoint.name)} is damaged (${checkpoint.damaged}); subscribe with { from } or { onDamagedCheckpoint: 'restart' }`;
+      inspection.subscriptions.push({ name: checkpoint.name, position: null, lag: null, problem });
+      inspection.healthy = false;
+      inspection.problems.push(problem);
+    } else {
+      const beyond = checkpoint.position > last && inspection.healthy;
+      inspection.subscriptions.push({
+        name: checkpoint.name,
+        position: checkpoint.position,
+        lag: Math.max(0, last - checkpoint.position),
+        ...(beyond ? { problem: `its checkpoint is past the log's end (position ${last}): the next open resets it to ${last}` } : {}),
+      });
+    }
   }
-  return found;
 }

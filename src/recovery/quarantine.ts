@@ -1,6 +1,10 @@
-import type { CorruptionError } from '../errors';
-import { writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
+import CRC32 from 'crc-32';
+import { CorruptionError } from '../errors';
+import { ensureDir, writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
 import type { Segment } from '../log/segmented-log';
+import { listSnapshots } from '../snapshot/snapshots';
+import { parseSnapshotName, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { listCheckpoints, resetCheckpointsBeyond, type CheckpointReset } from '../state/checkpoint-file';
 import type { RecoveryReport } from './report';
 import { countValidRecords } from './scan-log';
 
@@ -12,10 +16,46 @@ export interface Damage {
 }
 
 /**
- * The explicit repair: everything from the cut on (the rest of the damaged
- * segment and every later segment) moves into `quarantine/`, then the damaged
- * segment is truncated at the cut. Copy first, truncate last, so a crash in
- * the middle loses nothing and a second run reaches the same log.
+ * The explicit repair, as a transaction (format: REPAIR-FORMAT.md beside this
+ * file). Before anything changes, the whole decision is written down durably
+ * in `quarantine/REPAIR`: where the log is cut, which bytes and segments move
+ * into `quarantine/`, which snapshots are set aside and which subscription
+ * checkpoints are reset. Then each step is carried out idempotently, and the
+ * record is retired (renamed to `quarantine/<id>.repair`) only once every
+ * step is durable. Any later open — plain or repairing — that finds
+ * `quarantine/REPAIR` carries out the same plan again before anything else,
+ * so a power cut at any step converges on the same store.
+ */
+export const REPAIR_RECORD = 'REPAIR';
+const QUARANTINE_DIR = 'quarantine';
+const MAGIC = Buffer.from('EVFLDREP', 'ascii');
+const HEADER_BYTES = 16;
+
+export interface RepairPlan {
+  /** Names this repair's files in quarantine/ (an ISO time, filename-safe). */
+  id: string;
+  reason: string;
+  /** The new end of the log: the cut segment, the offset it is cut at (0: it is removed whole), the last position kept (-1: none). */
+  cut: { segment: string; offset: number; lastPosition: number };
+  /** Where bytes [cut.offset, end) of the cut segment are copied, and how many (null when the segment moves whole). */
+  cutCopy: { file: string; bytes: number } | null;
+  /** Whole segments moved from log/ to quarantine/. */
+  segments: Array<{ name: string; file: string; bytes: number }>;
+  /** Snapshots covering a position past the cut, moved from snapshots/ to quarantine/. */
+  snapshots: Array<{ name: string; file: string; position: number }>;
+  /** Subscription checkpoints past the cut, rewritten to `cut.lastPosition`. */
+  checkpoints: Array<{ name: string; position: number }>;
+  /** Well-formed records found in the bytes set aside. */
+  records: number;
+}
+
+export type QuarantineReport = NonNullable<RecoveryReport['quarantine']>;
+
+/**
+ * Called by the log scan when `repair: 'truncate'` meets damage: plans the
+ * cut at `damage.cutOffset` of segment `damagedIndex` (everything after it,
+ * later segments included, goes to quarantine/), writes the plan down, and
+ * carries it out. `lastPosition` is the last event kept.
  */
 export async function quarantineFrom(
   fs: FileSystem,
@@ -24,39 +64,188 @@ export async function quarantineFrom(
   damagedIndex: number,
   handle: FileHandle,
   damage: Damage,
-): Promise<NonNullable<RecoveryReport['quarantine']>> {
-  const quarantineDir = `${dir}/quarantine`;
-  await fs.mkdirp(quarantineDir);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  lastPosition: number,
+): Promise<QuarantineReport> {
+  const id = new Date().toISOString().replace(/[:.]/g, '-');
   const damaged = segments[damagedIndex];
-  const files: string[] = [];
-  let bytes = 0;
-  let records = 0;
-
   const size = await handle.size();
-  const cut = Buffer.allocUnsafe(size - damage.cutOffset);
-  await handle.read(cut, 0, cut.length, damage.cutOffset);
-  const cutName = `${stamp}-${damaged.name}-from-${damage.cutOffset}`;
-  await writeFileAtomic(fs, quarantineDir, cutName, cut);
-  files.push(`quarantine/${cutName}`);
-  bytes += cut.length;
-  records += countValidRecords(cut);
-
-  for (const later of segments.slice(damagedIndex + 1)) {
-    const content = await fs.readFile(`${dir}/log/${later.name}`);
-    const name = `${stamp}-${later.name}`;
-    await fs.rename(`${dir}/log/${later.name}`, `${quarantineDir}/${name}`);
-    files.push(`quarantine/${name}`);
-    bytes += content.length;
-    records += countValidRecords(content);
-  }
-  await fs.syncDir(quarantineDir);
+  let records = 0;
+  const later = segments.slice(damagedIndex + 1);
+  const plan: RepairPlan = {
+    id,
+    reason: damage.error.message,
+    cut: { segment: damaged.name, offset: damage.cutOffset, lastPosition },
+    cutCopy: null,
+    segments: [],
+    snapshots: [],
+    checkpoints: [],
+    records: 0,
+  };
   if (damage.cutOffset === 0) {
-    await fs.unlink(`${dir}/log/${damaged.name}`);
+    later.unshift(damaged);
   } else {
-    await handle.truncate(damage.cutOffset);
-    await handle.datasync();
+    const cut = Buffer.allocUnsafe(size - damage.cutOffset);
+    await handle.read(cut, 0, cut.length, damage.cutOffset);
+    records += countValidRecords(cut);
+    plan.cutCopy = { file: `${id}-${damaged.name}-from-${damage.cutOffset}`, bytes: cut.length };
   }
-  await fs.syncDir(`${dir}/log`);
-  return { files, cutFile: `log/${damaged.name}`, cutOffset: damage.cutOffset, bytes, records, reason: damage.error.message };
+  for (const segment of later) {
+    const content = await fs.readFile(`${dir}/log/${segment.name}`);
+    records += countValidRecords(content);
+    plan.segments.push({ name: segment.name, file: `${id}-${segment.name}`, bytes: content.length });
+  }
+  plan.records = records;
+  for (const name of await listSnapshots(fs, dir)) {
+    const position = parseSnapshotName(name)!;
+    if (position > lastPosition) plan.snapshots.push({ name, file: `${id}-${name}`, position });
+  }
+  for (const checkpoint of await listCheckpoints(fs, dir)) {
+    if ('position' in checkpoint && checkpoint.position > lastPosition) plan.checkpoints.push({ name: checkpoint.name, position: checkpoint.position });
+  }
+  await ensureDir(fs, `${dir}/${QUARANTINE_DIR}`);
+  await writeFileAtomic(fs, `${dir}/${QUARANTINE_DIR}`, REPAIR_RECORD, encodeRepairPlan(plan));
+  return carryOut(fs, dir, plan, false);
+}
+
+/**
+ * Run first by every open that may write: finishes a repair a crash
+ * interrupted, exactly as it was planned. Returns its report, or null when
+ * there was none. A damaged repair record fails a plain open (its plan cannot
+ * be known); a repairing open sets it aside and redoes the repair from the
+ * log itself (its scan cuts again, and it sets aside every snapshot and
+ * checkpoint past the end it finds).
+ */
+export async function finishInterruptedRepair(fs: FileSystem, dir: string, repairing: boolean): Promise<QuarantineReport | null> {
+  const quarantine = `${dir}/${QUARANTINE_DIR}`;
+  if (!(await fs.exists(quarantine))) return null;
+  const names = await fs.readdir(quarantine);
+  let report: QuarantineReport | null = null;
+  if (names.includes(REPAIR_RECORD)) {
+    const file = `${QUARANTINE_DIR}/${REPAIR_RECORD}`;
+    let plan: RepairPlan;
+    try {
+      plan = decodeRepairPlan(await fs.readFile(`${dir}/${file}`), file);
+    } catch (error) {
+      if (!(error instanceof CorruptionError) || !repairing) {
+        throw new CorruptionError({
+          file,
+          offset: 0,
+          reason: `an interrupted repair left its record damaged, so it cannot be finished as planned (${(error as Error).message}); open with repair: 'truncate' to repair the log again from what it holds`,
+        });
+      }
+      await fs.rename(`${dir}/${file}`, `${quarantine}/${new Date().toISOString().replace(/[:.]/g, '-')}.damaged-repair`);
+      await fs.syncDir(quarantine);
+      return null;
+    }
+    report = await carryOut(fs, dir, plan, true);
+  }
+  // Temp files of a repair whose record never became durable: nothing was changed by it.
+  const temps = (await fs.readdir(quarantine)).filter((n) => n.endsWith('.tmp'));
+  for (const name of temps) await fs.unlink(`${quarantine}/${name}`);
+  if (temps.length > 0) await fs.syncDir(quarantine);
+  return report;
+}
+
+/** Every step checks what is already done, so running it twice changes nothing more. */
+async function carryOut(fs: FileSystem, dir: string, plan: RepairPlan, resumed: boolean): Promise<QuarantineReport> {
+  const quarantine = `${dir}/${QUARANTINE_DIR}`;
+  const logDir = `${dir}/log`;
+  const cutPath = `${logDir}/${plan.cut.segment}`;
+  // 1. The cut bytes, copied while the segment still holds them (durable before the truncation below).
+  if (plan.cutCopy && (await fs.exists(cutPath))) {
+    const handle = await fs.open(cutPath);
+    try {
+      const size = await handle.size();
+      if (size > plan.cut.offset) {
+        const bytes = Buffer.allocUnsafe(size - plan.cut.offset);
+        await handle.read(bytes, 0, bytes.length, plan.cut.offset);
+        await writeFileAtomic(fs, quarantine, plan.cutCopy.file, bytes);
+        // 2. The cut itself.
+        await handle.truncate(plan.cut.offset);
+        await handle.datasync();
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  // 3. Whole segments after the cut. The quarantine entry is made durable before the log's
+  //    entry is removed, so a power cut leaves the file in one place or both, never neither.
+  let moved = false;
+  for (const segment of plan.segments) {
+    if (!(await fs.exists(`${logDir}/${segment.name}`))) continue;
+    await fs.rename(`${logDir}/${segment.name}`, `${quarantine}/${segment.file}`);
+    moved = true;
+  }
+  if (moved || resumed) {
+    await fs.syncDir(quarantine);
+    await fs.syncDir(logDir);
+  }
+  // 4. Snapshots that cover cut events would bring them back: set aside.
+  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const snapshots = [...plan.snapshots];
+  for (const name of await listSnapshots(fs, dir)) {
+    const position = parseSnapshotName(name)!;
+    if (position > plan.cut.lastPosition && !snapshots.some((s) => s.name === name)) snapshots.push({ name, file: `${plan.id}-${name}`, position });
+  }
+  moved = false;
+  for (const snapshot of snapshots) {
+    if (!(await fs.exists(`${snapDir}/${snapshot.name}`))) continue;
+    await fs.rename(`${snapDir}/${snapshot.name}`, `${quarantine}/${snapshot.file}`);
+    moved = true;
+  }
+  if (moved || (resumed && (await fs.exists(snapDir)))) {
+    await fs.syncDir(quarantine);
+    await fs.syncDir(snapDir);
+  }
+  // 5. Checkpoints past the new end: the positions after it will be taken by new events.
+  await resetCheckpointsBeyond(fs, dir, plan.cut.lastPosition);
+  // 6. Done: the record is kept as history under a name no open acts on.
+  await fs.rename(`${quarantine}/${REPAIR_RECORD}`, `${quarantine}/${plan.id}.repair`);
+  await fs.syncDir(quarantine);
+  return reportOf(plan, resumed);
+}
+
+function reportOf(plan: RepairPlan, resumed: boolean): QuarantineReport {
+  const files = [...(plan.cutCopy ? [plan.cutCopy.file] : []), ...plan.segments.map((s) => s.file)].map((f) => `${QUARANTINE_DIR}/${f}`);
+  return {
+    files,
+    cutFile: `log/${plan.cut.segment}`,
+    cutOffset: plan.cut.offset,
+    bytes: (plan.cutCopy?.bytes ?? 0) + plan.segments.reduce((sum, s) => sum + s.bytes, 0),
+    records: plan.records,
+    reason: plan.reason,
+    lastPosition: plan.cut.lastPosition,
+    snapshotsSetAside: plan.snapshots.map((s) => ({ file: `${SNAPSHOT_DIR}/${s.name}`, movedTo: `${QUARANTINE_DIR}/${s.file}`, position: s.position })),
+    checkpointsReset: plan.checkpoints.map((c): CheckpointReset => ({ name: c.name, from: c.position, to: plan.cut.lastPosition })),
+    resumedAfterCrash: resumed,
+  };
+}
+
+/** `EVFLDREP`, u32 body length, u32 CRC-32 of the body, then the plan as UTF-8 JSON. */
+export function encodeRepairPlan(plan: RepairPlan): Buffer {
+  const body = Buffer.from(JSON.stringify(plan), 'utf8');
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeUInt32LE(body.length, 8);
+  header.writeUInt32LE(CRC32.buf(body) >>> 0, 12);
+  return Buffer.concat([header, body]);
+}
+
+export function decodeRepairPlan(bytes: Buffer, file: string): RepairPlan {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) throw new CorruptionError({ file, offset: 0, reason: 'not a repair record (bad magic or too short)' });
+  const length = bytes.readUInt32LE(8);
+  if (HEADER_BYTES + length !== bytes.length) throw new CorruptionError({ file, offset: 8, reason: `header says ${length} bytes, the file holds ${bytes.length - HEADER_BYTES}` });
+  const expectedCrc = bytes.readUInt32LE(12);
+  const actualCrc = CRC32.buf(bytes.subarray(HEADER_BYTES)) >>> 0;
+  if (expectedCrc !== actualCrc) throw new CorruptionError({ file, offset: HEADER_BYTES, reason: 'repair record fails its checksum', expectedCrc, actualCrc });
+  return JSON.parse(bytes.subarray(HEADER_BYTES).toString('utf8')) as RepairPlan;
+}
+
+/** A read-only open cannot finish an interrupted repair, and must not read the half-repaired log as if it were whole. */
+export async function refuseUnfinishedRepair(fs: FileSystem, dir: string): Promise<null> {
+  const file = `${QUARANTINE_DIR}/${REPAIR_RECORD}`;
+  if (await fs.exists(`${dir}/${file}`)) {
+    throw new CorruptionError({ file, offset: 0, reason: 'a repair was interrupted and is not finished yet; open the store for writing (not read-only) to finish it' });
+  }
+  return null;
 }

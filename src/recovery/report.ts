@@ -14,8 +14,32 @@ export interface RecoveryReport {
   lastPosition: number;
   /** A torn tail cut off the last segment (never acknowledged data). */
   tornTail: { file: string; offset: number; bytesTruncated: number; eventsDiscarded: number } | null;
-  /** Bytes set aside by `repair: 'truncate'`. */
-  quarantine: { files: string[]; cutFile: string; cutOffset: number; bytes: number; records: number; reason: string } | null;
+  /**
+   * What `repair: 'truncate'` set aside — by this open, or by an earlier one
+   * that a crash interrupted and this open finished (`resumedAfterCrash`).
+   */
+  quarantine: {
+    files: string[];
+    cutFile: string;
+    cutOffset: number;
+    bytes: number;
+    records: number;
+    reason: string;
+    /** The log's last position after the cut (-1: nothing kept). */
+    lastPosition: number;
+    /** Snapshots that covered cut events, moved into quarantine/. */
+    snapshotsSetAside: Array<{ file: string; movedTo: string; position: number }>;
+    /** Subscription checkpoints past the cut, reset to `lastPosition`. */
+    checkpointsReset: Array<{ name: string; from: number; to: number }>;
+    resumedAfterCrash: boolean;
+  } | null;
+  /**
+   * Subscription checkpoints this open found past the log's end and reset to
+   * its last position (the positions after it belong to new events), and
+   * checkpoint files it could not read (their `subscribe` fails until told
+   * where to resume). Resets made by a repair are in `quarantine`.
+   */
+  checkpoints: { reset: Array<{ name: string; from: number; to: number }>; damaged: Array<{ name: string; reason: string }> };
   /** Leftovers of interrupted operations that were removed (temp files, an incomplete new segment). */
   removedFiles: string[];
   /** The snapshot the open started from, or why it replayed the whole log. */
@@ -31,6 +55,13 @@ export interface RecoveryReport {
   };
   /** Events read from the log by this open (all of them without a snapshot, the tail after it otherwise). */
   eventsReplayed: number;
+  /**
+   * How the log before the snapshot was checked: 'checked by this open'
+   * (`verifyOnOpen: 'full'`), 'checked in the background' after the open
+   * returned (see `store.health`), null when no snapshot was used (the open
+   * read and checked the whole log).
+   */
+  coveredLog: 'checked by this open' | 'checked in the background' | null;
   /** How long recovery took, in milliseconds. */
   durationMs: number;
 }

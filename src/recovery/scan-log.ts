@@ -79,7 +79,7 @@ export async function scanLog(
       }
       if (damage) {
         if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
-        findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage);
+        findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage, index.durableCount - 1);
         segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
         segment.durableSize = damage.cutOffset;
         if (damage.cutOffset > 0) index.endOffset = damage.cutOffset;

@@ -4,7 +4,9 @@ import { CorruptionError } from '../errors';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
+/** Version 1 had no `lastRecord`: still decoded, but never trusted (its log end cannot be checked). */
+export const OLDEST_READABLE_SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_HEADER_BYTES = 32;
 export const SNAPSHOT_DIR = 'snapshots';
 
@@ -18,6 +20,13 @@ export interface SnapshotContents {
   position: number;
   /** Where the record after `position` starts: a segment (by base position) and a byte offset in it. */
   logEnd: { segmentBase: number; offset: number };
+  /**
+   * The record of `position` (the last one covered), so that an open can check
+   * that the log still holds it where `logEnd` says: its segment, start offset,
+   * length in bytes (frame header included) and the CRC-32 of all those bytes.
+   * Absent in format version 1.
+   */
+  lastRecord?: { segmentBase: number; offset: number; length: number; crc: number };
   /** Base positions of the segments up to and including logEnd's. */
   segmentBases: number[];
   /** Per stream: name, last version, and the position and offset of its last event (parallel arrays). */
@@ -60,7 +69,7 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   }
   if (!file.subarray(0, 8).equals(SNAPSHOT_MAGIC)) throw new CorruptionError({ file: where, offset: 0, reason: 'not an eventfold snapshot (bad magic)' });
   const version = file.readUInt16LE(8);
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
+  if (version < OLDEST_READABLE_SNAPSHOT_VERSION || version > SNAPSHOT_FORMAT_VERSION) {
     throw new CorruptionError({ file: where, offset: 8, reason: `unknown snapshot format version ${version}` });
   }
   const length = file.readUInt32LE(16) + file.readUInt32LE(20) * 2 ** 32;

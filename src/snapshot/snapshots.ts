@@ -1,6 +1,7 @@
 import { CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { ensureDir, writeFileAtomic } from '../fs/file-system';
+import { checkSnapshotLogEnd, recordFingerprint } from './log-end';
 import { decodeSnapshot, encodeSnapshot, parseSnapshotName, SNAPSHOT_DIR, snapshotName, type SnapshotContents } from './snapshot-file';
 
 export interface SnapshotChoice {
@@ -24,10 +25,12 @@ export async function listSnapshots(fs: FileSystem, dir: string): Promise<string
 }
 
 /**
- * Finds the newest snapshot whose checksum and format are good, falling back
- * to older ones. Removes temp files a crash left behind (unless `readOnly`).
+ * Finds the newest snapshot whose checksum and format are good and whose
+ * recorded log end the log confirms (see log-end.ts), falling back to older
+ * ones. Removes temp files a crash left behind (unless `readOnly`). A repair
+ * reads the whole log and passes `checkLogEnd: false`.
  */
-export async function loadNewestSnapshot(fs: FileSystem, dir: string, readOnly = false): Promise<SnapshotChoice> {
+export async function loadNewestSnapshot(fs: FileSystem, dir: string, { readOnly = false, checkLogEnd = true } = {}): Promise<SnapshotChoice> {
   const snapDir = `${dir}/${SNAPSHOT_DIR}`;
   const choice: SnapshotChoice = { chosen: null, skipped: [], removedFiles: [] };
   if (!(await fs.exists(snapDir))) return choice;
@@ -38,20 +41,25 @@ export async function loadNewestSnapshot(fs: FileSystem, dir: string, readOnly =
   }
   if (temps.length > 0 && !readOnly) await fs.syncDir(snapDir);
   for (const name of await listSnapshots(fs, dir)) {
+    const file = `${SNAPSHOT_DIR}/${name}`;
+    let contents: SnapshotContents;
     try {
-      const contents = decodeSnapshot(await fs.readFile(`${snapDir}/${name}`), name);
+      contents = decodeSnapshot(await fs.readFile(`${snapDir}/${name}`), name);
       if (contents.position !== parseSnapshotName(name)) {
-        throw new CorruptionError({ file: `${SNAPSHOT_DIR}/${name}`, offset: 0, reason: `holds position ${contents.position}, its name says ${parseSnapshotName(name)}` });
+        throw new CorruptionError({ file, offset: 0, reason: `holds position ${contents.position}, its name says ${parseSnapshotName(name)}` });
       }
-      choice.chosen = { file: `${SNAPSHOT_DIR}/${name}`, contents };
-      return choice;
     } catch (error) {
-      if (!(error instanceof CorruptionError)) {
-        choice.skipped.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `cannot be decoded: ${(error as Error).message}` });
-        continue;
-      }
-      choice.skipped.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: error.message });
+      choice.skipped.push({ file, reason: error instanceof CorruptionError ? error.message : `cannot be decoded: ${(error as Error).message}` });
+      continue;
     }
+    // Outside the try: a log shorter than the snapshot is lost events, which must fail the open.
+    const unusable = checkLogEnd ? await checkSnapshotLogEnd(fs, dir, file, contents) : null;
+    if (unusable) {
+      choice.skipped.push({ file, reason: unusable });
+      continue;
+    }
+    choice.chosen = { file, contents };
+    return choice;
   }
   return choice;
 }
@@ -73,21 +81,45 @@ export async function writeSnapshot(fs: FileSystem, dir: string, contents: Snaps
 }
 
 /**
+ * Fills in `contents.lastRecord` (see snapshot-file.ts) from the log, read
+ * with `read(segmentIndex, offset, length)`. `segmentIndex` is the index of
+ * the last record's segment among `contents.segmentBases`; its record ends at
+ * `logEnd` in that segment, or at `segmentEnd` when a newer, still empty
+ * segment holds `logEnd`.
+ */
+export async function recordLastRecord(
+  contents: SnapshotContents,
+  segmentIndex: number,
+  segmentEnd: number,
+  read: (segmentIndex: number, offset: number, length: number) => Promise<Buffer>,
+): Promise<void> {
+  const at = contents.streams.positions.indexOf(contents.position);
+  if (at < 0) return;
+  const segmentBase = contents.segmentBases[segmentIndex];
+  const offset = contents.streams.offsets[at];
+  const end = segmentBase === contents.logEnd.segmentBase ? contents.logEnd.offset : segmentEnd;
+  const bytes = await read(segmentIndex, offset, end - offset);
+  contents.lastRecord = { segmentBase, offset, length: bytes.length, crc: recordFingerprint(bytes) };
+}
+
+/**
  * After a repair cut the log, moves the snapshots that cover positions past
  * its new end into `quarantine/` (nothing is deleted). Returns what was moved.
  */
 export async function quarantineSnapshotsBeyond(fs: FileSystem, dir: string, lastPosition: number): Promise<Array<{ file: string; reason: string }>> {
   const moved: Array<{ file: string; reason: string }> = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const name of await listSnapshots(fs, dir)) {
     const position = parseSnapshotName(name)!;
     if (position <= lastPosition) continue;
     await ensureDir(fs, `${dir}/quarantine`);
-    await fs.rename(`${dir}/${SNAPSHOT_DIR}/${name}`, `${dir}/quarantine/${name}`);
-    moved.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to quarantine/` });
+    await fs.rename(`${dir}/${SNAPSHOT_DIR}/${name}`, `${dir}/quarantine/${stamp}-${name}`);
+    moved.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to quarantine/${stamp}-${name}` });
   }
   if (moved.length > 0) {
-    await fs.syncDir(`${dir}/${SNAPSHOT_DIR}`);
+    // The new entries first: a power cut in between leaves a snapshot in both places, never in neither.
     await fs.syncDir(`${dir}/quarantine`);
+    await fs.syncDir(`${dir}/${SNAPSHOT_DIR}`);
   }
   return moved;
 }

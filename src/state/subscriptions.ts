@@ -1,6 +1,7 @@
-import { asStorageError, EventfoldError, InvalidInputError } from '../errors';
-import { ensureDir, writeFileAtomic, type FileSystem } from '../fs/file-system';
+import { asStorageError, EventfoldError, InvalidInputError, SubscriptionCheckpointError } from '../errors';
+import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
+import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint-file';
 
 /**
  * A named consumer of the global log. It catches up from its stored
@@ -8,9 +9,11 @@ import type { RecordedEvent } from '../log/record';
  * once: after a crash it resumes from its last checkpoint, so at most one
  * checkpoint interval is delivered again — never with a gap or out of order.
  *
- * Checkpoint file: `subscriptions/<name>.json`, JSON `{ "position": n }` (the
- * last handled global position, -1 for none), written atomically (temp file,
- * fsync, rename, directory fsync) every `checkpointEvery` events and on stop.
+ * Checkpoint file: `subscriptions/<name>.json` (format in checkpoint-file.ts),
+ * written atomically (temp file, fsync, rename, directory fsync) every
+ * `checkpointEvery` events and on stop. A damaged one is never guessed
+ * around: `subscribe` rejects with SubscriptionCheckpointError unless told
+ * where to start. One live subscription per name and store.
  */
 export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
 
@@ -19,6 +22,12 @@ export interface SubscribeOptions {
   from?: number;
   /** Store the checkpoint every this many events (default 1,000). */
   checkpointEvery?: number;
+  /**
+   * When the stored checkpoint is damaged: 'fail' (default) rejects with
+   * SubscriptionCheckpointError; 'restart' delivers every event again from
+   * the beginning (`subscription.restartedFromDamagedCheckpoint` says why).
+   */
+  onDamagedCheckpoint?: 'fail' | 'restart';
 }
 
 /** What a subscription needs from the store. */
@@ -35,10 +44,17 @@ export class Subscription {
   position: number;
   /** The handler's error, if it threw: the subscription then stopped. */
   error: unknown;
+  /** Set when the stored checkpoint was past the log's end: it resumed after the log's last event instead. */
+  checkpointReset: { from: number; to: number } | null = null;
+  /** Set when `onDamagedCheckpoint: 'restart'` was used because the stored checkpoint was damaged: why. */
+  restartedFromDamagedCheckpoint: string | null = null;
   private stopping = false;
-  private readonly done: Promise<void>;
+  private done = false;
+  private readonly running: Promise<void>;
   private sinceCheckpoint = 0;
   private progress: Array<{ position: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Wakes the run loop when stop() is called while it waits for new events. */
+  private wake: (() => void) | undefined;
 
   private constructor(
     readonly name: string,
@@ -49,7 +65,7 @@ export class Subscription {
     private readonly onStopped: (s: Subscription) => void,
   ) {
     this.position = start;
-    this.done = this.run();
+    this.running = this.run();
   }
 
   /** @internal The store starts subscriptions (`store.subscribe`); applications never call this. */
@@ -60,9 +76,30 @@ export class Subscription {
     if (typeof handler !== 'function') throw new InvalidInputError('subscribe needs a handler function');
     const every = options.checkpointEvery ?? 1000;
     if (!Number.isSafeInteger(every) || every < 1) throw new InvalidInputError('checkpointEvery must be a whole number >= 1');
-    const start = options.from ?? (await readCheckpoint(source.fs, source.directory, name));
-    if (!Number.isSafeInteger(start) || start < -1) throw new InvalidInputError('from must be a whole number >= -1');
-    return new Subscription(name, handler, source, start, every, onStopped);
+    const onDamaged = options.onDamagedCheckpoint ?? 'fail';
+    if (onDamaged !== 'fail' && onDamaged !== 'restart') throw new InvalidInputError(`onDamagedCheckpoint must be 'fail' or 'restart', got ${JSON.stringify(onDamaged)}`);
+    if (options.from !== undefined && (!Number.isSafeInteger(options.from) || options.from < -1)) throw new InvalidInputError('from must be a whole number >= -1');
+    let start = options.from ?? -1;
+    let damaged: string | null = null;
+    let reset: { from: number; to: number } | null = null;
+    if (options.from === undefined) {
+      const stored = await readCheckpoint(source.fs, source.directory, name);
+      if (stored && 'damaged' in stored) {
+        if (onDamaged === 'fail') throw new SubscriptionCheckpointError(name, checkpointFile(name), stored.damaged);
+        damaged = stored.damaged;
+      } else if (stored) {
+        start = stored.position;
+        // Past the log's end (events lost, or cut by a repair): the positions after the end belong to new events.
+        if (start > source.lastPosition) {
+          reset = { from: start, to: source.lastPosition };
+          start = source.lastPosition;
+        }
+      }
+    }
+    const subscription = new Subscription(name, handler, source, start, every, onStopped);
+    subscription.restartedFromDamagedCheckpoint = damaged;
+    subscription.checkpointReset = reset;
+    return subscription;
   }
 
   /** Events durable in the store but not yet handled. */
@@ -70,21 +107,33 @@ export class Subscription {
     return Math.max(0, this.source.lastPosition - this.position);
   }
 
+  /** True once stop() was called or the handler threw. */
   get stopped(): boolean {
     return this.stopping;
   }
 
-  /** Resolves once every event up to `position` was handled; rejects if the handler throws first. */
+  /** True once it has stopped for good: its checkpoint is stored and its name is free again. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Resolves once every event up to `position` was handled; rejects if the handler throws or the subscription stops first. */
   waitFor(position: number): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.stopping) return Promise.reject(this.stoppedBefore(position));
     return new Promise((resolve, reject) => this.progress.push({ position, resolve, reject }));
   }
 
-  /** Stops after the event being handled and stores the checkpoint. */
+  /**
+   * Stops: at once when it is waiting for events, after the handler returns
+   * when an event is being handled. Resolves once the checkpoint is stored
+   * and the name is free for a new `subscribe`.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.done;
+    this.wake?.();
+    await this.running;
   }
 
   private async run(): Promise<void> {
@@ -99,17 +148,27 @@ export class Subscription {
             if (this.stopping) break;
           }
         } else {
-          await this.source.waitForEventsAfter(this.position);
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            if (this.stopping) resolve();
+            else this.source.waitForEventsAfter(this.position).then(resolve, resolve);
+          });
+          this.wake = undefined;
         }
       }
     } catch (error) {
       this.error = error instanceof EventfoldError ? error : new EventfoldError(`Subscription "${this.name}" stopped: its handler threw: ${(error as Error)?.message ?? error}`, { cause: error });
       this.stopping = true;
-      for (const waiter of this.progress) waiter.reject(this.error);
-      this.progress = [];
     }
     await this.checkpoint().catch(() => undefined);
+    for (const waiter of this.progress) waiter.reject(this.error ?? this.stoppedBefore(waiter.position));
+    this.progress = [];
+    this.done = true;
     this.onStopped(this);
+  }
+
+  private stoppedBefore(position: number): EventfoldError {
+    return new EventfoldError(`Subscription "${this.name}" stopped at position ${this.position}, before position ${position}`);
   }
 
   private settleProgress(): void {
@@ -124,20 +183,11 @@ export class Subscription {
 
   private async checkpoint(): Promise<void> {
     this.sinceCheckpoint = 0;
-    const dir = `${this.source.directory}/subscriptions`;
     try {
-      await ensureDir(this.source.fs, dir);
-      await writeFileAtomic(this.source.fs, dir, `${this.name}.json`, Buffer.from(JSON.stringify({ position: this.position })));
+      await writeCheckpoint(this.source.fs, this.source.directory, this.name, this.position);
     } catch (error) {
       // A typed error, so the run loop reports the disk, not "its handler threw".
       throw asStorageError(error, `Subscription "${this.name}" stopped: could not store its checkpoint at position ${this.position}`);
     }
   }
-}
-
-async function readCheckpoint(fs: FileSystem, directory: string, name: string): Promise<number> {
-  const path = `${directory}/subscriptions/${name}.json`;
-  if (!(await fs.exists(path))) return -1;
-  const parsed = JSON.parse((await fs.readFile(path)).toString('utf8')) as { position: number };
-  return parsed.position;
 }

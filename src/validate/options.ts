@@ -1,5 +1,5 @@
 import * as nodePath from 'node:path';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, type CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LIMITS } from './limits';
@@ -77,6 +77,8 @@ export const STORE_OPTIONS: Spec = {
   snapshotEveryBytes: wholeNumber(0),
   keepSnapshots: wholeNumber(1),
   readOnly: flag,
+  verifyOnOpen: oneOf('background', 'full'),
+  onCorruption: fn,
 };
 
 const PROJECTION: Spec = {
@@ -248,6 +250,8 @@ export interface OpenArguments {
   projections: Record<string, Projection>;
   settings: StoreSettings;
   readOnly: boolean;
+  verifyOnOpen: 'background' | 'full';
+  onCorruption: ((error: CorruptionError) => void) | undefined;
 }
 
 /** Checks `open`'s arguments (no I/O) and resolves the defaults. */
@@ -290,7 +294,16 @@ function readStoreOptionsOrThrow(dir: unknown, options: unknown): OpenArguments 
     projections,
     settings,
     readOnly: given.readOnly ?? false,
+    verifyOnOpen: given.verifyOnOpen ?? 'background',
+    onCorruption: given.onCorruption,
   };
 }
 
-type StoreOptionsShape = Partial<StoreSettings> & { repair: 'none' | 'truncate'; fs: FileSystem; projections: unknown; readOnly: boolean };
+type StoreOptionsShape = Partial<StoreSettings> & {
+  repair: 'none' | 'truncate';
+  fs: FileSystem;
+  projections: unknown;
+  readOnly: boolean;
+  verifyOnOpen: 'background' | 'full';
+  onCorruption: (error: CorruptionError) => void;
+};
