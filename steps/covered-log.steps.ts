@@ -1,0 +1,40 @@
+import { Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { CorruptionError } from '../src/index';
+import type { RecordSpan } from './support/damage';
+import type { EventfoldWorld } from './support/world';
+
+When('the store is opened again with verifyOnOpen {string}', async function (this: EventfoldWorld, mode: 'full') {
+  await this.capture(() => this.openStore({ verifyOnOpen: mode }));
+});
+
+Then('the background check reports the log verified', async function (this: EventfoldWorld) {
+  expect(this.store!.recovery.coveredLog).to.equal('checked in the background');
+  const health = await this.store!.verified();
+  expect(health).to.deep.equal({ log: 'verified', problem: null });
+  expect(this.store!.health.log).to.equal('verified');
+});
+
+Then('the background check reports a CorruptionError naming the segment file and the offset of record {int}', async function (this: EventfoldWorld, _n: number) {
+  const damage = this.memo.damage as { path: string; span: RecordSpan };
+  const health = await this.store!.verified();
+  expect(health.log).to.equal('damaged');
+  expect(health.problem).to.be.instanceOf(CorruptionError);
+  expect(health.problem!.file).to.equal(`log/${damage.path.split('/').pop()}`);
+  expect(health.problem!.offset).to.equal(damage.span.offset);
+  expect(this.store!.health.problem).to.equal(health.problem);
+});
+
+Then('the store refuses appends with that CorruptionError', async function (this: EventfoldWorld) {
+  const before = this.store!.position;
+  const error = await this.store!.append('after-damage', [{ type: 'Deposited', data: { amount: 1 } }]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).to.equal(this.store!.health.problem);
+  expect(this.store!.position).to.equal(before);
+});
+
+Then('the event at position {int} still reads back', async function (this: EventfoldWorld, position: number) {
+  for await (const event of this.store!.readAll({ from: position, limit: 1 })) expect(event.position).to.equal(position);
+});
