@@ -35,6 +35,8 @@ Then('the store refuses appends with that CorruptionError', async function (this
   expect(this.store!.position).to.equal(before);
 });
 
-Then('the event at position {int} still reads back', async function (this: EventfoldWorld, position: number) {
-  for await (const event of this.store!.readAll({ from: position, limit: 1 })) expect(event.position).to.equal(position);
+Then('the events from position {int} on still read back', async function (this: EventfoldWorld, position: number) {
+  const positions: number[] = [];
+  for await (const event of this.store!.readAll({ from: position })) positions.push(event.position);
+  expect(positions).to.deep.equal(Array.from({ length: this.store!.position - position + 1 }, (_, i) => position + i));
 });

@@ -30,7 +30,7 @@ Feature: Damage in the log a snapshot covers is found without giving up the fast
       Then the reopen started from snapshot "00000000000000000199.snap" and replayed 100 events
       And the background check reports a CorruptionError naming the segment file and the offset of record 150
       And the store refuses appends with that CorruptionError
-      And the event at position 250 still reads back
+      And the events from position 260 on still read back
 
   Rule: A full check on open fails the open, as without a snapshot
 
