@@ -387,7 +387,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   ): Promise<AppendResult> {
     this.assertWritable();
     validateName(stream, 'stream name');
-    const inputs = validateEvents(events);
+    // From here on only the store's own copy of the events is read (counted, framed, encoded).
+    const inputs = validateEvents(events, this.options.maxEventBytes);
     const expected = readAppendOptions(options).expectedVersion;
     const count = inputs.length;
     let reserved = false;
@@ -397,8 +398,6 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }
     try {
       this.assertWritable();
-      // The caller may have changed its events while this append waited for room: check them again.
-      if (reserved) validateEvents(events);
       const entry = this.index.streams.get(stream);
       const current = entry ? entry.pendingVersion : -1;
       checkExpectedVersion(stream, expected, current);

@@ -1,6 +1,6 @@
 import { InvalidInputError, type ExpectedVersion } from '../errors';
 import { LIMITS } from './limits';
-import { assertPlainData, loneSurrogate } from './plain-data';
+import { copyPlainData, loneSurrogate, remainingBudget } from './plain-data';
 
 export { assertPlainData } from './plain-data';
 
@@ -35,25 +35,63 @@ export function validateExpectedVersion(value: unknown): ExpectedVersion {
   );
 }
 
-export function validateEvents(events: unknown): EventInput[] {
+const EVENT_KEYS = ['type', 'data', 'metadata', 'id'];
+
+/**
+ * The events of one append, copied into objects the store owns: each event's
+ * type, id, data and metadata are read exactly once (data and metadata as
+ * checked copies, see copyPlainData). Only the copy is counted, framed and
+ * encoded, so a caller that changes its array or objects afterwards (while
+ * the append waits for room, or from a getter) changes nothing in the log.
+ */
+export function validateEvents(events: unknown, maxEventBytes = Infinity): EventInput[] {
   try {
-    if (!Array.isArray(events) || events.length === 0) {
-      throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
-    }
-    for (let i = 0; i < events.length; i++) {
+    if (!Array.isArray(events)) throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
+    const length = events.length;
+    if (length === 0) throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
+    const copies: EventInput[] = new Array(length);
+    for (let i = 0; i < length; i++) {
       const event = events[i] as EventInput;
       if (typeof event !== 'object' || event === null) throw new InvalidInputError(`event ${i} must be an object, got ${describe(event)}`);
-      validateName(event.type, `event ${i} type`);
-      if (event.id !== undefined) validateName(event.id, `event ${i} id`);
-      assertPlainData(event.data, `event ${i} data`);
-      assertPlainData(event.metadata, `event ${i} metadata`);
+      refuseUnknownKeys(event, i);
+      const type = validateName(event.type, `event ${i} type`);
+      const id = event.id;
+      if (id !== undefined) validateName(id, `event ${i} id`);
+      // The names count towards the event's size too: a lower bound of what the record will take.
+      const names = type.length + (id?.length ?? 0);
+      const data = copyPlainData(event.data, `event ${i} data`, maxEventBytes - names, maxEventBytes);
+      const metadata = copyPlainData(event.metadata, `event ${i} metadata`, remainingBudget(), maxEventBytes);
+      copies[i] = id === undefined ? { type, data, metadata } : { type, data, metadata, id };
     }
+    return copies;
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
     // A getter or proxy trap on an event object threw.
     throw new InvalidInputError(`events could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  return events as EventInput[];
+}
+
+/** A misspelt key (`metdata`) would otherwise be dropped without a word. */
+function refuseUnknownKeys(event: object, i: number): void {
+  const unknown = Object.keys(event).find((key) => !EVENT_KEYS.includes(key));
+  if (unknown === undefined) return;
+  const near = EVENT_KEYS.find((key) => closeTo(unknown, key));
+  throw new InvalidInputError(
+    `event ${i} has an unknown key ${JSON.stringify(unknown)}${near ? ` (did you mean ${near}?)` : ''}; an event has only ${EVENT_KEYS.join(', ')}`,
+  );
+}
+
+/** At most two single-character edits apart: enough for the typos people make in four short words. */
+function closeTo(a: string, b: string): boolean {
+  const lower = a.toLowerCase();
+  if (Math.abs(lower.length - b.length) > 2) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= lower.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (lower[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length] <= 2;
 }
 
 export function describe(value: unknown): string {
