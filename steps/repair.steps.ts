@@ -263,6 +263,15 @@ Then('the open fails with a CorruptionError naming the repair record and saying 
   expect((this.lastError as Error).message).to.contain(text);
 });
 
+When('the store is opened read-only', async function (this: EventfoldWorld) {
+  await this.capture(() => EventStore.open(DIR, options(this.memo.afterCut as SimulatedDisk, { readOnly: true })).then((s) => (this.store = s)));
+});
+
+Then('after a plain open the store converges as if nothing had been interrupted', async function (this: EventfoldWorld) {
+  const result = await settleAndCheck(this, this.memo.afterCut as SimulatedDisk, this.memo.setup as Setup, 'read-only first', 20);
+  expect(result.resumed, 'the plain open finished the recorded repair').to.equal(true);
+});
+
 Then('after a repairing open the store converges as if nothing had been interrupted', async function (this: EventfoldWorld) {
   const setup = this.memo.setup as Setup;
   const disk = this.memo.afterCut as SimulatedDisk;

@@ -43,3 +43,11 @@ Feature: A repair is a transaction that survives a power cut at any step
       And the store is opened plainly
       Then the open fails with a CorruptionError naming the repair record and saying "open with repair: 'truncate'"
       And after a repairing open the store converges as if nothing had been interrupted
+
+  Rule: A read-only open never reads a half-repaired log as if it were whole
+
+    Scenario: A read-only open of a store whose repair was interrupted
+      When the power is cut during the repair just after its record is written
+      And the store is opened read-only
+      Then the open fails with a CorruptionError naming the repair record and saying "open the store for writing (not read-only) to finish it"
+      And after a plain open the store converges as if nothing had been interrupted
