@@ -40,3 +40,13 @@ Then('the events from position {int} on still read back', async function (this: 
   for await (const event of this.store!.readAll({ from: position })) positions.push(event.position);
   expect(positions).to.deep.equal(Array.from({ length: this.store!.position - position + 1 }, (_, i) => position + i));
 });
+
+When('the store is opened again with an onCorruption callback', async function (this: EventfoldWorld) {
+  const calls: CorruptionError[] = [];
+  this.memo.onCorruptionCalls = calls;
+  await this.capture(() => this.openStore({ onCorruption: (error) => void calls.push(error) }));
+});
+
+Then("the store's onCorruption callback was called once, with that error", function (this: EventfoldWorld) {
+  expect(this.memo.onCorruptionCalls).to.deep.equal([this.store!.health.problem]);
+});

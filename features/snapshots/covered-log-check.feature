@@ -26,9 +26,10 @@ Feature: Damage in the log a snapshot covers is found without giving up the fast
 
     Scenario: One bit flips in an event the newest snapshot covers
       When one bit flips in the body of record 150
-      And the store is opened again
+      And the store is opened again with an onCorruption callback
       Then the reopen started from snapshot "00000000000000000199.snap" and replayed 100 events
       And the background check reports a CorruptionError naming the segment file and the offset of record 150
+      And the store's onCorruption callback was called once, with that error
       And the store refuses appends with that CorruptionError
       And the events from position 260 on still read back
 

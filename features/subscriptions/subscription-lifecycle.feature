@@ -58,6 +58,15 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
       When subscription "mailer" resumes with onDamagedCheckpoint "restart"
       Then subscription "mailer" has handled positions 0 to 4 in order
 
+    Scenario: verify and info name a damaged checkpoint instead of failing on it
+      Given subscription "mailer" has handled the first 5 events
+      And the store is closed
+      When the checkpoint of "mailer" is overwritten with "not json"
+      And the operator runs "eventfold verify" on the store
+      Then the command exits with 2 and says "subscriptions/mailer.json is damaged (it is not valid JSON)"
+      When the operator runs "eventfold info" on the store
+      Then the command exits with 2 and says "mailer DAMAGED"
+
     Scenario: A checkpoint whose position was changed behind its checksum's back
       Given subscription "mailer" has handled the first 5 events
       And the store is closed
