@@ -311,7 +311,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       if (covered) store.verifyInBackground(covered, checked.onCorruption);
       return store;
     } catch (error) {
-      await lock.release().catch(() => undefined);
+      await lock.release({ clean: false }).catch(() => undefined);
       throw asStorageError(error, `Could not open the store in ${directory}`);
     }
   }
@@ -493,7 +493,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         if (live === s || live === null) this.subscriptions.delete(s.name);
       },
     ).catch((error: unknown) => {
-      throw asStorageError(error, `Could not start subscription ${JSON.stringify(name)}`);
+      throw asStorageError(error, `Could not start subscription ${describe(name)}`);
     });
     // The name is taken before the first await, so that two concurrent calls cannot both start.
     this.subscriptions.set(name, null);
@@ -741,9 +741,18 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }));
   }
 
-  /** Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock. */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /**
+   * Waits for queued appends, syncs, leaves the clean-shutdown marker and releases the lock.
+   * A second call returns the first call's promise: it resolves when the lock is released.
+   */
+  close(): Promise<void> {
+    this.closingDone ??= this.closeOnce();
+    return this.closingDone;
+  }
+
+  private closingDone: Promise<void> | undefined;
+
+  private async closeOnce(): Promise<void> {
     this.closing = true;
     clearInterval(this.lockWatch);
     try {

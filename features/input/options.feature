@@ -33,6 +33,10 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
         | { projections: { totals: { initialState: {}, version: 1, evolve() {}, verison: 2 } } } | projection "totals" has an unknown key "verison" (did you mean "version"?) |
         | null                                                        | open options must be an object (or left out), got null                                |
         | 'flush'                                                     | open options must be an object (or left out), got "flush"                             |
+        | Object.create({ maxEventBytes: 100 })                       | open options must be a plain object (its own properties are read, inherited ones would be ignored), got an object with a custom prototype |
+        | new (class Config { get maxEventBytes() { return 100 } })() | open options must be a plain object (its own properties are read, inherited ones would be ignored), got a Config object |
+        | { projections: Object.create({ totals: { initialState: {}, version: 1, evolve() {} } }) } | open options: projections must be a plain object |
+        | { projections: Object.defineProperty({}, '__proto__', { enumerable: true, value: { initialState: {}, version: 1, evolve() {} } }) } | a projection cannot be named "__proto__"; choose another name |
 
     Scenario Outline: Opening a store at <path> is refused
       When a store is opened at <path>
@@ -73,6 +77,8 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
         | store.state(7)                                                   | a projection name must be a string, got number 7                                          |
         | EventStore.inMemory({ durabilty: 'flush' })                      | inMemory options has an unknown option "durabilty" (did you mean "durability"?)           |
         | EventStore.inMemory(null)                                        | inMemory options must be an object (or left out), got null                                |
+        | store.append('acct', [{ type: 'T' }], Object.create({ expectedVersion: 5 })) | append options must be a plain object (its own properties are read, inherited ones would be ignored) |
+        | store.subscribe(10n, () => {})                                   | subscription name must be 1-100 letters, digits, '.', '_' or '-', got bigint 10           |
 
     Scenario: An options object whose getter throws is refused, the getter's error kept as the cause
       Given a new store

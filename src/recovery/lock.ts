@@ -45,7 +45,12 @@ export interface HeldLock {
    * holds the new LOCK — it owns the store now.
    */
   verify(): Promise<'held' | 'restored' | 'lost'>;
-  release(): Promise<void>;
+  /**
+   * Gives the lock up. After a clean close the note is emptied; after an open
+   * that failed (`{ clean: false }`) the previous owner's note is put back, so
+   * the next open still reports that owner as having died without closing.
+   */
+  release(options?: { clean: boolean }): Promise<void>;
 }
 
 /** Takes the store's lock now or fails at once with StoreLockedError (it never waits). */
@@ -55,11 +60,13 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
   if (!first) throw new StoreLockedError(dir, (await readOwner(fs, path))?.pid ?? null);
   let lock = first;
   let released = false;
-  const release = async () => {
+  let previousNote: Buffer = Buffer.alloc(0);
+  const release = async ({ clean } = { clean: true }) => {
     if (released) return;
     released = true;
-    // Empty the note while still holding the lock, then let the kernel end the lock with the descriptor.
+    // Rewrite the note while still holding the lock, then let the kernel end the lock with the descriptor.
     await lock.handle.truncate(0).catch(() => undefined);
+    if (!clean && previousNote.length > 0) await lock.handle.write(previousNote, 0).catch(() => undefined);
     await lock.release().catch(() => undefined);
   };
   const verify = async (): Promise<'held' | 'restored' | 'lost'> => {
@@ -73,7 +80,8 @@ export async function acquireLock(fs: FileSystem, dir: string): Promise<HeldLock
     return 'restored';
   };
   try {
-    const previousOwner = parseOwner(await readAll(lock));
+    previousNote = await readAll(lock);
+    const previousOwner = parseOwner(previousNote);
     await writeNote(lock);
     return { previousOwner, verify, release };
   } catch (error) {

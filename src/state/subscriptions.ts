@@ -1,6 +1,7 @@
 import { asStorageError, EventfoldError, InvalidInputError, SubscriptionCheckpointError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
+import { describe } from '../validate/validate-input';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint-file';
 
 /**
@@ -71,7 +72,7 @@ export class Subscription {
   /** @internal The store starts subscriptions (`store.subscribe`); applications never call this. */
   static async start(source: SubscriptionSource, name: string, handler: EventHandler, options: SubscribeOptions, onStopped: (s: Subscription) => void): Promise<Subscription> {
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
-      throw new InvalidInputError(`subscription name must be 1-100 letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+      throw new InvalidInputError(`subscription name must be 1-100 letters, digits, '.', '_' or '-', got ${describe(name)}`);
     }
     if (typeof handler !== 'function') throw new InvalidInputError('subscribe needs a handler function');
     const every = options.checkpointEvery ?? 1000;

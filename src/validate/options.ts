@@ -130,6 +130,7 @@ export function readOptions<T extends object>(options: unknown, what: string, sp
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new InvalidInputError(`${what} must be an object${required.length ? ` with ${required.join(' and ')}` : ' (or left out)'}, got ${describe(options)}`);
     }
+    refuseInheritedKeys(options, what);
     for (const key of Object.keys(options)) {
       const rule = Object.prototype.hasOwnProperty.call(spec, key) ? spec[key] : undefined;
       if (!rule) throw new InvalidInputError(`${what} has an unknown option ${JSON.stringify(key)}${suggestion(key, spec)}; allowed: ${Object.keys(spec).join(', ')}`);
@@ -155,9 +156,9 @@ export function readAppendOptions(options: unknown): { expectedVersion: ReturnTy
   if (typeof options === 'object' && options !== null) {
     try {
       if (!Array.isArray(options)) {
-        // Own keys only, as in readOptions (an inherited expectedVersion is not an option).
+        // Own keys only: anything else (an inherited key too) goes to readOptions, which words the refusal.
         let known = true;
-        for (const key in options) if (key !== 'expectedVersion' && Object.prototype.hasOwnProperty.call(options, key)) known = false;
+        for (const key in options) if (key !== 'expectedVersion' || !Object.prototype.hasOwnProperty.call(options, key)) known = false;
         if (known) {
           const own = Object.prototype.hasOwnProperty.call(options, 'expectedVersion');
           return { expectedVersion: validateExpectedVersion(own ? (options as { expectedVersion?: unknown }).expectedVersion : undefined) };
@@ -180,9 +181,12 @@ export function readAppendOptions(options: unknown): { expectedVersion: ReturnTy
 export function readProjections(projections: unknown): Record<string, Projection> {
   if (projections === undefined) return {};
   const checked: Record<string, Projection> = {};
+  refuseInheritedKeys(projections as object, 'open options: projections');
   for (const name of Object.keys(projections as object)) {
     const what = `projection ${JSON.stringify(name)}`;
     if (name.length === 0 || !name.isWellFormed()) throw new InvalidInputError(`projection names must be non-empty, well-formed Unicode, got ${describe(name)}`);
+    // As a key of a plain object it would set the prototype instead (and snapshots could not name it).
+    if (name === '__proto__') throw new InvalidInputError('a projection cannot be named "__proto__"; choose another name');
     const projection = (projections as Record<string, unknown>)[name];
     if (typeof projection !== 'object' || projection === null) throw new InvalidInputError(`${what} must be an object with initialState, version and evolve, got ${describe(projection)}`);
     for (const key of Object.keys(projection)) {
@@ -198,6 +202,32 @@ export function readProjections(projections: unknown): Record<string, Projection
     checked[name] = projection as Projection;
   }
   return checked;
+}
+
+/**
+ * Options are read from own properties only: an inherited one (a class with
+ * getters, `Object.create(defaults)`) would be ignored without a word, so an
+ * options object must be a plain object with nothing enumerable inherited.
+ */
+function refuseInheritedKeys(options: object, what: string): void {
+  const proto: unknown = Object.getPrototypeOf(options);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new InvalidInputError(
+      `${what} must be a plain object (its own properties are read, inherited ones would be ignored), got ${describePrototype(proto)}; spread it: { ...options }`,
+    );
+  }
+  for (const key in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, key)) {
+      throw new InvalidInputError(
+        `${what}: ${JSON.stringify(key)} is inherited from the object's prototype; options are read from the object's own properties only (spread them: { ...defaults, ...overrides })`,
+      );
+    }
+  }
+}
+
+function describePrototype(proto: unknown): string {
+  const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name && Object.hasOwn(proto as object, 'constructor') ? `a ${name} object` : 'an object with a custom prototype';
 }
 
 /** `did you mean "expectedVersion"?` for a key one or two edits away from an allowed one. */
@@ -288,7 +318,8 @@ function readStoreOptionsOrThrow(dir: unknown, options: unknown): OpenArguments 
   };
   return {
     // A path on a simulated disk is its own; a real one is made absolute once.
-    directory: given.fs ? dir : nodePath.resolve(dir),
+    // NodeFileSystem paths too: a relative one would follow a later process.chdir() into another directory.
+    directory: given.fs && !(given.fs instanceof NodeFileSystem) ? dir : nodePath.resolve(dir),
     fs: given.fs ?? new NodeFileSystem(),
     repair: given.repair ?? 'none',
     projections,
