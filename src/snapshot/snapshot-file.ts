@@ -4,15 +4,24 @@ import { CorruptionError } from '../errors';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 /** Version 1 had no `lastRecord`: still decoded, but never trusted (its log end cannot be checked). */
 export const OLDEST_READABLE_SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_HEADER_BYTES = 32;
 export const SNAPSHOT_DIR = 'snapshots';
 
-// Plain arrays and maps, as in records. Projection states must be plain data
-// to be snapshotted (checked before writing: a Map would come back an object).
-const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+// The settings of records (src/log/record.ts), so that projection states
+// follow the same data model as event data (checked before writing): Set,
+// typed arrays, ArrayBuffer and bigints of any size come back as they went in.
+const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+/**
+ * Versions 1 and 2 were written without moreTypes: a Set came back as an
+ * array, binary as a Buffer (a Float64Array as bytes of whatever memory was
+ * around it). Their projection states are not used (the projections are
+ * rebuilt from the log); the rest of such a snapshot is.
+ */
+const legacyPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+const FIRST_VERSION_WITH_EXACT_STATES = 3;
 
 /** Everything an open needs to skip the log up to `position`. */
 export interface SnapshotContents {
@@ -81,7 +90,9 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   if (expectedCrc !== actualCrc) {
     throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: 'snapshot fails its checksum', expectedCrc, actualCrc });
   }
-  return packr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
+  if (version >= FIRST_VERSION_WITH_EXACT_STATES) return packr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
+  const contents = legacyPackr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
+  return { ...contents, projections: {} };
 }
 
 /** CRC of header bytes 0–27 followed by the body. */
