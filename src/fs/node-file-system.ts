@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tryLock } from 'fs-native-extensions';
 import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
+import { lockedPerProcLocks } from './lock-probe';
 
 /** Node's own file system: what the store uses unless told otherwise. */
 export class NodeFileSystem implements FileSystem {
@@ -72,6 +73,9 @@ export class NodeFileSystem implements FileSystem {
     throw fsError('EAGAIN', `${path} keeps being replaced while it is being locked`);
   }
   async isLocked(path: string): Promise<boolean> {
+    // Looking, not locking: a probe that locks would refuse an open landing in that moment.
+    const listed = await lockedPerProcLocks(path);
+    if (listed !== undefined) return listed;
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(path, 'r');

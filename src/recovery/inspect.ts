@@ -90,6 +90,11 @@ export async function inspectStore(
     inspection.healthy = false;
     inspection.problems.push(`an interrupted repair is recorded in quarantine/${REPAIR_RECORD}: the next open finishes it`);
   }
+  // Snapshots and checkpoints first, the log after: a writer that keeps going
+  // adds to the log, so everything read before the scan is covered by it (read
+  // after it, a new snapshot could cover more than the scan saw).
+  const snapshots = await readSnapshots(fs, directory);
+  const checkpoints = await listCheckpoints(fs, directory);
   try {
     const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
@@ -98,8 +103,8 @@ export async function inspectStore(
     inspection.healthy = false;
     inspection.problems.push(error.message);
   }
-  await checkSnapshots(fs, directory, index, inspection);
-  await checkSubscriptions(fs, directory, index, inspection);
+  await checkSnapshots(fs, directory, index, inspection, snapshots);
+  checkSubscriptions(index, inspection, checkpoints);
   inspection.events = index.durableCount;
   inspection.streams = [...index.streams.values()].filter((s) => s.version >= 0).length;
   inspection.firstPosition = index.durableCount > 0 ? 0 : null;
@@ -107,10 +112,22 @@ export async function inspectStore(
   return inspection;
 }
 
-/** Every snapshot must pass its checks and cover no more than the log holds. */
-async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection): Promise<void> {
+/** Each snapshot's bytes; one removed meanwhile (a live writer keeps only the newest few) is left out. */
+async function readSnapshots(fs: FileSystem, directory: string): Promise<Array<{ name: string; bytes: Buffer }>> {
+  const snapshots: Array<{ name: string; bytes: Buffer }> = [];
   for (const name of await listSnapshots(fs, directory)) {
-    const bytes = await fs.readFile(`${directory}/${SNAPSHOT_DIR}/${name}`);
+    try {
+      snapshots.push({ name, bytes: await fs.readFile(`${directory}/${SNAPSHOT_DIR}/${name}`) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return snapshots;
+}
+
+/** Every snapshot must pass its checks and cover no more than the log holds. */
+async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection, snapshots: Array<{ name: string; bytes: Buffer }>): Promise<void> {
+  for (const { name, bytes } of snapshots) {
     inspection.bytesOnDisk += bytes.length;
     const file = `${SNAPSHOT_DIR}/${name}`;
     try {
@@ -131,9 +148,9 @@ async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIn
 }
 
 /** Each checkpoint with its lag; a damaged one is a problem (its subscribe fails until told where to resume). */
-async function checkSubscriptions(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection): Promise<void> {
+function checkSubscriptions(index: StreamIndex, inspection: StoreInspection, checkpoints: Awaited<ReturnType<typeof listCheckpoints>>): void {
   const last = index.durableCount - 1;
-  for (const checkpoint of await listCheckpoints(fs, directory)) {
+  for (const checkpoint of checkpoints) {
     if ('damaged' in checkpoint) {
       const problem = `subscription "${checkpoint.name}": its checkpoint ${checkpointFile(checkpoint.name)} is damaged (${checkpoint.damaged}); subscribe with { from } or { onDamagedCheckpoint: 'restart' }`;
       inspection.subscriptions.push({ name: checkpoint.name, position: null, lag: null, problem });
