@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { StoreLockedError } from '../errors';
 import { inspectStore } from '../recovery/inspect';
+import { toJson } from './json';
 import type { RecordedEvent } from '../api';
 import { EventStore } from '../store';
 import { runBenchmark } from './bench';
@@ -49,7 +50,7 @@ async function openExclusive(command: string, dir: string, options: { repair?: '
 /** One event as a line of JSON: position, stream, version, type, data, metadata, id, timestamp. */
 function jsonLine(e: RecordedEvent): string {
   const { position, stream, version, type, data, metadata, id, timestamp } = e;
-  return JSON.stringify({ position, stream, version, type, data, metadata, id, timestamp }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return toJson({ position, stream, version, type, data, metadata, id, timestamp });
 }
 
 program
@@ -117,7 +118,7 @@ program
   .option('--follow', 'after the last event, keep printing new ones as a writer appends them (until interrupted)')
   .action(async (dir: string, options: { stream?: string; from?: number; limit?: number; json?: boolean; follow?: boolean }) => {
     const store = await EventStore.open(existingDir(dir), { readOnly: true });
-    const print = (e: RecordedEvent) => console.log(options.json ? jsonLine(e) : `${e.position}\t${e.stream}@${e.version}\t${e.type}\t${JSON.stringify(e.data)}`);
+    const print = (e: RecordedEvent) => console.log(options.json ? jsonLine(e) : `${e.position}\t${e.stream}@${e.version}\t${e.type}\t${toJson(e.data)}`);
     const stop = new AbortController();
     const interrupt = () => stop.abort();
     process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
