@@ -176,3 +176,18 @@ export class SubscriptionActiveError extends EventfoldError {
     super(`Subscription "${subscription}" is already running on this store; stop it before subscribing again under that name`);
   }
 }
+
+/**
+ * The store was written by an older eventfold whose on-disk format this
+ * version does not read. Nothing was changed; the message says how to move on.
+ */
+export class UnsupportedFormatError extends EventfoldError {
+  constructor(
+    readonly file: string,
+    readonly version: number,
+    readonly supported: number,
+    advice: string,
+  ) {
+    super(`${file} is in eventfold's on-disk format version ${version}; this eventfold reads version ${supported}. ${advice}`);
+  }
+}

@@ -28,6 +28,7 @@ export { LIMITS } from './validate/limits';
 export { Subscription } from './state/subscriptions';
 export type { SubscribeOptions } from './state/subscriptions';
 export {
+  UnsupportedFormatError,
   EventfoldError,
   InvalidInputError,
   ExpectedVersionConflictError,

@@ -20,7 +20,6 @@ import type {
 import { AggregateStreamError, asStorageError, CorruptionError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError, SubscriptionActiveError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
-import { writeFileAtomic } from './fs/file-system';
 import { NodeFileSystem } from './fs/node-file-system';
 import { readOnlyFileSystem, refusingHandle } from './fs/read-only-file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
@@ -34,6 +33,7 @@ import type { RecoveryReport } from './recovery/report';
 import { finishInterruptedRepair, refuseUnfinishedRepair } from './recovery/quarantine';
 import { scanLog } from './recovery/scan-log';
 import { verifyCoveredLog, type CoveredLog } from './recovery/verify-covered';
+import { CLEAN_MARKER, readCleanMarker, writeCleanMarker } from './recovery/clean-marker';
 import type { SnapshotContents } from './snapshot/snapshot-file';
 import { recordFingerprint } from './snapshot/log-end';
 import { loadNewestSnapshot, quarantineSnapshotsBeyond, recordLastRecord, writeSnapshot } from './snapshot/snapshots';
@@ -127,7 +127,6 @@ export type { BackupResult } from './recovery/backup';
 
 export type { AppendOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions } from './api';
 
-const CLEAN_MARKER = 'CLEAN';
 const LOCK_CHECK_MS = 1000;
 
 /**
@@ -223,7 +222,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       }
     }
     try {
-      const cleanShutdown = await fs.exists(`${directory}/${CLEAN_MARKER}`);
+      const clean = await readCleanMarker(fs, directory);
+      const cleanShutdown = clean.marker !== undefined;
       const index = new StreamIndex();
       const projections = new ProjectionStates(checked.projections);
       const repairing = checked.repair === 'truncate';
@@ -257,6 +257,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         readOnly,
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
         resumeAt,
+        cleanPosition: clean.marker?.position,
       });
       projections.finishReplay();
       if (covered && verifyOnOpen === 'full') {
@@ -276,7 +277,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         reset: await resetCheckpointsBeyond(fs, directory, index.durableCount - 1, readOnly),
         damaged: (await listCheckpoints(fs, directory)).flatMap((c) => ('damaged' in c ? [{ name: c.name, reason: c.damaged }] : [])),
       };
-      if (cleanShutdown && !readOnly) {
+      if (clean.present && !readOnly) {
         // From here on a crash must not look like a clean shutdown.
         await fs.unlink(`${directory}/${CLEAN_MARKER}`);
         await fs.syncDir(directory);
@@ -765,8 +766,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       await this.refreshing?.catch(() => undefined);
       if (!this.writer.failure && !this.readOnly && !this.lockLost) {
         if (this.options.durability !== 'fsync') await this.log.sync();
-        const marker = JSON.stringify({ position: this.position, closedAt: new Date().toISOString() });
-        await writeFileAtomic(this.fs, this.directory, CLEAN_MARKER, Buffer.from(marker));
+        await writeCleanMarker(this.fs, this.directory, this.position);
       }
     } catch (error) {
       // The store still closes (files, lock) so it can be reopened; the next open recovers as after a crash.
@@ -794,10 +794,13 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     // Throwing here fails the batch before a byte of it is written: the store fail-stops.
     if (this.lockLost) throw this.lockLost;
     const links = new Map<string, EventPlace>();
+    let batchBytes = 0;
+    for (const append of batch) batchBytes += append.bytes.length;
+    const write = { start: batchOffset, bytes: batchBytes };
     let base = batchOffset;
     for (const append of batch) {
       const previous = links.get(append.stream) ?? this.index.head(append.stream);
-      links.set(append.stream, sealAppend(append, base, previous));
+      links.set(append.stream, sealAppend(append, base, write, previous));
       base += append.bytes.length;
     }
     if (this.projections.names.length > 0) {

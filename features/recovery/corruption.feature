@@ -83,15 +83,26 @@ Feature: Real corruption is detected, named, and only repaired when asked
       And the store is opened again
       Then the open fails with a CorruptionError saying "unknown format version 9"
 
-    Scenario: An empty segment file as the whole log is an empty store
+    Scenario: An empty segment file as the whole log is damage, not an empty store
+      A segment is renamed into place only after its header is on the disk,
+      so a segment file without a whole header was damaged after it was made.
+
       Given a directory whose only segment file is empty
       When the store is opened again
-      Then the store opens with 0 events
-      And 1 more event can be appended at position 0
+      Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
 
-    Scenario: A new segment shorter than its header is the remains of an interrupted roll
+    Scenario: A segment shorter than its header is damage, not an interrupted roll
       Given a store on a simulated disk whose segments roll every 4 KiB, holding 200 events
       When a new segment file with only 11 bytes of its header is left after the last one
       And the store is opened again
+      Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
+      When the store is opened again with repair "truncate"
       Then reading all events returns 200 events with positions 0 to 199
-      And the recovery report lists the incomplete segment as removed
+      And the recovery report says the damaged segment was moved to quarantine
+
+    Scenario: A store written in format version 2 is refused with the way to upgrade
+      Given a store on a simulated disk holding 30 events
+      When the format version in the segment header is changed to 2
+      And the store is opened again
+      Then the open fails with an UnsupportedFormatError saying "format version 2; this eventfold reads version 3"
+      And the error says how to upgrade: "append them in order to a new, empty store"

@@ -30,13 +30,44 @@ Feature: A failed write or fsync stops the store
         | a short write of 10 bytes            |
         | EIO on the next write                |
 
-  Rule: A short write leaves partial bytes that recovery cuts away
+  Rule: A rejected append is never visible, before or after a reopen
 
-    Scenario: 10 bytes of a batch reached the disk before the write fell short
+    The failing store cuts its log back to the end of the last acknowledged
+    append and syncs that cut before it reports the failure — not a retry of
+    the failed fsync, which could claim lost data as durable, but a removal
+    of bytes nobody was promised. Otherwise a reopen in the same machine
+    would find the rejected batch whole in the page cache and serve it, and
+    a power loss later would take it away again.
+
+    Scenario Outline: <fault> on a 5-event append, then a reopen
       Given a new store on a simulated disk
       And "meter-1" has 100 events
-      When the disk will fail with a short write of 10 bytes
-      And "meter-1" appends 5 events
-      And the failed store is closed and opened again
-      Then the recovery report says 10 bytes of torn tail were truncated
-      And stream "meter-1" holds exactly 100 events
+      When the disk will fail with <fault>
+      And "meter-2" appends 5 events
+      Then the last append was rejected with a StoreFailedError
+      And reading all events returns 100 events with positions 0 to 99
+      When the failed store is closed and opened again
+      Then reading all events returns 100 events with positions 0 to 99
+      And stream "meter-2" holds exactly 0 events
+      And the recovery report shows no torn tail
+
+      Examples:
+        | fault                       |
+        | EIO on the next fsync       |
+        | a short write of 10 bytes   |
+        | ENOSPC on the next write    |
+
+    Scenario Outline: EIO on the fsync of a 5-event append, then the power fails and the disk <keeps>
+      Given a new store on a simulated disk
+      And "meter-1" has 100 events
+      When the disk will fail with EIO on the next fsync
+      And "meter-2" appends 5 events
+      And the power fails and the disk <keeps>
+      And the store is opened after the power comes back
+      Then reading all events returns 100 events with positions 0 to 99
+      And stream "meter-2" holds exactly 0 events
+
+      Examples:
+        | keeps                      |
+        | drops every unsynced write |
+        | keeps every unsynced write |

@@ -2,9 +2,11 @@
 Feature: Every acknowledged event survives a power loss at any moment
   A power loss drops everything the disk had not made durable. eventfold is
   tested on a simulated disk that remembers which writes were fsynced: when
-  the power is cut, unsynced writes are dropped, kept, or the last one is torn
-  at a byte, and file creations and renames that were not followed by an
-  fsync of their directory disappear.
+  the power is cut, unsynced writes are dropped, kept, the last one is torn
+  at a byte, or the page cache writes back any subset of the dirty 4 KiB
+  pages, in any order; and file creations, renames, removals and new
+  directories that were not followed by an fsync of their directory
+  disappear.
 
   The run below appends many small batches from concurrent callers, with
   segments small enough that the log rolls to new files along the way. It
@@ -26,6 +28,7 @@ Feature: Every acknowledged event survives a power loss at any moment
         | drops every unsynced write              |
         | keeps every unsynced write              |
         | keeps only half of the last unsynced write |
+        | writes back a random subset of the dirty pages, 4 subsets per cut |
 
   Rule: Nothing is acknowledged until its batch is fsynced
 

@@ -1,13 +1,21 @@
 @recovery
-Feature: A torn tail is cut away on open
+Feature: After a crash, only the last, unacknowledged write is cut
   When the machine stops in the middle of a write, the end of the last
-  segment can hold part of a record: a few bytes of its header, half its
-  body, zeros where the file grew but the data never landed, or leftovers
-  that are not a record at all. None of it was ever acknowledged, because an
-  append is acknowledged only after its whole batch is on disk. On open,
-  eventfold cuts the last segment back to the end of the last complete
-  batch, syncs the cut before anything new is written, and says what it cut
-  in the recovery report.
+  segment can hold part of that write: a few bytes of a record header, half
+  a record, zeros where the file grew but the data never landed, or pages
+  that reached the disk out of order. None of it was ever acknowledged: an
+  append is acknowledged only after its whole write (its group-commit
+  batch) is fsynced, and the next write starts only after that. So at most
+  one write — the last — can be torn.
+
+  Every record names the write that carried it (where it starts and how
+  long it is). On open after a crash, eventfold finds the first damaged
+  byte of the last segment and reads every valid record after it. If none
+  of them belongs to a later write, the damage is the torn last write: the
+  segment is cut back to the end of the last complete append, the cut is
+  synced before anything new is written, and the recovery report says how
+  many bytes and events were cut. If a later write follows the damage, the
+  damaged write was acknowledged: that is corruption, never cut silently.
 
   Rule: A log cut at any byte of its last record keeps every earlier record
 
@@ -20,7 +28,7 @@ Feature: A torn tail is cut away on open
 
     Scenario: After a torn tail is cut, new appends land cleanly and survive the next crash
       Given a store on a simulated disk holding 19 events and then 1 more event in its own append
-      When the log is cut in the middle of the last record and opened
+      When the machine stopped while the last record was half written, and the store is opened
       And 5 more events are appended and acknowledged
       And the power fails and unsynced writes are lost
       And the store is opened after the power comes back
@@ -32,26 +40,67 @@ Feature: A torn tail is cut away on open
     Scenario: 4,096 zero bytes after the last record
       The file grew but its data never reached the disk.
 
-      Given a store on a simulated disk holding 30 events
+      Given a store on a simulated disk holding 30 events when the machine stops
       When 4096 zero bytes are added after the last record
       And the store is opened again
       Then reading all events returns 30 events with positions 0 to 29
       And the recovery report says 4096 bytes of torn tail were truncated
 
     Scenario: 700 bytes of leftovers that hold no valid record
-      Given a store on a simulated disk holding 30 events
+      Given a store on a simulated disk holding 30 events when the machine stops
       When 700 bytes of leftovers with no valid record are added after the last record
       And the store is opened again
       Then reading all events returns 30 events with positions 0 to 29
       And the recovery report says 700 bytes of torn tail were truncated
 
-  Rule: Damage with a valid record after it is corruption, never silently skipped
+  Rule: The torn last write is cut whatever order its pages reached the disk
 
-    Scenario: Leftovers followed by a valid record
-      Given a store on a simulated disk holding 30 events
-      When 50 bytes of leftovers and then a copy of a valid record are added after the last record
+    Scenario: The first page of the last write is lost but its later pages landed
+      The page cache writes dirty pages back in any order: here the write's
+      first 4 KiB never reached the disk, the rest did.
+
+      Given a new store on a simulated disk
+      And "invoice-3" has 10 events
+      When the machine stops after a 100-event write whose first 4 KiB page never reached the disk
+      And the store is opened after the power comes back
+      Then stream "invoice-3" holds exactly 10 events
+      And the recovery report says all 100 events of the torn write were discarded
+
+    Scenario: A torn event whose own data looks like records
+      An event can carry anything as data — here a copy of another store's
+      log, full of valid records. Those records belong to no write of this
+      log, so they are cut with the torn event, not taken as proof of damage.
+
+      Given a new store on a simulated disk
+      And "archive" has 10 events
+      When the machine stops while an event carrying a copy of 50 records as its data is written, half of it on the disk
+      And the store is opened after the power comes back
+      Then stream "archive" holds exactly 10 events
+      And the recovery report says 1 event of the torn write was discarded
+
+  Rule: Damage with a later write after it is corruption, never cut
+
+    Scenario: A flipped bit in the second-to-last write
+      Given a store on a simulated disk holding 30 events when the machine stops
+      When one bit flips in the body of record 29
       And the store is opened again
-      Then the open fails with a CorruptionError saying "valid records follow it"
+      Then the open fails with a CorruptionError saying "a later write follows it"
+
+    Scenario: Leftovers followed by a whole later write
+      Given a store on a simulated disk holding 30 events when the machine stops
+      When 50 bytes of leftovers and then a whole write of 1 event are added after the last record
+      And the store is opened again
+      Then the open fails with a CorruptionError saying "a later write follows it"
+
+  Rule: Resynchronising after damage costs time linear in the bytes read
+
+    Scenario: One flipped bit in a torn 16 MiB event
+      Given a new store on a simulated disk that accepts events of up to 16 MiB
+      And "video-1" has 2 events
+      When the machine stops while a 16 MiB event is written, with one bit of its data flipped
+      And the store is opened after the power comes back
+      Then stream "video-1" holds exactly 2 events
+      And opening checked at most 2 bytes of record bodies for each byte of the log
 
   Rule: Two half-written appends are never glued into one
 

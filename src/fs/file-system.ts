@@ -74,9 +74,16 @@ export async function writeFileAtomic(fs: FileSystem, dir: string, name: string,
   await fs.syncDir(dir);
 }
 
-/** Creates a directory if needed and makes its entry durable (a new directory lives in its parent's entries). */
+/**
+ * Creates a directory (and any missing parents) and makes each new entry
+ * durable: a new directory lives in its parent's entries, which a crash
+ * loses unless the parent is fsynced after the mkdir.
+ */
 export async function ensureDir(fs: FileSystem, dir: string): Promise<void> {
   if (await fs.exists(dir)) return;
+  const cut = dir.replace(/\/+$/, '').lastIndexOf('/');
+  const parent = cut > 0 ? dir.slice(0, cut) : cut === 0 ? '/' : '.';
+  if (parent !== dir && parent !== '.') await ensureDir(fs, parent);
   await fs.mkdirp(dir);
-  await fs.syncDir(dir.slice(0, dir.lastIndexOf('/')) || '/');
+  await fs.syncDir(parent);
 }

@@ -4,10 +4,13 @@ import { fsError, type FileHandle, type FileLock, type FileSystem } from './file
  * An in-memory disk that behaves like a real one under failure, for tests and
  * for users who want to torture their own deployment:
  *
- * - Nothing written is durable until `datasync`; no creation, rename or
- *   removal is durable until `syncDir` of its directory.
+ * - Nothing written is durable until `datasync`; no creation, rename,
+ *   removal or new directory (mkdir) is durable until `syncDir` of its
+ *   parent directory.
  * - `powerLoss(policy)` returns the disk as it comes back after the power
- *   failed: unsynced writes dropped, kept, or the last one torn at a byte.
+ *   failed: unsynced writes dropped, kept, the last one torn at a byte, or
+ *   written back page by page in any order (any subset of the dirty 4 KiB
+ *   pages of a file survives, chosen explicitly or by a seed).
  *   The old disk is dead from then on: every call fails with EIO.
  * - `inject(fault)` fails a chosen call with EIO or ENOSPC, makes a write
  *   short, or cuts the power at that call.
@@ -36,7 +39,27 @@ export interface Fault {
  * unsynced write of each file, of which only a prefix lands (a byte count,
  * or a fraction of that write).
  */
-export type PowerLossPolicy = 'drop-unsynced' | 'keep-unsynced' | { tearLastWriteAt: number } | { tearLastWriteFraction: number };
+export type PowerLossPolicy =
+  | 'drop-unsynced'
+  | 'keep-unsynced'
+  | { tearLastWriteAt: number }
+  | { tearLastWriteFraction: number }
+  | PageWritebackPolicy;
+
+/**
+ * The page cache writes dirty pages back in any order, so after a power loss
+ * any subset of a file's dirty 4 KiB pages may be on the disk. Pages are
+ * numbered per file in ascending file order among its dirty pages
+ * (`dirtyPages(path)`), 0 first. `survivingPages` names the ones that
+ * landed (the same indices for every file); `pageSeed` picks each page with
+ * probability one half from a seeded generator instead. A page that did not
+ * land holds what the disk held before (zeros past the old end). The file
+ * keeps its old length, extended to the end of the last page that landed
+ * (but not past its new length).
+ */
+export type PageWritebackPolicy = { survivingPages: number[] } | { pageSeed: number };
+
+export const PAGE_BYTES = 4096;
 
 interface UndoRecord {
   /** Length of the file before the operation. */
@@ -108,6 +131,8 @@ export class SimulatedDisk implements FileSystem {
   /** The directory entries as they would be found after a power loss. */
   private durableFiles = new Map<string, Inode>();
   private dirs = new Set<string>(['/']);
+  /** The directories as they would be found after a power loss. */
+  private durableDirs = new Set<string>(['/']);
   private faults: Array<Fault & { seen: number }> = [];
   /** Locked files. Locks live in memory only: a disk that came back from a power loss has none. */
   private locks = new Set<Inode>();
@@ -138,9 +163,13 @@ export class SimulatedDisk implements FileSystem {
   powerLoss(policy: PowerLossPolicy = 'drop-unsynced'): SimulatedDisk {
     this.dead = true;
     const after = new SimulatedDisk();
-    after.dirs = new Set(this.dirs);
+    // A directory survives only if its entry, and every ancestor's, was made durable.
+    const survives = (path: string): boolean => path === '/' || (this.durableDirs.has(path) && survives(parentOf(path)));
+    after.dirs = new Set([...this.durableDirs].filter(survives));
+    after.durableDirs = new Set(after.dirs);
     const rebuilt = new Map<Inode, Inode>();
     for (const [path, inode] of this.durableFiles) {
+      if (!survives(parentOf(path))) continue;
       let fresh = rebuilt.get(inode);
       if (!fresh) {
         fresh = new Inode();
@@ -157,6 +186,7 @@ export class SimulatedDisk implements FileSystem {
   clone(): SimulatedDisk {
     const copy = new SimulatedDisk();
     copy.dirs = new Set(this.dirs);
+    copy.durableDirs = new Set(this.dirs);
     for (const [path, inode] of this.files) {
       const fresh = new Inode();
       fresh.write(inode.content(), 0, false);
@@ -164,6 +194,11 @@ export class SimulatedDisk implements FileSystem {
       copy.durableFiles.set(path, fresh);
     }
     return copy;
+  }
+
+  /** The 4 KiB pages of a file (by page number: file offset / 4096) that unsynced writes touched, ascending. */
+  dirtyPages(path: string): number[] {
+    return dirtyPagesOf(this.inode(path));
   }
 
   /** Bytes written to a file since its last datasync. */
@@ -291,6 +326,7 @@ export class SimulatedDisk implements FileSystem {
   async syncDir(dir: string): Promise<void> {
     this.check('syncDir', dir);
     const key = normalize(dir);
+    for (const sub of this.dirs) if (sub !== '/' && parentOf(sub) === key) this.durableDirs.add(sub);
     for (const path of [...this.durableFiles.keys()]) {
       if (parentOf(path) === key) this.durableFiles.delete(path);
     }
@@ -363,9 +399,53 @@ class SimulatedHandle implements FileHandle {
   }
 }
 
+function dirtyPagesOf(inode: Inode): number[] {
+  const pages = new Set<number>();
+  for (const op of inode.unsynced) {
+    const from = Math.min(op.position, op.length);
+    const to = op.truncatedTo !== undefined ? Math.max(op.length, op.truncatedTo) : op.position + op.written.length;
+    for (let page = Math.floor(from / PAGE_BYTES); page * PAGE_BYTES < to; page++) pages.add(page);
+  }
+  return [...pages].sort((a, b) => a - b);
+}
+
+/** Mulberry32: a small seeded generator, so that a page subset can be reproduced from its seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pagesWrittenBack(inode: Inode, policy: PageWritebackPolicy): Buffer {
+  const before = inode.durableContent();
+  const after = inode.content();
+  const dirty = dirtyPagesOf(inode);
+  const random = 'pageSeed' in policy ? seeded(policy.pageSeed) : undefined;
+  const chosen = new Set('survivingPages' in policy ? policy.survivingPages : []);
+  let length = Math.min(before.length, after.length);
+  const landed: number[] = [];
+  dirty.forEach((page, i) => {
+    if (random ? random() < 0.5 : chosen.has(i)) landed.push(page);
+  });
+  for (const page of landed) length = Math.max(length, Math.min(after.length, (page + 1) * PAGE_BYTES));
+  const result = Buffer.alloc(length);
+  before.copy(result, 0, 0, Math.min(before.length, length));
+  for (const page of landed) {
+    const start = page * PAGE_BYTES;
+    if (start < length) after.copy(result, start, start, Math.min(length, start + PAGE_BYTES, after.length));
+  }
+  return result;
+}
+
 function survivingContent(inode: Inode, policy: PowerLossPolicy): Buffer {
   if (policy === 'drop-unsynced' || inode.unsynced.length === 0) return inode.durableContent();
   if (policy === 'keep-unsynced') return Buffer.from(inode.content());
+  if ('survivingPages' in policy || 'pageSeed' in policy) return pagesWrittenBack(inode, policy);
   const replay = new Inode();
   replay.write(inode.durableContent(), 0, false);
   inode.unsynced.forEach((op, index) => {

@@ -1,6 +1,6 @@
 import { asStorageError, CorruptionError } from '../errors';
 import type { StreamIndex } from '../state/stream-index';
-import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, positionAt, type RecordedEvent, type RecordHeader } from './record';
+import { checkFrame, decodeEvent, decodeHeader, FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt, type RecordedEvent, type RecordHeader } from './record';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
 import type { SegmentedLog } from './segmented-log';
 
@@ -43,10 +43,10 @@ export class LogReader {
       let rel = 0;
       wanted = READ_AHEAD_BYTES;
       while (yielded < limit && position < this.index.durableCount && rel < chunk.length) {
-        const check = checkFrame(chunk, rel, segmentEnd - (offset + rel));
+        const check = checkFrame(chunk, rel, segmentEnd - (offset + rel), offset + rel);
         if (check.kind === 'incomplete') {
           // The chunk ends inside this record: read again from its start.
-          if (rel === 0) wanted = check.needed;
+          if (rel === 0) wanted = Math.max(check.needed, READ_AHEAD_BYTES);
           break;
         }
         this.failUnlessOk(check, segment, offset + rel);
@@ -96,16 +96,17 @@ export class LogReader {
     const segment = this.index.segmentOf(position);
     const segmentEnd = this.log.segments[segment].durableSize;
     let block = cache;
-    if (!block || block.segment !== segment || offset < block.start || offset + FRAME_HEADER_BYTES > block.start + block.bytes.length) {
+    if (!block || block.segment !== segment || offset < block.start || offset + FIXED_RECORD_BYTES > block.start + block.bytes.length) {
       const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + 4096 - RANDOM_READ_BYTES);
       block = { segment, start, bytes: await this.read(segment, start, RANDOM_READ_BYTES) };
     }
     let rel = offset - block.start;
-    let check = checkFrame(block.bytes, rel, segmentEnd - offset);
-    if (check.kind === 'incomplete') {
+    let check = checkFrame(block.bytes, rel, segmentEnd - offset, offset);
+    // A header first tells how long the record is; a record up to 16 MiB may then need a larger read.
+    for (let reads = 0; check.kind === 'incomplete' && reads < 2; reads++) {
       block = { segment, start: offset, bytes: await this.read(segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
       rel = 0;
-      check = checkFrame(block.bytes, 0, segmentEnd - offset);
+      check = checkFrame(block.bytes, 0, segmentEnd - offset, offset);
     }
     this.failUnlessOk(check, segment, offset);
     return { cache: block, rel, length: (check as { length: number }).length, segment };

@@ -1,10 +1,10 @@
 import CRC32 from 'crc-32';
-import { CorruptionError } from '../errors';
+import { CorruptionError, UnsupportedFormatError } from '../errors';
 import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
 
 // Layout: see FORMAT.md beside this file.
 export const SEGMENT_MAGIC = Buffer.from('EVFLDSEG', 'ascii');
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const SEGMENT_HEADER_BYTES = 32;
 export const SEGMENT_SUFFIX = '.seg';
 
@@ -42,6 +42,15 @@ export function decodeSegmentHeader(header: Buffer, file: string): number {
     throw new CorruptionError({ file, offset: 0, reason: 'segment header fails its checksum', expectedCrc, actualCrc });
   }
   const version = header.readUInt16LE(8);
+  if (version === 2) {
+    throw new UnsupportedFormatError(
+      file,
+      version,
+      FORMAT_VERSION,
+      'Format 2 records carry no write boundaries and no header checksum, so this version cannot tell a torn write from damage in them. ' +
+        'To upgrade, open the store with the eventfold release that wrote it, read every event (readAll), and append them in order to a new, empty store with this version.',
+    );
+  }
   if (version !== FORMAT_VERSION) {
     throw new CorruptionError({ file, offset: 8, reason: `unknown format version ${version} (this eventfold reads version ${FORMAT_VERSION})` });
   }

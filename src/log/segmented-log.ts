@@ -1,5 +1,6 @@
 import type { FileHandle, FileSystem } from '../fs/file-system';
 import { fsError } from '../fs/file-system';
+import { MAX_SEGMENT_OFFSET } from './record';
 import { createSegment, segmentName, SEGMENT_HEADER_BYTES } from './segment-file';
 
 export interface Segment {
@@ -44,6 +45,14 @@ export class SegmentedLog {
     return this.last.durableSize >= this.segmentSize && this.last.durableSize > SEGMENT_HEADER_BYTES;
   }
 
+  /**
+   * False when a write of `bytes` would end past the largest offset a record
+   * can name (u32): such a batch goes to a new segment.
+   */
+  fits(bytes: number): boolean {
+    return this.last.durableSize === SEGMENT_HEADER_BYTES || this.last.durableSize + bytes <= MAX_SEGMENT_OFFSET;
+  }
+
   /** Starts a new segment whose first event will have `nextPosition`. */
   async roll(nextPosition: number): Promise<void> {
     // The old segment must be complete on disk before the new one exists, so
@@ -59,13 +68,42 @@ export class SegmentedLog {
   async writeBatch(bytes: Buffer, sync: boolean): Promise<number> {
     const segment = this.last;
     const offset = segment.durableSize;
-    const written = await this.writer.write(bytes, offset);
-    if (written !== bytes.length) {
-      throw fsError('EIO', `short write: ${written} of ${bytes.length} bytes reached ${segment.name}`);
+    try {
+      const written = await this.writer.write(bytes, offset);
+      if (written !== bytes.length) {
+        throw fsError('EIO', `short write: ${written} of ${bytes.length} bytes reached ${segment.name}`);
+      }
+      if (sync) await this.writer.datasync();
+    } catch (error) {
+      await this.forgetFailedWrite(offset);
+      throw error;
     }
-    if (sync) await this.writer.datasync();
     segment.durableSize = offset + bytes.length;
     return offset;
+  }
+
+  /**
+   * After a failed write or fsync the store fail-stops; the rejected batch's
+   * bytes may still sit in the page cache, where a reopen in this process (or
+   * any reader of the file) would find them whole and valid — an append that
+   * was rejected would come back. So cut the file back to the end of the last
+   * acknowledged write and sync that cut, best effort (errors are ignored:
+   * the store is failing anyway, and recovery's tail rule still applies).
+   *
+   * This is not an fsync retry. A retry is unsafe because after a failed
+   * fsync the kernel may have dropped the dirty pages and a second fsync could
+   * report success for data that never reached the disk. Here nothing is
+   * claimed about the failed data: it is removed. The sync only makes the
+   * shorter length durable; everything below it was fsynced before this
+   * batch started (in 'fsync' mode), and a sync that fails again changes nothing.
+   */
+  private async forgetFailedWrite(acknowledgedEnd: number): Promise<void> {
+    try {
+      await this.writer.truncate(acknowledgedEnd);
+      await this.writer.datasync();
+    } catch {
+      // The store has already failed; the next open's recovery decides what the file holds.
+    }
   }
 
   async sync(): Promise<void> {

@@ -7,6 +7,7 @@ import { currentOwner, type LockOwner } from './lock';
 import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
 import { checkSnapshotLogEnd } from '../snapshot/log-end';
+import { readCleanMarker } from './clean-marker';
 import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
 import { checkpointFile, listCheckpoints } from '../state/checkpoint-file';
@@ -96,7 +97,8 @@ export async function inspectStore(
   const snapshots = await readSnapshots(fs, directory);
   const checkpoints = await listCheckpoints(fs, directory);
   try {
-    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment });
+    const clean = await readCleanMarker(fs, directory);
+    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment, cleanPosition: clean.marker?.position });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
   } catch (error) {
     if (!(error instanceof CorruptionError)) throw error;

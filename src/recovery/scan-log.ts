@@ -1,13 +1,25 @@
 import { CorruptionError } from '../errors';
 import { ensureDir, type FileHandle, type FileSystem } from '../fs/file-system';
-import { checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, FLAG_COMMIT, NO_PREVIOUS, type RecordedEvent } from '../log/record';
+import {
+  batchBytesAt,
+  batchStartAt,
+  checkFrame,
+  isValidHeader,
+  decodeEvent,
+  decodeHeader,
+  FIXED_RECORD_BYTES,
+  FLAG_COMMIT,
+  FRAME_HEADER_BYTES,
+  NO_PREVIOUS,
+  positionAt,
+  type RecordedEvent,
+} from '../log/record';
+import { SegmentBytes } from './segment-bytes';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import type { StreamIndex } from '../state/stream-index';
 import type { RecoveryReport } from './report';
 import { quarantineFrom, type Damage } from './quarantine';
-
-const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ScanOptions {
   repair: 'none' | 'truncate';
@@ -23,14 +35,22 @@ export interface ScanOptions {
    * for errors; `segmentBases` are the segments the snapshot saw.
    */
   resumeAt?: { snapshot: string; position: number; segmentBase: number; offset: number; segmentBases: number[] };
+  /**
+   * The position the CLEAN marker recorded, when the last close was clean:
+   * then there is no torn write, and any damage, or any difference between
+   * the log's end and this position, is corruption.
+   */
+  cleanPosition?: number;
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
 
 /**
- * Walks every segment from its header, checking every CRC, position and
- * stream version, and fills the index with the committed events. Cuts a torn
- * tail off the last segment; anything else wrong is corruption (see FORMAT.md).
+ * Walks every segment from its header, checking every CRC, position, stream
+ * version, chain link and write boundary, and fills the index with the
+ * committed events. After a crash it cuts the last, unacknowledged write off
+ * the last segment (the tail rule); anything else wrong is corruption (see
+ * FORMAT.md).
  */
 export async function scanLog(
   fs: FileSystem,
@@ -63,20 +83,18 @@ export async function scanLog(
     const handle = await fs.open(`${logDir}/${segment.name}`);
     try {
       const startOffset = resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES;
-      const damage = await scanSegment(handle, segment, isLast, index, findings, options.readOnly === true, options.onCommit, startOffset, resume?.snapshot);
-      if (damage === 'remove-incomplete-segment') {
-        await handle.close();
-        if (options.readOnly) {
-          findings.removedFiles.push(`log/${segment.name}`);
-          segments = segments.slice(0, i);
-          break;
-        }
-        await fs.unlink(`${logDir}/${segment.name}`);
-        await fs.syncDir(logDir);
-        findings.removedFiles.push(`log/${segment.name}`);
-        segments = segments.slice(0, i);
-        break;
-      }
+      const damage = await scanSegment({
+        handle,
+        segment,
+        isLast,
+        index,
+        findings,
+        readOnly: options.readOnly === true,
+        onCommit: options.onCommit,
+        startOffset,
+        snapshot: resume?.snapshot,
+        cleanPosition: options.cleanPosition,
+      });
       if (damage) {
         if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
         findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage, index.durableCount - 1);
@@ -89,6 +107,29 @@ export async function scanLog(
       await handle.close().catch(() => undefined);
     }
     options.onSegment?.(i + 1, segments.length);
+  }
+  const clean = options.cleanPosition;
+  if (clean !== undefined && !findings.quarantine && index.durableCount - 1 < clean) {
+    // Nothing in the log is damaged, yet events acknowledged before the clean close are gone (a segment, or the end of one, is missing).
+    const last = segments[segments.length - 1];
+    const file = last ? `log/${last.name}` : 'log/';
+    const error = new CorruptionError({
+      file,
+      offset: last?.durableSize ?? 0,
+      reason: `the store was closed cleanly at position ${clean}, but the log ends at position ${index.durableCount - 1}: acknowledged events ${index.durableCount} to ${clean} are missing`,
+    });
+    if (options.repair !== 'truncate' || options.readOnly) throw error;
+    if (last) {
+      // Nothing to cut, but the repair still runs as one (snapshots and checkpoints past the end are set aside), and reports the loss.
+      const handle = await fs.open(`${logDir}/${last.name}`);
+      try {
+        findings.quarantine = await quarantineFrom(fs, dir, segments, segments.length - 1, handle, { error, cutOffset: last.durableSize, badOffset: last.durableSize }, index.durableCount - 1);
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    } else {
+      findings.quarantine = { files: [], cutFile: file, cutOffset: 0, bytes: 0, records: 0, reason: error.message, lastPosition: -1, snapshotsSetAside: [], checkpointsReset: [], resumedAfterCrash: false };
+    }
   }
   if (segments.length === 0 && !options.readOnly) {
     const base = index.durableCount;
@@ -108,20 +149,27 @@ interface PendingEvent {
   offset: number;
 }
 
-async function scanSegment(
-  handle: FileHandle,
-  segment: Segment,
-  isLast: boolean,
-  index: StreamIndex,
-  findings: ScanFindings,
-  readOnly: boolean,
-  onCommit: ((events: RecordedEvent[]) => void) | undefined,
-  startOffset: number,
-  snapshot: string | undefined,
-): Promise<Damage | 'remove-incomplete-segment' | undefined> {
+/** What scanning one segment needs to know about the rest of the log. */
+interface SegmentContext {
+  handle: FileHandle;
+  segment: Segment;
+  isLast: boolean;
+  index: StreamIndex;
+  findings: ScanFindings;
+  readOnly: boolean;
+  onCommit: ((events: RecordedEvent[]) => void) | undefined;
+  startOffset: number;
+  snapshot: string | undefined;
+  /** Position the CLEAN marker recorded, when the last close was clean. */
+  cleanPosition: number | undefined;
+}
+
+async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
+  const { handle, segment, isLast, index, findings, readOnly, onCommit, startOffset, snapshot, cleanPosition } = ctx;
   const file = `log/${segment.name}`;
   const size = await handle.size();
   const resuming = startOffset > SEGMENT_HEADER_BYTES;
+  const clean = cleanPosition !== undefined;
   if (resuming && size < startOffset) {
     throw new CorruptionError({
       file,
@@ -129,14 +177,11 @@ async function scanSegment(
       reason: `${snapshot} covers the log up to offset ${startOffset} of this segment (position ${index.durableCount - 1}), but the segment ends at ${size}: acknowledged events are missing from the log`,
     });
   }
-  if (size < SEGMENT_HEADER_BYTES && isLast && segment.base === index.durableCount) {
-    // Its header was never completely written, so it cannot hold any event:
-    // the remains of a roll that a crash interrupted.
-    return 'remove-incomplete-segment';
-  }
   const header = Buffer.alloc(Math.min(size, SEGMENT_HEADER_BYTES));
   await handle.read(header, 0, header.length, 0);
   try {
+    // A segment is renamed into place only after its header is fsynced, so
+    // one shorter than its header is damage, never a roll a crash interrupted.
     const base = decodeSegmentHeader(header, file);
     if (base !== segment.base) {
       throw new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
@@ -156,37 +201,37 @@ async function scanSegment(
     throw error;
   }
 
-  let chunk: Buffer = Buffer.alloc(0);
-  let chunkStart = startOffset;
+  const bytes = new SegmentBytes(handle, size);
   let offset = startOffset;
   let lastCommitEnd = startOffset;
+  /** The write (group-commit batch) the last good record belongs to. */
+  let write: { start: number; bytes: number } | undefined;
   const pending: PendingEvent[] = [];
   const pendingEvents: RecordedEvent[] = [];
   const nextPosition = () => index.durableCount + pending.length;
 
-  const damaged = (reason: string, extra: { expectedCrc?: number; actualCrc?: number } = {}): Damage => {
+  const damaged = (reason: string, extra: { expectedCrc?: number; actualCrc?: number } = {}, at = offset): Damage => {
     discardPending(pending, index);
-    const error = new CorruptionError({ file, offset, reason, ...extra });
-    return { error, cutOffset: lastCommitEnd, badOffset: offset };
+    const error = new CorruptionError({ file, offset: at, reason, ...extra });
+    return { error, cutOffset: lastCommitEnd, badOffset: at };
   };
 
   while (offset < size) {
-    let rel = offset - chunkStart;
-    let check = checkFrame(chunk, rel, size - offset);
-    if (check.kind === 'incomplete') {
-      chunk = await readAt(handle, offset, Math.max(CHUNK_BYTES, check.needed), size);
-      chunkStart = offset;
-      rel = 0;
-      check = checkFrame(chunk, rel, size - offset);
-    }
+    const { check, rel } = await bytes.check(offset);
     if (check.kind !== 'ok') {
       const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
       const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
-      if (isLast && !(await validRecordFollows(handle, offset + 1, size))) {
-        return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings, readOnly);
+      if (!isLast) return damaged(`${reason} in a segment that is not the last`, crcs);
+      if (clean) return damaged(`${reason}; the store was closed cleanly at position ${cleanPosition}, so this is damage to acknowledged data, not a torn write`, crcs);
+      // After a crash: is this the last, unacknowledged write, torn?
+      const damagedWrite = write && offset < write.start + write.bytes ? write.start : offset;
+      const tail = await readTailAfterDamage(bytes, offset, damagedWrite, nextPosition());
+      if (tail.laterWriteAt !== undefined) {
+        return damaged(`${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
       }
-      return damaged(isLast ? `${reason}, and valid records follow it` : `${reason} in a segment that is not the last`, crcs);
+      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length + tail.eventsOfDamagedWrite, index, findings, readOnly);
     }
+    const chunk = bytes.window;
     let header;
     let event: RecordedEvent | undefined;
     try {
@@ -195,8 +240,23 @@ async function scanSegment(
     } catch {
       return damaged('record passes its checksum but cannot be decoded');
     }
+    if (!write && resuming && offset === startOffset && header.batchStart <= offset) {
+      // Resuming where an earlier scan of this process stopped (a read-only
+      // store following a writer) can land inside a write whose first
+      // appends it already took in: the write began before this point.
+      write = { start: header.batchStart, bytes: header.batchBytes };
+    } else if (!write || header.batchStart !== write.start || header.batchBytes !== write.bytes) {
+      // A new write begins: at this very record, and only after a whole append.
+      if (header.batchStart !== offset || pending.length > 0) {
+        return damaged(`record claims to belong to a write that starts at byte offset ${header.batchStart}, which does not fit the records before it`);
+      }
+      write = { start: header.batchStart, bytes: header.batchBytes };
+    }
     if (header.position !== nextPosition()) {
       return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
+    }
+    if (clean && header.position > cleanPosition) {
+      return damaged(`record has position ${header.position}, but the store was closed cleanly at position ${cleanPosition}: nothing can follow it`);
     }
     const entry = index.entry(header.stream);
     if (header.version !== entry.pendingVersion + 1) {
@@ -222,12 +282,70 @@ async function scanSegment(
     }
   }
   if (pending.length > 0) {
-    if (isLast) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, index, findings, readOnly);
-    return damaged('segment ends in the middle of an append (no commit record)');
+    if (isLast && !clean) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length, index, findings, readOnly);
+    return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
   }
   segment.durableSize = size;
   index.endOffset = size;
   return undefined;
+}
+
+/**
+ * The tail rule (FORMAT.md, "Tail rule after a crash"): reads every valid
+ * record from the damage at `damagedAt` on, resynchronising byte by byte.
+ * Each offset costs a few plausibility checks and, rarely, a 60-byte header
+ * CRC; a body is CRC'd only when its header passes, so the work is linear in
+ * the bytes scanned. Finds whether any record belongs to a write that started
+ * after the damage — proof that the damaged write was followed by another,
+ * so was acknowledged — and the highest position any header of the damaged
+ * write names (its events from `nextPosition` up to there are cut).
+ */
+async function readTailAfterDamage(
+  bytes: SegmentBytes,
+  damagedAt: number,
+  damagedWrite: number,
+  nextPosition: number,
+): Promise<{ laterWriteAt?: number; eventsOfDamagedWrite: number }> {
+  let lastPosition = nextPosition - 1;
+  const startsWrite = new Map<number, boolean>();
+  const isWriteStart = async (at: number): Promise<boolean> => {
+    let known = startsWrite.get(at);
+    if (known === undefined) {
+      const { check, rel } = await bytes.check(at);
+      known = check.kind === 'ok' && batchStartAt(bytes.window, rel) === at && positionAt(bytes.window, rel) >= nextPosition;
+      startsWrite.set(at, known);
+    }
+    return known;
+  };
+  let at = damagedAt;
+  while (at + FIXED_RECORD_BYTES <= bytes.size) {
+    let rel = await bytes.ensure(at, FIXED_RECORD_BYTES);
+    // The byte-by-byte part runs synchronously over the bytes in memory.
+    const window = bytes.window;
+    const last = window.length - FIXED_RECORD_BYTES;
+    const shift = bytes.start;
+    while (rel <= last && !isValidHeader(window, rel, rel + shift)) rel++;
+    at = rel + shift;
+    if (rel > last) continue;
+    // A header that passes its CRC is trusted for what it says, even if its body was torn.
+    const batchStart = batchStartAt(bytes.window, rel);
+    const batchBytes = batchBytesAt(bytes.window, rel);
+    const position = positionAt(bytes.window, rel);
+    const ofDamagedWrite = batchStart === damagedWrite || batchStart === damagedAt;
+    if (ofDamagedWrite && position >= nextPosition && position < nextPosition + batchBytes / FIXED_RECORD_BYTES) {
+      lastPosition = Math.max(lastPosition, position);
+    }
+    const found = await bytes.check(at);
+    if (found.check.kind !== 'ok') {
+      at++;
+      continue;
+    }
+    rel = found.rel;
+    if (batchStart > damagedAt && (await isWriteStart(batchStart))) return { laterWriteAt: batchStart, eventsOfDamagedWrite: 0 };
+    // Anything else (a record naming an earlier write) is bytes inside the torn write that look like a record: cut with it.
+    at += FRAME_HEADER_BYTES + found.check.length;
+  }
+  return { eventsOfDamagedWrite: lastPosition - nextPosition + 1 };
 }
 
 /**
@@ -267,6 +385,7 @@ async function truncateTornTail(
   lastCommitEnd: number,
   size: number,
   pending: PendingEvent[],
+  eventsDiscarded: number,
   index: StreamIndex,
   findings: ScanFindings,
   readOnly: boolean,
@@ -276,7 +395,7 @@ async function truncateTornTail(
     await handle.truncate(lastCommitEnd);
     await handle.datasync();
   }
-  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded: pending.length };
+  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded };
   segment.durableSize = lastCommitEnd;
   index.endOffset = lastCommitEnd;
   return undefined;
@@ -291,30 +410,17 @@ function discardPending(pending: PendingEvent[], index: StreamIndex): void {
   }
 }
 
-async function readAt(handle: FileHandle, offset: number, length: number, size: number): Promise<Buffer> {
-  const wanted = Math.min(length, size - offset);
-  const buffer = Buffer.allocUnsafe(wanted);
-  let got = 0;
-  while (got < wanted) {
-    const n = await handle.read(buffer, got, wanted - got, offset + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return buffer.subarray(0, got);
-}
-
-/** Is there any record with a valid checksum starting anywhere in [from, size)? */
-export async function validRecordFollows(handle: FileHandle, from: number, size: number): Promise<boolean> {
-  return (await countValidRecords(await readAt(handle, from, size - from, size))) > 0;
-}
-
-/** Counts well-formed records found anywhere in `bytes`, resynchronising byte by byte past damage. */
+/**
+ * Counts the well-formed records found anywhere in `bytes` (cut or
+ * quarantined bytes), resynchronising byte by byte past damage: a header is
+ * checked before any body is CRC'd, so the cost is linear.
+ */
 export function countValidRecords(bytes: Buffer): number {
   let count = 0;
   let at = 0;
-  while (at + FRAME_HEADER_BYTES < bytes.length) {
+  while (at + FIXED_RECORD_BYTES <= bytes.length) {
     const check = checkFrame(bytes, at, bytes.length - at);
-    if (check.kind === 'ok' && looksLikeEvent(bytes, at, check.length)) {
+    if (check.kind === 'ok') {
       count++;
       at += FRAME_HEADER_BYTES + check.length;
     } else {
@@ -322,13 +428,4 @@ export function countValidRecords(bytes: Buffer): number {
     }
   }
   return count;
-}
-
-function looksLikeEvent(bytes: Buffer, at: number, length: number): boolean {
-  try {
-    decodeEvent(bytes, at, length);
-    return true;
-  } catch {
-    return false;
-  }
 }

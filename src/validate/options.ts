@@ -3,7 +3,7 @@ import { InvalidInputError, type CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LIMITS } from './limits';
-import { MAX_BODY_BYTES } from '../log/record';
+import { MAX_BODY_BYTES, MAX_SEGMENT_SIZE } from '../log/record';
 import type { Projection } from '../state/projections';
 import { describe, validateExpectedVersion } from './validate-input';
 
@@ -61,7 +61,8 @@ const objectOf: Rule = {
 
 export const STORE_OPTIONS: Spec = {
   durability: oneOf('fsync', 'flush'),
-  segmentSize: wholeNumber(1),
+  // Offsets inside a segment are 32-bit (src/log/FORMAT.md).
+  segmentSize: wholeNumber(1, MAX_SEGMENT_SIZE),
   maxBatchEvents: wholeNumber(1),
   maxBatchBytes: wholeNumber(1),
   maxBatchDelayMs: {

@@ -1,5 +1,5 @@
 import { InvalidInputError, StorageError } from '../errors';
-import type { FileSystem } from '../fs/file-system';
+import { ensureDir, type FileSystem } from '../fs/file-system';
 
 /**
  * Makes sure `directory` can hold a store before anything else happens:
@@ -27,7 +27,8 @@ export async function prepareDirectory(fs: FileSystem, directory: string): Promi
     return;
   }
   try {
-    await fs.mkdirp(directory);
+    // The new directory's entry is fsynced into its parent, so a crash cannot lose the store.
+    await ensureDir(fs, directory);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ENOTDIR' || code === 'EEXIST') throw pathThroughFile(directory, error);

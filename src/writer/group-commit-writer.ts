@@ -160,12 +160,15 @@ export class GroupCommitWriter {
 
   private async commit(batch: QueuedAppend[]): Promise<void> {
     let events = 0;
-    for (const append of batch) events += append.count;
+    let bytes = 0;
+    for (const append of batch) {
+      events += append.count;
+      bytes += append.bytes.length;
+    }
     try {
-      if (this.log.wantsRoll) await this.log.roll(batch[0].firstPosition);
+      if (this.log.wantsRoll || !this.log.fits(bytes)) await this.log.roll(batch[0].firstPosition);
       this.seal(batch, this.log.last.durableSize);
-      const bytes = joinBatch(batch);
-      const offset = await this.log.writeBatch(bytes, this.options.durability === 'fsync');
+      const offset = await this.log.writeBatch(joinBatch(batch), this.options.durability === 'fsync');
       this.onDurable(batch, offset);
     } catch (error) {
       this.fail(error, batch);

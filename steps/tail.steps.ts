@@ -1,0 +1,228 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { EventStore, SimulatedDisk } from '../src/index';
+import { checkWork, frameAppend, sealAppend } from '../src/log/record';
+import { countValidRecords } from '../src/recovery/scan-log';
+import { numberedEvents } from './support/events';
+import { readBytes, recordSpans, writeBytes } from './support/damage';
+import { segmentPaths, storePath } from './support/log-files';
+import type { EventfoldWorld } from './support/world';
+
+const MiB = 1024 * 1024;
+
+async function lastSegment(world: EventfoldWorld): Promise<string> {
+  return (await segmentPaths(world)).slice(-1)[0];
+}
+
+/** Deterministic bytes, so that every run damages and stores the same thing. */
+export function seededBytes(length: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+/** Appends `events` with the power cut at their fsync; the append must not be acknowledged. Returns the segment written to. */
+async function appendUntilThePowerFails(world: EventfoldWorld, stream: string, events: Parameters<EventStore['append']>[1]): Promise<string> {
+  world.disk!.inject({ op: 'datasync', powerLoss: true });
+  const outcome = await world.capture(() => world.store!.append(stream, events));
+  expect(outcome, 'the write must not be acknowledged').to.equal(undefined);
+  expect(world.disk!.isDead).to.equal(true);
+  return lastSegment(world);
+}
+
+Given('a store on a simulated disk holding {int} events when the machine stops', async function (this: EventfoldWorld, count: number) {
+  this.disk = new SimulatedDisk();
+  const store = await this.openStore();
+  for (let i = 0; i < count; i++) await store.append(`stream-${i % 7}`, numberedEvents(1, i));
+  // No close: the machine stops with the store open (everything acknowledged was fsynced).
+  this.disk = this.disk.powerLoss('keep-unsynced');
+  this.store = undefined;
+});
+
+Given('a new store on a simulated disk that accepts events of up to {int} MiB', async function (this: EventfoldWorld, mib: number) {
+  this.disk = new SimulatedDisk();
+  this.storeOptions.maxEventBytes = mib * MiB;
+  await this.openStore();
+});
+
+When('the machine stopped while the last record was half written, and the store is opened', async function (this: EventfoldWorld) {
+  const path = await lastSegment(this);
+  const bytes = this.disk!.peek(path);
+  const last = recordSpans(bytes).slice(-1)[0];
+  this.disk!.overwrite(path, bytes.subarray(0, last.offset + Math.floor(last.length / 2)));
+  // The machine stopped instead of closing: there is no clean-shutdown marker.
+  await this.disk!.unlink(storePath(this, 'CLEAN'));
+  await this.disk!.syncDir(this.storeDir);
+  await this.openStore();
+  expect(this.store!.recovery.tornTail?.bytesTruncated).to.equal(Math.floor(last.length / 2));
+});
+
+When('the machine stops after a {int}-event write whose first 4 KiB page never reached the disk', async function (this: EventfoldWorld, count: number) {
+  const path = await appendUntilThePowerFails(this, 'invoice-3', numberedEvents(count, 10));
+  const dirty = this.disk!.dirtyPages(path);
+  expect(dirty.length, 'the write must span several pages').to.be.greaterThan(2);
+  this.disk = this.disk!.powerLoss({ survivingPages: dirty.map((_, i) => i).slice(1) });
+  this.store = undefined;
+});
+
+When(
+  'the machine stops while an event carrying a copy of {int} records as its data is written, half of it on the disk',
+  async function (this: EventfoldWorld, records: number) {
+    // Another store's log, carried as the event's binary data.
+    const other = new SimulatedDisk();
+    const source = await EventStore.open('/other', { fs: other });
+    for (let i = 0; i < records; i++) await source.append('copied', numberedEvents(1, i));
+    await source.close();
+    const log = other.peek((await other.readdir('/other/log')).map((n) => `/other/log/${n}`).filter((p) => p.endsWith('.seg'))[0]);
+    const path = await appendUntilThePowerFails(this, 'archive', [{ type: 'LogArchived', data: { log: new Uint8Array(log) } }]);
+    const durable = this.disk!.peek(path).length - this.disk!.unsyncedBytes(path);
+    const half = Math.floor(this.disk!.unsyncedBytes(path) / 2);
+    const landed = this.disk!.peek(path).subarray(durable, durable + half);
+    // The half that lands holds whole, valid records of the other store.
+    expect(countValidRecords(landed)).to.be.greaterThan(10);
+    this.disk = this.disk!.powerLoss({ tearLastWriteAt: half });
+    this.store = undefined;
+  },
+);
+
+When('the machine stops while a {int} MiB event is written, with one bit of its data flipped', async function (this: EventfoldWorld, mib: number) {
+  const data = new Uint8Array(seededBytes(mib * MiB - 1024, 11));
+  const path = await appendUntilThePowerFails(this, 'video-1', [{ type: 'Recorded', data: { video: data } }]);
+  this.disk = this.disk!.powerLoss('keep-unsynced');
+  this.store = undefined;
+  const bytes = Buffer.from(this.disk.peek(path));
+  bytes[bytes.length - Math.floor(data.length / 2)] ^= 0x04;
+  this.disk.overwrite(path, bytes);
+  this.memo.logBytes = bytes.length;
+  this.memo.bodyBytesBefore = checkWork.bodyBytes;
+});
+
+Then('opening checked at most {int} bytes of record bodies for each byte of the log', async function (this: EventfoldWorld, factor: number) {
+  const checked = checkWork.bodyBytes - (this.memo.bodyBytesBefore as number);
+  const logBytes = this.memo.logBytes as number;
+  expect(checked).to.be.at.most(factor * logBytes);
+  await this.figures(
+    { name: 'log bytes', value: logBytes, unit: 'bytes' },
+    { name: 'record body bytes CRC-checked by the open', value: checked, unit: 'bytes' },
+    { name: 'open duration', value: Math.round(this.store!.recovery.durationMs), unit: 'ms' },
+  );
+});
+
+Then(/^the recovery report says (?:all )?(\d+) events? of the torn write (?:was|were) discarded$/, function (this: EventfoldWorld, count: string) {
+  expect(this.store!.recovery.tornTail, 'a torn write was cut').to.not.equal(null);
+  expect(this.store!.recovery.tornTail!.eventsDiscarded).to.equal(Number(count));
+});
+
+When('{int} bytes of leftovers and then a whole write of {int} event are added after the last record', async function (this: EventfoldWorld, leftovers: number, count: number) {
+  const path = await lastSegment(this);
+  const bytes = await readBytes(this, path);
+  const spans = recordSpans(bytes);
+  const start = bytes.length + leftovers;
+  // A write as the store makes it: the next positions, sealed at its place in the segment.
+  const framed = frameAppend('later-stream', numberedEvents(count).map((e) => ({ type: e.type, data: e.data })), spans.length, 0, Date.now(), MiB);
+  const write = Buffer.from(framed.bytes);
+  sealAppend({ bytes: write, recordOffsets: framed.recordOffsets }, start, { start, bytes: write.length }, { position: -1, offset: 0 });
+  await writeBytes(this, path, Buffer.concat([bytes, seededBytes(leftovers, 7), write]));
+});
+
+Then('the recovery report says the damaged segment was moved to quarantine', function (this: EventfoldWorld) {
+  const quarantine = this.store!.recovery.quarantine;
+  expect(quarantine, 'a quarantine report').to.not.equal(null);
+  expect(quarantine!.files.some((f) => f.includes(String(this.memo.incompleteSegment).split("/").pop()!))).to.equal(true);
+});
+
+Then('the open fails with an UnsupportedFormatError saying {string}', function (this: EventfoldWorld, text: string) {
+  expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('UnsupportedFormatError');
+  expect((this.lastError as Error).message).to.contain(text);
+});
+
+Then('the error says how to upgrade: {string}', function (this: EventfoldWorld, text: string) {
+  expect((this.lastError as Error).message).to.contain(text);
+});
+
+When('one bit flips in the body of the last record of the log', async function (this: EventfoldWorld) {
+  const path = await lastSegment(this);
+  const bytes = Buffer.from(await readBytes(this, path));
+  const last = recordSpans(bytes).slice(-1)[0];
+  bytes[last.offset + last.length - 2] ^= 0x01;
+  await writeBytes(this, path, bytes);
+});
+
+When('the last {int} KiB of the log are zeroed', async function (this: EventfoldWorld, kib: number) {
+  const path = await lastSegment(this);
+  const bytes = Buffer.from(await readBytes(this, path));
+  bytes.fill(0, Math.max(0, bytes.length - kib * 1024));
+  await writeBytes(this, path, bytes);
+});
+
+When('the last segment is cut to {int} bytes, below its header', async function (this: EventfoldWorld, size: number) {
+  const path = await lastSegment(this);
+  await writeBytes(this, path, (await readBytes(this, path)).subarray(0, size));
+});
+
+When('the last segment file is deleted', async function (this: EventfoldWorld) {
+  const paths = await segmentPaths(this);
+  expect(paths.length).to.be.greaterThan(1);
+  await this.disk!.unlink(paths[paths.length - 1]);
+  await this.disk!.syncDir(`${this.storeDir}/log`);
+});
+
+When('{int} bytes of leftovers are added after the last record', async function (this: EventfoldWorld, count: number) {
+  const path = await lastSegment(this);
+  await writeBytes(this, path, Buffer.concat([await readBytes(this, path), seededBytes(count, 5)]));
+});
+
+Then('the recovery report quarantined the damage, saying {string}', function (this: EventfoldWorld, text: string) {
+  const quarantine = this.store!.recovery.quarantine;
+  expect(quarantine, 'the repair must report what it set aside').to.not.equal(null);
+  expect(quarantine!.reason).to.contain(text);
+});
+
+When('the power fails and the disk {}', function (this: EventfoldWorld, keeps: string) {
+  const policies: Record<string, 'drop-unsynced' | 'keep-unsynced'> = { 'drops every unsynced write': 'drop-unsynced', 'keeps every unsynced write': 'keep-unsynced' };
+  expect(policies[keeps], `known disk behaviour "${keeps}"`).to.not.equal(undefined);
+  this.disk = this.disk!.powerLoss(policies[keeps]);
+  this.store = undefined;
+});
+
+/** The largest data an event of `mib` MiB can carry: the record's names and msgpack framing take a few bytes of it. */
+function bigData(mib: number): Uint8Array {
+  return new Uint8Array(seededBytes(mib * MiB - 256, mib));
+}
+
+Given("the store's segments roll every {int} KiB", async function (this: EventfoldWorld, kib: number) {
+  await this.store!.close();
+  this.storeOptions.segmentSize = kib * 1024;
+  await this.openStore();
+});
+
+When('{string} appends a {int} MiB event', async function (this: EventfoldWorld, stream: string, mib: number) {
+  await this.store!.append(stream, [{ type: 'Recorded', data: { video: bigData(mib) } }]);
+});
+
+Then('stream {string} holds the {int} MiB event, byte for byte', async function (this: EventfoldWorld, stream: string, mib: number) {
+  const events = [];
+  for await (const event of this.store!.readStream(stream)) events.push(event);
+  expect(events).to.have.length(1);
+  const video = (events[0].data as { video: Uint8Array }).video;
+  expect(Buffer.from(video).equals(Buffer.from(bigData(mib)))).to.equal(true);
+});
+
+When('a store is opened with segments of {int} bytes', async function (this: EventfoldWorld, bytes: number) {
+  this.disk = new SimulatedDisk();
+  await this.capture(() => this.openStore({ segmentSize: bytes }));
+});
+
+Then('the open succeeds', function (this: EventfoldWorld) {
+  expect(this.lastError, String(this.lastError)).to.equal(undefined);
+});
+
+Then('the open is refused with an InvalidInputError naming {string}', async function (this: EventfoldWorld, name: string) {
+  expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('InvalidInputError');
+  expect((this.lastError as Error).message).to.contain(name);
+  expect(await this.disk!.exists(`${this.storeDir}/log`), 'nothing was written').to.equal(false);
+});
