@@ -6,20 +6,9 @@ import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES 
 import { encodeSegmentHeader, segmentName } from '../src/log/segment-file';
 import { countValidRecords } from '../src/recovery/scan-log';
 import { assertGapless, collect, numberedEvents, readAllEvents } from './support/events';
-import { readBytes, recordSpans, writeBytes, type RecordSpan } from './support/damage';
+import { readBytes, recordSpans, seededBytes, writeBytes, type RecordSpan } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
-
-/** A small deterministic generator, so that "random" leftovers are the same on every run. */
-function seededBytes(length: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
-}
 
 async function lastSegment(world: EventfoldWorld): Promise<string> {
   return (await segmentPaths(world)).slice(-1)[0];

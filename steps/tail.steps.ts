@@ -1,10 +1,10 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { EventStore, SimulatedDisk } from '../src/index';
-import { checkWork, frameAppend, sealAppend } from '../src/log/record';
+import { checkWork, FIXED_RECORD_BYTES, frameAppend, sealAppend } from '../src/log/record';
 import { countValidRecords } from '../src/recovery/scan-log';
 import { numberedEvents } from './support/events';
-import { readBytes, recordSpans, writeBytes } from './support/damage';
+import { readBytes, recordSpans, seededBytes, writeBytes } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
 
@@ -12,17 +12,6 @@ const MiB = 1024 * 1024;
 
 async function lastSegment(world: EventfoldWorld): Promise<string> {
   return (await segmentPaths(world)).slice(-1)[0];
-}
-
-/** Deterministic bytes, so that every run damages and stores the same thing. */
-export function seededBytes(length: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
 }
 
 /** Appends `events` with the power cut at their fsync; the append must not be acknowledged. Returns the segment written to. */
@@ -225,4 +214,69 @@ Then('the open is refused with an InvalidInputError naming {string}', async func
   expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('InvalidInputError');
   expect((this.lastError as Error).message).to.contain(name);
   expect(await this.disk!.exists(`${this.storeDir}/log`), 'nothing was written').to.equal(false);
+});
+
+When('the machine stops after a {int}-event write, and each subset of its dirty pages is what reached the disk', async function (this: EventfoldWorld, count: number) {
+  const path = await appendUntilThePowerFails(this, 'invoice-3', numberedEvents(count, 10));
+  const pages = this.disk!.dirtyPages(path).length;
+  expect(pages, 'the write spans several pages').to.be.within(3, 8);
+  const outcomes = [];
+  for (let mask = 0; mask < 2 ** pages; mask++) {
+    const surviving = [...Array(pages).keys()].filter((i) => mask & (1 << i));
+    const disk = this.disk!.powerLoss({ survivingPages: surviving });
+    const store = await EventStore.open(this.storeDir, { fs: disk });
+    let events = 0;
+    for await (const _ of store.readStream('invoice-3')) events++;
+    outcomes.push({ surviving, events, tornTail: store.recovery.tornTail, all: mask === 2 ** pages - 1 });
+    await store.close();
+  }
+  this.memo.pageOutcomes = outcomes;
+  await this.figures({ name: 'page subsets opened', value: outcomes.length, unit: 'subsets' }, { name: 'dirty pages of the write', value: pages, unit: 'pages' });
+});
+
+Then('every subset opens with {string} holding either {int} events or all {int}', function (this: EventfoldWorld, _stream: string, before: number, all: number) {
+  for (const o of this.memo.pageOutcomes as Array<{ surviving: number[]; events: number; all: boolean }>) {
+    expect([before, all], `pages ${o.surviving.join(',')} reached the disk`).to.include(o.events);
+    if (o.all) expect(o.events, 'every page landed: the write is whole').to.equal(all);
+  }
+});
+
+Then('every subset that lost part of the write reports the cut', function (this: EventfoldWorld) {
+  for (const o of this.memo.pageOutcomes as Array<{ surviving: number[]; events: number; tornTail: { bytesTruncated: number } | null }>) {
+    if (o.events < 110 && o.surviving.length > 0) expect(o.tornTail, `pages ${o.surviving.join(',')} reached the disk`).to.not.equal(null);
+  }
+});
+
+When('one bit is flipped at each byte of the last write in turn, on copies of the store as the machine left it', async function (this: EventfoldWorld) {
+  const path = await lastSegment(this);
+  const bytes = this.disk!.peek(path);
+  const last = recordSpans(bytes).slice(-1)[0];
+  const outcomes = [];
+  for (let at = last.offset; at < last.offset + last.length; at++) {
+    const copy = this.disk!.clone();
+    const damaged = Buffer.from(bytes);
+    damaged[at] ^= 1 << (at % 8);
+    copy.overwrite(path, damaged);
+    await copy.unlink(storePath(this, 'CLEAN'));
+    const store = await EventStore.open(this.storeDir, { fs: copy });
+    let events = 0;
+    for await (const _ of store.readAll()) events++;
+    outcomes.push({ at: at - last.offset, events, tornTail: store.recovery.tornTail });
+    await store.close();
+  }
+  this.memo.flipOutcomes = outcomes;
+  this.memo.lastRecord = last;
+  await this.figures({ name: 'damaged copies of the last write opened', value: outcomes.length, unit: 'copies' });
+});
+
+Then('every copy opens with the first {int} events', function (this: EventfoldWorld, count: number) {
+  for (const o of this.memo.flipOutcomes as Array<{ at: number; events: number }>) expect(o.events, `bit flipped at byte ${o.at} of the write`).to.equal(count);
+});
+
+Then("every copy reports the last write's bytes as cut, and its event as discarded whenever its header survived", function (this: EventfoldWorld) {
+  const last = this.memo.lastRecord as { length: number };
+  for (const o of this.memo.flipOutcomes as Array<{ at: number; tornTail: { bytesTruncated: number; eventsDiscarded: number } | null }>) {
+    expect(o.tornTail?.bytesTruncated, `bit flipped at byte ${o.at}`).to.equal(last.length);
+    expect(o.tornTail?.eventsDiscarded, `bit flipped at byte ${o.at}`).to.equal(o.at < FIXED_RECORD_BYTES ? 0 : 1);
+  }
 });

@@ -23,7 +23,7 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
         | { repair: 'yes' }                                           | repair must be 'none' or 'truncate', got "yes"                                        |
         | { maxBatchDelayMs: NaN }                                    | maxBatchDelayMs must be a number of milliseconds from 0 to 2147483647, got number NaN |
         | { maxBatchDelayMs: 2 ** 31 }                                | maxBatchDelayMs must be a number of milliseconds from 0 to 2147483647                 |
-        | { segmentSize: 0 }                                          | segmentSize must be a whole number >= 1, got number 0                                 |
+        | { segmentSize: 0 }                                          | segmentSize must be a whole number from 1 to 1073741824, got number 0                 |
         | { maxEventBytes: 32 * 1024 * 1024 }                         | maxEventBytes must be a whole number from 1 to 16777216                               |
         | { snapshotEvery: 1.5 }                                      | snapshotEvery must be a whole number >= 0, got number 1.5                             |
         | { fs: {} }                                                  | fs must be a file system object                                                       |

@@ -78,6 +78,19 @@ Feature: After a crash, only the last, unacknowledged write is cut
       Then stream "archive" holds exactly 10 events
       And the recovery report says 1 event of the torn write was discarded
 
+    Scenario: Every subset of the pages of a torn 100-event write
+      Given a new store on a simulated disk
+      And "invoice-3" has 10 events
+      When the machine stops after a 100-event write, and each subset of its dirty pages is what reached the disk
+      Then every subset opens with "invoice-3" holding either 10 events or all 110
+      And every subset that lost part of the write reports the cut
+
+    Scenario: One flipped bit at each byte of the last, unacknowledged write
+      Given a store on a simulated disk holding 19 events and then 1 more event in its own append
+      When one bit is flipped at each byte of the last write in turn, on copies of the store as the machine left it
+      Then every copy opens with the first 19 events
+      And every copy reports the last write's bytes as cut, and its event as discarded whenever its header survived
+
   Rule: Damage with a later write after it is corruption, never cut
 
     Scenario: A flipped bit in the second-to-last write

@@ -30,3 +30,14 @@ export function recordSpans(segment: Buffer): RecordSpan[] {
   }
   return spans;
 }
+
+/** A small deterministic generator, so that "random" leftovers are the same on every run. */
+export function seededBytes(length: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
