@@ -13,7 +13,15 @@ export interface RecoveryReport {
   /** Global position of the last event, -1 for an empty store. */
   lastPosition: number;
   /** A torn tail cut off the last segment (never acknowledged data). */
-  tornTail: { file: string; offset: number; bytesTruncated: number; eventsDiscarded: number } | null;
+  tornTail: {
+    file: string;
+    offset: number;
+    bytesTruncated: number;
+    /** Events of the cut write: those after the last complete append, through the highest position any surviving record header names. */
+    eventsDiscarded: number;
+    /** Why this was the torn last write and not corruption. */
+    reason: string;
+  } | null;
   /**
    * What `repair: 'truncate'` set aside — by this open, or by an earlier one
    * that a crash interrupted and this open finished (`resumedAfterCrash`).

@@ -229,7 +229,8 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
       if (tail.laterWriteAt !== undefined) {
         return damaged(`${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
       }
-      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length + tail.eventsOfDamagedWrite, index, findings, readOnly);
+      const why = `${reason} at byte offset ${offset}, in the last write (from byte offset ${damagedWrite}), and no later write follows it: that write was never acknowledged`;
+      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length + tail.eventsOfDamagedWrite, why, index, findings, readOnly);
     }
     const chunk = bytes.window;
     let header;
@@ -282,7 +283,10 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
     }
   }
   if (pending.length > 0) {
-    if (isLast && !clean) return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length, index, findings, readOnly);
+    if (isLast && !clean) {
+      const why = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
+      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length, why, index, findings, readOnly);
+    }
     return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
   }
   segment.durableSize = size;
@@ -386,6 +390,7 @@ async function truncateTornTail(
   size: number,
   pending: PendingEvent[],
   eventsDiscarded: number,
+  reason: string,
   index: StreamIndex,
   findings: ScanFindings,
   readOnly: boolean,
@@ -395,7 +400,7 @@ async function truncateTornTail(
     await handle.truncate(lastCommitEnd);
     await handle.datasync();
   }
-  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded };
+  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded, reason };
   segment.durableSize = lastCommitEnd;
   index.endOffset = lastCommitEnd;
   return undefined;
