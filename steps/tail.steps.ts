@@ -281,3 +281,25 @@ Then("every copy reports the last write's bytes as cut, and its event as discard
     expect(o.tornTail?.eventsDiscarded, `bit flipped at byte ${o.at}`).to.equal(o.at < FIXED_RECORD_BYTES ? 0 : 1);
   }
 });
+
+Given('subscription {string} has handled all {int} events and stopped', async function (this: EventfoldWorld, name: string, count: number) {
+  const subscription = await this.store!.subscribe(name, () => undefined);
+  await subscription.waitFor(count - 1);
+  await subscription.stop();
+});
+
+Then('subscription {string} resumes after position {int}', async function (this: EventfoldWorld, name: string, position: number) {
+  const handled: number[] = [];
+  const subscription = await this.store!.subscribe(name, (event) => {
+    handled.push(event.position);
+  });
+  await this.store!.append('after-the-cut', numberedEvents(1));
+  await subscription.waitFor(position + 1);
+  await subscription.stop();
+  expect(handled).to.deep.equal([position + 1]);
+});
+
+Then('the quarantined bytes are still in quarantine', async function (this: EventfoldWorld) {
+  const names = await this.disk!.readdir(`${this.storeDir}/quarantine`);
+  expect(names.length, 'quarantine files').to.be.greaterThan(0);
+});

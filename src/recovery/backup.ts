@@ -6,6 +6,7 @@ import { fsError, type FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
+import { encodeCleanMarker } from './clean-marker';
 
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
 const SUBSCRIPTIONS_DIR = 'subscriptions';
@@ -75,7 +76,7 @@ export async function backupStore(fs: FileSystem, sourceDir: string, destFs: Fil
       await destFs.syncDir(`${temp}/${SUBSCRIPTIONS_DIR}`);
     }
     // The same marker a clean close leaves (see store.ts): the copy is a store closed cleanly at `position`.
-    await writeDurably(destFs, `${temp}/CLEAN`, Buffer.from(JSON.stringify({ position: end.position, closedAt: new Date().toISOString() })));
+    await writeDurably(destFs, `${temp}/CLEAN`, encodeCleanMarker(end.position));
     await destFs.syncDir(temp);
     if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} appeared while the backup was written`);
     await destFs.rename(temp, dest);

@@ -32,9 +32,13 @@ export async function readCleanMarker(fs: FileSystem, directory: string): Promis
 
 /** Leaves the marker durably (temp file, fsync, rename, directory fsync). */
 export async function writeCleanMarker(fs: FileSystem, directory: string, position: number): Promise<void> {
+  await writeFileAtomic(fs, directory, CLEAN_MARKER, encodeCleanMarker(position));
+}
+
+/** The marker's bytes for a store whose log ends at `position` (also for copies made by a backup). */
+export function encodeCleanMarker(position: number): Buffer {
   const closedAt = new Date().toISOString();
-  const marker = JSON.stringify({ position, closedAt, crc: markerCrc(position, closedAt) });
-  await writeFileAtomic(fs, directory, CLEAN_MARKER, Buffer.from(marker));
+  return Buffer.from(JSON.stringify({ position, closedAt, crc: markerCrc(position, closedAt) }));
 }
 
 /** CRC-32 of `<position> <closedAt>`: a flipped digit must not move the position the open trusts. */
