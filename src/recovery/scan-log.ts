@@ -256,9 +256,10 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
     if (header.position !== nextPosition()) {
       return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
     }
-    if (clean && header.position > cleanPosition) {
-      return damaged(`record has position ${header.position}, but the store was closed cleanly at position ${cleanPosition}: nothing can follow it`);
-    }
+    // Whole, valid writes after the clean close's position are kept: no damage
+    // makes them, only a writer that did not see the marker (an old owner in
+    // the moment before it noticed its lock had moved). Damage after it is
+    // still corruption: the crash rules never apply when the marker is there.
     const entry = index.entry(header.stream);
     if (header.version !== entry.pendingVersion + 1) {
       return damaged(`event of stream "${header.stream}" has version ${header.version} where ${entry.pendingVersion + 1} was expected`);
