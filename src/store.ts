@@ -257,7 +257,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         readOnly,
         onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
         resumeAt,
-        cleanPosition: clean.marker?.position,
+        // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
+        cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
       });
       projections.finishReplay();
       if (covered && verifyOnOpen === 'full') {
