@@ -42,6 +42,7 @@ import { ProjectionStates } from './state/projections';
 import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
+import { syncStoreDirectories } from './recovery/sync-store-directories';
 import { prepareDirectory } from './validate/store-directory';
 import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
 import { assertPlainData, describe, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
@@ -222,6 +223,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       }
     }
     try {
+      // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
+      if (!readOnly) await syncStoreDirectories(fs, directory);
       const clean = await readCleanMarker(fs, directory);
       const cleanShutdown = clean.marker !== undefined;
       const index = new StreamIndex();

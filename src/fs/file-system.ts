@@ -4,6 +4,8 @@
  * lose unsynced writes, tear them, or fail chosen calls. Keep it small: every
  * method here is a place where a crash or an I/O error can happen.
  */
+import { isKnownDurable, markDurable, parentDirectory } from './durable-directories';
+
 export interface FileHandle {
   /** Reads up to `length` bytes at `position`; returns how many were read (0 at end of file). */
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
@@ -75,15 +77,19 @@ export async function writeFileAtomic(fs: FileSystem, dir: string, name: string,
 }
 
 /**
- * Creates a directory (and any missing parents) and makes each new entry
- * durable: a new directory lives in its parent's entries, which a crash
- * loses unless the parent is fsynced after the mkdir.
+ * Creates a directory (and any missing parents) and makes each entry durable:
+ * a new directory lives in its parent's entries, which a crash loses unless
+ * the parent is fsynced after the mkdir. A directory that exists but that this
+ * process has not itself made durable gets its parent fsynced too: an earlier
+ * attempt may have made it and then failed that fsync.
  */
 export async function ensureDir(fs: FileSystem, dir: string): Promise<void> {
-  if (await fs.exists(dir)) return;
-  const cut = dir.replace(/\/+$/, '').lastIndexOf('/');
-  const parent = cut > 0 ? dir.slice(0, cut) : cut === 0 ? '/' : '.';
-  if (parent !== dir && parent !== '.') await ensureDir(fs, parent);
-  await fs.mkdirp(dir);
-  await fs.syncDir(parent);
+  if (isKnownDurable(fs, dir)) return;
+  const parent = parentDirectory(dir);
+  if (!(await fs.exists(dir))) {
+    if (parent !== dir && parent !== '.' && parent !== '/') await ensureDir(fs, parent);
+    await fs.mkdirp(dir);
+  }
+  if (parent !== '.') await fs.syncDir(parent);
+  markDurable(fs, dir);
 }
