@@ -78,6 +78,19 @@ Feature: After a crash, only the last, unacknowledged write is cut
       Then stream "archive" holds exactly 10 events
       And the recovery report says 1 event of the torn write was discarded
 
+    Scenario: A torn upload whose data holds a record claiming to start the next write
+      The record sits inside the upload's own write, at the very place it
+      names as its write's start, with the next position. The torn record's
+      header says where its write ends: only a write starting there or later
+      proves that the torn write was followed by another.
+
+      Given a new store on a simulated disk that accepts events of up to 4 MiB
+      And "acct" has 10 events
+      When the machine stops while a 2 MiB upload is written, half of it on the disk, its data holding a record that claims to start the next write
+      And the store is opened after the power comes back
+      Then stream "acct" holds exactly 10 events
+      And the recovery report says 1 event of the torn write was discarded
+
     Scenario: Every subset of the pages of a torn 100-event write
       Given a new store on a simulated disk
       And "invoice-3" has 10 events

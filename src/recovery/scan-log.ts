@@ -225,11 +225,12 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
       if (clean) return damaged(`${reason}; the store was closed cleanly at position ${cleanPosition}, so this is damage to acknowledged data, not a torn write`, crcs);
       // After a crash: is this the last, unacknowledged write, torn?
       const damagedWrite = write && offset < write.start + write.bytes ? write.start : offset;
-      const tail = await readTailAfterDamage(bytes, offset, damagedWrite, nextPosition());
+      const knownEnd = write && offset < write.start + write.bytes ? write.start + write.bytes : undefined;
+      const tail = await readTailAfterDamage(bytes, offset, damagedWrite, knownEnd, nextPosition());
       if (tail.laterWriteAt !== undefined) {
         return damaged(`${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
       }
-      const why = `${reason} at byte offset ${offset}, in the last write (from byte offset ${damagedWrite}), and no later write follows it: that write was never acknowledged`;
+      const why = `${reason} at byte offset ${offset}, in the last write (from byte offset ${damagedWrite}), and no later write follows it: the last write was damaged or torn; it may have been acknowledged — a crash leaves no way to tell`;
       return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length + tail.eventsOfDamagedWrite, why, index, findings, readOnly);
     }
     const chunk = bytes.window;
@@ -309,9 +310,22 @@ async function readTailAfterDamage(
   bytes: SegmentBytes,
   damagedAt: number,
   damagedWrite: number,
+  knownWriteEnd: number | undefined,
   nextPosition: number,
 ): Promise<{ laterWriteAt?: number; eventsOfDamagedWrite: number }> {
   let lastPosition = nextPosition - 1;
+  // Where the damaged write ends, when a trusted header says so (the last good
+  // record's, or the damaged record's own when its header CRC passes): a later
+  // write can only start at or after that end. Anything inside the damaged
+  // write — its events' data included — proves nothing, however it looks.
+  let laterWritesFrom = knownWriteEnd ?? damagedAt + 1;
+  if (damagedAt + FIXED_RECORD_BYTES <= bytes.size) {
+    const rel = await bytes.ensure(damagedAt, FIXED_RECORD_BYTES);
+    if (isValidHeader(bytes.window, rel, damagedAt)) {
+      const start = batchStartAt(bytes.window, rel);
+      if (start === damagedWrite || start === damagedAt) laterWritesFrom = Math.max(laterWritesFrom, start + batchBytesAt(bytes.window, rel));
+    }
+  }
   const startsWrite = new Map<number, boolean>();
   const isWriteStart = async (at: number): Promise<boolean> => {
     let known = startsWrite.get(at);
@@ -346,7 +360,7 @@ async function readTailAfterDamage(
       continue;
     }
     rel = found.rel;
-    if (batchStart > damagedAt && (await isWriteStart(batchStart))) return { laterWriteAt: batchStart, eventsOfDamagedWrite: 0 };
+    if (batchStart > damagedAt && batchStart >= laterWritesFrom && (await isWriteStart(batchStart))) return { laterWriteAt: batchStart, eventsOfDamagedWrite: 0 };
     // Anything else (a record naming an earlier write) is bytes inside the torn write that look like a record: cut with it.
     at += FRAME_HEADER_BYTES + found.check.length;
   }
