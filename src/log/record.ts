@@ -236,7 +236,8 @@ export const checkWork = { bodyBytes: 0 };
 export type FrameCheck =
   | { kind: 'ok'; length: number; flags: number }
   | { kind: 'incomplete'; needed: number }
-  | { kind: 'bad'; reason: string; expectedCrc?: number; actualCrc?: number };
+  /** `bodyLength`: set when the header passed and the body was CRC'd and failed (the bytes it claimed were read). */
+  | { kind: 'bad'; reason: string; expectedCrc?: number; actualCrc?: number; bodyLength?: number };
 
 /**
  * Cheap checks of a fixed header that need no CRC: flags, reserved bytes,
@@ -309,7 +310,7 @@ export function checkFrame(chunk: Buffer, offset: number, bytesLeftInFile: numbe
   const expectedCrc = chunk.readUInt32LE(offset + AT_BODY_CRC);
   checkWork.bodyBytes += length - MIN_BODY_BYTES;
   const actualCrc = CRC32.buf(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length)) >>> 0;
-  if (expectedCrc !== actualCrc) return { kind: 'bad', reason: 'record fails its checksum', expectedCrc, actualCrc };
+  if (expectedCrc !== actualCrc) return { kind: 'bad', reason: 'record fails its checksum', expectedCrc, actualCrc, bodyLength: length };
   return { kind: 'ok', length, flags: chunk[offset + AT_FLAGS] };
 }
 

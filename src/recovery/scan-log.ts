@@ -5,6 +5,7 @@ import {
   batchStartAt,
   checkFrame,
   isValidHeader,
+  lengthAt,
   decodeEvent,
   decodeHeader,
   FIXED_RECORD_BYTES,
@@ -226,7 +227,13 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
       // After a crash: is this the last, unacknowledged write, torn?
       const damagedWrite = write && offset < write.start + write.bytes ? write.start : offset;
       const knownEnd = write && offset < write.start + write.bytes ? write.start + write.bytes : undefined;
-      const tail = await readTailAfterDamage(bytes, offset, damagedWrite, knownEnd, nextPosition());
+      let tail;
+      try {
+        tail = await readTailAfterDamage(bytes, offset, damagedWrite, knownEnd, nextPosition());
+      } catch (error) {
+        if (!(error instanceof UndecidableTail)) throw error;
+        return damaged(`${reason}; after it, a record claims a write starting at byte offset ${error.at}, inside bytes already found not to be a record: whether a later write follows the damage cannot be told without reading bytes twice (open with repair: 'truncate' to cut there)`, crcs);
+      }
       if (tail.laterWriteAt !== undefined) {
         return damaged(`${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
       }
@@ -297,14 +304,21 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
 }
 
 /**
- * The tail rule (FORMAT.md, "Tail rule after a crash"): reads every valid
- * record from the damage at `damagedAt` on, resynchronising byte by byte.
- * Each offset costs a few plausibility checks and, rarely, a 60-byte header
- * CRC; a body is CRC'd only when its header passes, so the work is linear in
- * the bytes scanned. Finds whether any record belongs to a write that started
- * after the damage — proof that the damaged write was followed by another,
- * so was acknowledged — and the highest position any header of the damaged
- * write names (its events from `nextPosition` up to there are cut).
+ * The tail rule (FORMAT.md, "Tail rule after a crash"): reads the records
+ * from the damage at `damagedAt` on, resynchronising byte by byte. Finds
+ * whether any record belongs to a write that started at or after the damaged
+ * write's end — proof that the damaged write was followed by another, so was
+ * acknowledged — and the highest position any header of the damaged write
+ * names (its events from `nextPosition` up to there are cut).
+ *
+ * Work is linear in the bytes scanned, whatever the data holds: each offset
+ * costs a few plausibility checks and at most a 60-byte header CRC; a body is
+ * CRC'd only (a) for a record of the damaged write that starts past every
+ * body already CRC'd (to step over its data), or (b) for the record at a
+ * claimed write start `B ≥ E` (once per `B`, and only past every claimed
+ * write start already found false). A claimed write start inside a span
+ * already found false cannot be decided without CRCing bytes twice: the open
+ * fails loudly then (repair recovers), it never guesses.
  */
 async function readTailAfterDamage(
   bytes: SegmentBytes,
@@ -326,12 +340,20 @@ async function readTailAfterDamage(
       if (start === damagedWrite || start === damagedAt) laterWritesFrom = Math.max(laterWritesFrom, start + batchBytesAt(bytes.window, rel));
     }
   }
+  /** End of the furthest body CRC'd to step over a record of the damaged write. */
+  let steppedUntil = damagedAt;
+  /** End of the furthest record found not to start a write (its claimed span). */
+  let refutedUntil = 0;
   const startsWrite = new Map<number, boolean>();
   const isWriteStart = async (at: number): Promise<boolean> => {
     let known = startsWrite.get(at);
     if (known === undefined) {
+      if (at < refutedUntil) throw new UndecidableTail(at);
       const { check, rel } = await bytes.check(at);
       known = check.kind === 'ok' && batchStartAt(bytes.window, rel) === at && positionAt(bytes.window, rel) >= nextPosition;
+      // Only a body that was CRC'd is marked (whether it passed or not); a check that stopped at the header cost nothing.
+      if (!known && check.kind === 'ok') refutedUntil = Math.max(refutedUntil, at + FRAME_HEADER_BYTES + check.length);
+      if (check.kind === 'bad' && check.bodyLength !== undefined) refutedUntil = Math.max(refutedUntil, at + FRAME_HEADER_BYTES + check.bodyLength);
       startsWrite.set(at, known);
     }
     return known;
@@ -350,21 +372,32 @@ async function readTailAfterDamage(
     const batchStart = batchStartAt(bytes.window, rel);
     const batchBytes = batchBytesAt(bytes.window, rel);
     const position = positionAt(bytes.window, rel);
+    const recordBytes = FRAME_HEADER_BYTES + lengthAt(bytes.window, rel);
     const ofDamagedWrite = batchStart === damagedWrite || batchStart === damagedAt;
     if (ofDamagedWrite && position >= nextPosition && position < nextPosition + batchBytes / FIXED_RECORD_BYTES) {
       lastPosition = Math.max(lastPosition, position);
     }
-    const found = await bytes.check(at);
-    if (found.check.kind !== 'ok') {
-      at++;
-      continue;
-    }
-    rel = found.rel;
     if (batchStart > damagedAt && batchStart >= laterWritesFrom && (await isWriteStart(batchStart))) return { laterWriteAt: batchStart, eventsOfDamagedWrite: 0 };
-    // Anything else (a record naming an earlier write) is bytes inside the torn write that look like a record: cut with it.
-    at += FRAME_HEADER_BYTES + found.check.length;
+    if (ofDamagedWrite && at >= steppedUntil) {
+      // A whole record of the damaged write: its data may look like records, so step over it (each byte CRC'd once at most).
+      if (at + recordBytes <= bytes.size) steppedUntil = at + recordBytes;
+      const found = await bytes.check(at);
+      if (found.check.kind === 'ok') {
+        at += FRAME_HEADER_BYTES + found.check.length;
+        continue;
+      }
+    }
+    // Anything else (a record naming an earlier write, or inside a damaged one) proves nothing by itself: look on.
+    at++;
   }
   return { eventsOfDamagedWrite: lastPosition - nextPosition + 1 };
+}
+
+/** A claimed write start lies inside bytes already found not to be a record: deciding would CRC bytes twice. */
+class UndecidableTail extends Error {
+  constructor(readonly at: number) {
+    super(`undecidable tail at ${at}`);
+  }
 }
 
 /**
@@ -438,12 +471,23 @@ function discardPending(pending: PendingEvent[], index: StreamIndex): void {
 export function countValidRecords(bytes: Buffer): number {
   let count = 0;
   let at = 0;
+  // A body is CRC'd only past every body already CRC'd, so each byte is CRC'd
+  // once at most, whatever the bytes hold (many headers claiming long bodies);
+  // a record inside a span already found bad is not counted.
+  let checkedUntil = 0;
   while (at + FIXED_RECORD_BYTES <= bytes.length) {
+    if (at < checkedUntil) {
+      at++;
+      continue;
+    }
     const check = checkFrame(bytes, at, bytes.length - at);
     if (check.kind === 'ok') {
       count++;
       at += FRAME_HEADER_BYTES + check.length;
+      checkedUntil = at;
     } else {
+      // Only a body that was CRC'd (its header passed, it fits in the bytes) sets the mark; other checks cost nothing.
+      if (check.kind === 'bad' && check.bodyLength !== undefined) checkedUntil = at + FRAME_HEADER_BYTES + check.bodyLength;
       at++;
     }
   }
