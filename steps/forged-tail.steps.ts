@@ -83,3 +83,12 @@ Then('counting the records in the log, as a repair does for the bytes it sets as
   countValidRecords(bytes);
   expect(checkWork.bodyBytes - before).to.be.at.most(factor * bytes.length);
 });
+
+Then('the recovery report says of the cut write: {string}', function (this: EventfoldWorld, text: string) {
+  expect(this.store!.recovery.tornTail, 'a write was cut').to.not.equal(null);
+  expect(this.store!.recovery.tornTail!.reason).to.contain(text);
+});
+
+Then('the recovery report never says of the cut write {string}', function (this: EventfoldWorld, text: string) {
+  expect(this.store!.recovery.tornTail!.reason).to.not.contain(text);
+});

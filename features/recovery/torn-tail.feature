@@ -104,6 +104,20 @@ Feature: After a crash, only the last, unacknowledged write is cut
       Then every copy opens with the first 19 events
       And every copy reports the last write's bytes as cut, and its event as discarded whenever its header survived
 
+  Rule: The report says only what a crash lets us know about the cut write
+
+    Scenario: A flipped bit in the last acknowledged write is cut, and the report does not call it unacknowledged
+      All 30 appends were acknowledged; then one bit of the last flipped. A
+      torn write looks the same after a crash, so the open cuts it like one,
+      and says that it may have been acknowledged.
+
+      Given a store on a simulated disk holding 30 events when the machine stops
+      When one bit flips in the body of the last record of the log
+      And the store is opened again
+      Then the store opens with the first 29 events
+      And the recovery report says of the cut write: "the last write was damaged or torn; it may have been acknowledged"
+      And the recovery report never says of the cut write "never acknowledged"
+
   Rule: Damage with a later write after it is corruption, never cut
 
     Scenario: A flipped bit in the second-to-last write

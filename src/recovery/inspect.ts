@@ -38,7 +38,7 @@ export interface StoreInspection {
   subscriptions: Array<{ name: string; position: number | null; lag: number | null; problem?: string }>;
   /** True when a repair was interrupted: the next open that may write finishes it. */
   repairPending: boolean;
-  /** What an open would cut or remove (a torn tail is not a problem: it was never acknowledged). */
+  /** What an open would cut or remove (a torn last write is not a problem: after a crash it is cut, see tornTail). */
   wouldRecover: Pick<RecoveryReport, 'tornTail' | 'removedFiles'>;
 }
 

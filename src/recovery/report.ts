@@ -12,7 +12,7 @@ export interface RecoveryReport {
   eventsRecovered: number;
   /** Global position of the last event, -1 for an empty store. */
   lastPosition: number;
-  /** A torn tail cut off the last segment (never acknowledged data). */
+  /** The damaged or torn last write cut off the last segment after a crash (it may have been acknowledged: a crash leaves no way to tell; `reason` says so). */
   tornTail: {
     file: string;
     offset: number;
