@@ -43,6 +43,7 @@ import { StreamIndex, type EventPlace } from './state/stream-index';
 import { Subscription, type EventHandler as StoredEventHandler, type SubscribeOptions } from './state/subscriptions';
 import { produce, type Draft } from 'immer';
 import { syncStoreDirectories } from './recovery/sync-store-directories';
+import { cutRejectedWrites } from './log/rejected-writes';
 import { prepareDirectory } from './validate/store-directory';
 import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
 import { assertPlainData, describe, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
@@ -225,6 +226,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     try {
       // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
       if (!readOnly) await syncStoreDirectories(fs, directory);
+      // Writes this process rejected but could not cut back are cut before the log is read.
+      const rejectedWrites = readOnly ? [] : await cutRejectedWrites(fs, `${directory}/log`);
       const clean = await readCleanMarker(fs, directory);
       const cleanShutdown = clean.marker !== undefined;
       const index = new StreamIndex();
@@ -296,6 +299,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         eventsRecovered: index.durableCount,
         lastPosition: index.durableCount - 1,
         tornTail: scan.tornTail,
+        rejectedWrites,
         quarantine,
         checkpoints,
         removedFiles: [...snapshots.removedFiles, ...scan.removedFiles],

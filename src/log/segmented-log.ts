@@ -1,3 +1,4 @@
+import { rememberUncutWrite } from './rejected-writes';
 import type { FileHandle, FileSystem } from '../fs/file-system';
 import { fsError } from '../fs/file-system';
 import { MAX_SEGMENT_OFFSET } from './record';
@@ -87,8 +88,9 @@ export class SegmentedLog {
    * bytes may still sit in the page cache, where a reopen in this process (or
    * any reader of the file) would find them whole and valid — an append that
    * was rejected would come back. So cut the file back to the end of the last
-   * acknowledged write and sync that cut, best effort (errors are ignored:
-   * the store is failing anyway, and recovery's tail rule still applies).
+   * acknowledged write and sync that cut. If the cut itself fails, this
+   * process remembers where the acknowledged bytes end and its next open cuts
+   * there (rejected-writes.ts); a failed sync of the cut changes nothing here.
    *
    * This is not an fsync retry. A retry is unsafe because after a failed
    * fsync the kernel may have dropped the dirty pages and a second fsync could
@@ -100,9 +102,15 @@ export class SegmentedLog {
   private async forgetFailedWrite(acknowledgedEnd: number): Promise<void> {
     try {
       await this.writer.truncate(acknowledgedEnd);
+    } catch {
+      // The rejected bytes stay in the file: the next open in this process cuts them (rejected-writes.ts).
+      rememberUncutWrite(this.fs, `${this.dir}/${this.last.name}`, acknowledgedEnd);
+      return;
+    }
+    try {
       await this.writer.datasync();
     } catch {
-      // The store has already failed; the next open's recovery decides what the file holds.
+      // The store has already failed; the shorter length is what this process sees.
     }
   }
 

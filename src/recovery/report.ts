@@ -23,6 +23,12 @@ export interface RecoveryReport {
     reason: string;
   } | null;
   /**
+   * Writes this process rejected (their write or fsync failed, and so did
+   * cutting them back) that this open cut before reading the log, so a
+   * rejected append never comes back in the process that rejected it.
+   */
+  rejectedWrites: Array<{ file: string; offset: number; bytesCut: number }>;
+  /**
    * What `repair: 'truncate'` set aside — by this open, or by an earlier one
    * that a crash interrupted and this open finished (`resumedAfterCrash`).
    */
