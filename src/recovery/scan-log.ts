@@ -342,18 +342,28 @@ async function readTailAfterDamage(
   }
   /** End of the furthest body CRC'd to step over a record of the damaged write. */
   let steppedUntil = damagedAt;
-  /** End of the furthest record found not to start a write (its claimed span). */
-  let refutedUntil = 0;
+  /** End of the furthest valid record found not to start a write: no record starts inside its body. */
+  let dataUntil = 0;
+  /** End of the furthest span a passing header claimed whose body failed its CRC: what lies inside is unknown. */
+  let unknownUntil = 0;
   const startsWrite = new Map<number, boolean>();
   const isWriteStart = async (at: number): Promise<boolean> => {
     let known = startsWrite.get(at);
     if (known === undefined) {
-      if (at < refutedUntil) throw new UndecidableTail(at);
-      const { check, rel } = await bytes.check(at);
-      known = check.kind === 'ok' && batchStartAt(bytes.window, rel) === at && positionAt(bytes.window, rel) >= nextPosition;
-      // Only a body that was CRC'd is marked (whether it passed or not); a check that stopped at the header cost nothing.
-      if (!known && check.kind === 'ok') refutedUntil = Math.max(refutedUntil, at + FRAME_HEADER_BYTES + check.length);
-      if (check.kind === 'bad' && check.bodyLength !== undefined) refutedUntil = Math.max(refutedUntil, at + FRAME_HEADER_BYTES + check.bodyLength);
+      if (at < dataUntil) {
+        known = false;
+      } else if (at < unknownUntil) {
+        // Deciding would CRC bytes already CRC'd: only a header that fails settles it cheaply.
+        const rel = await bytes.ensure(at, FIXED_RECORD_BYTES);
+        if (at + FIXED_RECORD_BYTES <= bytes.size && isValidHeader(bytes.window, rel, at)) throw new UndecidableTail(at);
+        known = false;
+      } else {
+        const { check, rel } = await bytes.check(at);
+        known = check.kind === 'ok' && batchStartAt(bytes.window, rel) === at && positionAt(bytes.window, rel) >= nextPosition;
+        // Only a body that was CRC'd sets a mark; a check that stopped at the header cost nothing.
+        if (!known && check.kind === 'ok') dataUntil = Math.max(dataUntil, at + FRAME_HEADER_BYTES + check.length);
+        if (check.kind === 'bad' && check.bodyLength !== undefined) unknownUntil = Math.max(unknownUntil, at + FRAME_HEADER_BYTES + check.bodyLength);
+      }
       startsWrite.set(at, known);
     }
     return known;
