@@ -400,6 +400,12 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     const inputs = validateEvents(events, this.options.maxEventBytes);
     const expected = readAppendOptions(options).expectedVersion;
     const count = inputs.length;
+    if (this.healthNow.log === 'verifying') {
+      // Acknowledge nothing on a log not yet known to be intact: damage found
+      // under the snapshot would make a later repair set these events aside.
+      await this.verification;
+      this.assertWritable();
+    }
     let reserved = false;
     if (!this.writer.hasRoom(count)) {
       await this.writer.waitForRoom(count);
@@ -491,8 +497,11 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
           return store.position;
         },
         read: (from) => this.readAll({ from }),
+        // Never resolves at once for a caught-up subscription, even while closing:
+        // close() stops every subscription first (which wakes it), and an
+        // immediate answer here would spin its loop without ever yielding.
         waitForEventsAfter: (position) =>
-          position < this.position || this.closing ? Promise.resolve() : new Promise<void>((resolve) => this.newEventWaiters.push(resolve)),
+          position < this.position ? Promise.resolve() : new Promise<void>((resolve) => this.newEventWaiters.push(resolve)),
       },
       name,
       handler as StoredEventHandler,
@@ -508,6 +517,11 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.subscriptions.set(name, null);
     try {
       const subscription = await starting;
+      if (this.closing) {
+        // close() began while it was starting: it must not outlive the store.
+        await subscription.stop().catch(() => undefined);
+        throw new StoreClosedError();
+      }
       if (subscription.finished) this.subscriptions.delete(name);
       else this.subscriptions.set(name, subscription);
       return subscription;
@@ -740,6 +754,9 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.assertReadable();
     if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${describe(dest)}`);
     const target = this.baseFs instanceof NodeFileSystem ? nodePath.resolve(dest) : dest;
+    // A backup of a log found damaged would be a damaged store marked clean.
+    const health = await this.verified();
+    if (health.problem) throw health.problem;
     return typedBackup(target, backupStore(this.fs, this.directory, this.baseFs, target, () => {
       // The published end, not the writer's: a batch being written is not in the index yet.
       const bases = this.index.segmentBases;
@@ -765,14 +782,19 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.closing = true;
     clearInterval(this.lockWatch);
     try {
+      // Subscriptions stop first, before anything is awaited: they resume
+      // from their checkpoints after the next open (at least once), and a
+      // live one must not keep running while the store shuts down. A failed
+      // final checkpoint does not stop the close (its events come again).
+      const stopping = Promise.allSettled([...this.subscriptions.values()].map((s) => s?.stop()));
+      this.wakeSubscribers();
       await this.writer.drain();
       await this.snapshotInFlight?.catch(() => undefined);
-      await this.verification;
-      const stopping = [...this.subscriptions.values()].map((s) => s?.stop());
-      this.wakeSubscribers();
-      await Promise.all(stopping);
+      const health = await this.verification;
+      await stopping;
       await this.refreshing?.catch(() => undefined);
-      if (!this.writer.failure && !this.readOnly && !this.lockLost) {
+      // A log found damaged under its snapshot is not closed cleanly: the next open checks it again.
+      if (!this.writer.failure && !this.readOnly && !this.lockLost && !health.problem) {
         if (this.options.durability !== 'fsync') await this.log.sync();
         await writeCleanMarker(this.fs, this.directory, this.position);
       }

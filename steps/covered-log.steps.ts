@@ -50,3 +50,30 @@ When('the store is opened again with an onCorruption callback', async function (
 Then("the store's onCorruption callback was called once, with that error", function (this: EventfoldWorld) {
   expect(this.memo.onCorruptionCalls).to.deep.equal([this.store!.health.problem]);
 });
+
+When('an event is appended at once, while the background check is still running', async function (this: EventfoldWorld) {
+  this.memo.healthAtAppend = this.store!.health.log;
+  this.memo.positionBefore = this.store!.position;
+  await this.capture(() => this.store!.append('after-damage', [{ type: 'Deposited', data: { amount: 1 } }]));
+});
+
+Then("that append is refused with the background check's CorruptionError and nothing was written", async function (this: EventfoldWorld) {
+  expect(this.memo.healthAtAppend).to.equal('verifying');
+  expect(this.lastError).to.be.instanceOf(CorruptionError);
+  expect(this.lastError).to.equal(this.store!.health.problem);
+  expect(this.store!.position).to.equal(this.memo.positionBefore);
+});
+
+Then('a backup of the store is refused with that CorruptionError', async function (this: EventfoldWorld) {
+  const error = await this.store!.backup(`${this.dir}/backup`).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).to.equal(this.store!.health.problem);
+});
+
+Then('closing the store leaves no clean-shutdown marker', async function (this: EventfoldWorld) {
+  await this.store!.close();
+  await this.openStore({ repair: 'truncate' });
+  expect(this.store!.recovery.cleanShutdown).to.equal(false);
+});

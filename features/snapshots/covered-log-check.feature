@@ -51,3 +51,13 @@ Feature: Damage in the log a snapshot covers is found without giving up the fast
       And it says "segments:       1"
       When the operator runs "eventfold recover" on the store
       Then the command exits with 2 and says "record fails its checksum"
+
+  Rule: Nothing is acknowledged, closed cleanly or backed up on a log not yet known to be intact
+
+    Scenario: An append made while the background check is still running waits for it, and is refused
+      When one bit flips in the body of record 150
+      And the store is opened again
+      And an event is appended at once, while the background check is still running
+      Then that append is refused with the background check's CorruptionError and nothing was written
+      And a backup of the store is refused with that CorruptionError
+      And closing the store leaves no clean-shutdown marker

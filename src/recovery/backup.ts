@@ -47,7 +47,15 @@ export interface BackupResult {
  * fsynced, then renamed to `dest` and the parent fsynced: `dest` never holds a
  * half-written backup. The LOCK file and quarantine/ are not copied.
  */
-export async function backupStore(fs: FileSystem, sourceDir: string, destFs: FileSystem, dest: string, logEnd: () => LogEnd): Promise<BackupResult> {
+export async function backupStore(
+  fs: FileSystem,
+  sourceDir: string,
+  destFs: FileSystem,
+  dest: string,
+  logEnd: () => LogEnd,
+  /** A writable view of the source's storage, used only to fdatasync its segments (a read-only store's `fs` refuses that). */
+  syncFs: FileSystem = destFs,
+): Promise<BackupResult> {
   const started = performance.now();
   if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} already exists; name a new directory`);
   const parent = nodePath.dirname(dest);
@@ -55,6 +63,10 @@ export async function backupStore(fs: FileSystem, sourceDir: string, destFs: Fil
 
   const subscriptions = await readSubscriptionCheckpoints(fs, sourceDir);
   const end = logEnd();
+  // A reader's end can include a batch the writer has written but not yet
+  // fsynced. Making the source's bytes durable first means the copy never
+  // holds an event that a power loss could still take from the store.
+  for (const segment of end.segments) await syncFile(syncFs, `${sourceDir}/log/${segment.name}`);
   const snapshot = await newestSnapshotUpTo(fs, sourceDir, end.position);
 
   const temp = `${parent}/.${nodePath.basename(dest)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -94,6 +106,15 @@ export async function backupStore(fs: FileSystem, sourceDir: string, destFs: Fil
     bytes,
     durationMs: performance.now() - started,
   };
+}
+
+async function syncFile(fs: FileSystem, path: string): Promise<void> {
+  const handle = await fs.open(path);
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readSubscriptionCheckpoints(fs: FileSystem, dir: string): Promise<Array<{ file: string; bytes: Buffer }>> {

@@ -1,4 +1,5 @@
 import { asStorageError, EventfoldError, InvalidInputError, SubscriptionCheckpointError } from '../errors';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
 import { describe } from '../validate/validate-input';
@@ -40,6 +41,9 @@ export interface SubscriptionSource {
   waitForEventsAfter(position: number): Promise<void>;
 }
 
+/** Which subscription's handler is running in the current async context (so stop() can tell a call from its own handler). */
+const handlerContext = new AsyncLocalStorage<Subscription>();
+
 export class Subscription {
   /** Last handled global position (-1 before the first). */
   position: number;
@@ -56,6 +60,8 @@ export class Subscription {
   private progress: Array<{ position: number; resolve: () => void; reject: (e: unknown) => void }> = [];
   /** Wakes the run loop when stop() is called while it waits for new events. */
   private wake: (() => void) | undefined;
+  /** The final checkpoint's failure, if stop() could not store it. */
+  private checkpointFailure: Error | undefined;
 
   private constructor(
     readonly name: string,
@@ -134,7 +140,12 @@ export class Subscription {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    // Called from inside its own handler: the run loop is waiting for that
+    // handler, so waiting for the loop here would wait forever. It stops as
+    // soon as the handler returns.
+    if (handlerContext.getStore() === this) return;
     await this.running;
+    if (this.checkpointFailure) throw this.checkpointFailure;
   }
 
   private async run(): Promise<void> {
@@ -142,7 +153,7 @@ export class Subscription {
       while (!this.stopping) {
         if (this.position < this.source.lastPosition) {
           for await (const event of this.source.read(this.position + 1)) {
-            await this.handler(event);
+            await handlerContext.run(this, () => this.handler(event));
             this.position = event.position;
             this.settleProgress();
             if (++this.sinceCheckpoint >= this.checkpointEvery) await this.checkpoint();
@@ -161,7 +172,12 @@ export class Subscription {
       this.error = error instanceof EventfoldError ? error : new EventfoldError(`Subscription "${this.name}" stopped: its handler threw: ${(error as Error)?.message ?? error}`, { cause: error });
       this.stopping = true;
     }
-    await this.checkpoint().catch(() => undefined);
+    // A failed final checkpoint is not hidden: stop() rejects with it (the
+    // events since the last stored checkpoint will be delivered again).
+    await this.checkpoint().catch((error: unknown) => {
+      this.checkpointFailure = error as Error;
+      this.error ??= error;
+    });
     for (const waiter of this.progress) waiter.reject(this.error ?? this.stoppedBefore(waiter.position));
     this.progress = [];
     this.done = true;
