@@ -1,4 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
+import { seededRandom } from '../src/fs/seeded-random';
 import { expect } from 'chai';
 import { EventfoldError, EventStore, SimulatedDisk } from '../src/index';
 import type { RecordedEvent } from '../src/index';
@@ -23,17 +24,6 @@ interface Outcome {
   repair?: 'prefix, reported' | 'typed error' | 'untyped error' | 'not a prefix' | 'loss not reported';
 }
 
-/** Mulberry32, so that a sweep is the same on every run of its seed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function filesUnder(disk: SimulatedDisk, dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -94,7 +84,7 @@ function damage(bytes: Buffer, d: Damage): Buffer {
       return Buffer.from(bytes.subarray(0, d.at));
     case 'appended garbage': {
       const garbage = Buffer.alloc(d.length);
-      const random = generator(d.at + d.length);
+      const random = seededRandom(d.at + d.length);
       for (let i = 0; i < garbage.length; i++) garbage[i] = Math.floor(random() * 256);
       return Buffer.concat([bytes, garbage]);
     }
@@ -142,7 +132,7 @@ When(
 When('each damaged copy is opened, and opened again with repair {string} when the first open fails', async function (this: EventfoldWorld, repair: 'truncate') {
   const sweep = this.memo.sweep as SweepStore;
   const rounds = this.memo.sweepRounds as number;
-  const random = generator(this.memo.sweepSeed as number);
+  const random = seededRandom(this.memo.sweepSeed as number);
   const outcomes: Outcome[] = [];
   const isPrefix = (events: string[]) => events.every((e, i) => e === sweep.events[i]);
   for (let round = 0; round < rounds; round++) {

@@ -1,4 +1,5 @@
 import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
+import { seededRandom } from './seeded-random';
 
 /**
  * An in-memory disk that behaves like a real one under failure, for tests and
@@ -409,23 +410,12 @@ function dirtyPagesOf(inode: Inode): number[] {
   return [...pages].sort((a, b) => a - b);
 }
 
-/** Mulberry32: a small seeded generator, so that a page subset can be reproduced from its seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pagesWrittenBack(inode: Inode, policy: PageWritebackPolicy): Buffer {
   const before = inode.durableContent();
   const after = inode.content();
   const dirty = dirtyPagesOf(inode);
-  const random = 'pageSeed' in policy ? seeded(policy.pageSeed) : undefined;
+  const random = 'pageSeed' in policy ? seededRandom(policy.pageSeed) : undefined;
   const chosen = new Set('survivingPages' in policy ? policy.survivingPages : []);
   let length = Math.min(before.length, after.length);
   const landed: number[] = [];
