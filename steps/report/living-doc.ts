@@ -272,6 +272,13 @@ function rank(capability: string): number {
   return index < 0 ? CAPABILITY_ORDER.length : index;
 }
 
+/** Capability names as people write them; other folders are capitalised. */
+const CAPABILITY_TITLES: Record<string, string> = {
+  cli: 'Command line',
+  'typed-api': 'Typed API',
+  emmett: 'Emmett',
+};
+
 function title(capability: string): string {
-  return capability.charAt(0).toUpperCase() + capability.slice(1);
+  return CAPABILITY_TITLES[capability] ?? capability.charAt(0).toUpperCase() + capability.slice(1);
 }
