@@ -1,0 +1,312 @@
+/**
+ * The one interface between the engine and a log.
+ *
+ * The engine (src/engine/) does what is the same whatever stores the events:
+ * input validation, projections and their states, subscriptions, when to take
+ * a snapshot of state, `aggregateStream`. A log does what depends on where the
+ * events live: it gives them global positions, checks expected versions
+ * (on PostgreSQL that check must run inside the append's transaction, so it
+ * belongs here and not in the engine), makes them durable, reads them back,
+ * learns of events other processes appended, and stores the engine's own
+ * durable things (snapshots of state, subscription checkpoints).
+ *
+ * Two logs implement it: the file log (src/file-log/: segments, group
+ * commit, recovery, the stream index with byte offsets, read-only mode, the
+ * lock, backup) and the PostgreSQL log (src/postgres/). Everything
+ * log-specific stays behind this interface: the file log's stream index, its
+ * log-end check and its segment bases travel inside the opaque `log` part of
+ * a snapshot (`EngineSnapshot.log`), never through the engine.
+ *
+ * Positions: every log numbers events 0, 1, 2, … in the order readers see
+ * them — dense (no gaps), strictly increasing, safe integers, and assigned so
+ * that commit order = position order: once a reader saw position p, no event
+ * can later appear below p. (On PostgreSQL: a serialised position counter
+ * taken inside the append transaction.) Versions number a stream's events
+ * 0, 1, 2, … the same way.
+ *
+ * Threading model: one engine drives one log in one process; every method may
+ * be called while appends are in flight. "Known" means known to this process:
+ * a shared log (PostgreSQL) learns of other processes' events through
+ * `refresh`, `waitForEvents` and the reads, and reports them to the engine
+ * through `LogListener.discovered`.
+ */
+import type { AppendResult, RecordedEvent } from '../api';
+import type { EventfoldError } from '../errors';
+import type { ExpectedVersion } from '../expected-version';
+import type { BackupResult } from '../recovery/backup';
+import type { RecoveryReport } from '../recovery/report';
+import type { EventInput as ValidEvent } from '../validate/validate-input';
+
+/** One append to one stream, as the engine hands it to a log. */
+export interface LogAppend {
+  readonly stream: string;
+  /**
+   * At least one event, already validated (names, plain data, sizes): the
+   * engine's own copy, which the log may keep and must not change. An event
+   * without `id` gets a fresh random UUID from the log.
+   */
+  readonly events: readonly ValidEvent[];
+  /** Checked by the log against the stream's version at the moment the append takes its place (see `EventLog.append`). */
+  readonly expectedVersion: ExpectedVersion;
+}
+
+/**
+ * What became of one append of a batch: its last event's position and
+ * version, or the typed error that refused exactly this append and wrote
+ * nothing of it (ExpectedVersionConflictError, InvalidInputError for an event
+ * the log cannot store, ProjectionError thrown by `LogListener.accepting`).
+ */
+export type LogAppendOutcome = AppendResult | EventfoldError;
+
+/** Options of `EventLog.readStream`, already checked by the engine. */
+export interface LogStreamRead {
+  direction: 'forward' | 'backward';
+  /** First version to read: default 0 forward, the last version backward. A backward `from` past the last version starts at the last. */
+  from?: number;
+  /** Most events in total (Infinity: all). Always >= 1: the engine answers `limit: 0` itself. */
+  limit: number;
+}
+
+/** What a store's integrity check knows (see `StoreHealth` in src/store.ts). */
+export interface LogHealth {
+  log: 'verified' | 'verifying' | 'damaged' | 'unverified';
+  problem: EventfoldError | null;
+}
+
+/** The projections' part of a snapshot: each projection's state with the projection version that folded it. */
+export type ProjectionSnapshot = Record<string, { version: number; state: unknown }>;
+
+/**
+ * A snapshot of the engine at one position. The engine captures it
+ * synchronously (projection states and `EventLog.captureSnapshot()` at the
+ * same moment, so both describe exactly positions 0…position) and hands it to
+ * `EventLog.writeSnapshot`.
+ */
+export interface EngineSnapshot {
+  /** Last global position covered (>= 0). */
+  position: number;
+  projections: ProjectionSnapshot;
+  /** What the log itself needs to resume after `position` (file log: its stream index, log end, segment bases). Opaque to the engine. */
+  log: unknown;
+  /** ISO time of the capture. */
+  createdAt: string;
+}
+
+/** A subscription's stored checkpoint: the last position its handler finished, or why it cannot be read (never guessed around). */
+export type StoredCheckpoint = { position: number } | { damaged: string };
+
+/**
+ * The engine's side, given to the log when it opens. The log calls these
+ * synchronously, never concurrently, and always in global position order:
+ * across `replay`, `appended` and `discovered` together, each call's events
+ * follow the previous call's last position without a gap.
+ */
+export interface LogListener {
+  /**
+   * True when the engine folds events (it has projections). When false the
+   * log need not decode events for `replay`, `accepting` and `discovered`,
+   * and does not call them (it still calls `appended`).
+   */
+  readonly foldsEvents: boolean;
+
+  /**
+   * During open: the projection states of the snapshot the log chose. Returns
+   * why they cannot be used (a projection is new or changed its version):
+   * the log must then not use that snapshot at all, and replays everything.
+   * Returns undefined after adopting them.
+   */
+  restoreSnapshot(projections: ProjectionSnapshot): string | undefined;
+
+  /** During open (and a read-only file log's `refresh`): durable events read from the log. A throw fails the open (ProjectionError). */
+  replay(events: readonly RecordedEvent[]): void;
+  /** The end of a run of `replay` calls: the replayed states become what `state()` shows. */
+  finishReplay(): void;
+
+  /**
+   * An append of this process is being accepted: `events` are its events
+   * exactly as they will read back, with the positions and versions the log
+   * gives them if it knows them now (the file log does; a log that assigns
+   * them at commit passes its best guess: the next ones it knows of). Called
+   * after the expected-version check passed and before anything of the append
+   * is queued. A throw refuses exactly this append, with the thrown error as
+   * its outcome; nothing of it is written. Called only when `foldsEvents`.
+   */
+  accepting(append: LogAppend, events: readonly RecordedEvent[]): void;
+
+  /**
+   * Optional hint from a log that alone decides the order of appends (the
+   * file log, in its group commit): `last` and every append accepted before
+   * it will be durable in accept order with nothing between them, so the
+   * engine may settle their states now. A log that other processes write to
+   * never calls it.
+   */
+  ordered?(last: LogAppend): void;
+
+  /**
+   * Appends of this process became durable, in position order: `appends`
+   * (the very objects passed to `append`, each whole) cover exactly the
+   * positions after the previous notification up to `lastPosition`. Called
+   * before their `append` promises resolve, so `state()` includes an append
+   * when its promise resolves. `bytes`: log bytes they took (for
+   * `snapshotEveryBytes`; 0 when the log does not count bytes).
+   */
+  appended(appends: readonly LogAppend[], lastPosition: number, bytes: number): void;
+
+  /**
+   * Durable events this process did not append (another process wrote them),
+   * in position order, gapless after the previous notification. Called
+   * before the events of any later own append are reported. Called with the
+   * events only when `foldsEvents`; otherwise the log may pass an empty array
+   * and `lastPosition` alone.
+   */
+  discovered(events: readonly RecordedEvent[], lastPosition: number): void;
+}
+
+/**
+ * A log of events. Every read method checks what it reads (the file log: each
+ * record's CRC, position, version and stream link) and fails with
+ * CorruptionError on damage; a failing disk or server surfaces as
+ * StorageError. After `close` every method rejects or throws
+ * StoreClosedError.
+ */
+export interface EventLog {
+  /** Which log this is (shown in reports and errors). */
+  readonly kind: 'file' | 'postgres';
+  /** Where it lives: the store directory, or the database URL without its password. */
+  readonly location: string;
+  /** Opened read-only: `append`, `writeSnapshot` and `writeCheckpoint` reject with ReadOnlyStoreError. */
+  readonly readOnly: boolean;
+  /** What the open found and did. A log without crash recovery reports a clean, empty recovery. */
+  readonly recovery: RecoveryReport;
+
+  /**
+   * Appends a batch: each element atomically (all of its events or none) and
+   * in the order given, with its expected version checked against the
+   * stream's version at the moment the append takes its place in the log —
+   * including earlier appends of the same batch and every append accepted
+   * before (in flight included), so two concurrent appends expecting the
+   * same version cannot both succeed. Several appends may name the same
+   * stream. A conflict (or another refusal, see LogAppendOutcome) rejects
+   * only that element: its outcome is the error, nothing of it is written,
+   * and the others go on. `expectedVersion: 'any'` never conflicts.
+   *
+   * Resolves, once every accepted element is durable, with one outcome per
+   * element, in order; each accepted element's events get consecutive
+   * positions and versions. The promise rejects as a whole only when the log
+   * cannot acknowledge anything: it failed (StoreFailedError — a failed write
+   * or fsync fail-stops the log; it is never retried), it is read-only, or it
+   * was closed. Callers must not assume any part of a rejected batch is
+   * absent: after a failure only a reopen tells.
+   *
+   * May wait before it accepts (back-pressure: the file log's maxQueueEvents).
+   * The file log group-commits across calls: appends of many calls share one
+   * write and one fdatasync. Hot path: no promise or closure per event.
+   */
+  append(batch: readonly LogAppend[]): Promise<LogAppendOutcome[]>;
+
+  /**
+   * The events of one stream by version, in pages (each page non-empty, in
+   * the order asked; together at most `limit` events). Reads what is durable
+   * and known when each page is read; nothing for a stream without events.
+   */
+  readStream(stream: string, options: LogStreamRead): AsyncIterable<readonly RecordedEvent[]>;
+
+  /**
+   * Every durable event from position `from` on, in global order, in pages
+   * (each non-empty, consecutive positions, together at most `limit` events;
+   * Infinity: all). Ends at the durable end as it is when reached. A shared
+   * log also returns events other processes committed (and reports them
+   * through `discovered` if the engine has not seen them). Never skips: a
+   * position below the end it reached is never filled in later.
+   */
+  readAll(from: number, limit: number): AsyncIterable<readonly RecordedEvent[]>;
+
+  /** Last durable position known to this process (-1: none). Synchronous, never ahead of what reads return. */
+  readonly lastPosition: number;
+
+  /**
+   * Asks the storage for the durable end now: takes in every complete,
+   * committed append of other writers (a read-only file store: a writer
+   * process's; PostgreSQL: every other process's), reports them through
+   * `discovered`, wakes `waitForEvents`, and resolves with the new
+   * `lastPosition`. The file log's writer is always current and answers at once.
+   */
+  refresh(): Promise<number>;
+
+  /**
+   * Resolves once `lastPosition > after`, or the log closes, or `signal`
+   * aborts — whichever comes first; callers re-check (it may also resolve
+   * early). A shared log learns of other processes' appends by itself here
+   * (notifications, polling as a fallback); a read-only file log does not:
+   * its engine calls `refresh`.
+   */
+  waitForEvents(after: number, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * The stream's last durable version (-1: no events). The file log answers
+   * synchronously from its index; a shared log may need to ask its server.
+   */
+  streamVersion(stream: string): number | Promise<number>;
+
+  /** Names of the streams that have durable events. */
+  streams(): string[] | Promise<string[]>;
+
+  /** Events accepted by `append` but not yet durable. */
+  readonly pendingEvents: number;
+  /** Set once the log fail-stopped (StoreFailedError): it acknowledges nothing more until reopened. */
+  readonly failure: EventfoldError | undefined;
+  /**
+   * What is known about the integrity of the stored events (the file log
+   * checks the log a snapshot covers in the background). `append` waits
+   * while it is 'verifying' and rejects with `problem` once 'damaged'.
+   */
+  readonly health: LogHealth;
+  /** Resolves when the integrity check is over (at once when there is none). */
+  verified(): Promise<LogHealth>;
+
+  /**
+   * The log's part of a snapshot of everything durable now (`lastPosition`),
+   * captured synchronously so the engine can pair it with its states.
+   */
+  captureSnapshot(): { position: number; log: unknown };
+  /**
+   * Stores a snapshot durably (file log: a snapshot file, written atomically,
+   * older ones pruned to keepSnapshots; it first makes sure the covered
+   * events are durable, whatever the durability mode). Resolves with where
+   * it went (file log: its path relative to the store directory). A snapshot
+   * must never describe events a later open does not find: the log checks
+   * that on open and ignores such a snapshot. Called one at a time.
+   */
+  writeSnapshot(snapshot: EngineSnapshot): Promise<string>;
+
+  /** A subscription's stored checkpoint, null when it has none. */
+  readCheckpoint(name: string): Promise<StoredCheckpoint | null>;
+  /** Stores a subscription's checkpoint durably (file log: atomically; PostgreSQL: one row). */
+  writeCheckpoint(name: string, position: number): Promise<void>;
+
+  /**
+   * Optional: copies the store, while it keeps working, into `dest` as a
+   * store that opens on its own (the file log). Logs without it make
+   * `store.backup` reject with InvalidInputError (use the server's own backup).
+   */
+  backup?(dest: string): Promise<BackupResult>;
+
+  /**
+   * Waits for every accepted append to settle, makes everything durable,
+   * records a clean shutdown when it is one, and releases the log (file log:
+   * the lock). The engine stops subscriptions and waits for its snapshot
+   * writes first. Rejects with a typed error when the close could not finish
+   * cleanly; the log is released all the same (the next open recovers).
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a log. `target` is what `EventStore.open` was given (a directory, or
+ * a `postgres:`/`postgresql:` URL); `options` are the options given to it,
+ * unchecked: each log checks those that apply to it and refuses the others
+ * with InvalidInputError before it touches any storage. The log calls
+ * `listener` during the open (snapshot states, replay) and afterwards.
+ * src/store.ts is the one place that picks the opener from `target`.
+ */
+export type OpenEventLog = (target: string, options: object | undefined, listener: LogListener) => Promise<EventLog>;
