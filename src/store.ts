@@ -33,7 +33,8 @@ import type { RecoveryReport } from './recovery/report';
 import { finishInterruptedRepair, refuseUnfinishedRepair } from './recovery/quarantine';
 import { scanLog } from './recovery/scan-log';
 import { verifyCoveredLog, type CoveredLog } from './recovery/verify-covered';
-import { CLEAN_MARKER, readCleanMarker, writeCleanMarker } from './recovery/clean-marker';
+import { readCleanMarker, writeCleanMarker } from './recovery/clean-marker';
+import { CLEAN_MARKER, logDirOf } from './store-layout';
 import type { SnapshotContents } from './snapshot/snapshot-file';
 import { recordFingerprint } from './snapshot/log-end';
 import { loadNewestSnapshot, quarantineSnapshotsBeyond, recordLastRecord, writeSnapshot } from './snapshot/snapshots';
@@ -46,7 +47,7 @@ import { syncStoreDirectories } from './recovery/sync-store-directories';
 import { cutRejectedWrites } from './log/rejected-writes';
 import { prepareDirectory } from './validate/store-directory';
 import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
-import { assertPlainData, describe, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
+import { assertPlainData, formatValueForMessage, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
@@ -213,7 +214,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     let lock: HeldLock;
     if (readOnly) {
       if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
-      if (!(await fs.exists(`${directory}/log`))) throw new StoreNotFoundError(directory);
+      if (!(await fs.exists(logDirOf(directory)))) throw new StoreNotFoundError(directory);
       lock = { previousOwner: null, verify: async () => 'held' as const, release: async () => undefined };
     } else {
       await prepareDirectory(fs, directory);
@@ -227,7 +228,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
       if (!readOnly) await syncStoreDirectories(fs, directory);
       // Writes this process rejected but could not cut back are cut before the log is read.
-      const rejectedWrites = readOnly ? [] : await cutRejectedWrites(fs, `${directory}/log`);
+      const rejectedWrites = readOnly ? [] : await cutRejectedWrites(fs, logDirOf(directory));
       const clean = await readCleanMarker(fs, directory);
       const cleanShutdown = clean.marker !== undefined;
       const index = new StreamIndex();
@@ -290,8 +291,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         await fs.syncDir(directory);
       }
       const log = readOnly
-        ? new SegmentedLog(fs, `${directory}/log`, scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
-        : await SegmentedLog.openExisting(fs, `${directory}/log`, scan.segments, settings.segmentSize);
+        ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
+        : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);
       const recovery: RecoveryReport = {
         cleanShutdown,
         staleLockOwner: lock.previousOwner?.pid ?? null,
@@ -433,7 +434,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       if (this.projections.names.length > 0) this.projections.fold(queued, decodeAppend(framed));
       // Nothing can fail from here on: take the positions and versions.
       this.nextPosition += count;
-      this.index.entry(stream).pendingVersion = firstVersion + count - 1;
+      this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
       const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
       return await new Promise<AppendResult>((resolve, reject) => {
         queued.resolve = () => resolve(result);
@@ -448,7 +449,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** The durable state of a projection (frozen): includes every acknowledged append, nothing else. */
   state<K extends keyof P & string>(name: K): ProjectionState<P[K]> {
-    if (typeof name !== 'string') throw new InvalidInputError(`a projection name must be a string, got ${describe(name)}`);
+    if (typeof name !== 'string') throw new InvalidInputError(`a projection name must be a string, got ${formatValueForMessage(name)}`);
     return this.projections.state(name) as ProjectionState<P[K]>;
   }
 
@@ -511,7 +512,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         if (live === s || live === null) this.subscriptions.delete(s.name);
       },
     ).catch((error: unknown) => {
-      throw asStorageError(error, `Could not start subscription ${describe(name)}`);
+      throw asStorageError(error, `Could not start subscription ${formatValueForMessage(name)}`);
     });
     // The name is taken before the first await, so that two concurrent calls cannot both start.
     this.subscriptions.set(name, null);
@@ -752,7 +753,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    */
   async backup(dest: string): Promise<BackupResult> {
     this.assertReadable();
-    if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${describe(dest)}`);
+    if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${formatValueForMessage(dest)}`);
     const target = this.baseFs instanceof NodeFileSystem ? nodePath.resolve(dest) : dest;
     // A backup of a log found damaged would be a damaged store marked clean.
     const health = await this.verified();

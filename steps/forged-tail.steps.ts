@@ -2,7 +2,7 @@ import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import CRC32 from 'crc-32';
 import { checkWork, FIXED_RECORD_BYTES, frameAppend, isValidHeader, sealAppend } from '../src/log/record';
-import { countValidRecords } from '../src/recovery/scan-log';
+import { countValidRecords } from '../src/recovery/count-valid-records';
 import { segmentPaths } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
 

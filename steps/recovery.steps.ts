@@ -4,7 +4,7 @@ import CRC32 from 'crc-32';
 import { CorruptionError, EventStore, SimulatedDisk } from '../src/index';
 import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES } from '../src/log/record';
 import { encodeSegmentHeader, segmentName } from '../src/log/segment-file';
-import { countValidRecords } from '../src/recovery/scan-log';
+import { countValidRecords } from '../src/recovery/count-valid-records';
 import { assertGapless, collect, numberedEvents, readAllEvents } from './support/events';
 import { readBytes, recordSpans, seededBytes, writeBytes, type RecordSpan } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';

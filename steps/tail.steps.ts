@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { EventStore, SimulatedDisk } from '../src/index';
 import { checkWork, FIXED_RECORD_BYTES, frameAppend, sealAppend } from '../src/log/record';
-import { countValidRecords } from '../src/recovery/scan-log';
+import { countValidRecords } from '../src/recovery/count-valid-records';
 import { numberedEvents } from './support/events';
 import { readBytes, recordSpans, seededBytes, writeBytes } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';

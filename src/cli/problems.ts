@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CorruptionError, EventfoldError } from '../errors';
+import { LOG_DIR } from '../store-layout';
 
 /**
  * How the command line reports problems: one sentence on stderr and exit
@@ -23,7 +24,7 @@ export function existingStore(dir: string): string {
   const path = resolve(dir);
   if (!existsSync(path)) throw new CliProblem(`No store directory at ${path}`);
   if (!statSync(path).isDirectory()) throw new CliProblem(`${path} is a file, not a store directory`);
-  if (!existsSync(join(path, 'log'))) throw new CliProblem(`${path} is not an eventfold store: it has no log/ directory`);
+  if (!existsSync(join(path, LOG_DIR))) throw new CliProblem(`${path} is not an eventfold store: it has no log/ directory`);
   return path;
 }
 

@@ -1,26 +1,10 @@
 import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
 import { seededRandom } from './seeded-random';
 
-/**
- * An in-memory disk that behaves like a real one under failure, for tests and
- * for users who want to torture their own deployment:
- *
- * - Nothing written is durable until `datasync`; no creation, rename,
- *   removal or new directory (mkdir) is durable until `syncDir` of its
- *   parent directory.
- * - `powerLoss(policy)` returns the disk as it comes back after the power
- *   failed: unsynced writes dropped, kept, the last one torn at a byte, or
- *   written back page by page in any order (any subset of the dirty 4 KiB
- *   pages of a file survives, chosen explicitly or by a seed).
- *   The old disk is dead from then on: every call fails with EIO.
- * - `inject(fault)` fails a chosen call with EIO or ENOSPC, makes a write
- *   short, or cuts the power at that call.
- *
- * It also backs `EventStore.inMemory()`, so the in-memory store runs exactly
- * the code paths of the on-disk one.
- */
+/** The disk calls a Fault can match. */
 export type DiskOperation = 'write' | 'datasync' | 'create' | 'rename' | 'unlink' | 'syncDir' | 'truncate' | 'open';
 
+/** A failure `inject` arranges for a later call: it fails with an error, writes short, or cuts the power there. */
 export interface Fault {
   op: DiskOperation;
   /** Only calls whose path contains this text match. */
@@ -127,6 +111,24 @@ class Inode {
   }
 }
 
+/**
+ * An in-memory disk that behaves like a real one under failure, for tests and
+ * for users who want to torture their own deployment:
+ *
+ * - Nothing written is durable until `datasync`; no creation, rename,
+ *   removal or new directory (mkdir) is durable until `syncDir` of its
+ *   parent directory.
+ * - `powerLoss(policy)` returns the disk as it comes back after the power
+ *   failed: unsynced writes dropped, kept, the last one torn at a byte, or
+ *   written back page by page in any order (any subset of the dirty 4 KiB
+ *   pages of a file survives, chosen explicitly or by a seed).
+ *   The old disk is dead from then on: every call fails with EIO.
+ * - `inject(fault)` fails a chosen call with EIO or ENOSPC, makes a write
+ *   short, or cuts the power at that call.
+ *
+ * It also backs `EventStore.inMemory()`, so the in-memory store runs exactly
+ * the code paths of the on-disk one.
+ */
 export class SimulatedDisk implements FileSystem {
   private files = new Map<string, Inode>();
   /** The directory entries as they would be found after a power loss. */

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 
+/** Stands for the machine's own files: every NodeFileSystem shares them. */
+const NODE_STORAGE = {};
 /**
  * Writes this process rejected whose bytes it could not cut back: the write
  * or its fsync failed, and so did the truncate to the last acknowledged end.
@@ -14,7 +16,6 @@ import { NodeFileSystem } from '../fs/node-file-system';
  * Only this process knows: after a restart the bytes are judged by the
  * recovery rules alone (README, "Guarantees").
  */
-const NODE_STORAGE = {};
 const uncut = new WeakMap<object, Map<string, number>>();
 
 /** All NodeFileSystem instances share the machine's files; any other file system is its own storage. */

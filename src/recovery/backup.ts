@@ -4,12 +4,13 @@ import * as nodePath from 'node:path';
 import { InvalidInputError } from '../errors';
 import { fsError, type FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
-import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { decodeSnapshot } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
+import { readCheckpointFiles } from '../state/checkpoint-file';
+import { CHECKPOINT_DIR, CLEAN_MARKER, LOG_DIR, SNAPSHOT_DIR, snapshotDirOf, snapshotFile } from '../store-layout';
 import { encodeCleanMarker } from './clean-marker';
 
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
-const SUBSCRIPTIONS_DIR = 'subscriptions';
 
 /** The log as it stands at one instant: every segment and how many of its bytes hold durable, committed appends. */
 export interface LogEnd {
@@ -61,34 +62,34 @@ export async function backupStore(
   const parent = nodePath.dirname(dest);
   if (!(await destFs.exists(parent))) throw new InvalidInputError(`backup destination's parent directory ${parent} does not exist`);
 
-  const subscriptions = await readSubscriptionCheckpoints(fs, sourceDir);
+  const subscriptions = await readCheckpointFiles(fs, sourceDir);
   const end = logEnd();
   // A reader's end can include a batch the writer has written but not yet
   // fsynced. Making the source's bytes durable first means the copy never
   // holds an event that a power loss could still take from the store.
-  for (const segment of end.segments) await syncFile(syncFs, `${sourceDir}/log/${segment.name}`);
+  for (const segment of end.segments) await syncFile(syncFs, `${sourceDir}/${LOG_DIR}/${segment.name}`);
   const snapshot = await newestSnapshotUpTo(fs, sourceDir, end.position);
 
   const temp = `${parent}/.${nodePath.basename(dest)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   let bytes = 0;
   try {
-    await destFs.mkdirp(`${temp}/log`);
+    await destFs.mkdirp(`${temp}/${LOG_DIR}`);
     for (const segment of end.segments) {
-      bytes += await copyPrefix(fs, `${sourceDir}/log/${segment.name}`, destFs, `${temp}/log/${segment.name}`, segment.bytes);
+      bytes += await copyPrefix(fs, `${sourceDir}/${LOG_DIR}/${segment.name}`, destFs, `${temp}/${LOG_DIR}/${segment.name}`, segment.bytes);
     }
-    await destFs.syncDir(`${temp}/log`);
+    await destFs.syncDir(`${temp}/${LOG_DIR}`);
     if (snapshot) {
       await destFs.mkdirp(`${temp}/${SNAPSHOT_DIR}`);
       bytes += await writeDurably(destFs, `${temp}/${snapshot.file}`, snapshot.bytes);
       await destFs.syncDir(`${temp}/${SNAPSHOT_DIR}`);
     }
     if (subscriptions.length > 0) {
-      await destFs.mkdirp(`${temp}/${SUBSCRIPTIONS_DIR}`);
-      for (const { file, bytes: content } of subscriptions) bytes += await writeDurably(destFs, `${temp}/${SUBSCRIPTIONS_DIR}/${file}`, content);
-      await destFs.syncDir(`${temp}/${SUBSCRIPTIONS_DIR}`);
+      await destFs.mkdirp(`${temp}/${CHECKPOINT_DIR}`);
+      for (const { file, bytes: content } of subscriptions) bytes += await writeDurably(destFs, `${temp}/${file}`, content);
+      await destFs.syncDir(`${temp}/${CHECKPOINT_DIR}`);
     }
     // The same marker a clean close leaves (see store.ts): the copy is a store closed cleanly at `position`.
-    await writeDurably(destFs, `${temp}/CLEAN`, encodeCleanMarker(end.position));
+    await writeDurably(destFs, `${temp}/${CLEAN_MARKER}`, encodeCleanMarker(end.position));
     await destFs.syncDir(temp);
     if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} appeared while the backup was written`);
     await destFs.rename(temp, dest);
@@ -102,7 +103,7 @@ export async function backupStore(
     position: end.position,
     segments: end.segments.length,
     snapshot: snapshot?.file ?? null,
-    subscriptions: subscriptions.map((s) => s.file.replace(/\.json$/, '')),
+    subscriptions: subscriptions.map((s) => s.name),
     bytes,
     durationMs: performance.now() - started,
   };
@@ -117,21 +118,11 @@ async function syncFile(fs: FileSystem, path: string): Promise<void> {
   }
 }
 
-async function readSubscriptionCheckpoints(fs: FileSystem, dir: string): Promise<Array<{ file: string; bytes: Buffer }>> {
-  const subDir = `${dir}/${SUBSCRIPTIONS_DIR}`;
-  if (!(await fs.exists(subDir))) return [];
-  const found = [];
-  for (const file of (await fs.readdir(subDir)).filter((name) => name.endsWith('.json'))) {
-    found.push({ file, bytes: await fs.readFile(`${subDir}/${file}`) });
-  }
-  return found;
-}
-
 async function newestSnapshotUpTo(fs: FileSystem, dir: string, position: number): Promise<{ file: string; bytes: Buffer } | null> {
   for (const name of await listSnapshots(fs, dir)) {
     try {
-      const bytes = await fs.readFile(`${dir}/${SNAPSHOT_DIR}/${name}`);
-      if (decodeSnapshot(bytes, name).position <= position) return { file: `${SNAPSHOT_DIR}/${name}`, bytes };
+      const bytes = await fs.readFile(`${snapshotDirOf(dir)}/${name}`);
+      if (decodeSnapshot(bytes, name).position <= position) return { file: snapshotFile(name), bytes };
     } catch {
       // Damaged, or pruned by the writer since it was listed: an older one will do.
     }

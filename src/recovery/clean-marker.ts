@@ -1,8 +1,8 @@
 import CRC32 from 'crc-32';
 import { writeFileAtomic, type FileSystem } from '../fs/file-system';
+import { CLEAN_MARKER } from '../store-layout';
 
-/** The clean-shutdown marker in the store directory (format: src/log/FORMAT.md, "CLEAN marker"). */
-export const CLEAN_MARKER = 'CLEAN';
+// The clean-shutdown marker in the store directory (format: src/log/FORMAT.md, "CLEAN marker").
 
 export interface CleanMarker {
   /** Last durable position at the clean close (-1: empty store). */

@@ -8,11 +8,11 @@ import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
 import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { readCleanMarker } from './clean-marker';
-import { decodeSnapshot, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { decodeSnapshot } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
 import { checkpointFile, listCheckpoints } from '../state/checkpoint-file';
 import { parseSegmentName } from '../log/segment-file';
-import { REPAIR_RECORD } from './quarantine';
+import { CLEAN_MARKER, logDirOf, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
 
 /** What `eventfold verify` and `eventfold info` report about a store directory. */
 export interface StoreInspection {
@@ -54,7 +54,7 @@ export async function inspectStore(
 ): Promise<StoreInspection> {
   const fs = readOnlyFileSystem(anyFs);
   if (!(await fs.exists(directory))) throw new CorruptionError({ file: directory, offset: 0, reason: 'no such store directory' });
-  if (!(await fs.exists(`${directory}/log`))) throw new StoreNotFoundError(directory);
+  if (!(await fs.exists(logDirOf(directory)))) throw new StoreNotFoundError(directory);
   const index = new StreamIndex();
   const owner = await currentOwner(fs, directory);
   const inspection: StoreInspection = {
@@ -67,20 +67,21 @@ export async function inspectStore(
     firstPosition: null,
     lastPosition: null,
     bytesOnDisk: 0,
-    cleanShutdown: await fs.exists(`${directory}/CLEAN`),
+    cleanShutdown: await fs.exists(`${directory}/${CLEAN_MARKER}`),
     locked: owner !== null,
     openBy: owner,
     snapshots: [],
     subscriptions: [],
-    repairPending: await fs.exists(`${directory}/quarantine/${REPAIR_RECORD}`),
+    repairPending: await fs.exists(`${quarantineDirOf(directory)}/${REPAIR_RECORD}`),
     wouldRecover: { tornTail: null, removedFiles: [] },
   };
   // Listed from the directory, so that they show even when the log is damaged.
-  if (await fs.exists(`${directory}/log`)) {
-    for (const name of (await fs.readdir(`${directory}/log`)).sort()) {
+  const logDir = logDirOf(directory);
+  if (await fs.exists(logDir)) {
+    for (const name of (await fs.readdir(logDir)).sort()) {
       const base = parseSegmentName(name);
       if (base === undefined) continue;
-      const handle = await fs.open(`${directory}/log/${name}`);
+      const handle = await fs.open(`${logDir}/${name}`);
       const bytes = await handle.size();
       await handle.close();
       inspection.segments.push({ name, bytes, firstPosition: base });
@@ -89,7 +90,7 @@ export async function inspectStore(
   }
   if (inspection.repairPending) {
     inspection.healthy = false;
-    inspection.problems.push(`an interrupted repair is recorded in quarantine/${REPAIR_RECORD}: the next open finishes it`);
+    inspection.problems.push(`an interrupted repair is recorded in ${quarantineFile(REPAIR_RECORD)}: the next open finishes it`);
   }
   // Snapshots and checkpoints first, the log after: a writer that keeps going
   // adds to the log, so everything read before the scan is covered by it (read
@@ -119,7 +120,7 @@ async function readSnapshots(fs: FileSystem, directory: string): Promise<Array<{
   const snapshots: Array<{ name: string; bytes: Buffer }> = [];
   for (const name of await listSnapshots(fs, directory)) {
     try {
-      snapshots.push({ name, bytes: await fs.readFile(`${directory}/${SNAPSHOT_DIR}/${name}`) });
+      snapshots.push({ name, bytes: await fs.readFile(`${snapshotDirOf(directory)}/${name}`) });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
@@ -131,7 +132,7 @@ async function readSnapshots(fs: FileSystem, directory: string): Promise<Array<{
 async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection, snapshots: Array<{ name: string; bytes: Buffer }>): Promise<void> {
   for (const { name, bytes } of snapshots) {
     inspection.bytesOnDisk += bytes.length;
-    const file = `${SNAPSHOT_DIR}/${name}`;
+    const file = snapshotFile(name);
     try {
       const contents = decodeSnapshot(bytes, name);
       if (inspection.healthy && contents.position >= index.durableCount) {

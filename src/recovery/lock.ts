@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { StoreLockedError } from '../errors';
 import type { FileLock, FileSystem } from '../fs/file-system';
+import { LOCK_FILE } from '../store-layout';
 
 /**
  * One owner per store, enforced by the operating system: the owner holds an
@@ -28,7 +29,6 @@ import type { FileLock, FileSystem } from '../fs/file-system';
  * locks the new one at once — and if another process got there first, the
  * owner has lost the store and must stop writing.
  */
-export const LOCK_FILE = 'LOCK';
 
 export interface LockOwner {
   pid: number;

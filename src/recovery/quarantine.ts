@@ -3,21 +3,18 @@ import { CorruptionError } from '../errors';
 import { ensureDir, writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
 import type { Segment } from '../log/segmented-log';
 import { listSnapshots } from '../snapshot/snapshots';
-import { parseSnapshotName, SNAPSHOT_DIR } from '../snapshot/snapshot-file';
+import { parseSnapshotName } from '../snapshot/snapshot-file';
 import { listCheckpoints, resetCheckpointsBeyond, type CheckpointReset } from '../state/checkpoint-file';
+import { logDirOf, logFile, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
+import { countValidRecords } from './count-valid-records';
 import type { RecoveryReport } from './report';
-import { countValidRecords } from './scan-log';
 
-export interface Damage {
-  error: CorruptionError;
-  /** Where the log is cut: end of the last commit before the damage (0: the whole segment). */
-  cutOffset: number;
-  badOffset: number;
-}
+const MAGIC = Buffer.from('EVFLDREP', 'ascii');
+const HEADER_BYTES = 16;
 
 /**
- * The explicit repair, as a transaction (format: REPAIR-FORMAT.md beside this
- * file). Before anything changes, the whole decision is written down durably
+ * The plan of the explicit repair, which runs as a transaction (format:
+ * REPAIR-FORMAT.md beside this file). Before anything changes, the whole decision is written down durably
  * in `quarantine/REPAIR`: where the log is cut, which bytes and segments move
  * into `quarantine/`, which snapshots are set aside and which subscription
  * checkpoints are reset. Then each step is carried out idempotently, and the
@@ -26,11 +23,6 @@ export interface Damage {
  * `quarantine/REPAIR` carries out the same plan again before anything else,
  * so a power cut at any step converges on the same store.
  */
-export const REPAIR_RECORD = 'REPAIR';
-const QUARANTINE_DIR = 'quarantine';
-const MAGIC = Buffer.from('EVFLDREP', 'ascii');
-const HEADER_BYTES = 16;
-
 export interface RepairPlan {
   /** Names this repair's files in quarantine/ (an ISO time, filename-safe). */
   id: string;
@@ -51,21 +43,29 @@ export interface RepairPlan {
 
 export type QuarantineReport = NonNullable<RecoveryReport['quarantine']>;
 
+/** Where a repair cuts the log, and why: what the log scan found. */
+export interface RepairCut {
+  /** The log's segments, oldest first. */
+  segments: Segment[];
+  /** The segment that is cut; every later one is set aside whole. */
+  damagedIndex: number;
+  /** An open handle of that segment. */
+  handle: FileHandle;
+  /** Where it is cut: the end of the last commit before the damage (0: the whole segment is set aside). */
+  cutOffset: number;
+  /** Why: the corruption found. */
+  reason: string;
+  /** The last event kept (-1: none). */
+  lastPosition: number;
+}
+
 /**
  * Called by the log scan when `repair: 'truncate'` meets damage: plans the
- * cut at `damage.cutOffset` of segment `damagedIndex` (everything after it,
- * later segments included, goes to quarantine/), writes the plan down, and
- * carries it out. `lastPosition` is the last event kept.
+ * cut (everything after it, later segments included, goes to quarantine/),
+ * writes the plan down, and carries it out.
  */
-export async function quarantineFrom(
-  fs: FileSystem,
-  dir: string,
-  segments: Segment[],
-  damagedIndex: number,
-  handle: FileHandle,
-  damage: Damage,
-  lastPosition: number,
-): Promise<QuarantineReport> {
+export async function quarantineFrom(fs: FileSystem, dir: string, repair: RepairCut): Promise<QuarantineReport> {
+  const { segments, damagedIndex, handle, cutOffset, lastPosition } = repair;
   const id = new Date().toISOString().replace(/[:.]/g, '-');
   const damaged = segments[damagedIndex];
   const size = await handle.size();
@@ -73,24 +73,24 @@ export async function quarantineFrom(
   const later = segments.slice(damagedIndex + 1);
   const plan: RepairPlan = {
     id,
-    reason: damage.error.message,
-    cut: { segment: damaged.name, offset: damage.cutOffset, lastPosition },
+    reason: repair.reason,
+    cut: { segment: damaged.name, offset: cutOffset, lastPosition },
     cutCopy: null,
     segments: [],
     snapshots: [],
     checkpoints: [],
     records: 0,
   };
-  if (damage.cutOffset === 0) {
+  if (cutOffset === 0) {
     later.unshift(damaged);
   } else {
-    const cut = Buffer.allocUnsafe(size - damage.cutOffset);
-    await handle.read(cut, 0, cut.length, damage.cutOffset);
+    const cut = Buffer.allocUnsafe(size - cutOffset);
+    await handle.read(cut, 0, cut.length, cutOffset);
     records += countValidRecords(cut);
-    plan.cutCopy = { file: `${id}-${damaged.name}-from-${damage.cutOffset}`, bytes: cut.length };
+    plan.cutCopy = { file: `${id}-${damaged.name}-from-${cutOffset}`, bytes: cut.length };
   }
   for (const segment of later) {
-    const content = await fs.readFile(`${dir}/log/${segment.name}`);
+    const content = await fs.readFile(`${logDirOf(dir)}/${segment.name}`);
     records += countValidRecords(content);
     plan.segments.push({ name: segment.name, file: `${id}-${segment.name}`, bytes: content.length });
   }
@@ -102,8 +102,8 @@ export async function quarantineFrom(
   for (const checkpoint of await listCheckpoints(fs, dir)) {
     if ('position' in checkpoint && checkpoint.position > lastPosition) plan.checkpoints.push({ name: checkpoint.name, position: checkpoint.position });
   }
-  await ensureDir(fs, `${dir}/${QUARANTINE_DIR}`);
-  await writeFileAtomic(fs, `${dir}/${QUARANTINE_DIR}`, REPAIR_RECORD, encodeRepairPlan(plan));
+  await ensureDir(fs, quarantineDirOf(dir));
+  await writeFileAtomic(fs, quarantineDirOf(dir), REPAIR_RECORD, encodeRepairPlan(plan));
   return carryOut(fs, dir, plan, false);
 }
 
@@ -116,12 +116,12 @@ export async function quarantineFrom(
  * checkpoint past the end it finds).
  */
 export async function finishInterruptedRepair(fs: FileSystem, dir: string, repairing: boolean): Promise<QuarantineReport | null> {
-  const quarantine = `${dir}/${QUARANTINE_DIR}`;
+  const quarantine = quarantineDirOf(dir);
   if (!(await fs.exists(quarantine))) return null;
   const names = await fs.readdir(quarantine);
   let report: QuarantineReport | null = null;
   if (names.includes(REPAIR_RECORD)) {
-    const file = `${QUARANTINE_DIR}/${REPAIR_RECORD}`;
+    const file = quarantineFile(REPAIR_RECORD);
     let plan: RepairPlan;
     try {
       plan = decodeRepairPlan(await fs.readFile(`${dir}/${file}`), file);
@@ -148,8 +148,8 @@ export async function finishInterruptedRepair(fs: FileSystem, dir: string, repai
 
 /** Every step checks what is already done, so running it twice changes nothing more. */
 async function carryOut(fs: FileSystem, dir: string, plan: RepairPlan, resumed: boolean): Promise<QuarantineReport> {
-  const quarantine = `${dir}/${QUARANTINE_DIR}`;
-  const logDir = `${dir}/log`;
+  const quarantine = quarantineDirOf(dir);
+  const logDir = logDirOf(dir);
   const cutPath = `${logDir}/${plan.cut.segment}`;
   // 1. The cut bytes, copied while the segment still holds them (durable before the truncation below).
   if (plan.cutCopy && (await fs.exists(cutPath))) {
@@ -181,7 +181,7 @@ async function carryOut(fs: FileSystem, dir: string, plan: RepairPlan, resumed: 
     await fs.syncDir(logDir);
   }
   // 4. Snapshots that cover cut events would bring them back: set aside.
-  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const snapDir = snapshotDirOf(dir);
   const snapshots = [...plan.snapshots];
   for (const name of await listSnapshots(fs, dir)) {
     const position = parseSnapshotName(name)!;
@@ -206,16 +206,16 @@ async function carryOut(fs: FileSystem, dir: string, plan: RepairPlan, resumed: 
 }
 
 function reportOf(plan: RepairPlan, resumed: boolean): QuarantineReport {
-  const files = [...(plan.cutCopy ? [plan.cutCopy.file] : []), ...plan.segments.map((s) => s.file)].map((f) => `${QUARANTINE_DIR}/${f}`);
+  const files = [...(plan.cutCopy ? [plan.cutCopy.file] : []), ...plan.segments.map((s) => s.file)].map(quarantineFile);
   return {
     files,
-    cutFile: `log/${plan.cut.segment}`,
+    cutFile: logFile(plan.cut.segment),
     cutOffset: plan.cut.offset,
     bytes: (plan.cutCopy?.bytes ?? 0) + plan.segments.reduce((sum, s) => sum + s.bytes, 0),
     records: plan.records,
     reason: plan.reason,
     lastPosition: plan.cut.lastPosition,
-    snapshotsSetAside: plan.snapshots.map((s) => ({ file: `${SNAPSHOT_DIR}/${s.name}`, movedTo: `${QUARANTINE_DIR}/${s.file}`, position: s.position })),
+    snapshotsSetAside: plan.snapshots.map((s) => ({ file: snapshotFile(s.name), movedTo: quarantineFile(s.file), position: s.position })),
     checkpointsReset: plan.checkpoints.map((c): CheckpointReset => ({ name: c.name, from: c.position, to: plan.cut.lastPosition })),
     resumedAfterCrash: resumed,
   };
@@ -243,7 +243,7 @@ export function decodeRepairPlan(bytes: Buffer, file: string): RepairPlan {
 
 /** A read-only open cannot finish an interrupted repair, and must not read the half-repaired log as if it were whole. */
 export async function refuseUnfinishedRepair(fs: FileSystem, dir: string): Promise<null> {
-  const file = `${QUARANTINE_DIR}/${REPAIR_RECORD}`;
+  const file = quarantineFile(REPAIR_RECORD);
   if (await fs.exists(`${dir}/${file}`)) {
     throw new CorruptionError({ file, offset: 0, reason: 'a repair was interrupted and is not finished yet; open the store for writing (not read-only) to finish it' });
   }

@@ -52,11 +52,11 @@ class IndexOverlay extends StreamIndex {
     this.endOffset = base.endOffset;
   }
 
-  override entry(stream: string): StreamHead {
+  override headOrCreate(stream: string): StreamHead {
     const mine = this.streams.get(stream);
     if (mine) return mine;
     const theirs = this.base.streams.get(stream);
-    if (!theirs) return super.entry(stream);
+    if (!theirs) return super.headOrCreate(stream);
     const copy = { ...theirs };
     this.streams.set(stream, copy);
     return copy;

@@ -3,7 +3,6 @@ import { ensureDir, type FileHandle, type FileSystem } from '../fs/file-system';
 import {
   batchBytesAt,
   batchStartAt,
-  checkFrame,
   isValidHeader,
   lengthAt,
   decodeEvent,
@@ -13,14 +12,16 @@ import {
   FRAME_HEADER_BYTES,
   NO_PREVIOUS,
   positionAt,
+  type FrameCheck,
   type RecordedEvent,
 } from '../log/record';
 import { SegmentBytes } from './segment-bytes';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import type { StreamIndex } from '../state/stream-index';
+import { logDirOf, logFile } from '../store-layout';
 import type { RecoveryReport } from './report';
-import { quarantineFrom, type Damage } from './quarantine';
+import { quarantineFrom } from './quarantine';
 
 export interface ScanOptions {
   repair: 'none' | 'truncate';
@@ -45,6 +46,23 @@ export interface ScanOptions {
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
+type TornTail = NonNullable<RecoveryReport['tornTail']>;
+
+/** Damage a segment's scan found that is not a torn last write: corruption, unless a repair cuts it. */
+interface Damage {
+  error: CorruptionError;
+  /** Where a repair cuts the log: end of the last commit before the damage (0: the whole segment). */
+  cutOffset: number;
+}
+
+/** How one segment's scan ended; the segment's `durableSize` and the index's `endOffset` are set either way but 'damaged'. */
+type SegmentOutcome =
+  /** Every record belongs to a committed append: the segment ends at its file's end. */
+  | { kind: 'whole' }
+  /** After a crash, the last write was torn or damaged and not followed by another: it was cut (the tail rule). */
+  | { kind: 'torn-tail-cut'; tornTail: TornTail }
+  /** Anything else wrong: corruption. */
+  | { kind: 'damaged'; damage: Damage };
 
 /**
  * Walks every segment from its header, checking every CRC, position, stream
@@ -59,13 +77,13 @@ export async function scanLog(
   index: StreamIndex,
   options: ScanOptions,
 ): Promise<{ segments: Segment[] } & ScanFindings> {
-  const logDir = `${dir}/log`;
+  const logDir = logDirOf(dir);
   if (!options.readOnly) await ensureDir(fs, logDir);
   const findings: ScanFindings = { tornTail: null, quarantine: null, removedFiles: [], segmentsScanned: 0 };
   const names = await fs.readdir(logDir);
   for (const name of names.filter((n) => n.endsWith('.tmp'))) {
     if (!options.readOnly) await fs.unlink(`${logDir}/${name}`);
-    findings.removedFiles.push(`log/${name}`);
+    findings.removedFiles.push(logFile(name));
   }
   if (findings.removedFiles.length > 0 && !options.readOnly) await fs.syncDir(logDir);
   let segments: Segment[] = names
@@ -79,26 +97,32 @@ export async function scanLog(
   if (resume) first = await skipCoveredSegments(fs, logDir, segments, resume);
   for (let i = first; i < segments.length; i++) {
     const segment = segments[i];
-    const isLast = i === segments.length - 1;
     findings.segmentsScanned++;
     const handle = await fs.open(`${logDir}/${segment.name}`);
     try {
-      const startOffset = resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES;
-      const damage = await scanSegment({
+      const outcome = await scanSegment({
         handle,
         segment,
-        isLast,
+        isLast: i === segments.length - 1,
         index,
-        findings,
         readOnly: options.readOnly === true,
         onCommit: options.onCommit,
-        startOffset,
+        startOffset: resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES,
         snapshot: resume?.snapshot,
         cleanPosition: options.cleanPosition,
       });
-      if (damage) {
+      if (outcome.kind === 'torn-tail-cut') findings.tornTail = outcome.tornTail;
+      if (outcome.kind === 'damaged') {
+        const { damage } = outcome;
         if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
-        findings.quarantine = await quarantineFrom(fs, dir, segments, i, handle, damage, index.durableCount - 1);
+        findings.quarantine = await quarantineFrom(fs, dir, {
+          segments,
+          damagedIndex: i,
+          handle,
+          cutOffset: damage.cutOffset,
+          reason: damage.error.message,
+          lastPosition: index.durableCount - 1,
+        });
         segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
         segment.durableSize = damage.cutOffset;
         if (damage.cutOffset > 0) index.endOffset = damage.cutOffset;
@@ -113,7 +137,7 @@ export async function scanLog(
   if (clean !== undefined && !findings.quarantine && index.durableCount - 1 < clean) {
     // Nothing in the log is damaged, yet events acknowledged before the clean close are gone (a segment, or the end of one, is missing).
     const last = segments[segments.length - 1];
-    const file = last ? `log/${last.name}` : 'log/';
+    const file = last ? logFile(last.name) : logFile('');
     const error = new CorruptionError({
       file,
       offset: last?.durableSize ?? 0,
@@ -124,7 +148,14 @@ export async function scanLog(
       // Nothing to cut, but the repair still runs as one (snapshots and checkpoints past the end are set aside), and reports the loss.
       const handle = await fs.open(`${logDir}/${last.name}`);
       try {
-        findings.quarantine = await quarantineFrom(fs, dir, segments, segments.length - 1, handle, { error, cutOffset: last.durableSize, badOffset: last.durableSize }, index.durableCount - 1);
+        findings.quarantine = await quarantineFrom(fs, dir, {
+          segments,
+          damagedIndex: segments.length - 1,
+          handle,
+          cutOffset: last.durableSize,
+          reason: error.message,
+          lastPosition: index.durableCount - 1,
+        });
       } finally {
         await handle.close().catch(() => undefined);
       }
@@ -156,39 +187,140 @@ interface SegmentContext {
   segment: Segment;
   isLast: boolean;
   index: StreamIndex;
-  findings: ScanFindings;
   readOnly: boolean;
   onCommit: ((events: RecordedEvent[]) => void) | undefined;
+  /** Where reading starts: just after the header, or where an earlier scan stopped. */
   startOffset: number;
+  /** Names what the earlier scan was (a snapshot's file), for errors. */
   snapshot: string | undefined;
   /** Position the CLEAN marker recorded, when the last close was clean. */
   cleanPosition: number | undefined;
 }
 
-async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
-  const { handle, segment, isLast, index, findings, readOnly, onCommit, startOffset, snapshot, cleanPosition } = ctx;
-  const file = `log/${segment.name}`;
+/** Where one segment's scan stands, as it reads record after record. */
+interface SegmentProgress {
+  /** The segment's path inside the store, for errors and reports. */
+  file: string;
+  size: number;
+  bytes: SegmentBytes;
+  /** The next record's byte offset. */
+  offset: number;
+  /** End of the last COMMIT record: everything before it is durable. */
+  lastCommitEnd: number;
+  /** The write (group-commit batch) the last good record belongs to. */
+  write: { start: number; bytes: number } | undefined;
+  /** Records read since the last COMMIT, and their events when `onCommit` wants them. */
+  pending: PendingEvent[];
+  pendingEvents: RecordedEvent[];
+}
+
+async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
+  const { handle, segment, isLast, index, onCommit, startOffset } = ctx;
+  const file = logFile(segment.name);
   const size = await handle.size();
   const resuming = startOffset > SEGMENT_HEADER_BYTES;
-  const clean = cleanPosition !== undefined;
+  const headerError = await checkSegmentHeader(ctx, file, size);
+  if (headerError) return { kind: 'damaged', damage: { error: headerError, cutOffset: 0 } };
+
+  const scan: SegmentProgress = { file, size, bytes: new SegmentBytes(handle, size), offset: startOffset, lastCommitEnd: startOffset, write: undefined, pending: [], pendingEvents: [] };
+  const { pending, pendingEvents } = scan;
+  const nextPosition = () => index.durableCount + pending.length;
+  const damaged = (reason: string): SegmentOutcome => damagedAt(ctx, scan, reason);
+
+  while (scan.offset < size) {
+    const offset = scan.offset;
+    const { check, rel } = await scan.bytes.check(offset);
+    if (check.kind !== 'ok') return judgeBadRecord(ctx, scan, check);
+    const chunk = scan.bytes.window;
+    let header;
+    let event: RecordedEvent | undefined;
+    try {
+      header = decodeHeader(chunk, rel);
+      if (onCommit) event = decodeEvent(chunk, rel, check.length);
+    } catch {
+      return damaged('record passes its checksum but cannot be decoded');
+    }
+    const write = scan.write;
+    if (!write && resuming && offset === startOffset && header.batchStart <= offset) {
+      // Resuming where an earlier scan of this process stopped (a read-only
+      // store following a writer) can land inside a write whose first
+      // appends it already took in: the write began before this point.
+      scan.write = { start: header.batchStart, bytes: header.batchBytes };
+    } else if (!write || header.batchStart !== write.start || header.batchBytes !== write.bytes) {
+      // A new write begins: at this very record, and only after a whole append.
+      if (header.batchStart !== offset || pending.length > 0) {
+        return damaged(`record claims to belong to a write that starts at byte offset ${header.batchStart}, which does not fit the records before it`);
+      }
+      scan.write = { start: header.batchStart, bytes: header.batchBytes };
+    }
+    if (header.position !== nextPosition()) {
+      return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
+    }
+    // Whole, valid writes after the clean close's position are kept: no damage
+    // makes them, only a writer that did not see the marker (an old owner in
+    // the moment before it noticed its lock had moved). Damage after it is
+    // still corruption: the crash rules never apply when the marker is there.
+    const head = index.headOrCreate(header.stream);
+    if (header.version !== head.pendingVersion + 1) {
+      return damaged(`event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`);
+    }
+    const previous = lastPendingOf(pending, header.stream) ?? head;
+    const expectedPrev = head.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
+    if (header.prevPosition !== expectedPrev || (expectedPrev !== NO_PREVIOUS && header.prevOffset !== previous.offset)) {
+      return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
+    }
+    head.pendingVersion = header.version;
+    pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
+    if (event) pendingEvents.push(event);
+    scan.offset += FRAME_HEADER_BYTES + check.length;
+    if (check.flags & FLAG_COMMIT) {
+      for (const p of pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
+      pending.length = 0;
+      if (onCommit) {
+        onCommit(pendingEvents.slice());
+        pendingEvents.length = 0;
+      }
+      scan.lastCommitEnd = scan.offset;
+    }
+  }
+  if (pending.length > 0) {
+    const clean = ctx.cleanPosition !== undefined;
+    if (isLast && !clean) {
+      const reason = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
+      return cutTornTail(ctx, scan, { eventsDiscarded: pending.length, reason });
+    }
+    return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${ctx.cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
+  }
+  segment.durableSize = size;
+  index.endOffset = size;
+  return { kind: 'whole' };
+}
+
+/**
+ * The segment's header must name the base position its file name says, and
+ * (unless resuming inside it) the position right after the log before it.
+ * A segment is renamed into place only after its header is fsynced, so one
+ * shorter than its header is damage, never a roll a crash interrupted.
+ */
+async function checkSegmentHeader(ctx: SegmentContext, file: string, size: number): Promise<CorruptionError | undefined> {
+  const { handle, segment, index, startOffset } = ctx;
+  const resuming = startOffset > SEGMENT_HEADER_BYTES;
   if (resuming && size < startOffset) {
     throw new CorruptionError({
       file,
       offset: size,
-      reason: `${snapshot} covers the log up to offset ${startOffset} of this segment (position ${index.durableCount - 1}), but the segment ends at ${size}: acknowledged events are missing from the log`,
+      reason: `${ctx.snapshot} covers the log up to offset ${startOffset} of this segment (position ${index.durableCount - 1}), but the segment ends at ${size}: acknowledged events are missing from the log`,
     });
   }
   const header = Buffer.alloc(Math.min(size, SEGMENT_HEADER_BYTES));
   await handle.read(header, 0, header.length, 0);
   try {
-    // A segment is renamed into place only after its header is fsynced, so
-    // one shorter than its header is damage, never a roll a crash interrupted.
     const base = decodeSegmentHeader(header, file);
     if (base !== segment.base) {
-      throw new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
+      return new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
     }
     if (base !== index.durableCount && !resuming) {
-      throw new CorruptionError({
+      return new CorruptionError({
         file,
         offset: 16,
         reason:
@@ -198,109 +330,67 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
       });
     }
   } catch (error) {
-    if (error instanceof CorruptionError) return { error, cutOffset: 0, badOffset: 0 };
+    if (error instanceof CorruptionError) return error;
     throw error;
   }
-
-  const bytes = new SegmentBytes(handle, size);
-  let offset = startOffset;
-  let lastCommitEnd = startOffset;
-  /** The write (group-commit batch) the last good record belongs to. */
-  let write: { start: number; bytes: number } | undefined;
-  const pending: PendingEvent[] = [];
-  const pendingEvents: RecordedEvent[] = [];
-  const nextPosition = () => index.durableCount + pending.length;
-
-  const damaged = (reason: string, extra: { expectedCrc?: number; actualCrc?: number } = {}, at = offset): Damage => {
-    discardPending(pending, index);
-    const error = new CorruptionError({ file, offset: at, reason, ...extra });
-    return { error, cutOffset: lastCommitEnd, badOffset: at };
-  };
-
-  while (offset < size) {
-    const { check, rel } = await bytes.check(offset);
-    if (check.kind !== 'ok') {
-      const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
-      const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
-      if (!isLast) return damaged(`${reason} in a segment that is not the last`, crcs);
-      if (clean) return damaged(`${reason}; the store was closed cleanly at position ${cleanPosition}, so this is damage to acknowledged data, not a torn write`, crcs);
-      // After a crash: is this the last, unacknowledged write, torn?
-      const damagedWrite = write && offset < write.start + write.bytes ? write.start : offset;
-      const knownEnd = write && offset < write.start + write.bytes ? write.start + write.bytes : undefined;
-      let tail;
-      try {
-        tail = await readTailAfterDamage(bytes, offset, damagedWrite, knownEnd, nextPosition());
-      } catch (error) {
-        if (!(error instanceof UndecidableTail)) throw error;
-        return damaged(`${reason}; after it, a record claims a write starting at byte offset ${error.at}, inside bytes already found not to be a record: whether a later write follows the damage cannot be told without reading bytes twice (open with repair: 'truncate' to cut there)`, crcs);
-      }
-      if (tail.laterWriteAt !== undefined) {
-        return damaged(`${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
-      }
-      const why = `${reason} at byte offset ${offset}, in the last write (from byte offset ${damagedWrite}), and no later write follows it: the last write was damaged or torn; it may have been acknowledged — a crash leaves no way to tell`;
-      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length + tail.eventsOfDamagedWrite, why, index, findings, readOnly);
-    }
-    const chunk = bytes.window;
-    let header;
-    let event: RecordedEvent | undefined;
-    try {
-      header = decodeHeader(chunk, rel);
-      if (onCommit) event = decodeEvent(chunk, rel, check.length);
-    } catch {
-      return damaged('record passes its checksum but cannot be decoded');
-    }
-    if (!write && resuming && offset === startOffset && header.batchStart <= offset) {
-      // Resuming where an earlier scan of this process stopped (a read-only
-      // store following a writer) can land inside a write whose first
-      // appends it already took in: the write began before this point.
-      write = { start: header.batchStart, bytes: header.batchBytes };
-    } else if (!write || header.batchStart !== write.start || header.batchBytes !== write.bytes) {
-      // A new write begins: at this very record, and only after a whole append.
-      if (header.batchStart !== offset || pending.length > 0) {
-        return damaged(`record claims to belong to a write that starts at byte offset ${header.batchStart}, which does not fit the records before it`);
-      }
-      write = { start: header.batchStart, bytes: header.batchBytes };
-    }
-    if (header.position !== nextPosition()) {
-      return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
-    }
-    // Whole, valid writes after the clean close's position are kept: no damage
-    // makes them, only a writer that did not see the marker (an old owner in
-    // the moment before it noticed its lock had moved). Damage after it is
-    // still corruption: the crash rules never apply when the marker is there.
-    const entry = index.entry(header.stream);
-    if (header.version !== entry.pendingVersion + 1) {
-      return damaged(`event of stream "${header.stream}" has version ${header.version} where ${entry.pendingVersion + 1} was expected`);
-    }
-    const previous = lastPendingOf(pending, header.stream) ?? entry;
-    const expectedPrev = entry.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
-    if (header.prevPosition !== expectedPrev || (expectedPrev !== NO_PREVIOUS && header.prevOffset !== previous.offset)) {
-      return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
-    }
-    entry.pendingVersion = header.version;
-    pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
-    if (event) pendingEvents.push(event);
-    offset += FRAME_HEADER_BYTES + check.length;
-    if (check.flags & FLAG_COMMIT) {
-      for (const p of pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
-      pending.length = 0;
-      if (onCommit) {
-        onCommit(pendingEvents.slice());
-        pendingEvents.length = 0;
-      }
-      lastCommitEnd = offset;
-    }
-  }
-  if (pending.length > 0) {
-    if (isLast && !clean) {
-      const why = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
-      return truncateTornTail(handle, segment, file, lastCommitEnd, size, pending, pending.length, why, index, findings, readOnly);
-    }
-    return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
-  }
-  segment.durableSize = size;
-  index.endOffset = size;
   return undefined;
+}
+
+/**
+ * A record at `scan.offset` fails its checks. In a segment that is not the
+ * last, or after a clean close, that is corruption. After a crash the tail
+ * rule decides: the last write, torn or damaged, with no later write after
+ * it, is cut; damage followed by a later write is corruption.
+ */
+async function judgeBadRecord(ctx: SegmentContext, scan: SegmentProgress, check: Exclude<FrameCheck, { kind: 'ok' }>): Promise<SegmentOutcome> {
+  const { offset, write } = scan;
+  const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
+  const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
+  if (!ctx.isLast) return damagedAt(ctx, scan, `${reason} in a segment that is not the last`, crcs);
+  if (ctx.cleanPosition !== undefined) {
+    return damagedAt(ctx, scan, `${reason}; the store was closed cleanly at position ${ctx.cleanPosition}, so this is damage to acknowledged data, not a torn write`, crcs);
+  }
+  // After a crash: is this the last, unacknowledged write, torn?
+  const insideWrite = write !== undefined && offset < write.start + write.bytes;
+  const damagedWrite = insideWrite ? write.start : offset;
+  let tail;
+  try {
+    tail = await readTailAfterDamage(scan.bytes, {
+      damagedAt: offset,
+      damagedWrite,
+      knownWriteEnd: insideWrite ? write.start + write.bytes : undefined,
+      nextPosition: ctx.index.durableCount + scan.pending.length,
+    });
+  } catch (error) {
+    if (!(error instanceof UndecidableTail)) throw error;
+    return damagedAt(ctx, scan, `${reason}; after it, a record claims a write starting at byte offset ${error.at}, inside bytes already found not to be a record: whether a later write follows the damage cannot be told without reading bytes twice (open with repair: 'truncate' to cut there)`, crcs);
+  }
+  if (tail.laterWriteAt !== undefined) {
+    return damagedAt(ctx, scan, `${reason}, and a later write follows it at byte offset ${tail.laterWriteAt}: the damaged write was acknowledged`, crcs);
+  }
+  return cutTornTail(ctx, scan, {
+    eventsDiscarded: scan.pending.length + tail.eventsOfDamagedWrite,
+    reason: `${reason} at byte offset ${offset}, in the last write (from byte offset ${damagedWrite}), and no later write follows it: the last write was damaged or torn; it may have been acknowledged — a crash leaves no way to tell`,
+  });
+}
+
+/** Corruption at `at` (default: the record being read); a repair would cut at the last commit before it. */
+function damagedAt(ctx: SegmentContext, scan: SegmentProgress, reason: string, crcs: { expectedCrc?: number; actualCrc?: number } = {}, at = scan.offset): SegmentOutcome {
+  discardPending(scan.pending, ctx.index);
+  const error = new CorruptionError({ file: scan.file, offset: at, reason, ...crcs });
+  return { kind: 'damaged', damage: { error, cutOffset: scan.lastCommitEnd } };
+}
+
+/** Where the damage the tail rule judges is. */
+interface TailDamage {
+  /** Byte offset of the record that failed its checks. */
+  damagedAt: number;
+  /** Where the write it belongs to starts (itself, when no good record of that write came before it). */
+  damagedWrite: number;
+  /** Where that write ends, when a good record of it said so. */
+  knownWriteEnd: number | undefined;
+  /** The position the damaged record should have had. */
+  nextPosition: number;
 }
 
 /**
@@ -320,13 +410,8 @@ async function scanSegment(ctx: SegmentContext): Promise<Damage | undefined> {
  * already found false cannot be decided without CRCing bytes twice: the open
  * fails loudly then (repair recovers), it never guesses.
  */
-async function readTailAfterDamage(
-  bytes: SegmentBytes,
-  damagedAt: number,
-  damagedWrite: number,
-  knownWriteEnd: number | undefined,
-  nextPosition: number,
-): Promise<{ laterWriteAt?: number; eventsOfDamagedWrite: number }> {
+async function readTailAfterDamage(bytes: SegmentBytes, damage: TailDamage): Promise<{ laterWriteAt?: number; eventsOfDamagedWrite: number }> {
+  const { damagedAt, damagedWrite, knownWriteEnd, nextPosition } = damage;
   let lastPosition = nextPosition - 1;
   // Where the damaged write ends, when a trusted header says so (the last good
   // record's, or the damaged record's own when its header CRC passes): a later
@@ -421,7 +506,7 @@ async function skipCoveredSegments(fs: FileSystem, logDir: string, segments: Seg
   const missing = at < 0 ? resume.segmentBase : expected.find((base) => !listed.includes(base));
   if (missing !== undefined) {
     throw new CorruptionError({
-      file: `log/${segmentName(missing)}`,
+      file: logFile(segmentName(missing)),
       offset: 0,
       reason: `${resume.snapshot} covers the log up to position ${resume.position}, but segment ${segmentName(missing)} is missing: acknowledged events are missing from the log`,
     });
@@ -439,67 +524,28 @@ function lastPendingOf(pending: PendingEvent[], stream: string): PendingEvent | 
   return undefined;
 }
 
-/** Drops bytes after the last commit: they were never acknowledged. Synced before anything new is written. */
-async function truncateTornTail(
-  handle: FileHandle,
-  segment: Segment,
-  file: string,
-  lastCommitEnd: number,
-  size: number,
-  pending: PendingEvent[],
-  eventsDiscarded: number,
-  reason: string,
-  index: StreamIndex,
-  findings: ScanFindings,
-  readOnly: boolean,
-): Promise<undefined> {
-  discardPending(pending, index);
-  if (!readOnly) {
-    await handle.truncate(lastCommitEnd);
-    await handle.datasync();
+/**
+ * Cuts the last write off the segment after a crash: every byte after the
+ * last commit goes, synced before anything new is written (a read-only scan
+ * only reports it).
+ */
+async function cutTornTail(ctx: SegmentContext, scan: SegmentProgress, cut: { eventsDiscarded: number; reason: string }): Promise<SegmentOutcome> {
+  const { lastCommitEnd, size, file } = scan;
+  discardPending(scan.pending, ctx.index);
+  if (!ctx.readOnly) {
+    await ctx.handle.truncate(lastCommitEnd);
+    await ctx.handle.datasync();
   }
-  findings.tornTail = { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded, reason };
-  segment.durableSize = lastCommitEnd;
-  index.endOffset = lastCommitEnd;
-  return undefined;
+  ctx.segment.durableSize = lastCommitEnd;
+  ctx.index.endOffset = lastCommitEnd;
+  return { kind: 'torn-tail-cut', tornTail: { file, offset: lastCommitEnd, bytesTruncated: size - lastCommitEnd, eventsDiscarded: cut.eventsDiscarded, reason: cut.reason } };
 }
 
 /** Forgets events read after the last commit: their append never completed. */
 function discardPending(pending: PendingEvent[], index: StreamIndex): void {
   for (const p of pending) {
-    const entry = index.entry(p.stream);
-    entry.pendingVersion = entry.version;
-    if (entry.version < 0) index.streams.delete(p.stream);
+    const head = index.headOrCreate(p.stream);
+    head.pendingVersion = head.version;
+    if (head.version < 0) index.streams.delete(p.stream);
   }
-}
-
-/**
- * Counts the well-formed records found anywhere in `bytes` (cut or
- * quarantined bytes), resynchronising byte by byte past damage: a header is
- * checked before any body is CRC'd, so the cost is linear.
- */
-export function countValidRecords(bytes: Buffer): number {
-  let count = 0;
-  let at = 0;
-  // A body is CRC'd only past every body already CRC'd, so each byte is CRC'd
-  // once at most, whatever the bytes hold (many headers claiming long bodies);
-  // a record inside a span already found bad is not counted.
-  let checkedUntil = 0;
-  while (at + FIXED_RECORD_BYTES <= bytes.length) {
-    if (at < checkedUntil) {
-      at++;
-      continue;
-    }
-    const check = checkFrame(bytes, at, bytes.length - at);
-    if (check.kind === 'ok') {
-      count++;
-      at += FRAME_HEADER_BYTES + check.length;
-      checkedUntil = at;
-    } else {
-      // Only a body that was CRC'd (its header passed, it fits in the bytes) sets the mark; other checks cost nothing.
-      if (check.kind === 'bad' && check.bodyLength !== undefined) checkedUntil = at + FRAME_HEADER_BYTES + check.bodyLength;
-      at++;
-    }
-  }
-  return count;
 }

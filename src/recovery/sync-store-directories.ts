@@ -1,8 +1,6 @@
 import type { FileSystem } from '../fs/file-system';
 import { markDurable, parentDirectory } from '../fs/durable-directories';
-
-/** The store's subdirectories whose entries a writable open makes durable when they exist. */
-const SUBDIRECTORIES = ['log', 'snapshots', 'subscriptions', 'quarantine'];
+import { STORE_SUBDIRECTORIES } from '../store-layout';
 
 /**
  * Every writable open calls this, unconditionally, before it reads the log or
@@ -18,7 +16,7 @@ export async function syncStoreDirectories(fs: FileSystem, directory: string): P
   if (parent !== '.') await fs.syncDir(parent);
   await fs.syncDir(directory);
   markDurable(fs, directory);
-  for (const name of SUBDIRECTORIES) {
+  for (const name of STORE_SUBDIRECTORIES) {
     const sub = `${directory}/${name}`;
     if (!(await fs.exists(sub))) continue;
     await fs.syncDir(sub);

@@ -3,6 +3,7 @@ import { fsError, type FileHandle, type FileLock, type FileSystem } from '../fs/
 import { parseSegmentName } from '../log/segment-file';
 import { StreamIndex } from '../state/stream-index';
 import { scanLog } from './scan-log';
+import { LOG_DIR, logDirOf } from '../store-layout';
 
 /**
  * The check of the part of the log a snapshot lets `open` skip: every
@@ -32,7 +33,7 @@ class Stopped extends EventfoldError {}
 export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: CoveredLog, shouldStop: () => boolean = () => false): Promise<CorruptionError | null> {
   const index = new StreamIndex();
   try {
-    const scan = await scanLog(new CoveredView(fs, `${dir}/log`, covered, shouldStop), dir, index, { repair: 'none', readOnly: true });
+    const scan = await scanLog(new CoveredView(fs, logDirOf(dir), covered, shouldStop), dir, index, { repair: 'none', readOnly: true });
     if (scan.tornTail) {
       return new CorruptionError({
         file: scan.tornTail.file,
@@ -42,7 +43,7 @@ export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: Cov
     }
     if (index.durableCount !== covered.position + 1) {
       return new CorruptionError({
-        file: `log`,
+        file: LOG_DIR,
         offset: 0,
         reason: `${covered.snapshot} covers positions up to ${covered.position}, but the log up to its end holds positions up to ${index.durableCount - 1}`,
       });

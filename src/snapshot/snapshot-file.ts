@@ -1,6 +1,7 @@
 import CRC32 from 'crc-32';
 import { Packr } from 'msgpackr';
 import { CorruptionError } from '../errors';
+import { snapshotFile } from '../store-layout';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
@@ -8,7 +9,6 @@ export const SNAPSHOT_FORMAT_VERSION = 3;
 /** Version 1 had no `lastRecord`: still decoded, but never trusted (its log end cannot be checked). */
 export const OLDEST_READABLE_SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_HEADER_BYTES = 32;
-export const SNAPSHOT_DIR = 'snapshots';
 
 // The settings of records (src/log/record.ts), so that projection states
 // follow the same data model as event data (checked before writing): Set,
@@ -72,7 +72,7 @@ export function encodeSnapshot(contents: SnapshotContents): Buffer {
 
 /** Checks and decodes a snapshot file; throws CorruptionError naming what is wrong. */
 export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
-  const where = `${SNAPSHOT_DIR}/${name}`;
+  const where = snapshotFile(name);
   if (file.length < SNAPSHOT_HEADER_BYTES) {
     throw new CorruptionError({ file: where, offset: file.length, reason: `file is shorter than its ${SNAPSHOT_HEADER_BYTES}-byte header` });
   }

@@ -2,7 +2,8 @@ import { CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { ensureDir, writeFileAtomic } from '../fs/file-system';
 import { checkSnapshotLogEnd, recordFingerprint } from './log-end';
-import { decodeSnapshot, encodeSnapshot, parseSnapshotName, SNAPSHOT_DIR, snapshotName, type SnapshotContents } from './snapshot-file';
+import { decodeSnapshot, encodeSnapshot, parseSnapshotName, snapshotName, type SnapshotContents } from './snapshot-file';
+import { quarantineDirOf, quarantineFile, snapshotDirOf, snapshotFile } from '../store-layout';
 
 export interface SnapshotChoice {
   /** The newest snapshot that passed its checks, or null. */
@@ -15,7 +16,7 @@ export interface SnapshotChoice {
 
 /** Snapshot file names, newest first. */
 export async function listSnapshots(fs: FileSystem, dir: string): Promise<string[]> {
-  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const snapDir = snapshotDirOf(dir);
   if (!(await fs.exists(snapDir))) return [];
   return (await fs.readdir(snapDir))
     .map((name) => ({ name, position: parseSnapshotName(name) }))
@@ -31,17 +32,17 @@ export async function listSnapshots(fs: FileSystem, dir: string): Promise<string
  * reads the whole log and passes `checkLogEnd: false`.
  */
 export async function loadNewestSnapshot(fs: FileSystem, dir: string, { readOnly = false, checkLogEnd = true } = {}): Promise<SnapshotChoice> {
-  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const snapDir = snapshotDirOf(dir);
   const choice: SnapshotChoice = { chosen: null, skipped: [], removedFiles: [] };
   if (!(await fs.exists(snapDir))) return choice;
   const temps = (await fs.readdir(snapDir)).filter((n) => n.endsWith('.tmp'));
   for (const name of temps) {
     if (!readOnly) await fs.unlink(`${snapDir}/${name}`);
-    choice.removedFiles.push(`${SNAPSHOT_DIR}/${name}`);
+    choice.removedFiles.push(snapshotFile(name));
   }
   if (temps.length > 0 && !readOnly) await fs.syncDir(snapDir);
   for (const name of await listSnapshots(fs, dir)) {
-    const file = `${SNAPSHOT_DIR}/${name}`;
+    const file = snapshotFile(name);
     let contents: SnapshotContents;
     try {
       contents = decodeSnapshot(await fs.readFile(`${snapDir}/${name}`), name);
@@ -70,14 +71,14 @@ export async function loadNewestSnapshot(fs: FileSystem, dir: string, { readOnly
  * snapshots usable: the new one exists only once its rename is durable.
  */
 export async function writeSnapshot(fs: FileSystem, dir: string, contents: SnapshotContents, keep: number): Promise<string> {
-  const snapDir = `${dir}/${SNAPSHOT_DIR}`;
+  const snapDir = snapshotDirOf(dir);
   await ensureDir(fs, snapDir);
   const name = snapshotName(contents.position);
   await writeFileAtomic(fs, snapDir, name, encodeSnapshot(contents));
   const stale = (await listSnapshots(fs, dir)).slice(keep);
   for (const old of stale) await fs.unlink(`${snapDir}/${old}`);
   if (stale.length > 0) await fs.syncDir(snapDir);
-  return `${SNAPSHOT_DIR}/${name}`;
+  return snapshotFile(name);
 }
 
 /**
@@ -112,14 +113,14 @@ export async function quarantineSnapshotsBeyond(fs: FileSystem, dir: string, las
   for (const name of await listSnapshots(fs, dir)) {
     const position = parseSnapshotName(name)!;
     if (position <= lastPosition) continue;
-    await ensureDir(fs, `${dir}/quarantine`);
-    await fs.rename(`${dir}/${SNAPSHOT_DIR}/${name}`, `${dir}/quarantine/${stamp}-${name}`);
-    moved.push({ file: `${SNAPSHOT_DIR}/${name}`, reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to quarantine/${stamp}-${name}` });
+    await ensureDir(fs, quarantineDirOf(dir));
+    await fs.rename(`${snapshotDirOf(dir)}/${name}`, `${quarantineDirOf(dir)}/${stamp}-${name}`);
+    moved.push({ file: snapshotFile(name), reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to ${quarantineFile(`${stamp}-${name}`)}` });
   }
   if (moved.length > 0) {
     // The new entries first: a power cut in between leaves a snapshot in both places, never in neither.
-    await fs.syncDir(`${dir}/quarantine`);
-    await fs.syncDir(`${dir}/${SNAPSHOT_DIR}`);
+    await fs.syncDir(quarantineDirOf(dir));
+    await fs.syncDir(snapshotDirOf(dir));
   }
   return moved;
 }

@@ -1,5 +1,8 @@
 import CRC32 from 'crc-32';
 import { ensureDir, writeFileAtomic, type FileSystem } from '../fs/file-system';
+import { CHECKPOINT_DIR, checkpointDirOf } from '../store-layout';
+
+const SUFFIX = '.json';
 
 /**
  * A subscription's checkpoint: `subscriptions/<name>.json`, the last global
@@ -10,11 +13,9 @@ import { ensureDir, writeFileAtomic, type FileSystem } from '../fs/file-system';
  * else — not JSON, other keys, a position that is not a whole number ≥ -1, a
  * CRC that does not match — is damage, reported, never guessed around.
  */
-export const CHECKPOINT_DIR = 'subscriptions';
-const SUFFIX = '.json';
-
 export type CheckpointRead = { position: number } | { damaged: string };
 
+/** `subscriptions/<name>.json`: a checkpoint's path inside the store, as errors and reports name it. */
 export function checkpointFile(name: string): string {
   return `${CHECKPOINT_DIR}/${name}${SUFFIX}`;
 }
@@ -52,22 +53,31 @@ export async function readCheckpoint(fs: FileSystem, directory: string, name: st
 
 /** Stores a checkpoint durably: temp file, fsync, rename, directory fsync. */
 export async function writeCheckpoint(fs: FileSystem, directory: string, name: string, position: number): Promise<void> {
-  const dir = `${directory}/${CHECKPOINT_DIR}`;
+  const dir = checkpointDirOf(directory);
   await ensureDir(fs, dir);
   await writeFileAtomic(fs, dir, `${name}${SUFFIX}`, encodeCheckpoint(position));
 }
 
-/** Every stored checkpoint, by subscription name. */
-export async function listCheckpoints(fs: FileSystem, directory: string): Promise<Array<{ name: string } & CheckpointRead>> {
-  const dir = `${directory}/${CHECKPOINT_DIR}`;
+/**
+ * Every stored checkpoint file as it is on disk, by subscription name, with
+ * its path inside the store: the one place checkpoints are listed and read
+ * (a backup copies these bytes unchanged).
+ */
+export async function readCheckpointFiles(fs: FileSystem, directory: string): Promise<Array<{ name: string; file: string; bytes: Buffer }>> {
+  const dir = checkpointDirOf(directory);
   if (!(await fs.exists(dir))) return [];
-  const found: Array<{ name: string } & CheckpointRead> = [];
+  const found: Array<{ name: string; file: string; bytes: Buffer }> = [];
   for (const file of await fs.readdir(dir)) {
     if (!file.endsWith(SUFFIX)) continue;
     const name = file.slice(0, -SUFFIX.length);
-    found.push({ name, ...decodeCheckpoint(await fs.readFile(`${dir}/${file}`)) });
+    found.push({ name, file: checkpointFile(name), bytes: await fs.readFile(`${dir}/${file}`) });
   }
   return found;
+}
+
+/** Every stored checkpoint, decoded, by subscription name. */
+export async function listCheckpoints(fs: FileSystem, directory: string): Promise<Array<{ name: string } & CheckpointRead>> {
+  return (await readCheckpointFiles(fs, directory)).map(({ name, bytes }) => ({ name, ...decodeCheckpoint(bytes) }));
 }
 
 export interface CheckpointReset {

@@ -1,20 +1,7 @@
 import { NO_PREVIOUS } from '../log/record';
 import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
 
-/**
- * Where durable events are, in memory that grows with the number of streams
- * and of segments, never with the number of events:
- *
- * - per stream, its last version and the place (position, byte offset) of its
- *   last event. Every record links to the previous event of its stream, so
- *   `readStream` follows that chain back from the head: it reads only the
- *   stream's own records, never scans the log.
- * - a sparse global index: the byte offset of every SPARSE_EVERY-th position,
- *   so `readAll({ from })` starts at most SPARSE_EVERY records early.
- * - the base position of each segment.
- *
- * It is saved whole in snapshots, and rebuilt by the log scan otherwise.
- */
+/** One stream's place in the index. */
 export interface StreamHead {
   /** Last durable version, -1 before the first event is durable. */
   version: number;
@@ -33,6 +20,20 @@ export interface EventPlace {
 
 export const SPARSE_EVERY = 256;
 
+/**
+ * Where durable events are, in memory that grows with the number of streams
+ * and of segments, never with the number of events:
+ *
+ * - per stream, its last version and the place (position, byte offset) of its
+ *   last event. Every record links to the previous event of its stream, so
+ *   `readStream` follows that chain back from the head: it reads only the
+ *   stream's own records, never scans the log.
+ * - a sparse global index: the byte offset of every SPARSE_EVERY-th position,
+ *   so `readAll({ from })` starts at most SPARSE_EVERY records early.
+ * - the base position of each segment.
+ *
+ * It is saved whole in snapshots, and rebuilt by the log scan otherwise.
+ */
 export class StreamIndex {
   readonly streams = new Map<string, StreamHead>();
   /** Offset inside its segment of position k × SPARSE_EVERY, by k. */
@@ -44,13 +45,14 @@ export class StreamIndex {
   /** Byte offset just after the last durable record, in the segment that holds it. */
   endOffset = SEGMENT_HEADER_BYTES;
 
-  entry(stream: string): StreamHead {
-    let entry = this.streams.get(stream);
-    if (!entry) {
-      entry = { version: -1, pendingVersion: -1, position: NO_PREVIOUS, offset: 0 };
-      this.streams.set(stream, entry);
+  /** The stream's head, created (a stream without events yet) when the index has none. */
+  headOrCreate(stream: string): StreamHead {
+    let head = this.streams.get(stream);
+    if (!head) {
+      head = { version: -1, pendingVersion: -1, position: NO_PREVIOUS, offset: 0 };
+      this.streams.set(stream, head);
     }
-    return entry;
+    return head;
   }
 
   /** The stream's last durable event, which its next record links to. */
@@ -64,12 +66,12 @@ export class StreamIndex {
    * position order: `offsetOf(i)` is the byte offset of its i-th event.
    */
   addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, offsetOf: (i: number) => number): void {
-    const entry = this.entry(stream);
+    const head = this.headOrCreate(stream);
     const lastVersion = firstVersion + count - 1;
-    entry.version = lastVersion;
-    if (entry.pendingVersion < lastVersion) entry.pendingVersion = lastVersion;
-    entry.position = firstPosition + count - 1;
-    entry.offset = offsetOf(count - 1);
+    head.version = lastVersion;
+    if (head.pendingVersion < lastVersion) head.pendingVersion = lastVersion;
+    head.position = firstPosition + count - 1;
+    head.offset = offsetOf(count - 1);
     const firstSparse = Math.ceil(firstPosition / SPARSE_EVERY) * SPARSE_EVERY;
     for (let p = firstSparse; p < firstPosition + count; p += SPARSE_EVERY) {
       this.sparseOffsets[p / SPARSE_EVERY] = offsetOf(p - firstPosition);

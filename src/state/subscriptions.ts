@@ -2,21 +2,10 @@ import { asStorageError, EventfoldError, InvalidInputError, SubscriptionCheckpoi
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
-import { describe } from '../validate/validate-input';
+import { formatValueForMessage } from '../validate/validate-input';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint-file';
 
-/**
- * A named consumer of the global log. It catches up from its stored
- * checkpoint, then follows new durable events live. Delivery is at least
- * once: after a crash it resumes from its last checkpoint, so at most one
- * checkpoint interval is delivered again — never with a gap or out of order.
- *
- * Checkpoint file: `subscriptions/<name>.json` (format in checkpoint-file.ts),
- * written atomically (temp file, fsync, rename, directory fsync) every
- * `checkpointEvery` events and on stop. A damaged one is never guessed
- * around: `subscribe` rejects with SubscriptionCheckpointError unless told
- * where to start. One live subscription per name and store.
- */
+/** Called with each event, in position order; the next event waits for its promise. A throw stops the subscription (`subscription.error`). */
 export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
 
 export interface SubscribeOptions {
@@ -44,6 +33,18 @@ export interface SubscriptionSource {
 /** Which subscription's handler is running in the current async context (so stop() can tell a call from its own handler). */
 const handlerContext = new AsyncLocalStorage<Subscription>();
 
+/**
+ * A named consumer of the global log. It catches up from its stored
+ * checkpoint, then follows new durable events live. Delivery is at least
+ * once: after a crash it resumes from its last checkpoint, so at most one
+ * checkpoint interval is delivered again — never with a gap or out of order.
+ *
+ * Checkpoint file: `subscriptions/<name>.json` (format in checkpoint-file.ts),
+ * written atomically (temp file, fsync, rename, directory fsync) every
+ * `checkpointEvery` events and on stop. A damaged one is never guessed
+ * around: `subscribe` rejects with SubscriptionCheckpointError unless told
+ * where to start. One live subscription per name and store.
+ */
 export class Subscription {
   /** Last handled global position (-1 before the first). */
   position: number;
@@ -78,7 +79,7 @@ export class Subscription {
   /** @internal The store starts subscriptions (`store.subscribe`); applications never call this. */
   static async start(source: SubscriptionSource, name: string, handler: EventHandler, options: SubscribeOptions, onStopped: (s: Subscription) => void): Promise<Subscription> {
     if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
-      throw new InvalidInputError(`subscription name must be 1-100 letters, digits, '.', '_' or '-', got ${describe(name)}`);
+      throw new InvalidInputError(`subscription name must be 1-100 letters, digits, '.', '_' or '-', got ${formatValueForMessage(name)}`);
     }
     if (typeof handler !== 'function') throw new InvalidInputError('subscribe needs a handler function');
     const every = options.checkpointEvery ?? 1000;

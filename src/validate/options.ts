@@ -5,7 +5,7 @@ import { NodeFileSystem } from '../fs/node-file-system';
 import { LIMITS } from './limits';
 import { MAX_BODY_BYTES, MAX_SEGMENT_SIZE } from '../log/record';
 import type { Projection } from '../state/projections';
-import { describe, validateExpectedVersion } from './validate-input';
+import { formatValueForMessage, validateExpectedVersion } from './validate-input';
 
 /**
  * Option objects of the public API, checked before anything happens: an
@@ -129,7 +129,7 @@ export function readOptions<T extends object>(options: unknown, what: string, sp
   const copy: Record<string, unknown> = {};
   try {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidInputError(`${what} must be an object${required.length ? ` with ${required.join(' and ')}` : ' (or left out)'}, got ${describe(options)}`);
+      throw new InvalidInputError(`${what} must be an object${required.length ? ` with ${required.join(' and ')}` : ' (or left out)'}, got ${formatValueForMessage(options)}`);
     }
     refuseInheritedKeys(options, what);
     for (const key of Object.keys(options)) {
@@ -137,7 +137,7 @@ export function readOptions<T extends object>(options: unknown, what: string, sp
       if (!rule) throw new InvalidInputError(`${what} has an unknown option ${JSON.stringify(key)}${suggestion(key, spec)}; allowed: ${Object.keys(spec).join(', ')}`);
       const value = (options as Record<string, unknown>)[key];
       if (value === undefined) continue;
-      if (!rule.ok(value)) throw new InvalidInputError(`${what}: ${key} must be ${rule.expects}, got ${describe(value)}`);
+      if (!rule.ok(value)) throw new InvalidInputError(`${what}: ${key} must be ${rule.expects}, got ${formatValueForMessage(value)}`);
       copy[key] = value;
     }
   } catch (error) {
@@ -185,11 +185,11 @@ export function readProjections(projections: unknown): Record<string, Projection
   refuseInheritedKeys(projections as object, 'open options: projections');
   for (const name of Object.keys(projections as object)) {
     const what = `projection ${JSON.stringify(name)}`;
-    if (name.length === 0 || !name.isWellFormed()) throw new InvalidInputError(`projection names must be non-empty, well-formed Unicode, got ${describe(name)}`);
+    if (name.length === 0 || !name.isWellFormed()) throw new InvalidInputError(`projection names must be non-empty, well-formed Unicode, got ${formatValueForMessage(name)}`);
     // As a key of a plain object it would set the prototype instead (and snapshots could not name it).
     if (name === '__proto__') throw new InvalidInputError('a projection cannot be named "__proto__"; choose another name');
     const projection = (projections as Record<string, unknown>)[name];
-    if (typeof projection !== 'object' || projection === null) throw new InvalidInputError(`${what} must be an object with initialState, version and evolve, got ${describe(projection)}`);
+    if (typeof projection !== 'object' || projection === null) throw new InvalidInputError(`${what} must be an object with initialState, version and evolve, got ${formatValueForMessage(projection)}`);
     for (const key of Object.keys(projection)) {
       if (!Object.prototype.hasOwnProperty.call(PROJECTION, key)) {
         throw new InvalidInputError(`${what} has an unknown key ${JSON.stringify(key)}${suggestion(key, PROJECTION)}; allowed: ${Object.keys(PROJECTION).join(', ')}`);
@@ -197,7 +197,7 @@ export function readProjections(projections: unknown): Record<string, Projection
     }
     for (const [key, rule] of Object.entries(PROJECTION)) {
       const value = (projection as Record<string, unknown>)[key];
-      if (!rule.ok(value)) throw new InvalidInputError(`${what}: ${key} must be ${rule.expects}, got ${describe(value)}`);
+      if (!rule.ok(value)) throw new InvalidInputError(`${what}: ${key} must be ${rule.expects}, got ${formatValueForMessage(value)}`);
     }
     // Its state need not be plain data until it is snapshotted: checkpoint() checks it then.
     checked[name] = projection as Projection;
@@ -298,10 +298,10 @@ export function readStoreOptions(dir: unknown, options: unknown): OpenArguments 
 
 function readStoreOptionsOrThrow(dir: unknown, options: unknown): OpenArguments {
   if (typeof dir !== 'string' || dir.length === 0) {
-    throw new InvalidInputError(`the store directory must be a non-empty path, got ${describe(dir)}`);
+    throw new InvalidInputError(`the store directory must be a non-empty path, got ${formatValueForMessage(dir)}`);
   }
   if (!dir.isWellFormed() || dir.includes('\0')) {
-    throw new InvalidInputError(`the store directory ${describe(dir)} is not a usable path (lone surrogate or NUL character)`);
+    throw new InvalidInputError(`the store directory ${formatValueForMessage(dir)} is not a usable path (lone surrogate or NUL character)`);
   }
   const given = readOptions<StoreOptionsShape>(options, 'open options', STORE_OPTIONS);
   const projections = readProjections(given.projections);

@@ -15,7 +15,7 @@ export interface EventInput<D = unknown, M = unknown> {
 /** Stream names, event types and ids: non-empty, well-formed Unicode, at most LIMITS.maxNameBytes of UTF-8. */
 export function validateName(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidInputError(`${what} must be a non-empty string, got ${describe(value)}`);
+    throw new InvalidInputError(`${what} must be a non-empty string, got ${formatValueForMessage(value)}`);
   }
   // A lone surrogate would be written as U+FFFD: two different names would become one on disk.
   if (!value.isWellFormed()) throw new InvalidInputError(`${what} has ${loneSurrogate(value)}, which is not well-formed Unicode`);
@@ -31,7 +31,7 @@ export function validateExpectedVersion(value: unknown): ExpectedVersion {
   if (value === 'any' || value === 'no_stream' || value === 'stream_exists') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   throw new InvalidInputError(
-    `expectedVersion must be 'any', 'no_stream', 'stream_exists' or a whole number >= 0, got ${describe(value)}`,
+    `expectedVersion must be 'any', 'no_stream', 'stream_exists' or a whole number >= 0, got ${formatValueForMessage(value)}`,
   );
 }
 
@@ -46,13 +46,13 @@ const EVENT_KEYS = ['type', 'data', 'metadata', 'id'];
  */
 export function validateEvents(events: unknown, maxEventBytes = Infinity): EventInput[] {
   try {
-    if (!Array.isArray(events)) throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
+    if (!Array.isArray(events)) throw new InvalidInputError(`events must be a non-empty array, got ${formatValueForMessage(events)}`);
     const length = events.length;
-    if (length === 0) throw new InvalidInputError(`events must be a non-empty array, got ${describe(events)}`);
+    if (length === 0) throw new InvalidInputError(`events must be a non-empty array, got ${formatValueForMessage(events)}`);
     const copies: EventInput[] = new Array(length);
     for (let i = 0; i < length; i++) {
       const event = events[i] as EventInput;
-      if (typeof event !== 'object' || event === null) throw new InvalidInputError(`event ${i} must be an object, got ${describe(event)}`);
+      if (typeof event !== 'object' || event === null) throw new InvalidInputError(`event ${i} must be an object, got ${formatValueForMessage(event)}`);
       refuseUnknownKeys(event, i);
       const type = validateName(event.type, `event ${i} type`);
       const id = event.id;
@@ -94,15 +94,16 @@ function closeTo(a: string, b: string): boolean {
   return previous[b.length] <= 2;
 }
 
-export function describe(value: unknown): string {
+/** How an error message shows a value it was given: a short quoted string, `an array of 3`, `number NaN`… never the whole value. */
+export function formatValueForMessage(value: unknown): string {
   try {
-    return describeValue(value);
+    return formatValue(value);
   } catch {
     return 'an object'; // a revoked proxy: even Array.isArray throws
   }
 }
 
-function describeValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value === null) return 'null';
