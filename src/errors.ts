@@ -191,3 +191,43 @@ export class UnsupportedFormatError extends EventfoldError {
     super(`${file} is in eventfold's on-disk format version ${version}; this eventfold reads version ${supported}. ${advice}`);
   }
 }
+
+/**
+ * An append reuses event ids that are already in its stream, but it is not a
+ * retry of that append (some ids are new, or they are in another order or at
+ * another place): nothing was written. A true retry (same ids, same order,
+ * same place) is not an error: it resolves with the first append's result.
+ */
+export class DuplicateEventIdError extends EventfoldError {
+  constructor(
+    readonly stream: string,
+    /** The batch's ids that the stream already holds. */
+    readonly ids: string[],
+  ) {
+    super(
+      `Stream "${stream}" already holds event id${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''}, ` +
+        'but this append is not a retry of the one that wrote them (a retry carries the same ids, in the same order, at the same place): nothing was written',
+    );
+  }
+}
+
+/**
+ * Stream names that start with `$` are the store's own (its system streams,
+ * such as `$lifecycle`, which holds stream metadata and deletions): an
+ * application cannot append to, read, delete or set metadata on them.
+ */
+export class ReservedStreamNameError extends InvalidInputError {
+  constructor(readonly stream: string) {
+    super(`Stream name ${JSON.stringify(stream)} starts with "$", which is reserved for the store's own streams; choose a name that does not`);
+  }
+}
+
+/**
+ * The stream was deleted with `{ hard: true }`: it can never be appended to
+ * again, nor its metadata set, and its name cannot be reused. Nothing was written.
+ */
+export class StreamDeletedError extends EventfoldError {
+  constructor(readonly stream: string) {
+    super(`Stream "${stream}" was deleted for good (hard delete): it cannot be written to again, and its name cannot be reused`);
+  }
+}

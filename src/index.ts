@@ -44,6 +44,9 @@ export {
   AggregateStreamError,
   SubscriptionCheckpointError,
   SubscriptionActiveError,
+  DuplicateEventIdError,
+  ReservedStreamNameError,
+  StreamDeletedError,
 } from './errors';
 export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';

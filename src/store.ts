@@ -49,6 +49,7 @@ import { prepareDirectory } from './validate/store-directory';
 import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
 import { assertPlainData, formatValueForMessage, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
+import { matchRetry, placeToExamine, type StoredId } from './lifecycle/idempotency';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
 export interface StoreOptions<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = ProjectionStateMap> {
@@ -400,13 +401,30 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     // From here on only the store's own copy of the events is read (counted, framed, encoded).
     const inputs = validateEvents(events, this.options.maxEventBytes);
     const expected = readAppendOptions(options).expectedVersion;
-    const count = inputs.length;
     if (this.healthNow.log === 'verifying') {
       // Acknowledge nothing on a log not yet known to be intact: damage found
       // under the snapshot would make a later repair set these events aside.
       await this.verification;
       this.assertWritable();
     }
+    const mayBeRetry = inputs.every((input) => input.id !== undefined);
+    if (mayBeRetry) {
+      const retry = await this.findRetry(stream, inputs, expected);
+      if (retry) return retry;
+    }
+    try {
+      return await this.enqueueAppend(stream, inputs, expected);
+    } catch (error) {
+      // The first attempt may have been queued while this one was being compared: compare again once it is durable.
+      if (!(mayBeRetry && error instanceof ExpectedVersionConflictError)) throw error;
+      const retry = await this.findRetry(stream, inputs, expected);
+      if (retry) return retry;
+      throw error;
+    }
+  }
+
+  private async enqueueAppend(stream: string, inputs: ValidEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+    const count = inputs.length;
     let reserved = false;
     if (!this.writer.hasRoom(count)) {
       await this.writer.waitForRoom(count);
@@ -436,15 +454,45 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       this.nextPosition += count;
       this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
       const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
-      return await new Promise<AppendResult>((resolve, reject) => {
+      const written = new Promise<AppendResult>((resolve, reject) => {
         queued.resolve = () => resolve(result);
         queued.reject = reject;
         this.writer.enqueue(queued, reserved);
         reserved = false;
       });
+      this.trackInFlight(stream, written);
+      return await written;
     } finally {
       if (reserved) this.writer.release(count);
     }
+  }
+
+  /**
+   * The first append's result when this batch (every event with an id) is a
+   * retry of it; see lifecycle/idempotency.ts for where it looks and what it costs.
+   */
+  private async findRetry(stream: string, inputs: ValidEvent[], expected: ExpectedVersion): Promise<AppendResult | null> {
+    // A first attempt still on its way to disk is waited for, so that its retry finds it.
+    await this.inFlight.get(stream)?.catch(() => undefined);
+    this.assertWritable();
+    const place = placeToExamine(expected, inputs.length, this.index.streams.get(stream)?.version ?? -1);
+    if (!place) return null;
+    const stored: StoredId[] = [];
+    for await (const event of this.readStream(stream, { from: place.fromVersion, limit: place.count })) {
+      stored.push({ id: event.id, position: event.position, version: event.version });
+    }
+    return matchRetry(stream, inputs.map((input) => input.id!), stored);
+  }
+
+  /** The last append queued for each stream, while it is on its way to disk. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  private trackInFlight(stream: string, written: Promise<unknown>): void {
+    this.inFlight.set(stream, written);
+    const settle = () => {
+      if (this.inFlight.get(stream) === written) this.inFlight.delete(stream);
+    };
+    written.then(settle, settle);
   }
 
   /** The durable state of a projection (frozen): includes every acknowledged append, nothing else. */

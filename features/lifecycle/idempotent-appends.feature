@@ -1,0 +1,78 @@
+Feature: Idempotent appends: a retry writes nothing and answers like the first attempt
+  A client whose append timed out cannot tell whether it was written. If
+  every event it sends carries its own id, it can simply send the same batch
+  again: when the store finds those ids, in the same order, at the place the
+  batch would take, nothing is written and the retry resolves with the first
+  append's position and version — also after the store was closed and opened
+  again, and whatever the retry's expected version says.
+
+  The store keeps nothing in memory for this: it reads back the events at
+  that place (the versions after the expected version, or with 'any' the
+  stream's last events, as many as the batch holds) from the log.
+
+  A batch that reuses some of those ids but not all of them, or the same ids
+  in another order, is not a retry: it is refused with a
+  DuplicateEventIdError, and nothing is written.
+
+  Background:
+    Given a new store
+
+  Rule: The same batch sent again is recognised and answered with the first result
+
+    Scenario Outline: A retry expecting <expectation> resolves with the first append's result
+      Given "order-1" has 2 events
+      And "order-1" appended the events "a", "b" and "c" expecting <expectation>
+      When "order-1" appends the events "a", "b" and "c" again expecting <expectation>
+      Then the retry returns position 4 and version 4, like the first attempt
+      And the store still holds 5 events
+
+      Examples:
+        | expectation   |
+        | version 1     |
+        | any           |
+        | stream exists |
+
+    Scenario: A retry of a 'no_stream' append after a reopen succeeds with the first result
+      Given "order-2" appended the events "a" and "b" expecting no stream
+      And "order-3" has 3 events
+      When the store is closed and opened again
+      And "order-2" appends the events "a" and "b" again expecting no stream
+      Then the retry returns position 1 and version 1, like the first attempt
+      And the store still holds 5 events
+
+    Scenario: A retry sent while the first attempt is still on its way to disk gets the same answer
+      When "order-4" sends the events "a" and "b" twice at the same time, expecting no stream
+      Then both appends return position 1 and version 1
+      And the store still holds 2 events
+
+    Scenario: A retry with an expected version is recognised after the stream moved on
+      Given "order-5" appended the events "a" and "b" expecting no stream
+      And "order-5" appends 10 more events
+      When "order-5" appends the events "a" and "b" again expecting no stream
+      Then the retry returns position 1 and version 1, like the first attempt
+      And the store still holds 12 events
+
+  Rule: Reused ids that are not a retry are refused, and nothing is written
+
+    Scenario Outline: <batch> is refused with a DuplicateEventIdError
+      Given "order-6" appended the events "a", "b" and "c" expecting no stream
+      When "order-6" appends the events <batch> expecting <expectation>
+      Then the last append was rejected with a DuplicateEventIdError
+      And the store still holds 3 events
+
+      Examples:
+        | batch                 | expectation |
+        | "a", "b" and "x"      | no stream   |
+        | "c", "b" and "a"      | no stream   |
+        | "b", "c" and "x"      | version 0   |
+        | "c", "a" and "b"      | any         |
+
+    Scenario: New ids with 'any' are simply appended
+      Given "order-7" appended the events "a" and "b" expecting any
+      When "order-7" appends the events "c" and "d" again expecting any
+      Then the store still holds 4 events
+
+    Scenario: Events without ids are never taken for a retry
+      Given "order-8" has 3 events
+      When "order-8" appends 3 events
+      Then the store still holds 6 events
