@@ -17,7 +17,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './api';
-import { AggregateStreamError, asStorageError, CorruptionError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError, SubscriptionActiveError } from './errors';
+import { AggregateStreamError, asStorageError, CorruptionError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StoreNotFoundError, StreamDeletedError, SubscriptionActiveError } from './errors';
 import { matchesExpectedVersion, type ExpectedVersion } from './expected-version';
 import type { FileSystem } from './fs/file-system';
 import { NodeFileSystem } from './fs/node-file-system';
@@ -46,10 +46,11 @@ import { produce, type Draft } from 'immer';
 import { syncStoreDirectories } from './recovery/sync-store-directories';
 import { cutRejectedWrites } from './log/rejected-writes';
 import { prepareDirectory } from './validate/store-directory';
-import { AGGREGATE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
-import { assertPlainData, formatValueForMessage, validateEvents, validateName, type EventInput as ValidEvent } from './validate/validate-input';
+import { AGGREGATE_OPTIONS, DELETE_OPTIONS, FOLLOW_OPTIONS, IN_MEMORY_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, readStoreOptions, SUBSCRIBE_OPTIONS } from './validate/options';
+import { assertPlainData, formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from './validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from './writer/group-commit-writer';
 import { matchRetry, placeToExamine, type StoredId } from './lifecycle/idempotency';
+import { changeAsEvent, isSystemStream, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type StreamMetadata } from './lifecycle/stream-metadata';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
 export interface StoreOptions<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = ProjectionStateMap> {
@@ -263,7 +264,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       const scan = await scanLog(fs, directory, index, {
         repair: checked.repair,
         readOnly,
-        onCommit: projections.names.length > 0 ? (events) => projections.replay(events) : undefined,
+        onCommit: projections.names.length > 0 ? (events) => projections.replay(withoutSystemEvents(events)) : undefined,
         resumeAt,
         // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
         cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
@@ -318,6 +319,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         (batch, offset) => store!.publish(batch, offset),
       );
       store = new EventStore<E, P>(directory, fs, log, index, writer, lock, projections, settings, recovery, readOnly, baseFs);
+      await store.loadLifecycles();
       recovery.durationMs = performance.now() - started;
       if (covered) store.verifyInBackground(covered, checked.onCorruption);
       return store;
@@ -378,13 +380,90 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** Last durable version of a stream, -1 when it has no events. */
   streamVersion(stream: string): number {
-    validateName(stream, 'stream name');
+    validateStreamName(stream);
     return this.index.streams.get(stream)?.version ?? -1;
   }
 
   /** Names of the streams that have durable events. */
   streams(): string[] {
-    return [...this.index.streams].filter(([, entry]) => entry.version >= 0).map(([name]) => name);
+    const now = Date.now();
+    return [...this.index.streams]
+      .filter(([name, entry]) => entry.version >= 0 && !isSystemStream(name) && entry.version >= this.retentionOf(name, now).fromVersion && !this.retentionOf(name, now).hidden)
+      .map(([name]) => name);
+  }
+
+  /** Which events of a stream reads return now (see lifecycle/stream-metadata.ts). */
+  private retentionOf(stream: string, now: number): Retention {
+    return this.lifecycles.retention(stream, this.index.streams.get(stream)?.version ?? -1, now);
+  }
+
+  /**
+   * Sets a stream's metadata (it replaces the previous one): `maxCount`,
+   * `maxAge` (milliseconds), `truncateBefore` — from then on reads no longer
+   * return the events outside them, and a scavenge removes them from the
+   * disk — and `custom`, the application's own. The stream need not exist
+   * yet. Stored durably in the log; resolves once durable.
+   */
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.assertWritable();
+    validateStreamName(stream);
+    const checked = validateMetadata(metadata, this.options.maxEventBytes);
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    await this.enqueueAppend(SYSTEM_STREAM, () => {
+      if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+      return { stream, metadata: checked };
+    }, 'any');
+  }
+
+  /** A stream's metadata as last set (`{}` when never set); StreamDeletedError for a stream deleted for good. */
+  getStreamMetadata(stream: string): StreamMetadata {
+    validateStreamName(stream);
+    this.assertReadable();
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    return structuredClone(this.lifecycles.metadata(stream));
+  }
+
+  /**
+   * Deletes a stream. Soft (default): it reads as empty, and a later append
+   * continues its versions (the events before stay removed). `hard: true`:
+   * for good — every later append or metadata change is refused with
+   * StreamDeletedError and the name cannot be reused. `expectedVersion` is
+   * checked as for `append`. The events are removed from the disk by the
+   * next scavenge. Resolves once the deletion is durable.
+   */
+  async deleteStream(stream: string, options?: { expectedVersion?: ExpectedVersion; hard?: boolean }): Promise<void> {
+    this.assertWritable();
+    validateStreamName(stream);
+    const checked = readOptions<{ expectedVersion?: unknown; hard?: boolean }>(options, 'deleteStream options', DELETE_OPTIONS);
+    const expected = validateExpectedVersion(checked.expectedVersion);
+    const hard = checked.hard === true;
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    await this.enqueueAppend(SYSTEM_STREAM, () => {
+      if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+      const current = this.index.streams.get(stream)?.pendingVersion ?? -1;
+      checkExpectedVersion(stream, expected, current);
+      return { stream, deleted: hard ? 'hard' : 'soft', truncateBefore: current + 1 };
+    }, 'any');
+  }
+
+  private readonly lifecycles = new StreamLifecycles();
+  /** Changes to SYSTEM_STREAM accepted but not yet durable, by position. */
+  private readonly pendingChanges = new Map<number, LifecycleChange>();
+
+  private applyChange(position: number, version: number): void {
+    const change = this.pendingChanges.get(position);
+    if (!change) return;
+    this.pendingChanges.delete(position);
+    this.lifecycles.apply(change, version);
+  }
+
+  /** Reads the changes of SYSTEM_STREAM that are not applied yet (on open, and after a read-only refresh). */
+  private async loadLifecycles(): Promise<void> {
+    const from = this.lifecycles.appliedVersion + 1;
+    if ((this.index.streams.get(SYSTEM_STREAM)?.version ?? -1) < from) return;
+    for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) {
+      this.lifecycles.apply(event.data as LifecycleChange, event.version);
+    }
   }
 
   /**
@@ -401,12 +480,15 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     // From here on only the store's own copy of the events is read (counted, framed, encoded).
     const inputs = validateEvents(events, this.options.maxEventBytes);
     const expected = readAppendOptions(options).expectedVersion;
+    // After the events' own checks, so that bad data is named whatever the stream.
+    validateStreamName(stream);
     if (this.healthNow.log === 'verifying') {
       // Acknowledge nothing on a log not yet known to be intact: damage found
       // under the snapshot would make a later repair set these events aside.
       await this.verification;
       this.assertWritable();
     }
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
     const mayBeRetry = inputs.every((input) => input.id !== undefined);
     if (mayBeRetry) {
       const retry = await this.findRetry(stream, inputs, expected);
@@ -423,8 +505,13 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }
   }
 
-  private async enqueueAppend(stream: string, inputs: ValidEvent[], expected: ExpectedVersion): Promise<AppendResult> {
-    const count = inputs.length;
+  /**
+   * Queues one append. `change`: an append to SYSTEM_STREAM, whose one event
+   * is made, and checked against the stream it is about, at the moment the
+   * append takes its place (so no other append can come between).
+   */
+  private async enqueueAppend(stream: string, given: ValidEvent[] | (() => LifecycleChange), expected: ExpectedVersion): Promise<AppendResult> {
+    const count = typeof given === 'function' ? 1 : given.length;
     let reserved = false;
     if (!this.writer.hasRoom(count)) {
       await this.writer.waitForRoom(count);
@@ -434,7 +521,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
       this.assertWritable();
       const entry = this.index.streams.get(stream);
       const current = entry ? entry.pendingVersion : -1;
+      if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
       checkExpectedVersion(stream, expected, current);
+      const change = typeof given === 'function' ? given() : undefined;
+      const inputs = change ? [changeAsEvent(change)] : (given as ValidEvent[]);
       const firstPosition = this.nextPosition;
       const firstVersion = current + 1;
       const timestamp = Date.now();
@@ -449,10 +539,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
         resolve: () => undefined,
         reject: () => undefined,
       };
-      if (this.projections.names.length > 0) this.projections.fold(queued, decodeAppend(framed));
+      if (this.projections.names.length > 0) this.projections.fold(queued, isSystemStream(stream) ? [] : decodeAppend(framed));
       // Nothing can fail from here on: take the positions and versions.
       this.nextPosition += count;
       this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
+      if (change) {
+        this.pendingChanges.set(firstPosition, change);
+        if ('deleted' in change && change.deleted === 'hard') this.lifecycles.markHardDeleting(change.stream);
+      }
       const result: AppendResult = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
       const written = new Promise<AppendResult>((resolve, reject) => {
         queued.resolve = () => resolve(result);
@@ -478,7 +572,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     const place = placeToExamine(expected, inputs.length, this.index.streams.get(stream)?.version ?? -1);
     if (!place) return null;
     const stored: StoredId[] = [];
-    for await (const event of this.readStream(stream, { from: place.fromVersion, limit: place.count })) {
+    for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
       stored.push({ id: event.id, position: event.position, version: event.version });
     }
     return matchRetry(stream, inputs.map((input) => input.id!), stored);
@@ -506,7 +600,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    * version) — the stream's state as it was at that version.
    */
   async aggregateStream<S>(stream: string, options: AggregateStreamOptions<S, E>): Promise<S> {
-    validateName(stream, 'stream name');
+    validateStreamName(stream);
     const checked = readOptions<AggregateStreamOptions<S, E>>(options, 'aggregateStream options', AGGREGATE_OPTIONS, ['initialState', 'evolve']);
     const to = checked.to ?? Infinity;
     const events: RecordedEvent<E>[] = [];
@@ -582,35 +676,43 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** Events of one stream, by version. Every record's CRC is checked. */
   async *readStream(stream: string, options?: ReadStreamOptions): AsyncGenerator<RecordedEvent<E>> {
-    validateName(stream, 'stream name');
+    validateStreamName(stream);
     const checked = readOptions<ReadStreamOptions>(options, 'readStream options', READ_STREAM_OPTIONS);
-    const direction = checked.direction ?? 'forward';
-    const limit = checked.limit ?? Infinity;
     this.assertReadable();
+    const direction = checked.direction ?? 'forward';
+    yield* this.streamEvents(stream, direction, checked.from, checked.limit ?? Infinity, this.retentionOf(stream, Date.now())) as AsyncGenerator<RecordedEvent<E>>;
+  }
+
+  /** A stream's events that `retention` keeps, by version (`from`: default 0 forward, the last version backward). */
+  private async *streamEvents(stream: string, direction: 'forward' | 'backward', from: number | undefined, limit: number, retention: Retention): AsyncGenerator<RecordedEvent> {
     const entry = this.index.streams.get(stream);
-    if (!entry || entry.version < 0 || limit === 0) return;
+    if (!entry || entry.version < 0 || limit === 0 || retention.hidden) return;
     const head = { position: entry.position, offset: entry.offset, version: entry.version };
     if (direction === 'forward') {
-      const from = checked.from ?? 0;
-      if (from > head.version) return;
-      // Follow the chain back to `from`, then read forward: only this stream's records are touched.
+      const first = Math.max(from ?? 0, retention.fromVersion);
+      if (first > head.version) return;
+      // Follow the chain back to `first`, then read forward: only this stream's records are touched.
       const places: EventPlace[] = [];
-      for await (const place of this.chain(stream, head, from)) places.push(place);
+      for await (const place of this.chain(stream, head, first)) places.push(place);
       let cache = null;
-      for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
+      for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--) {
         const read = await this.reader.eventAt(places[i].position, places[i].offset, cache, true);
         cache = read.cache;
-        yield read.event as RecordedEvent<E>;
+        if (!keeps(retention, read.event)) continue;
+        n++;
+        yield read.event;
       }
     } else {
-      const from = Math.min(checked.from ?? head.version, head.version);
+      const top = Math.min(from ?? head.version, head.version);
       let cache = null;
-      const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
+      const lowest = Math.max(retention.fromVersion, limit === Infinity ? 0 : top - limit + 1);
+      if (top < lowest) return;
       for await (const place of this.chain(stream, head, lowest)) {
-        if (place.version > from) continue;
+        if (place.version > top) continue;
         const read = await this.reader.eventAt(place.position, place.offset, cache, false);
         cache = read.cache;
-        yield read.event as RecordedEvent<E>;
+        if (!keeps(retention, read.event)) continue;
+        yield read.event;
       }
     }
   }
@@ -638,7 +740,19 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     const from = checked.from ?? 0;
     const limit = checked.limit ?? Infinity;
     this.assertReadable();
-    return this.reader.forward(from, limit) as AsyncGenerator<RecordedEvent<E>>;
+    return this.retainedEvents(from, limit) as AsyncGenerator<RecordedEvent<E>>;
+  }
+
+  /** Events in global order that their streams' retention keeps (removed ones are skipped; positions stay as assigned). */
+  private async *retainedEvents(from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    if (limit <= 0) return;
+    const now = Date.now();
+    let n = 0;
+    for await (const event of this.reader.forward(from, Infinity)) {
+      if (!keeps(this.retentionOf(event.stream, now), event)) continue;
+      yield event;
+      if (++n >= limit) return;
+    }
   }
 
   /**
@@ -743,7 +857,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.refreshing ??= (async () => {
       try {
         const replaying = this.projections.names.length > 0;
-        const added = await readNewAppends(this.fs, this.directory, this.index, this.log, replaying ? (events) => this.projections.replay(events) : undefined);
+        const added = await readNewAppends(this.fs, this.directory, this.index, this.log, replaying ? (events) => this.projections.replay(withoutSystemEvents(events)) : undefined);
+        await this.loadLifecycles();
         this.projections.finishReplay();
         if (added > 0) this.wakeSubscribers();
       } finally {
@@ -765,11 +880,14 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     const pollMs = checked.pollMs ?? 100;
     const { signal } = checked;
     for (;;) {
+      // Events removed by retention (and the store's own) are skipped: what was read covers the end seen here.
+      const end = this.position;
       for await (const event of this.readAll({ from: next })) {
         yield event;
         next = event.position + 1;
         if (signal?.aborted) return;
       }
+      next = Math.max(next, end + 1);
       if (this.closing || signal?.aborted) return;
       await this.nextEvents(next, this.readOnly ? pollMs : Infinity, signal);
       if (this.closing || signal?.aborted) return;
@@ -896,6 +1014,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     }
     let base = batchOffset;
     for (const append of batch) {
+      if (append.stream === SYSTEM_STREAM) this.applyChange(append.firstPosition, append.firstVersion);
       this.projections.publish(append.states);
       const appendBase = base;
       index.addDurable(append.stream, append.firstVersion, append.firstPosition, append.count, (i) => appendBase + append.recordOffsets[i]);
@@ -961,4 +1080,9 @@ function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
 
 function checkExpectedVersion(stream: string, expected: ExpectedVersion, current: number): void {
   if (!matchesExpectedVersion(expected, current)) throw new ExpectedVersionConflictError(stream, expected, current);
+}
+
+/** Replays and projections see the application's events only, never the store's own (system streams). */
+function withoutSystemEvents(events: RecordedEvent[]): RecordedEvent[] {
+  return events.some((e) => isSystemStream(e.stream)) ? events.filter((e) => !isSystemStream(e.stream)) : events;
 }

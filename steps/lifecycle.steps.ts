@@ -1,6 +1,7 @@
-import { Given, Then, When } from '@cucumber/cucumber';
+import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import type { AppendResult, ExpectedVersion } from '../src/index';
+import type { AppendResult, ExpectedVersion, ReadStreamOptions, RecordedEvent } from '../src/index';
+import { collect, readAllEvents } from './support/events';
 import { appendVia, parseExpectation } from './storage.steps';
 import type { EventfoldWorld } from './support/world';
 
@@ -30,4 +31,109 @@ Then('the retry returns position {int} and version {int}, like the first attempt
 
 Then('both appends return position {int} and version {int}', function (this: EventfoldWorld, position: number, version: number) {
   expect(this.memo.both as AppendResult[]).to.deep.equal([{ position, version }, { position, version }]);
+});
+
+// ---- metadata and retention ----
+
+function parseMetadata(text: string): Record<string, unknown> {
+  if (text.startsWith('{')) return JSON.parse(text) as Record<string, unknown>;
+  const metadata: Record<string, unknown> = {};
+  for (const part of text.split(/ and (?=\w+ )/)) {
+    const [, key, value] = /^(\w+) (.+?)(?: ms)?$/.exec(part)!;
+    metadata[key] = key === 'custom' ? JSON.parse(value) : Number(value);
+  }
+  return metadata;
+}
+
+async function readVersions(world: EventfoldWorld, stream: string, options: ReadStreamOptions = {}): Promise<number[]> {
+  return (await collect(world.store!.readStream(stream, options))).map((e) => e.version);
+}
+
+Given(/^the metadata of "([^"]+)" is set to (.+)$/, async function (this: EventfoldWorld, stream: string, text: string) {
+  await this.capture(() => this.store!.setStreamMetadata(stream, parseMetadata(text)));
+});
+
+Given('the clock moves forward by {int} hours', function (this: EventfoldWorld, hours: number) {
+  const realNow = Date.now;
+  const shift = hours * 3_600_000;
+  Date.now = () => realNow() + shift;
+  this.memo.restoreClock = () => (Date.now = realNow);
+});
+
+After(function (this: EventfoldWorld) {
+  (this.memo.restoreClock as (() => void) | undefined)?.();
+});
+
+Then(/^reading "([^"]+)" (forward|backward)(?: from version (\d+))? returns (\d+) events, versions (\d+) to (\d+)$/, async function (this: EventfoldWorld, stream: string, direction: 'forward' | 'backward', from: string | undefined, count: string, first: string, last: string) {
+  const versions = await readVersions(this, stream, { direction, ...(from ? { from: Number(from) } : {}) });
+  expect(versions).to.have.length(Number(count));
+  const step = Number(first) <= Number(last) ? 1 : -1;
+  expect(versions).to.deep.equal(Array.from({ length: Number(count) }, (_, i) => Number(first) + i * step));
+});
+
+Then('reading all events returns {int} events: {int} of {string} and {int} of {string}', async function (this: EventfoldWorld, total: number, a: number, streamA: string, b: number, streamB: string) {
+  const events = await readAllEvents(this.store!);
+  expect(events).to.have.length(total);
+  expect(events.filter((e) => e.stream === streamA)).to.have.length(a);
+  expect(events.filter((e) => e.stream === streamB)).to.have.length(b);
+  for (let i = 1; i < events.length; i++) expect(events[i].position).to.be.greaterThan(events[i - 1].position);
+});
+
+Then('reading all events returns {int} events', async function (this: EventfoldWorld, total: number) {
+  expect(await readAllEvents(this.store!)).to.have.length(total);
+});
+
+Then('folding {string} with aggregateStream counts {int} events', async function (this: EventfoldWorld, stream: string, count: number) {
+  const folded = await this.store!.aggregateStream(stream, { initialState: { n: 0 }, evolve: (draft) => void draft.n++ });
+  expect(folded.n).to.equal(count);
+});
+
+Then('a new subscription receives {int} events', async function (this: EventfoldWorld, count: number) {
+  const received: RecordedEvent[] = [];
+  const subscription = await this.store!.subscribe('retention-reader', (event) => void received.push(event));
+  await subscription.waitFor(this.store!.position);
+  await subscription.stop();
+  expect(received).to.have.length(count);
+});
+
+Then(/^the metadata of "([^"]+)" (?:says|reads back as) (.+)$/, function (this: EventfoldWorld, stream: string, text: string) {
+  expect(this.store!.getStreamMetadata(stream)).to.deep.equal(parseMetadata(text));
+});
+
+When(/^(an append to|a read of|setting metadata on|deleting) "([^"]+)" is tried$/, async function (this: EventfoldWorld, action: string, stream: string) {
+  const store = this.store!;
+  await this.capture(async () => {
+    if (action === 'an append to') await store.append(stream, [{ type: 'Sneaky' }]);
+    else if (action === 'a read of') await collect(store.readStream(stream));
+    else if (action === 'setting metadata on') await store.setStreamMetadata(stream, { maxCount: 1 });
+    else await store.deleteStream(stream);
+  });
+});
+
+// ---- deletion ----
+
+When(/^"([^"]+)" is deleted( for good)?(?: expecting (.+))?$/, async function (this: EventfoldWorld, stream: string, hard: string | undefined, expectation: string | undefined) {
+  await this.capture(() => this.store!.deleteStream(stream, { hard: Boolean(hard), ...(expectation ? { expectedVersion: parseExpectation(expectation) } : {}) }));
+});
+
+Then('reading {string} forward returns 0 events', async function (this: EventfoldWorld, stream: string) {
+  expect(await readVersions(this, stream)).to.deep.equal([]);
+  expect(await readVersions(this, stream, { direction: 'backward' })).to.deep.equal([]);
+});
+
+Then('the streams listed are {string}', function (this: EventfoldWorld, names: string) {
+  expect(this.store!.streams()).to.deep.equal(names.split(/, | and /));
+});
+
+When('{string} appends 1 event, is deleted for good and appends 1 event, all at once', async function (this: EventfoldWorld, stream: string) {
+  const store = this.store!;
+  this.memo.race = await Promise.allSettled([store.append(stream, [{ type: 'Before' }]), store.deleteStream(stream, { hard: true }), store.append(stream, [{ type: 'After' }])]);
+});
+
+Then('the first append returned version {int} and the last was rejected with a StreamDeletedError', function (this: EventfoldWorld, version: number) {
+  const [first, deletion, last] = this.memo.race as PromiseSettledResult<AppendResult | void>[];
+  expect(first).to.deep.equal({ status: 'fulfilled', value: { position: version, version } });
+  expect(deletion.status).to.equal('fulfilled');
+  expect(last.status).to.equal('rejected');
+  expect(((last as PromiseRejectedResult).reason as Error).name).to.equal('StreamDeletedError');
 });

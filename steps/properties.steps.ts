@@ -52,7 +52,7 @@ async function check(world: EventfoldWorld, property: fc.IAsyncPropertyWithHooks
 }
 
 When('{int} generated appends of plain data go through append, close, reopen and both reads', async function (this: EventfoldWorld, runs: number) {
-  const property = fc.asyncProperty(name, fc.array(eventInput, { minLength: 1, maxLength: 4 }), async (stream, events) => {
+  const property = fc.asyncProperty(name.filter((stream) => !stream.startsWith('$')), fc.array(eventInput, { minLength: 1, maxLength: 4 }), async (stream, events) => {
     const disk = new SimulatedDisk();
     let store = await EventStore.open(DIR, { fs: disk });
     await store.append(stream, events as never);

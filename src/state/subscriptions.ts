@@ -153,12 +153,18 @@ export class Subscription {
     try {
       while (!this.stopping) {
         if (this.position < this.source.lastPosition) {
+          // Reads skip events that retention or deletion removed: a read to its end covers the end seen here.
+          const end = this.source.lastPosition;
           for await (const event of this.source.read(this.position + 1)) {
             await handlerContext.run(this, () => this.handler(event));
             this.position = event.position;
             this.settleProgress();
             if (++this.sinceCheckpoint >= this.checkpointEvery) await this.checkpoint();
             if (this.stopping) break;
+          }
+          if (!this.stopping && this.position < end) {
+            this.position = end;
+            this.settleProgress();
           }
         } else {
           await new Promise<void>((resolve) => {

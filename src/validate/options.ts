@@ -99,6 +99,11 @@ export const READ_ALL_OPTIONS: Spec = {
   limit: countOrInfinity,
 };
 
+export const DELETE_OPTIONS: Spec = {
+  expectedVersion: anything,
+  hard: flag,
+};
+
 export const FOLLOW_OPTIONS: Spec = {
   from: wholeNumber(0),
   pollMs: {

@@ -1,0 +1,153 @@
+import { InvalidInputError, ReservedStreamNameError } from '../errors';
+import { copyPlainData } from '../validate/plain-data';
+import { formatValueForMessage, validateName } from '../validate/validate-input';
+
+/**
+ * Stream metadata: how long a stream keeps its events, and the application's
+ * own settings for it. Stored durably in the log itself, as events of the
+ * system stream SYSTEM_STREAM (see LifecycleChange), and honoured by every
+ * read: an event outside its stream's retention is no longer returned by
+ * `readStream`, `readAll`, subscriptions or `aggregateStream`; a scavenge
+ * then removes it from the disk.
+ */
+export interface StreamMetadata {
+  /** Keep only the stream's last `maxCount` events (a whole number >= 1). */
+  maxCount?: number;
+  /** Keep only events younger than this many milliseconds (a whole number >= 1), by their timestamp. */
+  maxAge?: number;
+  /** Remove the events below this version (a whole number >= 0). */
+  truncateBefore?: number;
+  /** The application's own data about the stream (plain data, as event data). */
+  custom?: unknown;
+}
+
+/** Stream names starting with this are the store's own. */
+export const RESERVED_PREFIX = '$';
+/** The system stream that holds every metadata change and deletion, in order. */
+export const SYSTEM_STREAM = '$lifecycle';
+export const METADATA_SET = '$metadata';
+export const STREAM_DELETED = '$deleted';
+
+export function isSystemStream(stream: string): boolean {
+  return stream.startsWith(RESERVED_PREFIX);
+}
+
+/** A stream name an application may use: a valid name that does not start with RESERVED_PREFIX. */
+export function validateStreamName(stream: unknown): string {
+  const name = validateName(stream, 'stream name');
+  if (isSystemStream(name)) throw new ReservedStreamNameError(name);
+  return name;
+}
+
+const METADATA_KEYS = ['maxCount', 'maxAge', 'truncateBefore', 'custom'];
+
+/** The store's own checked copy of metadata given to `setStreamMetadata`. */
+export function validateMetadata(value: unknown, maxBytes: number): StreamMetadata {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`stream metadata must be an object, got ${formatValueForMessage(value)}`);
+  }
+  const unknown = Object.keys(value).find((key) => !METADATA_KEYS.includes(key));
+  if (unknown !== undefined) throw new InvalidInputError(`stream metadata has an unknown key ${JSON.stringify(unknown)}; it has only ${METADATA_KEYS.join(', ')}`);
+  const given = value as Record<string, unknown>;
+  const metadata: StreamMetadata = {};
+  const whole = (key: 'maxCount' | 'maxAge' | 'truncateBefore', min: number) => {
+    const v = given[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InvalidInputError(`stream metadata ${key} must be a whole number >= ${min}, got ${formatValueForMessage(v)}`);
+    metadata[key] = v;
+  };
+  whole('maxCount', 1);
+  whole('maxAge', 1);
+  whole('truncateBefore', 0);
+  if (given.custom !== undefined) metadata.custom = copyPlainData(given.custom, 'stream metadata custom', maxBytes, maxBytes);
+  return metadata;
+}
+
+/** What one event of SYSTEM_STREAM says (its `data`). */
+export type LifecycleChange =
+  | { stream: string; metadata: StreamMetadata }
+  /** A deletion. Soft: the versions below `truncateBefore` (the stream's next version when it was deleted) are removed. */
+  | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number };
+
+export function changeAsEvent(change: LifecycleChange): { type: string; data: LifecycleChange } {
+  return { type: 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
+}
+
+/** Which of a stream's events reads return now. */
+export interface Retention {
+  /** The stream was deleted for good: nothing. */
+  hidden: boolean;
+  /** First version kept. */
+  fromVersion: number;
+  /** Oldest timestamp kept (-Infinity: any). */
+  minTimestamp: number;
+}
+
+export const KEEP_EVERYTHING: Retention = { hidden: false, fromVersion: 0, minTimestamp: -Infinity };
+
+interface StreamLife {
+  metadata: StreamMetadata;
+  /** Versions below this were removed by a soft delete. */
+  deletedBefore: number;
+  hardDeleted: boolean;
+}
+
+/**
+ * The metadata and deletions of every stream that has any, as SYSTEM_STREAM
+ * says once its events are durable; memory grows with the number of such
+ * streams, never with the number of events.
+ */
+export class StreamLifecycles {
+  private readonly streams = new Map<string, StreamLife>();
+  /** Hard deletes accepted but not yet durable: appends to those streams are refused already. */
+  private readonly hardDeleting = new Set<string>();
+  /** Version of SYSTEM_STREAM applied so far. */
+  appliedVersion = -1;
+
+  apply(change: LifecycleChange, version: number): void {
+    if (version <= this.appliedVersion) return;
+    this.appliedVersion = version;
+    const life = this.streams.get(change.stream) ?? { metadata: {}, deletedBefore: 0, hardDeleted: false };
+    if ('metadata' in change) {
+      life.metadata = change.metadata;
+    } else {
+      life.deletedBefore = Math.max(life.deletedBefore, change.truncateBefore);
+      if (change.deleted === 'hard') life.hardDeleted = true;
+      this.hardDeleting.delete(change.stream);
+    }
+    this.streams.set(change.stream, life);
+  }
+
+  markHardDeleting(stream: string): void {
+    this.hardDeleting.add(stream);
+  }
+
+  /** Deleted for good, or about to be. */
+  isHardDeleted(stream: string): boolean {
+    return this.hardDeleting.has(stream) || this.streams.get(stream)?.hardDeleted === true;
+  }
+
+  metadata(stream: string): StreamMetadata {
+    return this.streams.get(stream)?.metadata ?? {};
+  }
+
+  /** Streams with metadata or deletions, for `info`. */
+  entries(): Array<[string, { metadata: StreamMetadata; deletedBefore: number; hardDeleted: boolean }]> {
+    return [...this.streams];
+  }
+
+  /** Which events of `stream`, whose last durable version is `lastVersion`, reads return at `now`. */
+  retention(stream: string, lastVersion: number, now: number): Retention {
+    if (isSystemStream(stream)) return { hidden: true, fromVersion: 0, minTimestamp: -Infinity };
+    const life = this.streams.get(stream);
+    if (!life) return KEEP_EVERYTHING;
+    if (life.hardDeleted) return { hidden: true, fromVersion: 0, minTimestamp: -Infinity };
+    const { maxCount, maxAge, truncateBefore } = life.metadata;
+    const fromVersion = Math.max(life.deletedBefore, truncateBefore ?? 0, maxCount !== undefined ? lastVersion - maxCount + 1 : 0);
+    return { hidden: false, fromVersion, minTimestamp: maxAge !== undefined ? now - maxAge : -Infinity };
+  }
+}
+
+export function keeps(retention: Retention, event: { version: number; timestamp: number }): boolean {
+  return !retention.hidden && event.version >= retention.fromVersion && event.timestamp >= retention.minTimestamp;
+}
