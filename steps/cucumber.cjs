@@ -1,20 +1,36 @@
 // Cucumber profiles. `npm test` = default; `npm start` = fast; heavy runs have their own.
 // Reports go to reports/ (or EVENTFOLD_REPORTS_DIR, used by the report's own test).
 const out = process.env.EVENTFOLD_REPORTS_DIR || 'reports';
+/**
+ * The reports of one cucumber run. A run of the features on another event log
+ * passes the log's name (e.g. `...reports('postgres')`): its messages go to
+ * cucumber-<log>.ndjson, and the living documentation (one index.html for the
+ * whole run) shows each scenario with a verdict per log, labelled from that
+ * name (steps/report/messages.ts). steps/report/count-results.ts counts every
+ * reports/cucumber*.ndjson.
+ */
+function reports(log) {
+  const suffix = log ? `-${log}` : '';
+  return {
+    format: [
+      'progress',
+      `html:${out}/cucumber${suffix}.html`,
+      `message:${out}/cucumber${suffix}.ndjson`,
+      `junit:${out}/junit${suffix}.xml`,
+      `./steps/report/living-doc-formatter.cjs:${out}/index.html`,
+    ],
+    // The living-doc formatter reads the other logs' messages, bench.json and history.ndjson from `reports`,
+    // and ends the run by printing where the reports are.
+    formatOptions: { eventfold: { reports: out, messages: `cucumber${suffix}.ndjson` } },
+  };
+}
+
 const common = {
   requireModule: ['ts-node/register/transpile-only'],
   require: ['steps/support/world.ts', 'steps/**/*.steps.ts'],
   // EVENTFOLD_FEATURE_PATHS (comma-separated) narrows a run; the report's own test uses it.
   paths: process.env.EVENTFOLD_FEATURE_PATHS ? process.env.EVENTFOLD_FEATURE_PATHS.split(',') : ['features/**/*.feature'],
-  format: [
-    'progress',
-    `html:${out}/cucumber.html`,
-    `message:${out}/cucumber.ndjson`,
-    `junit:${out}/junit.xml`,
-    `./steps/report/living-doc-formatter.cjs:${out}/index.html`,
-  ],
-  // The living-doc formatter ends the run by printing where the reports are.
-  formatOptions: { eventfold: { reports: out } },
+  ...reports(),
 };
 
 module.exports = {

@@ -1,6 +1,8 @@
 // The working process of the scale run (features/scale). Two modes:
-//   append <dir> <events>  appends the workload from where the store ends to <events>,
-//                          printing "ack <position>" now and then, then checkpoints and closes.
+//   append <dir> <events> [<announce>]
+//                          appends the workload from where the store ends to <events>,
+//                          printing "ack <position>" now and then — and at once when
+//                          <announce> events are acknowledged — then checkpoints and closes.
 //   verify <dir> <events>  reopens (timed), reads every event back and checks it, reads a
 //                          sample of 1,000 streams, checks the projection, and closes.
 // Progress goes to stderr; the last stdout line is a JSON object of figures.
@@ -23,7 +25,7 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-async function append(dir: string, w: ScaleWorkload): Promise<Record<string, number>> {
+async function append(dir: string, w: ScaleWorkload, announceAt = Infinity): Promise<Record<string, number>> {
   const store = await EventStore.open(dir, { projections, snapshotEvery: 10_000_000 });
   const resumedAt = store.position + 1;
   process.stdout.write(`resumed ${resumedAt} ${store.recovery.eventsReplayed}\n`);
@@ -34,7 +36,9 @@ async function append(dir: string, w: ScaleWorkload): Promise<Record<string, num
   const settle = async () => {
     acknowledged = (await ring.shift()!).position;
     const now = performance.now();
-    if (now - lastReport > 2000) {
+    const announce = acknowledged + 1 >= announceAt;
+    if (announce) announceAt = Infinity;
+    if (announce || now - lastReport > 2000) {
       lastReport = now;
       process.stdout.write(`ack ${acknowledged}\n`);
       progress('appended', acknowledged + 1 - resumedAt, w.events - resumedAt, started);
@@ -126,9 +130,9 @@ function bytesUnder(dir: string): number {
 }
 
 async function main(): Promise<void> {
-  const [mode, dir, eventsArg] = process.argv.slice(2);
+  const [mode, dir, eventsArg, announceArg] = process.argv.slice(2);
   const w = scaleWorkload(Number(eventsArg));
-  const figures = mode === 'append' ? await append(dir, w) : await verify(dir, w);
+  const figures = mode === 'append' ? await append(dir, w, announceArg ? Number(announceArg) : Infinity) : await verify(dir, w);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

@@ -1,95 +1,24 @@
 /**
- * The living documentation: one self-contained HTML page made from a
- * cucumber message stream — capabilities (the folders of features/), their
- * features and rules as prose, every scenario's verdict and duration, and the
- * figures scenarios attached (tables, and bar charts for grouped figures).
+ * The living documentation: one self-contained HTML page made from the
+ * message streams of a run (one per event log the features ran on) —
+ * failures first, capabilities (the folders of features/) with their
+ * features and rules as prose, every scenario with its verdict on each log
+ * and its steps, the figures scenarios attached, the benchmark
+ * (reports/bench.json) and the trend of each headline figure across runs.
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { verdicts, type Envelope } from './messages';
+import { attachmentHtml } from './attachments';
+import { benchSection, type BenchReport } from './bench';
+import { barChart } from './charts';
+import { historySection, type HistoryEntry } from './history';
+import { escapeHtml, formatNumber, formatSeconds, prose, slug, verdictClass, verdictLabel } from './html';
+import { worse, type Envelope } from './messages';
+import { PAGE_SCRIPT, PAGE_STYLE } from './page-assets';
+import { FIGURES_MEDIA_TYPE, type Attempt, type Figure, type Problem, type RunModel, type ScenarioInfo, type ScenarioRun, type StepRun } from './run-model';
 
-export const FIGURES_MEDIA_TYPE = 'application/vnd.eventfold.figures+json';
-
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  /** Figures sharing a group are drawn together as one bar chart. */
-  group?: string;
-}
-
-interface ScenarioRun {
-  name: string;
-  verdict: string;
-  seconds: number;
-  figures: Figure[];
-  failure?: string;
-  tags: string[];
-}
-
-const CAPABILITY_ORDER = ['storage', 'input', 'concurrency', 'durability', 'state', 'subscriptions', 'recovery', 'snapshots', 'cli', 'scale', 'reporting'];
-
-const escapeHtml = (text: unknown) =>
-  String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const seconds = (t: { seconds: number; nanos: number }) => t.seconds + t.nanos / 1e9;
-
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return Number(value.toPrecision(3)).toLocaleString('en-US');
-}
-
-/** Gherkin descriptions as prose: paragraphs, "- " lists and `code`. */
-function prose(description: string | undefined): string {
-  if (!description?.trim()) return '';
-  const lines = description.split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^\s*/)![0].length));
-  const blocks = lines.map((l) => l.slice(indent)).join('\n').trim().split(/\n\s*\n/);
-  const inline = (t: string) => escapeHtml(t).replace(/`([^`]+)`/g, '<code>$1</code>');
-  return blocks
-    .map((block) => {
-      const items = block.split('\n');
-      if (items.every((l) => l.trim().startsWith('- '))) {
-        return `<ul>${items.map((l) => `<li>${inline(l.trim().slice(2))}</li>`).join('')}</ul>`;
-      }
-      const firstItem = items.findIndex((l) => l.trim().startsWith('- '));
-      if (firstItem > 0 && items.slice(firstItem).every((l) => l.trim().startsWith('- '))) {
-        return `<p>${inline(items.slice(0, firstItem).join(' '))}</p><ul>${items.slice(firstItem).map((l) => `<li>${inline(l.trim().slice(2))}</li>`).join('')}</ul>`;
-      }
-      return `<p>${inline(items.join(' '))}</p>`;
-    })
-    .join('\n');
-}
-
-function barChart(title: string, figures: Figure[]): string {
-  const width = 640;
-  const labelWidth = 220;
-  const barHeight = 22;
-  const max = Math.max(...figures.map((f) => f.value), 1e-9);
-  const rows = figures
-    .map((f, i) => {
-      const y = 28 + i * (barHeight + 8);
-      const w = Math.max(1, ((width - labelWidth - 120) * f.value) / max);
-      return `<text x="0" y="${y + 15}" class="label">${escapeHtml(f.name)}</text>
-<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" rx="3"></rect>
-<text x="${labelWidth + w + 6}" y="${y + 15}" class="value">${escapeHtml(formatNumber(f.value))} ${escapeHtml(f.unit)}</text>`;
-    })
-    .join('\n');
-  const height = 36 + figures.length * (barHeight + 8);
-  return `<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">
-<text x="0" y="16" class="title">${escapeHtml(title)}</text>
-${rows}
-</svg></figure>`;
-}
-
-function figureTable(figures: Figure[]): string {
-  if (figures.length === 0) return '';
-  return `<table class="figures"><tr><th>figure</th><th>value</th><th>unit</th></tr>${figures
-    .map((f) => `<tr><td>${escapeHtml(f.name)}</td><td class="num">${escapeHtml(formatNumber(f.value))}</td><td>${escapeHtml(f.unit)}</td></tr>`)
-    .join('')}</table>`;
-}
+export { FIGURES_MEDIA_TYPE, formatNumber, type Figure };
 
 export interface RunMetadata {
   packageVersion: string;
@@ -106,94 +35,108 @@ export function defaultMetadata(root: string): RunMetadata {
   } catch {
     // Not a git checkout: say so rather than guess.
   }
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  return { packageVersion: pkg.version, nodeVersion: process.version, date: new Date().toISOString(), commit, cucumberReport: 'cucumber.html' };
+  let packageVersion = 'unknown';
+  try {
+    packageVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // A formatter used outside this package.
+  }
+  return { packageVersion, nodeVersion: process.version, date: new Date().toISOString(), commit, cucumberReport: 'cucumber.html' };
 }
 
-export function renderLivingDoc(messages: Envelope[], meta: RunMetadata): string {
-  const documents = new Map<string, Envelope>(); // uri → gherkinDocument
-  const pickles = new Map<string, Envelope>();
-  const testCases = new Map<string, Envelope>();
-  const started = new Map<string, Envelope>();
-  const finished = new Map<string, Envelope>();
-  const figures = new Map<string, Figure[]>();
-  const failures = new Map<string, string>();
-  for (const m of messages) {
-    if (m.gherkinDocument) documents.set(m.gherkinDocument.uri, m.gherkinDocument);
-    if (m.pickle) pickles.set(m.pickle.id, m.pickle);
-    if (m.testCase) testCases.set(m.testCase.id, m.testCase);
-    if (m.testCaseStarted) started.set(m.testCaseStarted.id, m.testCaseStarted);
-    if (m.testCaseFinished) finished.set(m.testCaseFinished.testCaseStartedId, m.testCaseFinished);
-    if (m.attachment?.mediaType === FIGURES_MEDIA_TYPE && m.attachment.testCaseStartedId) {
-      const list = figures.get(m.attachment.testCaseStartedId) ?? [];
-      list.push(...(JSON.parse(m.attachment.body) as Figure[]));
-      figures.set(m.attachment.testCaseStartedId, list);
-    }
-    const result = m.testStepFinished?.testStepResult;
-    if (result?.status === 'FAILED' && !failures.has(m.testStepFinished.testCaseStartedId)) {
-      failures.set(m.testStepFinished.testCaseStartedId, result.message ?? 'failed');
-    }
-  }
-  const outcome = verdicts(messages);
+export interface LivingDocInput {
+  runs: RunModel[];
+  meta: RunMetadata;
+  bench?: BenchReport;
+  history?: HistoryEntry[];
+}
 
-  // Scenario runs by the AST node of their scenario.
-  const runsByNode = new Map<string, ScenarioRun[]>();
-  for (const [startedId, verdict] of outcome) {
-    const testCase = testCases.get(started.get(startedId)!.testCaseId)!;
-    const pickle = pickles.get(testCase.pickleId)!;
-    const end = finished.get(startedId);
-    const run: ScenarioRun = {
-      name: pickle.name,
-      verdict,
-      seconds: end ? seconds(end.timestamp) - seconds(started.get(startedId)!.timestamp) : 0,
-      figures: figures.get(startedId) ?? [],
-      failure: failures.get(startedId),
-      tags: pickle.tags.map((t: { name: string }) => t.name),
-    };
-    const node = pickle.astNodeIds[0];
-    runsByNode.set(node, [...(runsByNode.get(node) ?? []), run]);
-  }
+/** One scenario (or outline row) with its run on each log. */
+interface ScenarioView {
+  info: ScenarioInfo;
+  runs: ScenarioRun[];
+  verdict: string;
+  id: string;
+}
 
-  const capabilities = new Map<string, Array<{ uri: string; feature: Envelope }>>();
-  for (const [uri, document] of documents) {
-    if (!document.feature) continue;
-    const parts = uri.replace(/\\/g, '/').split('/');
-    const capability = parts.length > 2 ? parts[parts.length - 2] : 'general';
-    capabilities.set(capability, [...(capabilities.get(capability) ?? []), { uri, feature: document.feature }]);
+/** Capability names as people write them; other folders are capitalised. */
+const CAPABILITY_TITLES: Record<string, string> = {
+  cli: 'Command line (CLI)',
+  'typed-api': 'Typed API',
+  emmett: 'Emmett',
+  postgres: 'PostgreSQL',
+  lifecycle: 'Stream lifecycle',
+};
+
+const CAPABILITY_ORDER = ['storage', 'input', 'concurrency', 'durability', 'state', 'subscriptions', 'recovery', 'snapshots', 'backup', 'lifecycle', 'postgres', 'cli', 'typed-api', 'emmett', 'packaging', 'scale', 'reporting'];
+
+export function capabilityTitle(capability: string): string {
+  return CAPABILITY_TITLES[capability] ?? capability.charAt(0).toUpperCase() + capability.slice(1).replace(/-/g, ' ');
+}
+
+function capabilityOf(uri: string): string {
+  const parts = uri.replace(/\\/g, '/').split('/');
+  return parts.length > 2 ? parts[parts.length - 2] : 'general';
+}
+
+const rank = (capability: string) => (CAPABILITY_ORDER.includes(capability) ? CAPABILITY_ORDER.indexOf(capability) : CAPABILITY_ORDER.length);
+const needsALook = (verdict: string) => verdict !== 'PASSED' && verdict !== 'SKIPPED';
+
+export function renderLivingDoc(input: LivingDocInput): string {
+  const { runs, meta } = input;
+  const multiLog = runs.length > 1;
+
+  // Scenarios by key (uri:line): the same scenario on every log.
+  const views = new Map<string, ScenarioView>();
+  for (const run of runs) {
+    for (const { info, run: scenarioRun } of run.scenarios) {
+      const view = views.get(info.key) ?? { info, runs: [], verdict: 'PASSED', id: `s-${slug(info.uri)}-${info.line}` };
+      view.runs.push(scenarioRun);
+      view.verdict = worse(view.verdict, scenarioRun.verdict === 'NOT RUN' ? 'UNKNOWN' : scenarioRun.verdict);
+      views.set(info.key, view);
+    }
   }
+  const documents = new Map<string, Envelope>();
+  for (const run of runs) for (const [uri, document] of run.documents) if (!documents.has(uri) && document.feature) documents.set(uri, document);
+  const byScenarioLine = new Map<string, ScenarioView[]>();
+  for (const view of views.values()) {
+    const key = `${view.info.uri}:${view.info.scenarioLine}`;
+    byScenarioLine.set(key, [...(byScenarioLine.get(key) ?? []), view].sort((a, b) => a.info.line - b.info.line));
+  }
+  const viewsOf = (uri: string, node: Envelope) => byScenarioLine.get(`${uri}:${node.location?.line}`) ?? [];
+
+  const capabilities = new Map<string, string[]>();
+  for (const uri of documents.keys()) capabilities.set(capabilityOf(uri), [...(capabilities.get(capabilityOf(uri)) ?? []), uri]);
   const ordered = [...capabilities.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const viewsOfCapability = (capability: string) => [...views.values()].filter((v) => capabilityOf(v.info.uri) === capability);
 
-  const allRuns = [...runsByNode.values()].flat();
-  const passed = allRuns.filter((r) => r.verdict === 'PASSED').length;
-  const failed = allRuns.filter((r) => r.verdict !== 'PASSED').length;
-  const totalSeconds = allRuns.reduce((sum, r) => sum + r.seconds, 0);
-
-  const groups = new Map<string, Figure[]>();
-  for (const run of allRuns) for (const f of run.figures) if (f.group) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
-
-  const scenarioHtml = (node: Envelope, keyword: string) => {
-    const runs = runsByNode.get(node.id) ?? [];
-    if (runs.length === 0) return '';
-    return runs
-      .map(
-        (run) => `<div class="scenario ${run.verdict.toLowerCase()}">
-<div class="scenario-head"><span class="verdict">${run.verdict === 'PASSED' ? '✔ passed' : '✖ ' + escapeHtml(run.verdict.toLowerCase())}</span>
-<span class="name">${escapeHtml(keyword)}: ${escapeHtml(run.name)}</span><span class="duration">${run.seconds.toFixed(2)} s</span>
-${run.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join('')}</div>
-${prose(node.description)}
-${run.failure ? `<pre class="failure">${escapeHtml(run.failure.split('\n').slice(0, 6).join('\n'))}</pre>` : ''}
-${figureTable(run.figures)}
-</div>`,
-      )
-      .join('\n');
+  const scenarioHtml = (view: ScenarioView, description: string) => {
+    const { info } = view;
+    const example = info.example?.length
+      ? `<span class="example">${info.examplesName ? `${escapeHtml(info.examplesName)}: ` : ''}${info.example.map(([h, v]) => `<span class="value"><span class="header">${escapeHtml(h)}</span> ${escapeHtml(v)}</span>`).join('')}</span>`
+      : '';
+    const logs = multiLog ? `<span class="logs">${view.runs.map((r) => `<span class="log ${verdictClass(r.verdict)}" title="${escapeHtml(r.verdict.toLowerCase())}">${escapeHtml(r.log)} ${verdictLabel(r.verdict).split(' ')[0]}</span>`).join('')}</span>` : '';
+    const seconds = Math.max(...view.runs.map((r) => r.seconds));
+    const retried = view.runs.some((r) => r.attempts.length > 1) ? '<span class="retried">retried</span>' : '';
+    const searchText = [info.name, ...(info.example ?? []).flat(), ...info.tags, ...view.runs.flatMap((r) => r.attempts.flatMap((a) => a.steps.map((s) => s.text)))].join(' ').toLowerCase();
+    return `<details class="scenario ${verdictClass(view.verdict)}" id="${escapeHtml(view.id)}" data-verdict="${escapeHtml(view.runs.map((r) => verdictClass(r.verdict)).join(' '))}" data-tags="${escapeHtml(info.tags.join(' '))}" data-search="${escapeHtml(searchText)}">
+<summary><span class="verdict">${escapeHtml(verdictLabel(view.verdict))}</span><span class="name">${escapeHtml(info.keyword)}: ${escapeHtml(info.name)}</span>${example}${logs}${retried}<span class="duration">${formatSeconds(seconds)}</span>${info.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join('')}</summary>
+<div class="scenario-body">${description}${view.runs.map((r) => runHtml(r, multiLog)).join('\n')}</div>
+</details>`;
   };
 
-  const childrenHtml = (children: Envelope[]): string =>
+  const backgroundHtml = (background: Envelope) =>
+    `<div class="background"><span class="keyword">${escapeHtml(background.keyword ?? 'Background')}:</span> ${escapeHtml(background.name ?? '')}<ol class="steps plain">${(background.steps ?? []).map((s: Envelope) => `<li><span class="keyword">${escapeHtml(s.keyword)}</span>${escapeHtml(s.text)}</li>`).join('')}</ol></div>`;
+
+  const childrenHtml = (uri: string, children: Envelope[]): string =>
     children
       .map((child) => {
-        if (child.scenario) return scenarioHtml(child.scenario, child.scenario.keyword);
+        if (child.background) return backgroundHtml(child.background);
+        if (child.scenario) return viewsOf(uri, child.scenario).map((v) => scenarioHtml(v, prose(child.scenario.description))).join('\n');
         if (child.rule) {
-          return `<section class="rule"><h4>Rule: ${escapeHtml(child.rule.name)}</h4>${prose(child.rule.description)}${childrenHtml(child.rule.children)}</section>`;
+          const body = childrenHtml(uri, child.rule.children ?? []);
+          if (!/<details/.test(body)) return '';
+          return `<section class="rule"><h4>${escapeHtml(child.rule.keyword ?? 'Rule')}: ${escapeHtml(child.rule.name)}</h4>${prose(child.rule.description)}${body}</section>`;
         }
         return '';
       })
@@ -201,84 +144,162 @@ ${figureTable(run.figures)}
 
   const sections = ordered
     .map((capability) => {
-      const features = capabilities.get(capability)!;
-      const runs = features.flatMap(({ feature }) => collectRuns(feature.children, runsByNode));
-      if (runs.length === 0) return '';
-      const ok = runs.filter((r) => r.verdict === 'PASSED').length;
-      return `<section class="capability" id="capability-${escapeHtml(capability)}">
-<h2>${escapeHtml(title(capability))} <small>${ok} of ${runs.length} scenarios pass</small></h2>
-${features
-  .map(({ uri, feature }) => {
-    const body = childrenHtml(feature.children);
-    if (!body.trim()) return '';
-    return `<article class="feature"><h3>${escapeHtml(feature.name)}</h3><div class="uri">${escapeHtml(uri)}</div>${prose(feature.description)}${body}</article>`;
-  })
-  .join('\n')}
+      const list = viewsOfCapability(capability);
+      if (list.length === 0) return '';
+      const ok = list.filter((v) => v.verdict === 'PASSED').length;
+      const features = capabilities
+        .get(capability)!
+        .map((uri) => {
+          const feature = documents.get(uri)!.feature;
+          const body = childrenHtml(uri, feature.children ?? []);
+          if (!/<details/.test(body)) return '';
+          return `<article class="feature"><h3>${escapeHtml(feature.name)}</h3><div class="uri">${escapeHtml(uri)}</div>${prose(feature.description)}${body}</article>`;
+        })
+        .join('\n');
+      return `<section class="capability" id="capability-${escapeHtml(slug(capability))}">
+<h2>${escapeHtml(capabilityTitle(capability))} <small>${ok} of ${list.length} scenarios pass</small></h2>
+${features}
 </section>`;
     })
     .join('\n');
 
+  const problems: Array<{ log: string; problem: Problem }> = runs.flatMap((run) => run.problems.map((problem) => ({ log: run.label, problem })));
+  const failing = [...views.values()].flatMap((view) => view.runs.filter((r) => needsALook(r.verdict)).map((r) => ({ view, run: r })));
+
+  const failures =
+    problems.length + failing.length === 0
+      ? ''
+      : `<section id="failures" class="failures"><h2>Failures <small>${problems.length + failing.length} to look at</small></h2><ol>${[
+          ...problems.map(
+            ({ log, problem }) =>
+              `<li class="failure problem"><div><span class="verdict">✖ ${escapeHtml(problem.title)}</span>${multiLog ? `<span class="log">${escapeHtml(log)}</span>` : ''}${problem.where ? ` <code>${escapeHtml(problem.where)}</code>` : ''}</div><pre class="message">${escapeHtml(firstLines(problem.message, 10))}</pre></li>`,
+          ),
+          ...failing.map(
+            ({ view, run }) =>
+              `<li class="failure"><div><span class="verdict">${escapeHtml(verdictLabel(run.verdict))}</span> <a href="#${escapeHtml(view.id)}">${escapeHtml(view.info.name)}${view.info.example ? ` (${escapeHtml(view.info.example.map(([h, v]) => `${h} ${v}`).join(', '))})` : ''}</a>${multiLog ? ` <span class="log">${escapeHtml(run.log)}</span>` : ''} <span class="uri">${escapeHtml(view.info.key)}</span></div>${
+                run.failure?.step ? `<div class="failing-step">${escapeHtml(run.failure.step)}</div>` : ''
+              }<pre class="message">${escapeHtml(firstLines(run.failure?.message ?? '', 10))}</pre></li>`,
+          ),
+        ].join('')}</ol></section>`;
+
   const glance = ordered
     .map((capability) => {
-      const runs = capabilities.get(capability)!.flatMap(({ feature }) => collectRuns(feature.children, runsByNode));
-      if (runs.length === 0) return '';
-      const ok = runs.filter((r) => r.verdict === 'PASSED').length;
-      return `<tr class="${ok === runs.length ? 'passed' : 'failed'}"><td><a href="#capability-${escapeHtml(capability)}">${escapeHtml(title(capability))}</a></td><td class="num">${ok}</td><td class="num">${runs.length - ok}</td><td class="num">${runs.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s</td></tr>`;
+      const list = viewsOfCapability(capability);
+      if (list.length === 0) return '';
+      const ok = list.filter((v) => v.verdict === 'PASSED').length;
+      const seconds = list.reduce((s, v) => s + v.runs.reduce((t, r) => t + r.seconds, 0), 0);
+      return `<tr class="${ok === list.length ? 'passed' : 'failed'}"><td><a href="#capability-${escapeHtml(slug(capability))}">${escapeHtml(capabilityTitle(capability))}</a></td><td class="num">${ok}</td><td class="num">${list.length - ok}</td><td class="num">${formatSeconds(seconds)}</td></tr>`;
     })
     .join('');
 
-  const measured = allRuns.filter((r) => r.figures.length > 0);
+  const allViews = [...views.values()];
+  const groups = new Map<string, Figure[]>();
+  for (const view of allViews) for (const run of view.runs) for (const f of run.figures) if (f.group) groups.set(f.group, [...(groups.get(f.group) ?? []), f]);
+  const comparisons = groups.size
+    ? `<section id="comparisons"><h2>Comparisons</h2><div class="charts">${[...groups].map(([group, list]) => barChart(group, list.map((f) => ({ label: f.name, value: f.value, unit: f.unit })))).join('\n')}</div></section>`
+    : '';
+
+  const measured = allViews.filter((v) => v.runs.some((r) => r.figures.length > 0));
+  const measuredTable = measured.length
+    ? `<section id="figures"><h2>Measured figures</h2><div class="table-wrap"><table class="figures">${measured
+        .map(
+          (view) =>
+            `<tr class="scenario-row"><th colspan="3"><a href="#${escapeHtml(view.id)}">${escapeHtml(view.info.name)}</a></th></tr>${view.runs
+              .flatMap((run) => run.figures.map((f) => `<tr><td>${escapeHtml(f.name)}${multiLog ? ` <span class="log">${escapeHtml(run.log)}</span>` : ''}</td><td class="num">${escapeHtml(formatNumber(f.value))}</td><td>${escapeHtml(f.unit)}</td></tr>`))
+              .join('')}`,
+        )
+        .join('')}</table></div></section>`
+    : '';
+
+  const scale = scaleSection(allViews);
+  const performance = input.bench || scale ? `${input.bench ? benchSection(input.bench) : '<section id="performance"><h2>Performance</h2><p class="meta">No <code>reports/bench.json</code> yet: <code>npm run bench</code> writes it.</p></section>'}${scale}` : '';
+
+  const summary = runs
+    .map((run) => {
+      const passed = run.scenarios.filter((s) => s.run.verdict === 'PASSED').length;
+      const notPassed = run.scenarios.length - passed;
+      const when = run.started ? new Date(run.started * 1000).toISOString() : 'unknown';
+      return `<li class="${notPassed + run.problems.length === 0 ? 'passed' : 'failed'}"><strong>${multiLog ? `${escapeHtml(run.label)}: ` : ''}${passed} passed, ${notPassed} failed</strong>${run.problems.length ? `, ${run.problems.length} run problem${run.problems.length > 1 ? 's' : ''}` : ''} — ${run.scenarios.length} scenarios in ${formatSeconds(run.scenarios.reduce((s, x) => s + x.run.seconds, 0))} of scenario time; started <code>${escapeHtml(when)}</code></li>`;
+    })
+    .join('');
+
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eventfold — living documentation</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:24px;color:#1d2330}
-h1{margin:0 0 4px}h2{border-bottom:2px solid #dde3ee;padding-bottom:4px;margin-top:40px}h2 small{font-weight:normal;color:#5b6577;font-size:14px}
-h3{margin:24px 0 0}h4{margin:18px 0 4px;color:#2c3e66}.uri{color:#7a8394;font-size:12px;font-family:monospace}
-.meta{color:#5b6577}.meta code{background:#f1f4f9;padding:1px 4px;border-radius:3px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #dde3ee;padding:3px 10px;text-align:left}.num{text-align:right;font-variant-numeric:tabular-nums}
-.scenario{border-left:4px solid #2e9e5b;background:#f6fbf8;margin:8px 0;padding:6px 12px}.scenario.failed,.scenario.undefined,.scenario.ambiguous,.scenario.pending{border-color:#c8372d;background:#fdf3f2}
-.scenario.skipped{border-color:#b3b9c4;background:#f6f7f9}.scenario-head{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}
-.verdict{font-weight:600;min-width:72px}.passed .verdict{color:#1f7a45}.failed .verdict{color:#c8372d}.duration{color:#7a8394;font-size:13px}
-.tag{font-size:12px;background:#e7ecf5;border-radius:10px;padding:0 8px;color:#2c3e66}.rule{margin-left:8px}
-pre.failure{white-space:pre-wrap;background:#fff;border:1px solid #f0c4c0;padding:6px;font-size:12px}
-tr.failed td{color:#c8372d}.summary{font-size:18px}.chart svg{font:13px system-ui,sans-serif}.chart rect{fill:#3d6fd9}.chart .title{font-weight:600}
-</style></head>
+<style>${PAGE_STYLE}</style></head>
 <body>
-<h1>eventfold — living documentation</h1>
-<p class="meta">eventfold <code>${escapeHtml(meta.packageVersion)}</code> · Node <code>${escapeHtml(meta.nodeVersion)}</code> · run of <code>${escapeHtml(meta.date)}</code> · commit <code>${escapeHtml(meta.commit)}</code> · <a href="${escapeHtml(meta.cucumberReport)}">full cucumber report</a></p>
-<p class="summary"><strong>${passed} passed, ${failed} failed</strong> — ${allRuns.length} scenarios in ${totalSeconds.toFixed(1)} s of scenario time.</p>
-<h2>At a glance</h2>
-<table><tr><th>capability</th><th>passed</th><th>failed</th><th>time</th></tr>${glance}</table>
-${groups.size > 0 ? `<h2>Comparisons</h2>${[...groups].map(([group, list]) => barChart(group, list)).join('\n')}` : ''}
-${measured.length > 0 ? `<h2>Measured figures</h2><table><tr><th>scenario</th><th>figure</th><th>value</th><th>unit</th></tr>${measured
-    .flatMap((run) => run.figures.map((f) => `<tr><td>${escapeHtml(run.name)}</td><td>${escapeHtml(f.name)}</td><td class="num">${escapeHtml(formatNumber(f.value))}</td><td>${escapeHtml(f.unit)}</td></tr>`))
-    .join('')}</table>` : ''}
+<header><h1>eventfold — living documentation</h1>
+<p class="meta">eventfold <code>${escapeHtml(meta.packageVersion)}</code> · Node <code>${escapeHtml(meta.nodeVersion)}</code> · page of <code>${escapeHtml(meta.date)}</code> · commit <code>${escapeHtml(meta.commit)}</code> · <a href="${escapeHtml(meta.cucumberReport)}">full cucumber report</a></p>
+<ul class="summary">${summary}</ul>
+<nav class="toc">${failures ? '<a href="#failures">Failures</a>' : ''}<a href="#glance">At a glance</a>${performance ? '<a href="#performance">Performance</a>' : ''}${input.history?.length ? '<a href="#history">History</a>' : ''}${comparisons ? '<a href="#comparisons">Comparisons</a>' : ''}${measuredTable ? '<a href="#figures">Measured figures</a>' : ''}</nav>
+<form class="filters" role="search" onsubmit="return false"><input id="search" type="search" placeholder="Search scenarios, steps, @tags" aria-label="Search scenarios, steps and tags"><select id="verdict-filter" aria-label="Verdict"><option value="">every verdict</option><option value="failed">failed</option><option value="passed">passed</option><option value="skipped">skipped</option></select><span id="filter-count" class="meta"></span></form>
+</header>
+${failures}
+<section id="glance"><h2>At a glance</h2><div class="table-wrap"><table><tr><th>capability</th><th>passed</th><th>failed</th><th>time</th></tr>${glance}</table></div></section>
+${performance}
+${input.history?.length ? historySection(input.history) : ''}
+${comparisons}
+${measuredTable}
 ${sections}
+<script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
 }
 
-function collectRuns(children: Envelope[], runsByNode: Map<string, ScenarioRun[]>): ScenarioRun[] {
-  return children.flatMap((child) => {
-    if (child.scenario) return runsByNode.get(child.scenario.id) ?? [];
-    if (child.rule) return collectRuns(child.rule.children, runsByNode);
-    return [];
-  });
+function firstLines(text: string, count: number): string {
+  const lines = text.split('\n');
+  return lines.length <= count ? text : `${lines.slice(0, count).join('\n')}\n… (${lines.length - count} more lines in the scenario)`;
 }
 
-function rank(capability: string): number {
-  const index = CAPABILITY_ORDER.indexOf(capability);
-  return index < 0 ? CAPABILITY_ORDER.length : index;
+function stepHtml(step: StepRun): string {
+  const keyword = step.kind === 'hook' ? `${step.keyword} hook` : step.keyword.trim();
+  const status = step.status.toLowerCase().replace(/\s+/g, '-');
+  const parts = [
+    `<div class="step-line"><span class="status-icon" title="${escapeHtml(status)}">${escapeHtml(verdictLabel(step.status).split(' ')[0])}</span><span class="keyword">${escapeHtml(keyword)}</span> <span class="text">${escapeHtml(step.text)}</span>${step.background ? '<span class="from-background">Background</span>' : ''}<span class="status">${escapeHtml(step.status.toLowerCase())}</span><span class="duration">${formatSeconds(step.seconds)}</span></div>`,
+  ];
+  if (step.docString) parts.push(`<pre class="doc-string"${step.docString.mediaType ? ` data-media-type="${escapeHtml(step.docString.mediaType)}"` : ''}>${escapeHtml(step.docString.content)}</pre>`);
+  if (step.dataTable) parts.push(`<div class="table-wrap"><table class="data-table">${step.dataTable.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('')}</table></div>`);
+  if (step.message && step.status !== 'PASSED') parts.push(`<pre class="message">${escapeHtml(firstLines(step.message, 30))}</pre>`);
+  if (step.snippet) parts.push(`<pre class="snippet">${escapeHtml(step.snippet)}</pre>`);
+  parts.push(...step.attachments.map(attachmentHtml));
+  return `<li class="step ${escapeHtml(status)}">${parts.join('')}</li>`;
 }
 
-/** Capability names as people write them; other folders are capitalised. */
-const CAPABILITY_TITLES: Record<string, string> = {
-  cli: 'Command line',
-  'typed-api': 'Typed API',
-  emmett: 'Emmett',
-};
+function attemptHtml(attempt: Attempt): string {
+  // Passing hooks with nothing attached are machinery, not documentation.
+  const steps = attempt.steps.filter((s) => s.kind === 'step' || s.status !== 'PASSED' || s.attachments.length > 0);
+  return `<ol class="steps">${steps.map(stepHtml).join('')}</ol>${attempt.attachments.map(attachmentHtml).join('')}`;
+}
 
-function title(capability: string): string {
-  return CAPABILITY_TITLES[capability] ?? capability.charAt(0).toUpperCase() + capability.slice(1);
+function runHtml(run: ScenarioRun, multiLog: boolean): string {
+  const heading = multiLog ? `<h5 class="log-run ${verdictClass(run.verdict)}">On the ${escapeHtml(run.log)}: ${escapeHtml(verdictLabel(run.verdict))} in ${formatSeconds(run.seconds)}</h5>` : '';
+  if (run.attempts.length === 0) return `${heading}<p class="not-run">${escapeHtml(run.failure?.message ?? 'Never started.')}</p>`;
+  const last = run.attempts[run.attempts.length - 1];
+  const earlier = run.attempts
+    .slice(0, -1)
+    .map((a) => `<details class="attempt ${verdictClass(a.verdict)}"><summary>Attempt ${a.number} of ${run.attempts.length}: ${escapeHtml(verdictLabel(a.verdict))}, retried</summary>${attemptHtml(a)}</details>`)
+    .join('');
+  const figures = run.figures.length
+    ? `<table class="figures"><tr><th>figure</th><th>value</th><th>unit</th></tr>${run.figures.map((f) => `<tr><td>${escapeHtml(f.name)}</td><td class="num">${escapeHtml(formatNumber(f.value))}</td><td>${escapeHtml(f.unit)}</td></tr>`).join('')}</table>`
+    : '';
+  return `${heading}${earlier}${run.attempts.length > 1 ? `<div class="attempt-label">Attempt ${last.number} of ${run.attempts.length}</div>` : ''}${attemptHtml(last)}${figures}`;
+}
+
+/** The scale run as it actually ran: its scale from its own figures, not from a title. */
+function scaleSection(views: ScenarioView[]): string {
+  const scaleViews = views.filter((v) => v.info.tags.includes('@scale') && v.runs.some((r) => r.figures.length));
+  if (scaleViews.length === 0) return '';
+  const blocks = scaleViews.map((view) =>
+    view.runs
+      .filter((r) => r.figures.length)
+      .map((run) => {
+        const events = run.figures.find((f) => f.name === 'scale run');
+        const streams = run.figures.find((f) => f.name === 'streams');
+        const scale = events ? `${formatNumber(events.value)} ${events.unit}${streams ? ` over ${formatNumber(streams.value)} ${streams.unit}` : ''}` : 'scale not reported';
+        const rest = run.figures.filter((f) => f !== events && f !== streams);
+        return `<div class="scale-run"><h4><a href="#${escapeHtml(view.id)}">${escapeHtml(view.info.name)}</a>${run.log !== 'file log' ? ` <span class="log">${escapeHtml(run.log)}</span>` : ''}</h4><p>Ran at <strong class="scale">${escapeHtml(scale)}</strong> — ${escapeHtml(verdictLabel(run.verdict))}.</p><div class="table-wrap"><table class="figures">${rest.map((f) => `<tr><td>${escapeHtml(f.name)}</td><td class="num">${escapeHtml(formatNumber(f.value))}</td><td>${escapeHtml(f.unit)}</td></tr>`).join('')}</table></div></div>`;
+      })
+      .join(''),
+  );
+  return `<section id="scale-run" class="scale"><h3>The scale run</h3>${blocks.join('')}</section>`;
 }
