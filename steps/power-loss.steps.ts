@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type StoreOptions } from '../src/index';
 import { collect, numberedEvents } from './support/events';
 import { segmentPaths } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 interface Workload {
@@ -16,6 +17,16 @@ interface AppendAttempt {
   count: number;
   acknowledged: boolean;
 }
+
+type CutResult = { point: { op: string; path: string }; attempts: AppendAttempt[]; all: Array<{ position: number }>; streams: Map<string, number>; extra: { position: number } };
+
+/** What the steps of a cut-at-every-fsync-point run share. */
+const everyCut = scenarioState(() => ({
+  workload: undefined as Workload | undefined,
+  /** The fsync points of a clean run, in order. */
+  fsyncPoints: [] as Array<{ op: DiskOperation; path: string }>,
+  results: [] as CutResult[],
+}));
 
 const FSYNC_OPS: DiskOperation[] = ['datasync', 'syncDir'];
 const DIR = '/store';
@@ -52,7 +63,7 @@ async function runWorkload(disk: SimulatedDisk, workload: Workload, beforeAppend
 }
 
 Given('a workload of {int} appends of 1 to 5 events from {int} concurrent callers, with segments of {int} KiB', function (this: EventfoldWorld, appends: number, callers: number, kib: number) {
-  this.memo.workload = { appends, callers, options: { segmentSize: kib * 1024 } } satisfies Workload;
+  everyCut(this).workload = { appends, callers, options: { segmentSize: kib * 1024 } };
 });
 
 /** Each way the disk may come back; a page write-back is tried with several seeded subsets of the dirty pages at every cut. */
@@ -64,14 +75,14 @@ const POLICIES: Record<string, PowerLossPolicy[]> = {
 };
 
 When('the power is cut at each of its fsync points in turn and the disk {}', async function (this: EventfoldWorld, keeps: string) {
-  const workload = this.memo.workload as Workload;
+  const workload = everyCut(this).workload!;
   const policies = POLICIES[keeps];
   expect(policies, `known disk behaviour "${keeps}"`).to.not.equal(undefined);
   // A clean run first, to learn the sequence of fsync points.
   const trace: Array<{ op: DiskOperation; path: string }> = [];
   await runWorkload(new SimulatedDisk(), workload, (disk) => (disk.trace = trace));
   const points = trace.filter((call) => FSYNC_OPS.includes(call.op));
-  const results = [];
+  const results: CutResult[] = [];
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
     const sameOpBefore = points.slice(0, i).filter((p) => p.op === point.op).length;
@@ -89,8 +100,8 @@ When('the power is cut at each of its fsync points in turn and the disk {}', asy
       results.push({ point, attempts, all, streams, extra });
     }
   }
-  this.memo.cutResults = results;
-  this.memo.fsyncPoints = points;
+  everyCut(this).results = results;
+  everyCut(this).fsyncPoints = points;
   await this.figures(
     { name: 'fsync points cut', value: points.length, unit: 'points' },
     { name: 'directory fsyncs among them', value: points.filter((p) => p.op === 'syncDir').length, unit: 'points' },
@@ -98,10 +109,8 @@ When('the power is cut at each of its fsync points in turn and the disk {}', asy
   );
 });
 
-type CutResult = { point: { op: string; path: string }; attempts: AppendAttempt[]; all: Array<{ position: number }>; streams: Map<string, number>; extra: { position: number } };
-
 Then('after every cut the reopened store holds every acknowledged event', function (this: EventfoldWorld) {
-  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+  for (const [i, result] of everyCut(this).results.entries()) {
     for (const attempt of result.attempts.filter((a) => a.acknowledged)) {
       expect(result.streams.get(attempt.stream), `cut ${i} at ${result.point.op} ${result.point.path}: ${attempt.stream}`).to.equal(attempt.count);
     }
@@ -109,7 +118,7 @@ Then('after every cut the reopened store holds every acknowledged event', functi
 });
 
 Then('after every cut each unacknowledged append is either wholly present or wholly absent', function (this: EventfoldWorld) {
-  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+  for (const [i, result] of everyCut(this).results.entries()) {
     for (const attempt of result.attempts.filter((a) => !a.acknowledged)) {
       expect([0, attempt.count], `cut ${i}: ${attempt.stream}`).to.include(result.streams.get(attempt.stream));
     }
@@ -117,28 +126,17 @@ Then('after every cut each unacknowledged append is either wholly present or who
 });
 
 Then('after every cut the positions run from 0 without a gap and the store accepts a new append', function (this: EventfoldWorld) {
-  for (const [i, result] of (this.memo.cutResults as CutResult[]).entries()) {
+  for (const [i, result] of everyCut(this).results.entries()) {
     result.all.forEach((event, index) => expect(event.position, `cut ${i}`).to.equal(index));
     expect(result.extra.position, `cut ${i}`).to.equal(result.all.length);
   }
 });
 
 Then('the run had more than {int} fsync points, of files and of directories', function (this: EventfoldWorld, min: number) {
-  const points = this.memo.fsyncPoints as Array<{ op: DiskOperation }>;
+  const points = everyCut(this).fsyncPoints;
   expect(points.length).to.be.greaterThan(min);
   expect(points.some((p) => p.op === 'syncDir')).to.equal(true);
   expect(points.some((p) => p.op === 'datasync')).to.equal(true);
-});
-
-When('the power is cut after a {int}-event batch is written but before it is fsynced', async function (this: EventfoldWorld, count: number) {
-  this.disk!.inject({ op: 'datasync', powerLoss: true });
-  await this.capture(() => this.store!.append('meter-1', numberedEvents(count, 10)));
-  this.disk = this.disk!.powerLoss('drop-unsynced');
-  this.store = undefined;
-});
-
-Then('that append was not acknowledged', function (this: EventfoldWorld) {
-  expect((this.lastError as Error)?.name).to.equal('StoreFailedError');
 });
 
 Given('a new store on a simulated disk whose segments roll every {int} KiB', async function (this: EventfoldWorld, kib: number) {
@@ -147,32 +145,8 @@ Given('a new store on a simulated disk whose segments roll every {int} KiB', asy
   await this.openStore();
 });
 
-const ROLL_STEPS: Record<string, { op: DiskOperation; path: string }> = {
-  'fsync of its header': { op: 'datasync', path: '.seg.tmp' },
-  'rename into place': { op: 'rename', path: '.seg.tmp' },
-  'fsync of the directory': { op: 'syncDir', path: '/log' },
-};
-
-When('the power is cut at the {} of the next new segment while {int} events are appended', async function (this: EventfoldWorld, step: string, count: number) {
-  const before = (await segmentPaths(this)).length;
-  this.disk!.inject({ ...ROLL_STEPS[step], powerLoss: true });
-  await this.capture(() => this.store!.append('meter-1', numberedEvents(count, 20)));
-  expect((this.lastError as Error)?.name, 'the append during the roll must fail').to.equal('StoreFailedError');
-  expect(this.disk!.isDead).to.equal(true);
-  this.memo.segmentsBeforeRoll = before;
-  this.disk = this.disk!.powerLoss('keep-unsynced');
-  this.store = undefined;
-});
-
 Then('no temporary segment file is left in the log directory', async function (this: EventfoldWorld) {
   const names = await this.disk!.readdir(`${this.storeDir}/log`);
   expect(names.filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
 });
 
-When('the power is cut again while the next open truncates the torn tail', async function (this: EventfoldWorld) {
-  this.disk!.inject({ op: 'truncate', powerLoss: true });
-  await this.capture(() => this.openStore());
-  expect(String(this.lastError)).to.contain('power lost during truncate');
-  this.disk = this.disk!.powerLoss('drop-unsynced');
-  this.store = undefined;
-});

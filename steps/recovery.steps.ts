@@ -211,14 +211,6 @@ Then('{int} more event can be appended at position {int}', async function (this:
   expect(result.position).to.equal(position + count - 1);
 });
 
-When('the power fails during the repair, at the truncation of the log', async function (this: EventfoldWorld) {
-  this.disk!.inject({ op: 'truncate', powerLoss: true });
-  await this.capture(() => this.openStore({ repair: 'truncate' }));
-  expect(String(this.lastError)).to.contain('power lost during truncate');
-  this.disk = this.disk!.powerLoss('drop-unsynced');
-  this.store = undefined;
-});
-
 When('the length field of record {int} is set to {int}', async function (this: EventfoldWorld, n: number, length: number) {
   const { path, span, bytes } = await recordOf(this, n);
   const damaged = Buffer.from(bytes);

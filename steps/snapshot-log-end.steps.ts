@@ -1,24 +1,26 @@
 import { When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decodeSnapshot, encodeSnapshot, type SnapshotContents } from '../src/snapshot/snapshot-file';
+import { decodeSnapshot, encodeSnapshot, snapshotName, type SnapshotContents } from '../src/snapshot/snapshot-file';
+import { SNAPSHOT_DIR } from '../src/store-layout';
 import { recordSpans } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
 
 /** Rewrites a snapshot with a change, with a valid checksum: only the log-end check can catch it. */
-function rewriteSnapshot(world: EventfoldWorld, name: string, change: (contents: SnapshotContents) => void): void {
-  const path = storePath(world, 'snapshots', name);
+function rewriteSnapshot(world: EventfoldWorld, position: number, change: (contents: SnapshotContents) => void): void {
+  const name = snapshotName(position);
+  const path = storePath(world, SNAPSHOT_DIR, name);
   const contents = decodeSnapshot(readFileSync(path), name);
   expect(contents.lastRecord, 'a snapshot of format 2 records its last record').to.not.equal(undefined);
   change(contents);
   writeFileSync(path, encodeSnapshot(contents));
 }
 
-When('the recorded log end of snapshot {string} is moved {}', async function (this: EventfoldWorld, name: string, shift: string) {
+When('the recorded log end of the snapshot at position {int} is moved {}', async function (this: EventfoldWorld, position: number, shift: string) {
   const [segment] = await segmentPaths(this);
   const spans = recordSpans(readFileSync(segment));
-  rewriteSnapshot(this, name, (contents) => {
+  rewriteSnapshot(this, position, (contents) => {
     const last = contents.lastRecord!;
     const previous = spans.find((span) => span.offset + span.length === last.offset)!;
     if (shift === '3 bytes forward') contents.logEnd.offset += 3;
@@ -31,8 +33,8 @@ When('the recorded log end of snapshot {string} is moved {}', async function (th
   });
 });
 
-When('the checksum snapshot {string} holds of its last record no longer matches the log', function (this: EventfoldWorld, name: string) {
-  rewriteSnapshot(this, name, (contents) => {
+When('the checksum the snapshot at position {int} holds of its last record no longer matches the log', function (this: EventfoldWorld, position: number) {
+  rewriteSnapshot(this, position, (contents) => {
     contents.lastRecord!.crc = (contents.lastRecord!.crc ^ 0x5a5a) >>> 0;
   });
 });

@@ -1,12 +1,23 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { InvalidInputError, SimulatedDisk, type DiskOperation, type Projection, type RecordedEvent } from '../src/index';
+import { InvalidInputError, SimulatedDisk, type AppendResult, type CheckpointResult, type DiskOperation, type Projection, type RecordedEvent } from '../src/index';
 import { recordSpans } from './support/damage';
-import { decodeSnapshot } from '../src/snapshot/snapshot-file';
+import { decodeSnapshot, snapshotName } from '../src/snapshot/snapshot-file';
+import { QUARANTINE_DIR, SNAPSHOT_DIR, snapshotFile } from '../src/store-layout';
 import { collect, numberedEvents } from './support/events';
 import { segmentPaths, storePath } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** What the snapshot steps of one scenario share. */
+const snapshots = scenarioState(() => ({
+  /** The setup closed the store it made (the next step reopens it). */
+  closedAfterSetup: false,
+  /** The checkpoint taken while appends went on, and those appends. */
+  checkpoint: undefined as CheckpointResult | null | undefined,
+  appendsDuringCheckpoint: [] as AppendResult[],
+}));
 
 interface Totals {
   count: number;
@@ -34,7 +45,7 @@ async function appendOver(world: EventfoldWorld, count: number, streams: number,
 }
 
 function snapshotsDir(world: EventfoldWorld): string {
-  return storePath(world, 'snapshots');
+  return storePath(world, SNAPSHOT_DIR);
 }
 
 async function snapshotNames(world: EventfoldWorld): Promise<string[]> {
@@ -67,16 +78,6 @@ Given('a checkpoint is taken', async function (this: EventfoldWorld) {
   await this.store!.checkpoint();
 });
 
-Given('a new store that takes a snapshot every {int} events', async function (this: EventfoldWorld, every: number) {
-  await this.openStore({ snapshotEvery: every });
-});
-
-Given('a new store that takes a snapshot every {int} KiB of log', async function (this: EventfoldWorld, kib: number) {
-  this.memo.keep = 100;
-  this.memo.everyBytes = kib * 1024;
-  await this.openStore({ snapshotEvery: 0, snapshotEveryBytes: kib * 1024, keepSnapshots: 100 });
-});
-
 Then('a snapshot was taken each time {int} KiB more of log had been written', async function (this: EventfoldWorld, kib: number) {
   const ends = (await snapshotNames(this)).map((name) => decodeSnapshot(readFileSync(`${snapshotsDir(this)}/${name}`), name).logEnd.offset);
   // A trigger that comes while a snapshot is still being written waits for the next batch, so count at least 2.
@@ -85,14 +86,10 @@ Then('a snapshot was taken each time {int} KiB more of log had been written', as
   for (let i = 1; i < ends.length; i++) expect(ends[i] - ends[i - 1]).to.be.at.least(kib * 1024);
 });
 
-Given('a new store that keeps {int} snapshots', async function (this: EventfoldWorld, keep: number) {
-  await this.openStore({ keepSnapshots: keep, snapshotEvery: 0 });
-});
-
 Given('a store with {int} events and snapshots at positions {int} and {int}', async function (this: EventfoldWorld, count: number, a: number, b: number) {
   await storeWithSnapshots(this, count, [a, b]);
   await this.store!.close();
-  this.memo.closed = true;
+  snapshots(this).closedAfterSetup = true;
 });
 
 Given(
@@ -118,31 +115,34 @@ When('{int} checkpoints are taken, each after {int} more events', async function
 });
 
 Then('the snapshots on disk cover positions {int} and {int}', async function (this: EventfoldWorld, newer: number, older: number) {
-  const expected = [older, newer].map((p) => `${String(p).padStart(20, '0')}.snap`);
+  const expected = [older, newer].map(snapshotName);
   expect(await snapshotNames(this)).to.deep.equal(expected);
 });
 
+/** The temporary file a crash in the middle of writing the snapshot at position 299 leaves. */
+const HALF_WRITTEN_SNAPSHOT = `${snapshotName(299)}.tmp`;
+
 Given('a half-written temporary snapshot file is left in the snapshots folder', function (this: EventfoldWorld) {
-  writeFileSync(`${snapshotsDir(this)}/00000000000000000299.snap.tmp`, Buffer.from('EVFLDSNP half of a snapshot'));
+  writeFileSync(`${snapshotsDir(this)}/${HALF_WRITTEN_SNAPSHOT}`, Buffer.from('EVFLDSNP half of a snapshot'));
 });
 
 Then('the recovery report lists the temporary snapshot file as removed', function (this: EventfoldWorld) {
   expect(this.lastError, String(this.lastError)).to.equal(undefined);
-  expect(this.store!.recovery.removedFiles).to.include('snapshots/00000000000000000299.snap.tmp');
-  expect(readdirSync(snapshotsDir(this))).not.to.include('00000000000000000299.snap.tmp');
+  expect(this.store!.recovery.removedFiles).to.include(snapshotFile(HALF_WRITTEN_SNAPSHOT));
+  expect(readdirSync(snapshotsDir(this))).not.to.include(HALF_WRITTEN_SNAPSHOT);
 });
 
-When('a byte in the middle of snapshot {string} is flipped', function (this: EventfoldWorld, name: string) {
-  const path = `${snapshotsDir(this)}/${name}`;
+When('a byte in the middle of the snapshot at position {int} is flipped', async function (this: EventfoldWorld, position: number) {
+  const path = `${snapshotsDir(this)}/${snapshotName(position)}`;
   const bytes = readFileSync(path);
   bytes[Math.floor(bytes.length / 2)] ^= 0x10;
   writeFileSync(path, bytes);
 });
 
-Then('the reopen started from snapshot {string} and replayed {int} events', function (this: EventfoldWorld, name: string, replayed: number) {
+Then('the reopen started from the snapshot at position {int} and replayed {int} events', function (this: EventfoldWorld, position: number, replayed: number) {
   expect(this.lastError, String(this.lastError)).to.equal(undefined);
   const recovery = this.store!.recovery;
-  expect(recovery.snapshot.used).to.equal(`snapshots/${name}`);
+  expect(recovery.snapshot.used).to.equal(snapshotFile(snapshotName(position)));
   expect(recovery.eventsReplayed).to.equal(replayed);
   expect(recovery.snapshot.position! + 1 + replayed).to.equal(this.store!.position + 1);
 });
@@ -155,7 +155,8 @@ Then('the reopen used no snapshot because {string} and replayed {int} events', f
   expect(recovery.eventsReplayed).to.equal(replayed);
 });
 
-Then('the recovery report says {string} was skipped because {string}', function (this: EventfoldWorld, file: string, reason: string) {
+Then('the recovery report says the snapshot at position {int} was skipped because {string}', function (this: EventfoldWorld, position: number, reason: string) {
+  const file = snapshotFile(snapshotName(position));
   const skipped = this.store!.recovery.snapshot.skipped.find((s) => s.file === file);
   expect(skipped, JSON.stringify(this.store!.recovery.snapshot)).not.to.equal(undefined);
   expect(skipped!.reason).to.contain(reason);
@@ -192,24 +193,6 @@ Then('each of the {int} streams reads back whole, in version order', async funct
   expect(total).to.equal(this.store!.position + 1);
 });
 
-const SNAPSHOT_STEPS: Record<string, { op: DiskOperation; path: string }> = {
-  'write of the temporary file': { op: 'write', path: 'snapshots/' },
-  'fsync of the temporary file': { op: 'datasync', path: 'snapshots/' },
-  'rename into place': { op: 'rename', path: 'snapshots/' },
-  'directory fsync after the rename': { op: 'syncDir', path: 'snapshots' },
-  'removal of the oldest snapshot': { op: 'unlink', path: 'snapshots/' },
-};
-
-When('the power is cut at the {} of the next checkpoint', async function (this: EventfoldWorld, step: string) {
-  expect(SNAPSHOT_STEPS, `unknown step "${step}"`).to.have.property(step);
-  this.disk!.inject({ ...SNAPSHOT_STEPS[step], powerLoss: true });
-  await this.capture(() => this.store!.checkpoint());
-  expect(String(this.lastError)).to.contain('power lost');
-  this.lastError = undefined;
-  this.disk = this.disk!.powerLoss('drop-unsynced');
-  this.store = undefined;
-});
-
 Then('no temporary snapshot file is left', async function (this: EventfoldWorld) {
   expect((await snapshotNames(this)).filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
 });
@@ -225,19 +208,19 @@ When('the log is cut back to its first {int} events', async function (this: Even
 });
 
 When('a checkpoint starts and {int} single-event appends are made before it completes', async function (this: EventfoldWorld, count: number) {
-  if (this.memo.closed) await this.openStore();
+  if (snapshots(this).closedAfterSetup) await this.openStore();
   const checkpoint = this.store!.checkpoint();
   const appends = Array.from({ length: count }, (_, i) => this.store!.append(`during-${i % 5}`, [{ type: 'Deposited', data: { amount: i } }]));
-  this.memo.checkpoint = await checkpoint;
-  this.memo.duringCheckpoint = await Promise.all(appends);
+  snapshots(this).checkpoint = await checkpoint;
+  snapshots(this).appendsDuringCheckpoint = await Promise.all(appends);
 });
 
 Then('the checkpoint covers position {int}', function (this: EventfoldWorld, position: number) {
-  expect((this.memo.checkpoint as { position: number }).position).to.equal(position);
+  expect(snapshots(this).checkpoint?.position).to.equal(position);
 });
 
 Then('all {int} appends are acknowledged at positions {int} to {int}', function (this: EventfoldWorld, count: number, first: number, last: number) {
-  const positions = (this.memo.duringCheckpoint as Array<{ position: number }>).map((r) => r.position).sort((a, b) => a - b);
+  const positions = snapshots(this).appendsDuringCheckpoint.map((r) => r.position).sort((a, b) => a - b);
   expect(positions).to.have.length(count);
   expect(positions[0]).to.equal(first);
   expect(positions[count - 1]).to.equal(last);
@@ -296,8 +279,9 @@ Then('the store holds {int} events and its {string} state counts {int} events', 
   expect((this.store!.state(name) as Totals).count).to.equal(counted);
 });
 
-Then('snapshot {string} was moved to the quarantine folder and {string} kept', async function (this: EventfoldWorld, moved: string, kept: string) {
-  expect(await snapshotNames(this)).to.deep.equal([kept]);
-  expect(readdirSync(storePath(this, 'quarantine')).some((name) => name.endsWith(`-${moved}`)), 'moved into quarantine/').to.equal(true);
-  expect(this.store!.recovery.snapshot.skipped.map((s) => s.file)).to.include(`snapshots/${moved}`);
+Then('the snapshot at position {int} was moved to the quarantine folder and the one at position {int} kept', async function (this: EventfoldWorld, movedAt: number, keptAt: number) {
+  const moved = snapshotName(movedAt);
+  expect(await snapshotNames(this)).to.deep.equal([snapshotName(keptAt)]);
+  expect(readdirSync(storePath(this, QUARANTINE_DIR)).some((name) => name.endsWith(`-${moved}`)), 'moved into quarantine/').to.equal(true);
+  expect(this.store!.recovery.snapshot.skipped.map((s) => s.file)).to.include(snapshotFile(moved));
 });

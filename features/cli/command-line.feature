@@ -65,7 +65,7 @@ Feature: The eventfold command line tells an operator what is in a store
     Scenario: A damaged snapshot makes verify fail, naming the file
       Given a store holding 30 events, one per append
       And the operator has run "eventfold snapshot" on the store
-      When a byte in the middle of snapshot "00000000000000000029.snap" is flipped
+      When a byte in the middle of the snapshot at position 29 is flipped
       And the operator runs "eventfold verify" on the store
       Then the command exits with 2 and says "snapshots/00000000000000000029.snap at byte offset 32: snapshot fails its checksum"
 

@@ -42,7 +42,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
     Scenario: A repair interrupted by a power cut reaches the same log when run again
       Given a store on a simulated disk holding 30 events, one per append
       When one bit flips in the body of record 10
-      And the power fails during the repair, at the truncation of the log
+      And the power is cut during the repair, at the truncation of the log
       And the store is opened again with repair "truncate"
       Then the store opens with the first 9 events
 

@@ -23,7 +23,7 @@ Feature: A directory the store creates survives a power cut
       And a checkpoint is taken
       When the power fails and unsynced writes are lost
       And the store is opened after the power comes back
-      Then the reopen started from snapshot "00000000000000000029.snap" and replayed 0 events
+      Then the reopen started from the snapshot at position 29 and replayed 0 events
 
     Scenario: The subscriptions directory, created by a subscription's first checkpoint
       Given a new store on a simulated disk

@@ -13,6 +13,9 @@ Feature: Every acknowledged event survives a power loss at any moment
   is repeated once for every fsync the run makes — of a file or of a
   directory — with the power cut exactly there.
 
+  Background:
+    Given the store lives on a simulated disk
+
   Rule: Acknowledged means durable, at every fsync point, whatever the disk kept
 
     Scenario Outline: The power is cut at every fsync point, and the disk <keeps>
@@ -33,9 +36,9 @@ Feature: Every acknowledged event survives a power loss at any moment
   Rule: Nothing is acknowledged until its batch is fsynced
 
     Scenario: The power is cut between the write of a batch and its fsync
-      Given a new store on a simulated disk
+      Given a new store
       And "meter-1" has 10 events
-      When the power is cut after a 5-event batch is written but before it is fsynced
+      When the power is cut during an append of 5 events, at the fsync of its write
       Then that append was not acknowledged
       And the store is opened after the power comes back
       And stream "meter-1" holds exactly 10 events
@@ -43,26 +46,27 @@ Feature: Every acknowledged event survives a power loss at any moment
   Rule: A crash during a segment roll leaves the old layout or the new one
 
     Scenario Outline: The power is cut at the <step> of a new segment
-      Given a new store on a simulated disk whose segments roll every 1 KiB
+      Given a new store with:
+        | segmentSize | 1 KiB |
       And "meter-1" has 20 events
-      When the power is cut at the <step> of the next new segment while 5 events are appended
+      When the power is cut during an append of 5 events, at the <step>, and the disk keeps every unsynced write
       And the store is opened after the power comes back
       Then stream "meter-1" holds exactly 20 events
       And no temporary segment file is left in the log directory
       And "meter-1" can still append 1 event expecting version 19
 
       Examples:
-        | step                    |
-        | fsync of its header     |
-        | rename into place       |
-        | fsync of the directory  |
+        | step                                 |
+        | fsync of the new segment's header    |
+        | rename of the new segment into place |
+        | directory fsync of the new segment   |
 
   Rule: A crash during recovery itself is recovered by the next open
 
     Scenario: The power is cut while recovery truncates a torn tail
-      Given a new store on a simulated disk
+      Given a new store
       And "invoice-3" has 10 events
       When the power fails while a 100-event batch is being written, half of it on the disk
-      And the power is cut again while the next open truncates the torn tail
+      And the power is cut during the next open, at the truncation of the log
       And the store is opened after the power comes back
       Then stream "invoice-3" holds exactly 10 events

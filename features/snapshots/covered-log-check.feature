@@ -21,13 +21,13 @@ Feature: Damage in the log a snapshot covers is found without giving up the fast
 
     Scenario: An intact log is verified after the fast open
       When the store is opened again
-      Then the reopen started from snapshot "00000000000000000199.snap" and replayed 100 events
+      Then the reopen started from the snapshot at position 199 and replayed 100 events
       And the background check reports the log verified
 
     Scenario: One bit flips in an event the newest snapshot covers
       When one bit flips in the body of record 150
       And the store is opened again with an onCorruption callback
-      Then the reopen started from snapshot "00000000000000000199.snap" and replayed 100 events
+      Then the reopen started from the snapshot at position 199 and replayed 100 events
       And the background check reports a CorruptionError naming the segment file and the offset of record 150
       And the store's onCorruption callback was called once, with that error
       And the store refuses appends with that CorruptionError

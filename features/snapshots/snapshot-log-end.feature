@@ -16,10 +16,10 @@ Feature: A snapshot is used only where the log confirms it
   Rule: A recorded log end the log does not confirm is never trusted
 
     Scenario Outline: The newest snapshot's recorded log end is <how>
-      When the recorded log end of snapshot "00000000000000000199.snap" is moved <shift>
+      When the recorded log end of the snapshot at position 199 is moved <shift>
       And the store is opened again
-      Then the reopen started from snapshot "00000000000000000099.snap" and replayed 200 events
-      And the recovery report says "snapshots/00000000000000000199.snap" was skipped because "<reason>"
+      Then the reopen started from the snapshot at position 99 and replayed 200 events
+      And the recovery report says the snapshot at position 199 was skipped because "<reason>"
       And the "totals" state counts 300 events, the same as a full replay of the log
 
       Examples:
@@ -29,7 +29,7 @@ Feature: A snapshot is used only where the log confirms it
         | pointing at a different record   | with its last record        | has position 198, not 199    |
 
     Scenario: The record at the snapshot's log end is not byte for byte the one the snapshot saw
-      When the checksum snapshot "00000000000000000199.snap" holds of its last record no longer matches the log
+      When the checksum the snapshot at position 199 holds of its last record no longer matches the log
       And the store is opened again
-      Then the reopen started from snapshot "00000000000000000099.snap" and replayed 200 events
-      And the recovery report says "snapshots/00000000000000000199.snap" was skipped because "is not the one the snapshot saw"
+      Then the reopen started from the snapshot at position 99 and replayed 200 events
+      And the recovery report says the snapshot at position 199 was skipped because "is not the one the snapshot saw"

@@ -20,24 +20,30 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
       And a checkpoint is taken
       And 1000 more events are appended over 20 streams
       When the store is closed and opened again
-      Then the reopen started from snapshot "00000000000000001999.snap" and replayed 1000 events
+      Then the reopen started from the snapshot at position 1999 and replayed 1000 events
       And the "totals" state counts 3000 events, the same as a full replay of the log
       And each of the 20 streams reads back whole, in version order
 
     Scenario: A snapshot is taken automatically every 500 events
-      Given a new store that takes a snapshot every 500 events
+      Given a new store with:
+        | snapshotEvery | 500 |
       When 1200 events are appended in appends of 100
       Then the snapshots on disk cover positions 999 and 499
 
     Scenario: A snapshot is taken automatically every 16 KiB of log
-      Given a new store that takes a snapshot every 16 KiB of log
+      Given a new store with:
+        | snapshotEvery      | 0      |
+        | snapshotEveryBytes | 16 KiB |
+        | keepSnapshots      | 100    |
       When 1200 events are appended in appends of 100
       Then a snapshot was taken each time 16 KiB more of log had been written
 
   Rule: Only the newest snapshots are kept
 
     Scenario: After 5 checkpoints only the newest 2 remain
-      Given a new store that keeps 2 snapshots
+      Given a new store with:
+        | keepSnapshots | 2 |
+        | snapshotEvery | 0 |
       When 5 checkpoints are taken, each after 100 more events
       Then the snapshots on disk cover positions 499 and 399
 
@@ -46,22 +52,23 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
       And a half-written temporary snapshot file is left in the snapshots folder
       When the store is opened again
       Then the recovery report lists the temporary snapshot file as removed
-      And the reopen started from snapshot "00000000000000000199.snap" and replayed 100 events
+      And the reopen started from the snapshot at position 199 and replayed 100 events
 
   Rule: A damaged snapshot is passed over, never trusted
 
-    Scenario: The newest snapshot fails its checksum: the one before it is used
+    Background:
       Given a store with 300 events and snapshots at positions 99 and 199
-      When a byte in the middle of snapshot "00000000000000000199.snap" is flipped
+
+    Scenario: The newest snapshot fails its checksum: the one before it is used
+      When a byte in the middle of the snapshot at position 199 is flipped
       And the store is opened again
-      Then the reopen started from snapshot "00000000000000000099.snap" and replayed 200 events
-      And the recovery report says "snapshots/00000000000000000199.snap" was skipped because "snapshot fails its checksum"
+      Then the reopen started from the snapshot at position 99 and replayed 200 events
+      And the recovery report says the snapshot at position 199 was skipped because "snapshot fails its checksum"
       And the "totals" state counts 300 events, the same as a full replay of the log
 
     Scenario: Every snapshot is damaged: the whole log is replayed
-      Given a store with 300 events and snapshots at positions 99 and 199
-      When a byte in the middle of snapshot "00000000000000000199.snap" is flipped
-      And a byte in the middle of snapshot "00000000000000000099.snap" is flipped
+      When a byte in the middle of the snapshot at position 199 is flipped
+      And a byte in the middle of the snapshot at position 99 is flipped
       And the store is opened again
       Then the reopen used no snapshot because "no snapshot passed its checks" and replayed 300 events
       And the "totals" state counts 300 events, the same as a full replay of the log
@@ -70,19 +77,19 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
 
     Scenario Outline: The power is cut at the <step> of a new snapshot
       Given a store on a simulated disk that keeps 1 snapshot, with 200 events and a snapshot at position 99
-      When the power is cut at the <step> of the next checkpoint
+      When the power is cut during the next checkpoint, at the <step>
       And the store is opened after the power comes back
-      Then the reopen started from snapshot "<used>" and replayed <replayed> events
+      Then the reopen started from the snapshot at position <used> and replayed <replayed> events
       And no temporary snapshot file is left
       And the "totals" state counts 200 events, the same as a full replay of the log
 
       Examples:
-        | step                             | used                      | replayed |
-        | write of the temporary file      | 00000000000000000099.snap | 100      |
-        | fsync of the temporary file      | 00000000000000000099.snap | 100      |
-        | rename into place                | 00000000000000000099.snap | 100      |
-        | directory fsync after the rename | 00000000000000000099.snap | 100      |
-        | removal of the oldest snapshot   | 00000000000000000199.snap | 0        |
+        | step                                      | used | replayed |
+        | write of the temporary snapshot file      | 99   | 100      |
+        | fsync of the temporary snapshot file      | 99   | 100      |
+        | rename of the snapshot into place         | 99   | 100      |
+        | directory fsync after the snapshot rename | 99   | 100      |
+        | removal of the oldest snapshot            | 199  | 0        |
 
   Rule: A projection whose version changed is rebuilt from the log
 
@@ -94,18 +101,19 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
 
   Rule: A snapshot never hides lost events
 
-    Scenario: The log holds fewer events than the snapshot covers
+    Background:
       Given a store with 300 events and snapshots at positions 99 and 199
+
+    Scenario: The log holds fewer events than the snapshot covers
       When the log is cut back to its first 150 events
       And the store is opened again
       Then the open fails with a CorruptionError saying "acknowledged events are missing from the log"
 
     Scenario: A repair that cuts the log also sets aside the snapshots that covered what it cut
-      Given a store with 300 events and snapshots at positions 99 and 199
       When one bit flips in the body of record 150
       And the store is opened again with repair "truncate"
       Then the store holds 149 events and its "totals" state counts 149 events
-      And snapshot "00000000000000000199.snap" was moved to the quarantine folder and "00000000000000000099.snap" kept
+      And the snapshot at position 199 was moved to the quarantine folder and the one at position 99 kept
 
   Rule: Appends go on while a snapshot is written
 
