@@ -33,11 +33,13 @@ Given(
   },
 );
 
-Given('a store on a simulated disk holding {int} events and then {int} more event in its own append', async function (this: EventfoldWorld, first: number, more: number) {
-  this.disk = new SimulatedDisk();
+/** Without "on a simulated disk", the disk is the one the Background set up. */
+Given(/^a store( on a simulated disk)? holding (\d+) events and then (\d+) more event in its own append$/, async function (this: EventfoldWorld, newDisk: string | null, first: string, more: string) {
+  if (newDisk) this.disk = new SimulatedDisk();
+  expect(this.disk, 'a simulated disk (Background: Given the store lives on a simulated disk)').to.not.equal(undefined);
   const store = await this.openStore();
-  await store.append('ledger', numberedEvents(first));
-  await store.append('ledger', numberedEvents(more, first));
+  await store.append('ledger', numberedEvents(Number(first)));
+  await store.append('ledger', numberedEvents(Number(more), Number(first)));
   await store.close();
   this.store = undefined;
 });

@@ -23,19 +23,15 @@ async function appendUntilThePowerFails(world: EventfoldWorld, stream: string, e
   return lastSegment(world);
 }
 
-Given('a store on a simulated disk holding {int} events when the machine stops', async function (this: EventfoldWorld, count: number) {
-  this.disk = new SimulatedDisk();
+/** Without "on a simulated disk", the disk is the one the Background set up. */
+Given(/^a store( on a simulated disk)? holding (\d+) events when the machine stops$/, async function (this: EventfoldWorld, newDisk: string | null, count: string) {
+  if (newDisk) this.disk = new SimulatedDisk();
+  expect(this.disk, 'a simulated disk (Background: Given the store lives on a simulated disk)').to.not.equal(undefined);
   const store = await this.openStore();
-  for (let i = 0; i < count; i++) await store.append(`stream-${i % 7}`, numberedEvents(1, i));
+  for (let i = 0; i < Number(count); i++) await store.append(`stream-${i % 7}`, numberedEvents(1, i));
   // No close: the machine stops with the store open (everything acknowledged was fsynced).
   this.disk = this.disk.powerLoss('keep-unsynced');
   this.store = undefined;
-});
-
-Given('a new store on a simulated disk that accepts events of up to {int} MiB', async function (this: EventfoldWorld, mib: number) {
-  this.disk = new SimulatedDisk();
-  this.storeOptions.maxEventBytes = mib * MiB;
-  await this.openStore();
 });
 
 When('the machine stopped while the last record was half written, and the store is opened', async function (this: EventfoldWorld) {

@@ -5,7 +5,9 @@ Feature: Events of every allowed size are read back by recovery
   — never more than the 16 MiB maximum — wherever it sits in a segment.
 
   Background:
-    Given a new store on a simulated disk that accepts events of up to 16 MiB
+    Given the store lives on a simulated disk
+    And a new store with:
+      | maxEventBytes | 16 MiB |
 
   Rule: A large event that was acknowledged is there after every kind of reopen
 

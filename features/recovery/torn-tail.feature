@@ -17,17 +17,20 @@ Feature: After a crash, only the last, unacknowledged write is cut
   many bytes and events were cut. If a later write follows the damage, the
   damaged write was acknowledged: that is corruption, never cut silently.
 
+  Background:
+    Given the store lives on a simulated disk
+
   Rule: A log cut at any byte of its last record keeps every earlier record
 
     Scenario: The last record is cut at every one of its byte offsets
-      Given a store on a simulated disk holding 19 events and then 1 more event in its own append
+      Given a store holding 19 events and then 1 more event in its own append
       When the log is cut at every byte offset of the last record, and each cut copy is opened
       Then every cut copy opens with the first 19 events
       And every cut copy reports exactly the bytes of the torn record it truncated
       And in every cut copy the truncation was synced before the store accepted an append
 
     Scenario: After a torn tail is cut, new appends land cleanly and survive the next crash
-      Given a store on a simulated disk holding 19 events and then 1 more event in its own append
+      Given a store holding 19 events and then 1 more event in its own append
       When the machine stopped while the last record was half written, and the store is opened
       And 5 more events are appended and acknowledged
       And the power fails and unsynced writes are lost
@@ -40,14 +43,14 @@ Feature: After a crash, only the last, unacknowledged write is cut
     Scenario: 4,096 zero bytes after the last record
       The file grew but its data never reached the disk.
 
-      Given a store on a simulated disk holding 30 events when the machine stops
+      Given a store holding 30 events when the machine stops
       When 4096 zero bytes are added after the last record
       And the store is opened again
       Then reading all events returns 30 events with positions 0 to 29
       And the recovery report says 4096 bytes of torn tail were truncated
 
     Scenario: 700 bytes of leftovers that hold no valid record
-      Given a store on a simulated disk holding 30 events when the machine stops
+      Given a store holding 30 events when the machine stops
       When 700 bytes of leftovers with no valid record are added after the last record
       And the store is opened again
       Then reading all events returns 30 events with positions 0 to 29
@@ -59,7 +62,7 @@ Feature: After a crash, only the last, unacknowledged write is cut
       The page cache writes dirty pages back in any order: here the write's
       first 4 KiB never reached the disk, the rest did.
 
-      Given a new store on a simulated disk
+      Given a new store
       And "invoice-3" has 10 events
       When the machine stops after a 100-event write whose first 4 KiB page never reached the disk
       And the store is opened after the power comes back
@@ -71,7 +74,7 @@ Feature: After a crash, only the last, unacknowledged write is cut
       log, full of valid records. Those records belong to no write of this
       log, so they are cut with the torn event, not taken as proof of damage.
 
-      Given a new store on a simulated disk
+      Given a new store
       And "archive" has 10 events
       When the machine stops while an event carrying a copy of 50 records as its data is written, half of it on the disk
       And the store is opened after the power comes back
@@ -84,7 +87,8 @@ Feature: After a crash, only the last, unacknowledged write is cut
       header says where its write ends: only a write starting there or later
       proves that the torn write was followed by another.
 
-      Given a new store on a simulated disk that accepts events of up to 4 MiB
+      Given a new store with:
+        | maxEventBytes | 4 MiB |
       And "acct" has 10 events
       When the machine stops while a 2 MiB upload is written, half of it on the disk, its data holding a record that claims to start the next write
       And the store is opened after the power comes back
@@ -92,14 +96,14 @@ Feature: After a crash, only the last, unacknowledged write is cut
       And the recovery report says 1 event of the torn write was discarded
 
     Scenario: Every subset of the pages of a torn 100-event write
-      Given a new store on a simulated disk
+      Given a new store
       And "invoice-3" has 10 events
       When the machine stops after a 100-event write, and each subset of its dirty pages is what reached the disk
       Then every subset opens with "invoice-3" holding either 10 events or all 110
       And every subset that lost part of the write reports the cut
 
     Scenario: One flipped bit at each byte of the last, unacknowledged write
-      Given a store on a simulated disk holding 19 events and then 1 more event in its own append
+      Given a store holding 19 events and then 1 more event in its own append
       When one bit is flipped at each byte of the last write in turn, on copies of the store as the machine left it
       Then every copy opens with the first 19 events
       And every copy reports the last write's bytes as cut, and its event as discarded whenever its header survived
@@ -111,7 +115,7 @@ Feature: After a crash, only the last, unacknowledged write is cut
       torn write looks the same after a crash, so the open cuts it like one,
       and says that it may have been acknowledged.
 
-      Given a store on a simulated disk holding 30 events when the machine stops
+      Given a store holding 30 events when the machine stops
       When one bit flips in the body of the last record of the log
       And the store is opened again
       Then the store opens with the first 29 events
@@ -121,13 +125,13 @@ Feature: After a crash, only the last, unacknowledged write is cut
   Rule: Damage with a later write after it is corruption, never cut
 
     Scenario: A flipped bit in the second-to-last write
-      Given a store on a simulated disk holding 30 events when the machine stops
+      Given a store holding 30 events when the machine stops
       When one bit flips in the body of record 29
       And the store is opened again
       Then the open fails with a CorruptionError saying "a later write follows it"
 
     Scenario: Leftovers followed by a whole later write
-      Given a store on a simulated disk holding 30 events when the machine stops
+      Given a store holding 30 events when the machine stops
       When 50 bytes of leftovers and then a whole write of 1 event are added after the last record
       And the store is opened again
       Then the open fails with a CorruptionError saying "a later write follows it"
@@ -135,7 +139,8 @@ Feature: After a crash, only the last, unacknowledged write is cut
   Rule: Resynchronising after damage costs time linear in the bytes read
 
     Scenario: One flipped bit in a torn 16 MiB event
-      Given a new store on a simulated disk that accepts events of up to 16 MiB
+      Given a new store with:
+        | maxEventBytes | 16 MiB |
       And "video-1" has 2 events
       When the machine stops while a 16 MiB event is written, with one bit of its data flipped
       And the store is opened after the power comes back
@@ -147,7 +152,8 @@ Feature: After a crash, only the last, unacknowledged write is cut
       body that never passes. Only bodies that can matter are checked, and no
       byte twice: the work grows with the log, not with its square.
 
-      Given a new store on a simulated disk that accepts events of up to 16 MiB
+      Given a new store with:
+        | maxEventBytes | 16 MiB |
       And "video-1" has 2 events
       When the machine stops while a 1 MiB event is written whose data repeats a record header claiming a body of half its size
       And the store is opened after the power comes back
@@ -158,7 +164,7 @@ Feature: After a crash, only the last, unacknowledged write is cut
   Rule: Two half-written appends are never glued into one
 
     Scenario: A torn append is cut before the next append is written after it
-      Given a new store on a simulated disk
+      Given a new store
       And "invoice-3" has 10 events
       When the power fails while a 100-event batch is being written, half of it on the disk
       And the store is opened after the power comes back
