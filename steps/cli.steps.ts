@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore } from '../src/index';
 import { collect } from './support/events';
-import type { RecordSpan } from './support/damage';
+import { logDamage } from './support/log-damage-state';
 import type { EventfoldWorld } from './support/world';
 
 const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -74,7 +74,7 @@ Then('the command exits with {int} and says {string}', function (this: Eventfold
 });
 
 Then('the output names the segment file and the offset of record {int}', function (this: EventfoldWorld, _n: number) {
-  const damage = this.memo.damage as { path: string; span: RecordSpan };
+  const damage = logDamage(this).damage!;
   const result = this.memo.cli as CliResult;
   expect(result.stderr).to.contain(`log/${damage.path.split('/').pop()} at byte offset ${damage.span.offset}`);
 });

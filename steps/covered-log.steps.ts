@@ -1,7 +1,8 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { CorruptionError } from '../src/index';
-import type { RecordSpan } from './support/damage';
+import { logDamage } from './support/log-damage-state';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 When('the store is opened again with verifyOnOpen {string}', async function (this: EventfoldWorld, mode: 'full') {
@@ -16,7 +17,7 @@ Then('the background check reports the log verified', async function (this: Even
 });
 
 Then('the background check reports a CorruptionError naming the segment file and the offset of record {int}', async function (this: EventfoldWorld, _n: number) {
-  const damage = this.memo.damage as { path: string; span: RecordSpan };
+  const damage = logDamage(this).damage!;
   const health = await this.store!.verified();
   expect(health.log).to.equal('damaged');
   expect(health.problem).to.be.instanceOf(CorruptionError);
@@ -41,27 +42,35 @@ Then('the events from position {int} on still read back', async function (this: 
   expect(positions).to.deep.equal(Array.from({ length: this.store!.position - position + 1 }, (_, i) => position + i));
 });
 
+/** What the steps about the background check of the covered log share. */
+const backgroundCheck = scenarioState(() => ({
+  onCorruptionCalls: [] as CorruptionError[],
+  /** The store's health and position when an append was tried during the check. */
+  healthAtAppend: undefined as string | undefined,
+  positionBefore: -1,
+}));
+
 When('the store is opened again with an onCorruption callback', async function (this: EventfoldWorld) {
   const calls: CorruptionError[] = [];
-  this.memo.onCorruptionCalls = calls;
+  backgroundCheck(this).onCorruptionCalls = calls;
   await this.capture(() => this.openStore({ onCorruption: (error) => void calls.push(error) }));
 });
 
 Then("the store's onCorruption callback was called once, with that error", function (this: EventfoldWorld) {
-  expect(this.memo.onCorruptionCalls).to.deep.equal([this.store!.health.problem]);
+  expect(backgroundCheck(this).onCorruptionCalls).to.deep.equal([this.store!.health.problem]);
 });
 
 When('an event is appended at once, while the background check is still running', async function (this: EventfoldWorld) {
-  this.memo.healthAtAppend = this.store!.health.log;
-  this.memo.positionBefore = this.store!.position;
+  backgroundCheck(this).healthAtAppend = this.store!.health.log;
+  backgroundCheck(this).positionBefore = this.store!.position;
   await this.capture(() => this.store!.append('after-damage', [{ type: 'Deposited', data: { amount: 1 } }]));
 });
 
 Then("that append is refused with the background check's CorruptionError and nothing was written", async function (this: EventfoldWorld) {
-  expect(this.memo.healthAtAppend).to.equal('verifying');
+  expect(backgroundCheck(this).healthAtAppend).to.equal('verifying');
   expect(this.lastError).to.be.instanceOf(CorruptionError);
   expect(this.lastError).to.equal(this.store!.health.problem);
-  expect(this.store!.position).to.equal(this.memo.positionBefore);
+  expect(this.store!.position).to.equal(backgroundCheck(this).positionBefore);
 });
 
 Then('a backup of the store is refused with that CorruptionError', async function (this: EventfoldWorld) {

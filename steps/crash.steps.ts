@@ -1,8 +1,10 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
+import type { ChildProcess } from 'node:child_process';
 import { EventStore, type RecordedEvent } from '../src/index';
 import { collect } from './support/events';
 import { followChild, startChild, whenReady } from './support/children';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 interface Round {
@@ -13,8 +15,14 @@ interface Round {
   signal: string | null;
 }
 
+/** What the SIGKILL steps of one scenario share (the child's pid stays in memo: steps of other folders read it). */
+const kills = scenarioState(() => ({
+  rounds: [] as Round[],
+  child: undefined as ChildProcess | undefined,
+}));
+
 Given('a store directory shared with a child process', function (this: EventfoldWorld) {
-  this.memo.rounds = [];
+  kills(this).rounds = [];
 });
 
 When(
@@ -43,7 +51,7 @@ When(
       await store.close();
       results.push({ acknowledged, events, streams, appendedAfter: position, signal: exit.signal });
     }
-    this.memo.rounds = results;
+    kills(this).rounds = results;
     await this.figures(
       { name: 'SIGKILL rounds', value: rounds, unit: 'rounds' },
       { name: 'acknowledged appends checked', value: acknowledgedTotal, unit: 'appends' },
@@ -52,7 +60,7 @@ When(
 );
 
 Then("after every kill every acknowledged event was present exactly once, in its stream's order", function (this: EventfoldWorld) {
-  for (const [round, result] of (this.memo.rounds as Round[]).entries()) {
+  for (const [round, result] of kills(this).rounds.entries()) {
     expect(result.acknowledged.length, `round ${round} acknowledged something`).to.be.greaterThan(0);
     for (const [name, events] of result.streams) {
       if (!name.startsWith('writer-')) continue;
@@ -68,7 +76,7 @@ Then("after every kill every acknowledged event was present exactly once, in its
 });
 
 Then('after every kill the positions ran from 0 without a gap and the store accepted an append', function (this: EventfoldWorld) {
-  for (const [round, result] of (this.memo.rounds as Round[]).entries()) {
+  for (const [round, result] of kills(this).rounds.entries()) {
     result.events.forEach((event, index) => expect(event.position, `round ${round}`).to.equal(index));
     expect(result.appendedAfter, `round ${round}`).to.equal(result.events.length);
   }
@@ -77,7 +85,7 @@ Then('after every kill the positions ran from 0 without a gap and the store acce
 Given('a child process that has opened the store and keeps it open', async function (this: EventfoldWorld) {
   const child = startChild(this, 'hold-store.ts', [this.storeDir]);
   this.memo.childPid = await whenReady(child);
-  this.memo.child = child;
+  kills(this).child = child;
 });
 
 When('this process opens the same store', async function (this: EventfoldWorld) {
@@ -85,7 +93,7 @@ When('this process opens the same store', async function (this: EventfoldWorld) 
 });
 
 When('the child process is killed with SIGKILL', async function (this: EventfoldWorld) {
-  const child = this.memo.child as import('node:child_process').ChildProcess;
+  const child = kills(this).child!;
   const exited = new Promise((resolve) => child.on('exit', resolve));
   child.kill('SIGKILL');
   await exited;

@@ -4,6 +4,11 @@ import CRC32 from 'crc-32';
 import { checkWork, FIXED_RECORD_BYTES, frameAppend, isValidHeader, sealAppend } from '../src/log/record';
 import { countValidRecords } from '../src/recovery/count-valid-records';
 import { segmentPaths } from './support/log-files';
+import { logDamage } from './support/log-damage-state';
+import { scenarioState } from './support/scenario-state';
+
+/** The segment as it landed after the forged-tail crash, for counting its records. */
+const landed = scenarioState(() => ({ tail: undefined as Buffer | undefined }));
 import type { EventfoldWorld } from './support/world';
 
 const MiB = 1024 * 1024;
@@ -71,14 +76,14 @@ When(
     this.disk = disk.powerLoss({ tearLastWriteFraction: 0.999 });
     this.store = undefined;
     const path = (await segmentPaths(this)).slice(-1)[0];
-    this.memo.logBytes = this.disk.peek(path).length;
-    this.memo.bodyBytesBefore = checkWork.bodyBytes;
-    this.memo.landedTail = Buffer.from(this.disk.peek(path));
+    logDamage(this).logBytes = this.disk.peek(path).length;
+    logDamage(this).bodyBytesBefore = checkWork.bodyBytes;
+    landed(this).tail = Buffer.from(this.disk.peek(path));
   },
 );
 
 Then('counting the records in the log, as a repair does for the bytes it sets aside, checked at most {int} bytes of record bodies for each byte', function (this: EventfoldWorld, factor: number) {
-  const bytes = this.memo.landedTail as Buffer;
+  const bytes = landed(this).tail!;
   const before = checkWork.bodyBytes;
   countValidRecords(bytes);
   expect(checkWork.bodyBytes - before).to.be.at.most(factor * bytes.length);

@@ -2,6 +2,7 @@ import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { AppendResult, Fault } from '../src/index';
 import { numberedEvents } from './support/events';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const FAULTS: Record<string, Fault> = {
@@ -16,6 +17,9 @@ When('the disk will fail with {}', function (this: EventfoldWorld, fault: string
   this.disk!.inject(FAULTS[fault]);
 });
 
+/** How many fdatasyncs the disk had seen when the store failed. */
+const failedStore = scenarioState(() => ({ datasyncsAtFailure: -1 }));
+
 Then('all {int} appends were rejected with a StoreFailedError', function (this: EventfoldWorld, count: number) {
   const outcomes = this.memo.outcomes as PromiseSettledResult<AppendResult>[];
   expect(outcomes).to.have.length(count);
@@ -24,7 +28,7 @@ Then('all {int} appends were rejected with a StoreFailedError', function (this: 
     expect((outcome as PromiseRejectedResult).reason.name).to.equal('StoreFailedError');
   }
   expect(this.store!.failed).to.equal(true);
-  this.memo.datasyncsAtFailure = this.disk!.calls.datasync;
+  failedStore(this).datasyncsAtFailure = this.disk!.calls.datasync;
 });
 
 Then('a further append is rejected with a StoreFailedError', async function (this: EventfoldWorld) {
@@ -37,7 +41,7 @@ Then('a further append is rejected with a StoreFailedError', async function (thi
 });
 
 Then('the log was not fsynced again after the failure', async function (this: EventfoldWorld) {
-  expect(this.disk!.calls.datasync).to.equal(this.memo.datasyncsAtFailure);
+  expect(this.disk!.calls.datasync).to.equal(failedStore(this).datasyncsAtFailure);
 });
 
 When('the failed store is closed and opened again', async function (this: EventfoldWorld) {

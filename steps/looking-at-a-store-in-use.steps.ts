@@ -3,12 +3,23 @@ import { expect } from 'chai';
 import { EventStore, NodeFileSystem, type FileSystem } from '../src/index';
 import { inspectStore, type StoreInspection } from '../src/recovery/inspect';
 import { startChildWithInput, type ChildLines } from './support/child-lines';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** What the steps about looking at a store another process uses share. */
+const inUse = scenarioState(() => ({
+  /** The process that keeps asking who has the store open, and how often it asked. */
+  asker: undefined as ChildLines | undefined,
+  asked: 0,
+  opened: 0,
+  refusals: [] as string[],
+  inspection: undefined as StoreInspection | undefined,
+}));
 
 Given('another process that keeps asking who has the store open, as eventfold info does', async function (this: EventfoldWorld) {
   const asker = startChildWithInput(this, 'ask-owner.ts', [this.storeDir]);
   await asker.next(/^ready$/);
-  this.memo.asker = asker;
+  inUse(this).asker = asker;
 });
 
 When('this process opens and closes the store {int} times', async function (this: EventfoldWorld, rounds: number) {
@@ -23,21 +34,20 @@ When('this process opens and closes the store {int} times', async function (this
       refusals.push(`${(error as Error).name}: ${(error as Error).message}`);
     }
   }
-  const asker = this.memo.asker as ChildLines;
+  const asker = inUse(this).asker!;
   asker.child.stdin!.end();
-  this.memo.asked = Number((await asker.next(/^asked \d+$/)).split(' ')[1]);
-  this.memo.opened = opened;
-  this.memo.refusals = refusals;
-  await this.figures({ label: 'opens that succeeded', value: opened }, { label: 'owner probes meanwhile', value: this.memo.asked as number });
+  const asked = Number((await asker.next(/^asked \d+$/)).split(' ')[1]);
+  Object.assign(inUse(this), { asked, opened, refusals });
+  await this.figures({ label: 'opens that succeeded', value: opened }, { label: 'owner probes meanwhile', value: asked });
 });
 
 Then('all {int} opens succeed', function (this: EventfoldWorld, rounds: number) {
-  expect(this.memo.refusals, 'refusals').to.deep.equal([]);
-  expect(this.memo.opened).to.equal(rounds);
+  expect(inUse(this).refusals, 'refusals').to.deep.equal([]);
+  expect(inUse(this).opened).to.equal(rounds);
 });
 
 Then('the other process asked at least once', function (this: EventfoldWorld) {
-  expect(this.memo.asked).to.be.greaterThan(0);
+  expect(inUse(this).asked).to.be.greaterThan(0);
 });
 
 Given('a store that snapshots only on checkpoint, with {int} events and a checkpoint', async function (this: EventfoldWorld, count: number) {
@@ -62,12 +72,12 @@ When(
       }
     });
     await ownerDone;
-    this.memo.inspection = inspection;
+    inUse(this).inspection = inspection;
   },
 );
 
 Then('verify finds the store healthy with {int} events and no problem', function (this: EventfoldWorld, events: number) {
-  const inspection = this.memo.inspection as StoreInspection;
+  const inspection = inUse(this).inspection!;
   expect(inspection.problems).to.deep.equal([]);
   expect(inspection.healthy).to.equal(true);
   expect(inspection.events).to.equal(events);

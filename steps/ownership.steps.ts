@@ -9,6 +9,7 @@ import { exited, pidNamespacesAllowed, startChildWithInput, type ChildLines } fr
 import { assertGapless, collect } from './support/events';
 import { expectAcknowledged, writerAcks, writerReached } from './support/writer-acks';
 import { startChild, whenReady } from './support/children';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const OPENED = /^opened (\d+) (\S+) (clean|unclean)$/;
@@ -35,21 +36,35 @@ async function killedOwner(world: EventfoldWorld, dir: string): Promise<number> 
   return pid;
 }
 
+/** What the ownership steps of one scenario share (the killed owner's pid stays in memo: other folders' steps read it). */
+const owners = scenarioState(() => ({
+  /** What a process that tried to open the store printed: `opened …` or `locked <pid>`. */
+  outcome: '',
+  /** Whether PID namespaces (unshare) are allowed here. */
+  namespaces: false,
+  first: '',
+  second: '',
+  /** One copy of the store per racing round. */
+  roundDirs: [] as string[],
+  rounds: [] as RoundOutcome[],
+  racerPids: [] as number[],
+}));
+
 When('a new process opens the same store', async function (this: EventfoldWorld) {
   const opener = startChildWithInput(this, 'try-open.ts', [this.storeDir]);
-  this.memo.outcome = await opener.next(OUTCOME);
+  owners(this).outcome = await opener.next(OUTCOME);
 });
 
 Then('that process owns the store at its first attempt', function (this: EventfoldWorld) {
-  expect(this.memo.outcome).to.match(OPENED);
+  expect(owners(this).outcome).to.match(OPENED);
 });
 
 Then('its recovery report names the killed process as an owner that never closed the store', function (this: EventfoldWorld) {
-  expect(parseOpened(this.memo.outcome as string).staleLockOwner).to.equal(this.memo.childPid);
+  expect(parseOpened(owners(this).outcome).staleLockOwner).to.equal(this.memo.childPid);
 });
 
 Then('its recovery report says the last shutdown was not clean', function (this: EventfoldWorld) {
-  expect(parseOpened(this.memo.outcome as string).clean).to.equal(false);
+  expect(parseOpened(owners(this).outcome).clean).to.equal(false);
 });
 
 Given('a store of {int} events that was closed', async function (this: EventfoldWorld, count: number) {
@@ -68,18 +83,16 @@ Given('its LOCK file names a live process that has nothing to do with the store'
   expect(bystander.pid, 'the bystander process started').to.be.a('number');
   process.kill(bystander.pid!, 0); // alive
   writeLockNote(this, bystander.pid!);
-  this.memo.namedPid = bystander.pid;
 });
 
 Given('its LOCK file names process {int}', function (this: EventfoldWorld, pid: number) {
   process.kill(pid, 0); // alive
   writeLockNote(this, pid);
-  this.memo.namedPid = pid;
 });
 
 Given('two processes, each in a PID namespace of its own where it is process 1', async function (this: EventfoldWorld) {
   const probe = pidNamespacesAllowed();
-  this.memo.namespaces = probe.allowed;
+  owners(this).namespaces = probe.allowed;
   await this.attach(
     probe.allowed
       ? `PID namespaces are allowed on this machine (${probe.why}): each opener runs under unshare --pid --fork --mount-proc.`
@@ -89,18 +102,18 @@ Given('two processes, each in a PID namespace of its own where it is process 1',
 });
 
 When('both open the same store, one after the other', async function (this: EventfoldWorld) {
-  const launcher = this.memo.namespaces ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
+  const launcher = owners(this).namespaces ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'] : [];
   const first = startChildWithInput(this, 'try-open.ts', [this.storeDir], launcher);
-  this.memo.first = await first.next(OUTCOME);
+  owners(this).first = await first.next(OUTCOME);
   const second = startChildWithInput(this, 'try-open.ts', [this.storeDir], launcher);
-  this.memo.second = await second.next(OUTCOME);
+  owners(this).second = await second.next(OUTCOME);
 });
 
 Then('the first owns the store and the second is refused with a StoreLockedError naming process 1', function (this: EventfoldWorld) {
-  expect(this.memo.first).to.match(OPENED);
-  const firstPid = parseOpened(this.memo.first as string).pid;
-  if (this.memo.namespaces) expect(firstPid, 'inside its namespace the owner is pid 1').to.equal(1);
-  expect(this.memo.second).to.equal(`locked ${firstPid}`);
+  expect(owners(this).first).to.match(OPENED);
+  const firstPid = parseOpened(owners(this).first).pid;
+  if (owners(this).namespaces) expect(firstPid, 'inside its namespace the owner is pid 1').to.equal(1);
+  expect(owners(this).second).to.equal(`locked ${firstPid}`);
 });
 
 Given('{int} copies of a store whose owner was killed with SIGKILL', async function (this: EventfoldWorld, copies: number) {
@@ -112,7 +125,7 @@ Given('{int} copies of a store whose owner was killed with SIGKILL', async funct
     cpSync(template, dir, { recursive: true });
     dirs.push(dir);
   }
-  this.memo.roundDirs = dirs;
+  owners(this).roundDirs = dirs;
 });
 
 interface RoundOutcome {
@@ -124,7 +137,7 @@ interface RoundOutcome {
 When('three processes race to open each copy at the same moment, round by round', async function (this: EventfoldWorld) {
   const racers: ChildLines[] = [0, 1, 2].map(() => startChildWithInput(this, 'race-open.ts', []));
   const pids = await Promise.all(racers.map(async (r) => Number((await r.next(/^ready /)).split(' ')[1])));
-  const dirs = this.memo.roundDirs as string[];
+  const dirs = owners(this).roundDirs;
   const rounds: RoundOutcome[] = [];
   const started = performance.now();
   for (const [round, dir] of dirs.entries()) {
@@ -143,8 +156,8 @@ When('three processes race to open each copy at the same moment, round by round'
   const seconds = (performance.now() - started) / 1000;
   for (const racer of racers) racer.child.stdin!.end();
   await Promise.all(racers.map((r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.on('exit', resolve)))));
-  this.memo.rounds = rounds;
-  this.memo.racerPids = pids;
+  owners(this).rounds = rounds;
+  owners(this).racerPids = pids;
   await this.figures(
     { name: 'racing rounds', value: rounds.length, unit: 'rounds' },
     { name: 'opens refused', value: rounds.reduce((n, r) => n + r.losers.length, 0), unit: 'opens' },
@@ -153,19 +166,19 @@ When('three processes race to open each copy at the same moment, round by round'
 });
 
 Then('every round had exactly one owner, and the two others were refused with a StoreLockedError', function (this: EventfoldWorld) {
-  for (const [round, outcome] of (this.memo.rounds as RoundOutcome[]).entries()) {
+  for (const [round, outcome] of owners(this).rounds.entries()) {
     expect(outcome.errors, `round ${round}`).to.deep.equal([]);
     expect(outcome.winners, `round ${round}: owners`).to.have.length(1);
     expect(outcome.losers, `round ${round}: refused`).to.have.length(2);
     // The pid in the refusal comes from the LOCK note, which the new owner rewrites an instant after taking the lock:
     // a loser that looked in that instant read the killed owner's note (or none). The note informs; the lock decides.
-    const owner = (this.memo.racerPids as number[])[outcome.winners[0].racer];
+    const owner = owners(this).racerPids[outcome.winners[0].racer];
     for (const loser of outcome.losers) expect([owner, null, this.memo.childPid], `round ${round}: refusal names a pid from the note`).to.include(loser.ownerPid);
   }
 });
 
 Then("every round's owner found the killed process named as an owner that never closed the store", function (this: EventfoldWorld) {
-  for (const [round, outcome] of (this.memo.rounds as RoundOutcome[]).entries()) {
+  for (const [round, outcome] of owners(this).rounds.entries()) {
     expect(outcome.winners[0].staleLockOwner, `round ${round}`).to.equal(this.memo.childPid);
   }
 });

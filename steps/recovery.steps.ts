@@ -1,13 +1,15 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import CRC32 from 'crc-32';
-import { CorruptionError, EventStore, SimulatedDisk } from '../src/index';
+import { CorruptionError, EventStore, SimulatedDisk, type RecordedEvent } from '../src/index';
 import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES } from '../src/log/record';
 import { encodeSegmentHeader, segmentName } from '../src/log/segment-file';
 import { countValidRecords } from '../src/recovery/count-valid-records';
 import { assertGapless, collect, numberedEvents, readAllEvents } from './support/events';
 import { readBytes, recordSpans, seededBytes, writeBytes, type RecordSpan } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';
+import { logDamage } from './support/log-damage-state';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 async function lastSegment(world: EventfoldWorld): Promise<string> {
@@ -51,7 +53,6 @@ Given('a directory whose only segment file is empty', async function (this: Even
 });
 
 When('the store is opened again', async function (this: EventfoldWorld) {
-  this.memo.largestReadBefore = this.disk?.largestRead;
   await this.capture(() => this.openStore());
 });
 
@@ -59,11 +60,22 @@ When('the store is opened again with repair {string}', async function (this: Eve
   await this.capture(() => this.openStore({ repair }));
 });
 
+/** A cut copy of the store, opened: how many bytes of the last record it kept and what the open made of it. */
+interface CutCopy {
+  kept: number;
+  events: RecordedEvent[];
+  tornBytes: number;
+  lengthAfterOpen: number;
+  unsyncedAfterOpen: number;
+}
+
+const cutCopies = scenarioState(() => ({ outcomes: [] as CutCopy[] }));
+
 When('the log is cut at every byte offset of the last record, and each cut copy is opened', async function (this: EventfoldWorld) {
   const path = await lastSegment(this);
   const bytes = this.disk!.peek(path);
   const last = recordSpans(bytes).slice(-1)[0];
-  const outcomes = [];
+  const outcomes: CutCopy[] = [];
   for (let kept = 0; kept < last.length; kept++) {
     const copy = this.disk!.clone();
     copy.overwrite(path, bytes.subarray(0, last.offset + kept));
@@ -78,27 +90,27 @@ When('the log is cut at every byte offset of the last record, and each cut copy 
     });
     await store.close();
   }
-  this.memo.cuts = outcomes;
-  this.memo.lastRecord = last;
+  cutCopies(this).outcomes = outcomes;
+  logDamage(this).lastRecord = last;
   await this.figures({ name: 'cut copies opened', value: outcomes.length, unit: 'copies' });
 });
 
 Then('every cut copy opens with the first {int} events', function (this: EventfoldWorld, count: number) {
-  for (const cut of this.memo.cuts as Array<{ kept: number; events: { position: number }[] }>) {
+  for (const cut of cutCopies(this).outcomes) {
     expect(cut.events, `cut keeping ${cut.kept} bytes`).to.have.length(count);
     assertGapless(cut.events as never);
   }
 });
 
 Then('every cut copy reports exactly the bytes of the torn record it truncated', function (this: EventfoldWorld) {
-  for (const cut of this.memo.cuts as Array<{ kept: number; tornBytes: number }>) {
+  for (const cut of cutCopies(this).outcomes) {
     expect(cut.tornBytes, `cut keeping ${cut.kept} bytes`).to.equal(cut.kept);
   }
 });
 
 Then('in every cut copy the truncation was synced before the store accepted an append', function (this: EventfoldWorld) {
-  const last = this.memo.lastRecord as RecordSpan;
-  for (const cut of this.memo.cuts as Array<{ kept: number; lengthAfterOpen: number; unsyncedAfterOpen: number }>) {
+  const last = logDamage(this).lastRecord!;
+  for (const cut of cutCopies(this).outcomes) {
     expect(cut.lengthAfterOpen, `cut keeping ${cut.kept} bytes`).to.equal(last.offset);
     expect(cut.unsyncedAfterOpen, `cut keeping ${cut.kept} bytes`).to.equal(0);
   }
@@ -164,11 +176,11 @@ When(/^one bit flips in the body of (?:record (\d+)|the last record of the first
   const damaged = Buffer.from(bytes);
   damaged[span.offset + FIXED_RECORD_BYTES + 4] ^= 0x10;
   await writeBytes(this, path, damaged);
-  this.memo.damage = { path, span, storedCrc: bytes.readUInt32LE(span.offset + AT_BODY_CRC), damaged };
+  logDamage(this).damage = { path, span, storedCrc: bytes.readUInt32LE(span.offset + AT_BODY_CRC), damaged };
 });
 
 Then('the open fails with a CorruptionError naming the segment file and the offset of record {int}', function (this: EventfoldWorld, _n: number) {
-  const damage = this.memo.damage as { path: string; span: RecordSpan };
+  const damage = logDamage(this).damage!;
   const error = this.lastError as CorruptionError;
   expect(error).to.be.instanceOf(CorruptionError);
   expect(error.file).to.equal(`log/${damage.path.split('/').pop()}`);
@@ -177,7 +189,7 @@ Then('the open fails with a CorruptionError naming the segment file and the offs
 });
 
 Then('the error gives the expected and the actual CRC of record {int}', function (this: EventfoldWorld, _n: number) {
-  const damage = this.memo.damage as { span: RecordSpan; storedCrc: number; damaged: Buffer };
+  const damage = logDamage(this).damage!;
   const error = this.lastError as CorruptionError;
   const body = damage.damaged.subarray(damage.span.offset + FIXED_RECORD_BYTES, damage.span.offset + damage.span.length);
   expect(error.expectedCrc).to.equal(damage.storedCrc);
@@ -185,15 +197,8 @@ Then('the error gives the expected and the actual CRC of record {int}', function
   expect(error.actualCrc).to.not.equal(error.expectedCrc);
 });
 
-Then(/^the store opens with (?:the first )?(\d+) events$/, async function (this: EventfoldWorld, count: string) {
-  expect(this.lastError, String(this.lastError)).to.equal(undefined);
-  const events = await readAllEvents(this.store!);
-  expect(events).to.have.length(Number(count));
-  assertGapless(events);
-});
-
 Then('the recovery report says {int} records and the bytes from record {int} on were quarantined', async function (this: EventfoldWorld, records: number, _n: number) {
-  const damage = this.memo.damage as { span: RecordSpan; damaged: Buffer };
+  const damage = logDamage(this).damage!;
   const quarantine = this.store!.recovery.quarantine!;
   expect(quarantine.records).to.equal(records);
   expect(quarantine.bytes).to.equal(damage.damaged.length - damage.span.offset);
@@ -202,7 +207,7 @@ Then('the recovery report says {int} records and the bytes from record {int} on 
 });
 
 Then('the quarantine file holds exactly the bytes cut from the log', async function (this: EventfoldWorld) {
-  const damage = this.memo.damage as { span: RecordSpan; damaged: Buffer };
+  const damage = logDamage(this).damage!;
   const [file] = this.store!.recovery.quarantine!.files;
   const kept = await readBytes(this, storePath(this, ...file.split('/')));
   expect(kept.equals(damage.damaged.subarray(damage.span.offset))).to.equal(true);
@@ -255,7 +260,7 @@ When('a new segment file with only {int} bytes of its header is left after the l
   const handle = await this.disk!.create(`${this.storeDir}/log/${name}`);
   await handle.write(encodeSegmentHeader(200).subarray(0, count), 0);
   await handle.close();
-  this.memo.incompleteSegment = `log/${name}`;
+  logDamage(this).incompleteSegment = `log/${name}`;
 });
 
 Then('the positions run from 0 without a gap', async function (this: EventfoldWorld) {

@@ -4,6 +4,7 @@ import { CorruptionError, EventStore, SimulatedDisk, type DiskOperation, type Po
 import { decodeCheckpoint } from '../src/state/checkpoint-file';
 import { collect, numberedEvents } from './support/events';
 import { recordSpans } from './support/damage';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 /**
@@ -44,6 +45,8 @@ interface Setup {
   disk: SimulatedDisk;
   events: number;
   damagedRecord: number;
+  /** The subscription that had handled every event before the damage. */
+  subscription: string;
 }
 
 Given(
@@ -57,13 +60,12 @@ Given(
     await subscription.waitFor(count - 1);
     await subscription.stop();
     await store.close();
-    this.memo.setup = { disk, events: count, damagedRecord: 0 } satisfies Setup;
-    this.memo.subscription = name;
+    repairRuns(this).setup = { disk, events: count, damagedRecord: 0, subscription: name };
   },
 );
 
 When('one bit flips in record {int} of that store', function (this: EventfoldWorld, n: number) {
-  const setup = this.memo.setup as Setup;
+  const setup = repairRuns(this).setup!;
   // One segment: the stores here are small.
   const path = `${DIR}/log/00000000000000000000.seg`;
   const bytes = setup.disk.peek(path);
@@ -103,6 +105,15 @@ interface RunResult {
   repairedAgain: boolean;
 }
 
+/** What the repair steps of one scenario share. */
+const repairRuns = scenarioState(() => ({
+  /** The store before the damage, kept on its own disk: each run works on a clone. */
+  setup: undefined as Setup | undefined,
+  runs: [] as RunResult[],
+  /** The disk as it came back after the power was cut during a repair. */
+  afterCut: undefined as SimulatedDisk | undefined,
+}));
+
 /**
  * After the cut: a plain open (which finishes a recorded repair); if the
  * repair was never recorded the log is still damaged, so the operator runs it
@@ -111,7 +122,7 @@ interface RunResult {
  */
 async function settleAndCheck(world: EventfoldWorld, disk: SimulatedDisk, setup: Setup, cut: string, more: number): Promise<RunResult> {
   const kept = setup.damagedRecord - 1;
-  const name = world.memo.subscription as string;
+  const name = setup.subscription;
   let store!: EventStore;
   let repairedAgain = false;
   // A plain open either finishes the recorded repair, or — when it was never recorded — meets the damage
@@ -171,7 +182,7 @@ async function expectFolded(store: EventStore, cut: string): Promise<void> {
 }
 
 When('the repair is cut by a power loss at each of its disk operations in turn and the disk {}', async function (this: EventfoldWorld, keeps: string) {
-  const setup = this.memo.setup as Setup;
+  const setup = repairRuns(this).setup!;
   const trace = (await repairTrace(setup)).filter((call) => CHANGES.includes(call.op));
   const results: RunResult[] = [];
   for (let i = 0; i < trace.length; i++) {
@@ -179,12 +190,11 @@ When('the repair is cut by a power loss at each of its disk operations in turn a
     const after = await cutAt(setup.disk.clone(), trace, i, POLICIES[keeps], (disk) => EventStore.open(DIR, options(disk, { repair: 'truncate' })));
     results.push(await settleAndCheck(this, after, setup, cut, 60));
   }
-  this.memo.runs = results;
-  this.memo.trace = trace;
+  repairRuns(this).runs = results;
 });
 
 When('the repair is cut at each of its fsync points, and the open that finishes it is cut at each of its own', async function (this: EventfoldWorld) {
-  const setup = this.memo.setup as Setup;
+  const setup = repairRuns(this).setup!;
   const trace = (await repairTrace(setup)).filter((call) => FSYNCS.includes(call.op));
   const results: RunResult[] = [];
   for (let i = 0; i < trace.length; i++) {
@@ -205,16 +215,16 @@ When('the repair is cut at each of its fsync points, and the open that finishes 
       results.push(await settleAndCheck(this, afterSecond, setup, cut, 10));
     }
   }
-  this.memo.runs = results;
+  repairRuns(this).runs = results;
 });
 
 Then('every run ends with the first {int} events, then the {int} appended after the repair, each intact', function (this: EventfoldWorld, _kept: number, _more: number) {
   // Checked run by run in settleAndCheck (positions, contents, projection folds); here, that there were runs.
-  expect((this.memo.runs as RunResult[]).length).to.be.greaterThan(0);
+  expect(repairRuns(this).runs.length).to.be.greaterThan(0);
 });
 
 Then('some runs were finished by the plain open from the repair record, and the others by repairing again', async function (this: EventfoldWorld) {
-  const runs = this.memo.runs as RunResult[];
+  const runs = repairRuns(this).runs;
   const resumed = runs.filter((r) => r.resumed).length;
   const again = runs.filter((r) => r.repairedAgain).length;
   expect(resumed, 'runs finished from the repair record').to.be.greaterThan(0);
@@ -227,13 +237,13 @@ Then('some runs were finished by the plain open from the repair record, and the 
 });
 
 Then('every run converged on that store', async function (this: EventfoldWorld) {
-  const runs = this.memo.runs as RunResult[];
+  const runs = repairRuns(this).runs;
   expect(runs.length).to.be.greaterThan(0);
   await this.figures({ name: 'double power cuts (repair, then its finishing open)', value: runs.length, unit: 'runs' });
 });
 
 When('the power is cut during the repair just after its record is written', async function (this: EventfoldWorld) {
-  const setup = this.memo.setup as Setup;
+  const setup = repairRuns(this).setup!;
   const disk = setup.disk.clone();
   // The first rename inside the quarantine folder after the record: the cut bytes' copy.
   disk.inject({ op: 'rename', path: '-from-', powerLoss: true });
@@ -241,12 +251,12 @@ When('the power is cut during the repair just after its record is written', asyn
     () => expect.fail('the power cut must stop the repair'),
     () => undefined,
   );
-  this.memo.afterCut = disk.powerLoss('keep-unsynced');
-  this.disk = this.memo.afterCut as SimulatedDisk;
+  repairRuns(this).afterCut = disk.powerLoss('keep-unsynced');
+  this.disk = repairRuns(this).afterCut;
 });
 
 When('the repair record is damaged', function (this: EventfoldWorld) {
-  const disk = this.memo.afterCut as SimulatedDisk;
+  const disk = repairRuns(this).afterCut!;
   const path = `${DIR}/quarantine/REPAIR`;
   const bytes = disk.peek(path);
   bytes[bytes.length - 5] ^= 0x01;
@@ -254,7 +264,7 @@ When('the repair record is damaged', function (this: EventfoldWorld) {
 });
 
 When('the store is opened plainly', async function (this: EventfoldWorld) {
-  await this.capture(() => EventStore.open(DIR, options(this.memo.afterCut as SimulatedDisk)).then((s) => (this.store = s)));
+  await this.capture(() => EventStore.open(DIR, options(repairRuns(this).afterCut!)).then((s) => (this.store = s)));
 });
 
 Then('the open fails with a CorruptionError naming the repair record and saying {string}', function (this: EventfoldWorld, text: string) {
@@ -264,17 +274,17 @@ Then('the open fails with a CorruptionError naming the repair record and saying 
 });
 
 When('the store is opened read-only', async function (this: EventfoldWorld) {
-  await this.capture(() => EventStore.open(DIR, options(this.memo.afterCut as SimulatedDisk, { readOnly: true })).then((s) => (this.store = s)));
+  await this.capture(() => EventStore.open(DIR, options(repairRuns(this).afterCut!, { readOnly: true })).then((s) => (this.store = s)));
 });
 
 Then('after a plain open the store converges as if nothing had been interrupted', async function (this: EventfoldWorld) {
-  const result = await settleAndCheck(this, this.memo.afterCut as SimulatedDisk, this.memo.setup as Setup, 'read-only first', 20);
+  const result = await settleAndCheck(this, repairRuns(this).afterCut!, repairRuns(this).setup!, 'read-only first', 20);
   expect(result.resumed, 'the plain open finished the recorded repair').to.equal(true);
 });
 
 Then('after a repairing open the store converges as if nothing had been interrupted', async function (this: EventfoldWorld) {
-  const setup = this.memo.setup as Setup;
-  const disk = this.memo.afterCut as SimulatedDisk;
+  const setup = repairRuns(this).setup!;
+  const disk = repairRuns(this).afterCut!;
   const store = await EventStore.open(DIR, options(disk, { repair: 'truncate' }));
   await store.close();
   this.store = undefined;

@@ -8,6 +8,7 @@ import { QUARANTINE_DIR, SNAPSHOT_DIR, snapshotFile } from '../src/store-layout'
 import { collect, numberedEvents } from './support/events';
 import { segmentPaths, storePath } from './support/log-files';
 import { scenarioState } from './support/scenario-state';
+import { expectStoreHolds } from './support/store-holds';
 import type { EventfoldWorld } from './support/world';
 
 /** What the snapshot steps of one scenario share. */
@@ -273,9 +274,8 @@ Then('no snapshot file was written', async function (this: EventfoldWorld) {
   expect(names).to.deep.equal([]);
 });
 
-Then('the store holds {int} events and its {string} state counts {int} events', function (this: EventfoldWorld, events: number, name: string, counted: number) {
-  expect(this.lastError, String(this.lastError)).to.equal(undefined);
-  expect(this.store!.position + 1).to.equal(events);
+Then('the store holds {int} events and its {string} state counts {int} events', async function (this: EventfoldWorld, events: number, name: string, counted: number) {
+  await expectStoreHolds(this, events, { afterOpen: true });
   expect((this.store!.state(name) as Totals).count).to.equal(counted);
 });
 

@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { AggregateStreamError, StorageError, type DiskOperation, type Subscription } from '../src/index';
+import { expectStoreHolds } from './support/store-holds';
 import type { EventfoldWorld } from './support/world';
 
 const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = {
@@ -67,7 +68,7 @@ Then('once the disk is healthy the store opens and holds {int} events', async fu
   this.disk!.clearFaults();
   if (this.store) await this.store.close().catch(() => undefined);
   await this.openStore();
-  expect(this.store!.position + 1).to.equal(count);
+  await expectStoreHolds(this, count);
 });
 
 When('{string} is aggregated with an evolve that throws {string} at version {int}', async function (this: EventfoldWorld, stream: string, message: string, version: number) {

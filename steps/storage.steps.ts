@@ -214,11 +214,6 @@ Then('the error says version {word} was expected and the actual version is {int}
   expect(error.actual).to.equal(actual);
 });
 
-Then('the store still holds {int} events', async function (this: EventfoldWorld, count: number) {
-  expect(this.store!.position).to.equal(count - 1);
-  expect(await readAllEvents(this.store!)).to.have.length(count);
-});
-
 Then('no byte was written to the log', async function (this: EventfoldWorld) {
   expect(await logBytes(this)).to.equal(this.memo.logBytesBefore);
 });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { EventfoldError, EventStore, SimulatedDisk } from '../src/index';
 import type { RecordedEvent } from '../src/index';
 import { collect, numberedEvents } from './support/events';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const DIR = '/store';
@@ -24,6 +25,15 @@ interface Outcome {
   repair?: 'prefix, reported' | 'typed error' | 'untyped error' | 'not a prefix' | 'loss not reported';
 }
 
+
+/** What the corruption sweep's steps share. */
+const sweeps = scenarioState(() => ({
+  /** The cleanly closed store every damaged copy is cloned from. */
+  store: undefined as SweepStore | undefined,
+  rounds: 0,
+  seed: 0,
+  outcomes: [] as Outcome[],
+}));
 
 async function filesUnder(disk: SimulatedDisk, dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -64,7 +74,7 @@ Given(
     expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(1);
     expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
     expect(files.some((f) => f.includes('/subscriptions/')), 'a subscription checkpoint').to.equal(true);
-    this.memo.sweep = { disk, files, events, options } satisfies SweepStore;
+    sweeps(this).store = { disk, files, events, options };
   },
 );
 
@@ -124,15 +134,15 @@ async function openAndRead(disk: SimulatedDisk, sweep: SweepStore, repair: 'none
 When(
   /^(\d+) copies of the store each get one damage — a flipped bit, a zeroed range, a truncation or appended garbage — at a random place in one of its files, from seed (\d+)$/,
   function (this: EventfoldWorld, count: string, seed: string) {
-    this.memo.sweepRounds = Number(process.env.EVENTFOLD_SWEEP_ROUNDS ?? count);
-    this.memo.sweepSeed = Number(seed);
+    sweeps(this).rounds = Number(process.env.EVENTFOLD_SWEEP_ROUNDS ?? count);
+    sweeps(this).seed = Number(seed);
   },
 );
 
 When('each damaged copy is opened, and opened again with repair {string} when the first open fails', async function (this: EventfoldWorld, repair: 'truncate') {
-  const sweep = this.memo.sweep as SweepStore;
-  const rounds = this.memo.sweepRounds as number;
-  const random = seededRandom(this.memo.sweepSeed as number);
+  const sweep = sweeps(this).store!;
+  const { rounds } = sweeps(this);
+  const random = seededRandom(sweeps(this).seed);
   const outcomes: Outcome[] = [];
   const isPrefix = (events: string[]) => events.every((e, i) => e === sweep.events[i]);
   for (let round = 0; round < rounds; round++) {
@@ -165,7 +175,7 @@ When('each damaged copy is opened, and opened again with repair {string} when th
     }
     outcomes.push(outcome);
   }
-  this.memo.sweepOutcomes = outcomes;
+  sweeps(this).outcomes = outcomes;
   const count = (f: (o: Outcome) => boolean) => outcomes.filter(f).length;
   await this.figures(
     { name: 'damaged copies opened', value: outcomes.length, unit: 'opens' },
@@ -188,26 +198,26 @@ function failures(outcomes: Outcome[], bad: (o: Outcome) => boolean): string {
 }
 
 Then('every damaged file of the store was hit at least {int} times', function (this: EventfoldWorld, min: number) {
-  const sweep = this.memo.sweep as SweepStore;
-  const outcomes = this.memo.sweepOutcomes as Outcome[];
+  const sweep = sweeps(this).store!;
+  const { outcomes } = sweeps(this);
   for (const file of sweep.files) expect(outcomes.filter((o) => o.damage.file === file).length, file).to.be.at.least(min);
 });
 
 Then('every open ended in a typed error or a store with all {int} events as appended', function (this: EventfoldWorld, count: number) {
-  const outcomes = this.memo.sweepOutcomes as Outcome[];
-  expect((this.memo.sweep as SweepStore).events).to.have.length(count);
+  const { outcomes } = sweeps(this);
+  expect(sweeps(this).store!.events).to.have.length(count);
   const bad = (o: Outcome) => !['typed error', 'error on read', 'intact', 'intact, with a report'].includes(o.first);
   expect(outcomes.filter(bad).length, failures(outcomes, bad)).to.equal(0);
 });
 
 Then('every repair kept a prefix of the events as appended and reported what it set aside', function (this: EventfoldWorld) {
-  const outcomes = this.memo.sweepOutcomes as Outcome[];
+  const { outcomes } = sweeps(this);
   const bad = (o: Outcome) => o.repair !== undefined && o.repair !== 'prefix, reported' && o.repair !== 'typed error';
   expect(outcomes.filter(bad).length, failures(outcomes, bad)).to.equal(0);
 });
 
 Then('no event was ever read back changed', function (this: EventfoldWorld) {
-  const outcomes = this.memo.sweepOutcomes as Outcome[];
+  const { outcomes } = sweeps(this);
   const bad = (o: Outcome) => o.first === 'changed events' || o.repair === 'not a prefix';
   expect(outcomes.filter(bad).length, failures(outcomes, bad)).to.equal(0);
 });

@@ -6,9 +6,21 @@ import { countValidRecords } from '../src/recovery/count-valid-records';
 import { numberedEvents } from './support/events';
 import { readBytes, recordSpans, seededBytes, writeBytes } from './support/damage';
 import { segmentPaths, storePath } from './support/log-files';
+import { logDamage } from './support/log-damage-state';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const MiB = 1024 * 1024;
+
+type TornTail = EventStore['recovery']['tornTail'];
+
+/** Copies of a store opened after a torn or damaged last write: what each kept. */
+const tornWrites = scenarioState(() => ({
+  /** One per subset of the dirty pages that reached the disk. */
+  pageOutcomes: [] as Array<{ surviving: number[]; events: number; tornTail: TornTail; all: boolean }>,
+  /** One per byte of the last write with a bit flipped. */
+  flipOutcomes: [] as Array<{ at: number; events: number; tornTail: TornTail }>,
+}));
 
 async function lastSegment(world: EventfoldWorld): Promise<string> {
   return (await segmentPaths(world)).slice(-1)[0];
@@ -30,7 +42,7 @@ Given(/^a store( on a simulated disk)? holding (\d+) events when the machine sto
   const store = await this.openStore();
   for (let i = 0; i < Number(count); i++) await store.append(`stream-${i % 7}`, numberedEvents(1, i));
   // No close: the machine stops with the store open (everything acknowledged was fsynced).
-  this.disk = this.disk.powerLoss('keep-unsynced');
+  this.disk = this.disk!.powerLoss('keep-unsynced');
   this.store = undefined;
 });
 
@@ -82,13 +94,13 @@ When('the machine stops while a {int} MiB event is written, with one bit of its 
   const bytes = Buffer.from(this.disk.peek(path));
   bytes[bytes.length - Math.floor(data.length / 2)] ^= 0x04;
   this.disk.overwrite(path, bytes);
-  this.memo.logBytes = bytes.length;
-  this.memo.bodyBytesBefore = checkWork.bodyBytes;
+  logDamage(this).logBytes = bytes.length;
+  logDamage(this).bodyBytesBefore = checkWork.bodyBytes;
 });
 
 Then('opening checked at most {int} bytes of record bodies for each byte of the log', async function (this: EventfoldWorld, factor: number) {
-  const checked = checkWork.bodyBytes - (this.memo.bodyBytesBefore as number);
-  const logBytes = this.memo.logBytes as number;
+  const checked = checkWork.bodyBytes - logDamage(this).bodyBytesBefore;
+  const logBytes = logDamage(this).logBytes;
   expect(checked).to.be.at.most(factor * logBytes);
   await this.figures(
     { name: 'log bytes', value: logBytes, unit: 'bytes' },
@@ -118,7 +130,7 @@ When('{int} bytes of leftovers and then a whole write of {int} event are added a
 Then('the recovery report says the damaged segment was moved to quarantine', function (this: EventfoldWorld) {
   const quarantine = this.store!.recovery.quarantine;
   expect(quarantine, 'a quarantine report').to.not.equal(null);
-  expect(quarantine!.files.some((f) => f.includes(String(this.memo.incompleteSegment).split("/").pop()!))).to.equal(true);
+  expect(quarantine!.files.some((f) => f.includes(logDamage(this).incompleteSegment!.split('/').pop()!))).to.equal(true);
 });
 
 Then('the open fails with an UnsupportedFormatError saying {string}', function (this: EventfoldWorld, text: string) {
@@ -217,7 +229,7 @@ When('the machine stops after a {int}-event write, and each subset of its dirty 
   const path = await appendUntilThePowerFails(this, 'invoice-3', numberedEvents(count, 10));
   const pages = this.disk!.dirtyPages(path).length;
   expect(pages, 'the write spans several pages').to.be.within(3, 8);
-  const outcomes = [];
+  const outcomes: Array<{ surviving: number[]; events: number; tornTail: TornTail; all: boolean }> = [];
   for (let mask = 0; mask < 2 ** pages; mask++) {
     const surviving = [...Array(pages).keys()].filter((i) => mask & (1 << i));
     const disk = this.disk!.powerLoss({ survivingPages: surviving });
@@ -227,19 +239,19 @@ When('the machine stops after a {int}-event write, and each subset of its dirty 
     outcomes.push({ surviving, events, tornTail: store.recovery.tornTail, all: mask === 2 ** pages - 1 });
     await store.close();
   }
-  this.memo.pageOutcomes = outcomes;
+  tornWrites(this).pageOutcomes = outcomes;
   await this.figures({ name: 'page subsets opened', value: outcomes.length, unit: 'subsets' }, { name: 'dirty pages of the write', value: pages, unit: 'pages' });
 });
 
 Then('every subset opens with {string} holding either {int} events or all {int}', function (this: EventfoldWorld, _stream: string, before: number, all: number) {
-  for (const o of this.memo.pageOutcomes as Array<{ surviving: number[]; events: number; all: boolean }>) {
+  for (const o of tornWrites(this).pageOutcomes) {
     expect([before, all], `pages ${o.surviving.join(',')} reached the disk`).to.include(o.events);
     if (o.all) expect(o.events, 'every page landed: the write is whole').to.equal(all);
   }
 });
 
 Then('every subset that lost part of the write reports the cut', function (this: EventfoldWorld) {
-  for (const o of this.memo.pageOutcomes as Array<{ surviving: number[]; events: number; tornTail: { bytesTruncated: number } | null }>) {
+  for (const o of tornWrites(this).pageOutcomes) {
     if (o.events < 110 && o.surviving.length > 0) expect(o.tornTail, `pages ${o.surviving.join(',')} reached the disk`).to.not.equal(null);
   }
 });
@@ -248,7 +260,7 @@ When('one bit is flipped at each byte of the last write in turn, on copies of th
   const path = await lastSegment(this);
   const bytes = this.disk!.peek(path);
   const last = recordSpans(bytes).slice(-1)[0];
-  const outcomes = [];
+  const outcomes: Array<{ at: number; events: number; tornTail: TornTail }> = [];
   for (let at = last.offset; at < last.offset + last.length; at++) {
     const copy = this.disk!.clone();
     const damaged = Buffer.from(bytes);
@@ -261,18 +273,18 @@ When('one bit is flipped at each byte of the last write in turn, on copies of th
     outcomes.push({ at: at - last.offset, events, tornTail: store.recovery.tornTail });
     await store.close();
   }
-  this.memo.flipOutcomes = outcomes;
-  this.memo.lastRecord = last;
+  tornWrites(this).flipOutcomes = outcomes;
+  logDamage(this).lastRecord = last;
   await this.figures({ name: 'damaged copies of the last write opened', value: outcomes.length, unit: 'copies' });
 });
 
 Then('every copy opens with the first {int} events', function (this: EventfoldWorld, count: number) {
-  for (const o of this.memo.flipOutcomes as Array<{ at: number; events: number }>) expect(o.events, `bit flipped at byte ${o.at} of the write`).to.equal(count);
+  for (const o of tornWrites(this).flipOutcomes) expect(o.events, `bit flipped at byte ${o.at} of the write`).to.equal(count);
 });
 
 Then("every copy reports the last write's bytes as cut, and its event as discarded whenever its header survived", function (this: EventfoldWorld) {
-  const last = this.memo.lastRecord as { length: number };
-  for (const o of this.memo.flipOutcomes as Array<{ at: number; tornTail: { bytesTruncated: number; eventsDiscarded: number } | null }>) {
+  const last = logDamage(this).lastRecord!;
+  for (const o of tornWrites(this).flipOutcomes) {
     expect(o.tornTail?.bytesTruncated, `bit flipped at byte ${o.at}`).to.equal(last.length);
     expect(o.tornTail?.eventsDiscarded, `bit flipped at byte ${o.at}`).to.equal(o.at < FIXED_RECORD_BYTES ? 0 : 1);
   }
