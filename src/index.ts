@@ -25,8 +25,8 @@ export { ANY, NO_STREAM, STREAM_EXISTS, matchesExpectedVersion, isExpectedVersio
 export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
 export type { RecoveryReport } from './recovery/report';
 export { LIMITS } from './validate/limits';
-export { Subscription } from './state/subscriptions';
-export type { SubscribeOptions } from './state/subscriptions';
+export { Subscription } from './engine/subscriptions';
+export type { SubscribeOptions } from './engine/subscriptions';
 export {
   UnsupportedFormatError,
   EventfoldError,

@@ -7,7 +7,7 @@
  *   CLEAN             the clean-shutdown marker (recovery/clean-marker.ts)
  *   log/              segments <base position>.seg (log/segment-file.ts)
  *   snapshots/        <position>.snap (snapshot/snapshot-file.ts)
- *   subscriptions/    <name>.json checkpoints (state/checkpoint-file.ts)
+ *   subscriptions/    <name>.json checkpoints (snapshot/checkpoint-file.ts)
  *   quarantine/       what a repair set aside, and REPAIR while one runs (recovery/quarantine.ts)
  * ```
  *

@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { CorruptionError, EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type Projection, type StoreOptions } from '../src/index';
-import { decodeCheckpoint } from '../src/state/checkpoint-file';
+import { decodeCheckpoint } from '../src/snapshot/checkpoint-file';
 import { collect, numberedEvents } from './support/events';
 import { recordSpans } from './support/damage';
 import { scenarioState } from './support/scenario-state';

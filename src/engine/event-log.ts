@@ -48,6 +48,21 @@ export interface LogAppend {
   readonly events: readonly ValidEvent[];
   /** Checked by the log against the stream's version at the moment the append takes its place (see `EventLog.append`). */
   readonly expectedVersion: ExpectedVersion;
+  /**
+   * Optional: the stream whose version `expectedVersion` is checked against,
+   * when it is not `stream` (the engine's `deleteStream` appends to its own
+   * stream `$lifecycle` on condition of the deleted stream's version).
+   */
+  readonly expectedVersionOf?: string;
+  /**
+   * Optional: makes the events at the moment the append takes its place,
+   * after the expected-version check, from the checked stream's version then
+   * (`-1`: no events). They replace `events` (the same number of events:
+   * `events` counts for back-pressure before). Synchronous; a throw refuses
+   * this append with the thrown error. Used by the engine's own appends
+   * (metadata, deletion), never by `store.append`.
+   */
+  readonly prepare?: (checkedVersion: number) => readonly ValidEvent[];
 }
 
 /**
@@ -92,20 +107,22 @@ export interface EngineSnapshot {
   createdAt: string;
 }
 
-/** A subscription's stored checkpoint: the last position its handler finished, or why it cannot be read (never guessed around). */
-export type StoredCheckpoint = { position: number } | { damaged: string };
+/**
+ * A subscription's stored checkpoint: the last position its handler finished
+ * (-1: none), or why it cannot be read and where it is (never guessed around).
+ */
+export type StoredCheckpoint = { position: number } | { damaged: string; where: string };
 
 /**
- * The engine's side, given to the log when it opens. The log calls these
- * synchronously, never concurrently, and always in global position order:
- * across `replay`, `appended` and `discovered` together, each call's events
- * follow the previous call's last position without a gap.
+ * What the engine gives a log to open it: how to use a snapshot's projection
+ * states and how to fold the events the open reads. Called synchronously, in
+ * global position order.
  */
-export interface LogListener {
+export interface LogReplay {
   /**
    * True when the engine folds events (it has projections). When false the
-   * log need not decode events for `replay`, `accepting` and `discovered`,
-   * and does not call them (it still calls `appended`).
+   * log need not decode events for `replay` and `LogListener.accepting`
+   * (it does not call `replay`, and passes `accepting` null).
    */
   readonly foldsEvents: boolean;
 
@@ -117,28 +134,43 @@ export interface LogListener {
    */
   restoreSnapshot(projections: ProjectionSnapshot): string | undefined;
 
-  /** During open (and a read-only file log's `refresh`): durable events read from the log. A throw fails the open (ProjectionError). */
-  replay(events: readonly RecordedEvent[]): void;
-  /** The end of a run of `replay` calls: the replayed states become what `state()` shows. */
-  finishReplay(): void;
-
   /**
-   * An append of this process is being accepted: `events` are its events
-   * exactly as they will read back, with the positions and versions the log
-   * gives them if it knows them now (the file log does; a log that assigns
-   * them at commit passes its best guess: the next ones it knows of). Called
-   * after the expected-version check passed and before anything of the append
-   * is queued. A throw refuses exactly this append, with the thrown error as
-   * its outcome; nothing of it is written. Called only when `foldsEvents`.
+   * Durable events the log reads, in order, gapless: during open (after the
+   * snapshot it used), and in a read-only file log's `refresh`. A throw
+   * (ProjectionError) fails that open or refresh. Only when `foldsEvents`.
    */
-  accepting(append: LogAppend, events: readonly RecordedEvent[]): void;
+  replay(events: readonly RecordedEvent[]): void;
+  /** Ends a run of `replay` calls: the replayed states become what `state()` shows. */
+  finishReplay(): void;
+}
+
+/**
+ * The engine's side at run time, registered with `EventLog.listen` once the
+ * log is open (before any append). The log calls it synchronously, never
+ * concurrently, and in global position order: across `replay`, `appended`
+ * and `discovered` together, each call's events follow the previous call's
+ * last position without a gap.
+ */
+export interface LogListener extends LogReplay {
+  /**
+   * An append of this process is taking its place, after the expected-version
+   * check passed (and `prepare` made its events) and before anything of it is
+   * queued: the last moment to refuse it. `events` are its events exactly as
+   * they will read back, with the positions and versions the log gives them
+   * if it knows them now (the file log does; a log that assigns them at commit
+   * passes its best guess), and only when `foldsEvents` (null otherwise).
+   * A throw refuses exactly this append, with the thrown error as its
+   * outcome; nothing of it is written. Called for every append, in the order
+   * they take their places.
+   */
+  accepting(append: LogAppend, events: readonly RecordedEvent[] | null): void;
 
   /**
    * Optional hint from a log that alone decides the order of appends (the
-   * file log, in its group commit): `last` and every append accepted before
-   * it will be durable in accept order with nothing between them, so the
-   * engine may settle their states now. A log that other processes write to
-   * never calls it.
+   * file log, as its group commit takes a batch): `last` and every append
+   * accepted before it will be durable in accept order with nothing between
+   * them, so the engine may settle their states now. A log that other
+   * processes write to never calls it.
    */
   ordered?(last: LogAppend): void;
 
@@ -148,16 +180,16 @@ export interface LogListener {
    * positions after the previous notification up to `lastPosition`. Called
    * before their `append` promises resolve, so `state()` includes an append
    * when its promise resolves. `bytes`: log bytes they took (for
-   * `snapshotEveryBytes`; 0 when the log does not count bytes).
+   * `snapshotEveryBytes`; 0 when the log does not count bytes). Must not throw.
    */
   appended(appends: readonly LogAppend[], lastPosition: number, bytes: number): void;
 
   /**
    * Durable events this process did not append (another process wrote them),
-   * in position order, gapless after the previous notification. Called
-   * before the events of any later own append are reported. Called with the
-   * events only when `foldsEvents`; otherwise the log may pass an empty array
-   * and `lastPosition` alone.
+   * in position order, gapless after the previous notification (all of them,
+   * whatever `foldsEvents`: the engine also learns stream metadata and
+   * deletions from them), reported before the events of any later own append.
+   * Must not throw.
    */
   discovered(events: readonly RecordedEvent[], lastPosition: number): void;
 }
@@ -178,6 +210,9 @@ export interface EventLog {
   readonly readOnly: boolean;
   /** What the open found and did. A log without crash recovery reports a clean, empty recovery. */
   readonly recovery: RecoveryReport;
+
+  /** Registers the engine's run-time side (once, right after the open, before any append). */
+  listen(listener: LogListener): void;
 
   /**
    * Appends a batch: each element atomically (all of its events or none) and
@@ -292,13 +327,23 @@ export interface EventLog {
   backup?(dest: string): Promise<BackupResult>;
 
   /**
-   * Waits for every accepted append to settle, makes everything durable,
-   * records a clean shutdown when it is one, and releases the log (file log:
-   * the lock). The engine stops subscriptions and waits for its snapshot
-   * writes first. Rejects with a typed error when the close could not finish
-   * cleanly; the log is released all the same (the next open recovers).
+   * Refuses new appends at once (StoreClosedError, also for appends still
+   * waiting for room), waits for every accepted append to settle, then for
+   * `finishing` (the engine's last writes through this log: the snapshot in
+   * flight, the subscriptions' final checkpoints), makes everything durable,
+   * records a clean shutdown when it is one (not after a failure or damage),
+   * and releases the log (file log: the lock). Rejects with a typed error
+   * when the close could not finish cleanly; the log is released all the
+   * same (the next open recovers). Reads fail with StoreClosedError after.
    */
-  close(): Promise<void>;
+  close(finishing?: Promise<unknown>): Promise<void>;
+
+  /**
+   * Releases the log without recording a clean shutdown and without waiting
+   * for anything: for an open that failed after the log opened (the engine's
+   * own loading). Never rejects.
+   */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -306,7 +351,7 @@ export interface EventLog {
  * a `postgres:`/`postgresql:` URL); `options` are the options given to it,
  * unchecked: each log checks those that apply to it and refuses the others
  * with InvalidInputError before it touches any storage. The log calls
- * `listener` during the open (snapshot states, replay) and afterwards.
+ * `replay` during the open (snapshot states, replay of the events after it).
  * src/store.ts is the one place that picks the opener from `target`.
  */
-export type OpenEventLog = (target: string, options: object | undefined, listener: LogListener) => Promise<EventLog>;
+export type OpenEventLog = (target: string, options: object | undefined, replay: LogReplay) => Promise<EventLog>;

@@ -6,7 +6,7 @@ import { fsError, type FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { decodeSnapshot } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
-import { readCheckpointFiles } from '../state/checkpoint-file';
+import { readCheckpointFiles } from '../snapshot/checkpoint-file';
 import { CHECKPOINT_DIR, CLEAN_MARKER, LOG_DIR, SNAPSHOT_DIR, snapshotDirOf, snapshotFile } from '../store-layout';
 import { encodeCleanMarker } from './clean-marker';
 

@@ -2,7 +2,7 @@ import { CorruptionError, StoreNotFoundError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { readOnlyFileSystem } from '../fs/read-only-file-system';
-import { StreamIndex } from '../state/stream-index';
+import { StreamIndex } from '../log/stream-index';
 import { currentOwner, type LockOwner } from './lock';
 import type { RecoveryReport } from './report';
 import { scanLog } from './scan-log';
@@ -10,7 +10,7 @@ import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { readCleanMarker } from './clean-marker';
 import { decodeSnapshot } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
-import { checkpointFile, listCheckpoints } from '../state/checkpoint-file';
+import { checkpointFile, listCheckpoints } from '../snapshot/checkpoint-file';
 import { parseSegmentName } from '../log/segment-file';
 import { CLEAN_MARKER, logDirOf, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
 

@@ -4,7 +4,7 @@ import { ensureDir, writeFileAtomic, type FileHandle, type FileSystem } from '..
 import type { Segment } from '../log/segmented-log';
 import { listSnapshots } from '../snapshot/snapshots';
 import { parseSnapshotName } from '../snapshot/snapshot-file';
-import { listCheckpoints, resetCheckpointsBeyond, type CheckpointReset } from '../state/checkpoint-file';
+import { listCheckpoints, resetCheckpointsBeyond, type CheckpointReset } from '../snapshot/checkpoint-file';
 import { logDirOf, logFile, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
 import { countValidRecords } from './count-valid-records';
 import type { RecoveryReport } from './report';

@@ -2,7 +2,7 @@ import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
 import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { SegmentedLog } from '../log/segmented-log';
-import { StreamIndex, type StreamHead } from '../state/stream-index';
+import { StreamIndex, type StreamHead } from '../log/stream-index';
 import { scanLog } from './scan-log';
 
 /**

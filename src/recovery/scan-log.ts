@@ -18,7 +18,7 @@ import {
 import { SegmentBytes } from './segment-bytes';
 import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
-import type { StreamIndex } from '../state/stream-index';
+import type { StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
 import type { RecoveryReport } from './report';
 import { quarantineFrom } from './quarantine';

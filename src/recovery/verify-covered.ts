@@ -1,7 +1,7 @@
 import { CorruptionError, EventfoldError } from '../errors';
 import { fsError, type FileHandle, type FileLock, type FileSystem } from '../fs/file-system';
 import { parseSegmentName } from '../log/segment-file';
-import { StreamIndex } from '../state/stream-index';
+import { StreamIndex } from '../log/stream-index';
 import { scanLog } from './scan-log';
 import { LOG_DIR, logDirOf } from '../store-layout';
 

@@ -40,7 +40,7 @@ export interface SnapshotContents {
   segmentBases: number[];
   /** Per stream: name, last version, and the position and offset of its last event (parallel arrays). */
   streams: { names: string[]; versions: number[]; positions: number[]; offsets: number[] };
-  /** The stream index's sparse offsets (see src/state/stream-index.ts). */
+  /** The stream index's sparse offsets (see src/log/stream-index.ts). */
   sparseOffsets: number[];
   /** Each projection's state, with the projection version that folded it. */
   projections: Record<string, { version: number; state: unknown }>;

@@ -4,7 +4,7 @@ import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LIMITS } from './limits';
 import { MAX_BODY_BYTES, MAX_SEGMENT_SIZE } from '../log/record';
-import type { Projection } from '../state/projections';
+import type { Projection } from '../api';
 import { formatValueForMessage, validateExpectedVersion } from './validate-input';
 
 /**

@@ -1,9 +1,8 @@
 import { asStorageError, EventfoldError, InvalidInputError, SubscriptionCheckpointError } from '../errors';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FileSystem } from '../fs/file-system';
-import type { RecordedEvent } from '../log/record';
+import type { RecordedEvent } from '../api';
 import { formatValueForMessage } from '../validate/validate-input';
-import { checkpointFile, readCheckpoint, writeCheckpoint } from './checkpoint-file';
+import type { StoredCheckpoint } from './event-log';
 
 /** Called with each event, in position order; the next event waits for its promise. A throw stops the subscription (`subscription.error`). */
 export type EventHandler = (event: RecordedEvent) => void | Promise<void>;
@@ -23,11 +22,11 @@ export interface SubscribeOptions {
 
 /** What a subscription needs from the store. */
 export interface SubscriptionSource {
-  readonly fs: FileSystem;
-  readonly directory: string;
   readonly lastPosition: number;
   read(from: number): AsyncIterable<RecordedEvent>;
   waitForEventsAfter(position: number): Promise<void>;
+  readCheckpoint(name: string): Promise<StoredCheckpoint | null>;
+  writeCheckpoint(name: string, position: number): Promise<void>;
 }
 
 /** Which subscription's handler is running in the current async context (so stop() can tell a call from its own handler). */
@@ -39,8 +38,8 @@ const handlerContext = new AsyncLocalStorage<Subscription>();
  * once: after a crash it resumes from its last checkpoint, so at most one
  * checkpoint interval is delivered again — never with a gap or out of order.
  *
- * Checkpoint file: `subscriptions/<name>.json` (format in checkpoint-file.ts),
- * written atomically (temp file, fsync, rename, directory fsync) every
+ * The checkpoint is stored by the log (the file log: `subscriptions/<name>.json`,
+ * format in src/snapshot/checkpoint-file.ts, written atomically) every
  * `checkpointEvery` events and on stop. A damaged one is never guessed
  * around: `subscribe` rejects with SubscriptionCheckpointError unless told
  * where to start. One live subscription per name and store.
@@ -91,9 +90,9 @@ export class Subscription {
     let damaged: string | null = null;
     let reset: { from: number; to: number } | null = null;
     if (options.from === undefined) {
-      const stored = await readCheckpoint(source.fs, source.directory, name);
+      const stored = await source.readCheckpoint(name);
       if (stored && 'damaged' in stored) {
-        if (onDamaged === 'fail') throw new SubscriptionCheckpointError(name, checkpointFile(name), stored.damaged);
+        if (onDamaged === 'fail') throw new SubscriptionCheckpointError(name, stored.where, stored.damaged);
         damaged = stored.damaged;
       } else if (stored) {
         start = stored.position;
@@ -208,7 +207,7 @@ export class Subscription {
   private async checkpoint(): Promise<void> {
     this.sinceCheckpoint = 0;
     try {
-      await writeCheckpoint(this.source.fs, this.source.directory, this.name, this.position);
+      await this.source.writeCheckpoint(this.name, this.position);
     } catch (error) {
       // A typed error, so the run loop reports the disk, not "its handler threw".
       throw asStorageError(error, `Subscription "${this.name}" stopped: could not store its checkpoint at position ${this.position}`);

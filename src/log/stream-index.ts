@@ -1,5 +1,5 @@
-import { NO_PREVIOUS } from '../log/record';
-import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import { NO_PREVIOUS } from './record';
+import { SEGMENT_HEADER_BYTES } from './segment-file';
 
 /** One stream's place in the index. */
 export interface StreamHead {

@@ -7,7 +7,7 @@ const SUFFIX = '.json';
 /**
  * A subscription's checkpoint: `subscriptions/<name>.json`, the last global
  * position its handler finished (-1: none yet). Format (see
- * src/state/CHECKPOINT-FORMAT.md): JSON `{ "position": n, "crc": c }` where c
+ * src/snapshot/CHECKPOINT-FORMAT.md): JSON `{ "position": n, "crc": c }` where c
  * is the CRC-32 (unsigned) of the UTF-8 text of n in decimal. Files written
  * before the CRC was added, `{ "position": n }`, are still read. Anything
  * else — not JSON, other keys, a position that is not a whole number ≥ -1, a

@@ -1,27 +1,40 @@
 import { createDraft, finishDraft, freeze, produce, type Draft } from 'immer';
-import type { Projection } from '../api';
+import type { Projection, RecordedEvent } from '../api';
 import { ProjectionError, UnknownProjectionError } from '../errors';
-import type { RecordedEvent } from '../log/record';
+import type { LogReplay, ProjectionSnapshot } from './event-log';
 
 export type { Projection };
 
 /**
- * The states of all projections, folded with immer: one draft per projection
- * is kept open while appends are accepted, and finished once per batch, when
- * the writer takes it — one `produce` per committed batch, not one per event
- * or append. Each append is folded into the draft when it is accepted, so an
- * `evolve` that throws refuses exactly that append: the draft is then rebuilt
- * from the appends accepted before it. Published states (what `state()`
- * returns) move only when a batch is durable, so readers never see what a
- * crash could take away.
+ * The states of all projections, folded with immer in global position order.
+ *
+ * Appends of this process: one draft per projection is kept open while they
+ * are accepted, and finished once per batch — when the log says the order of
+ * a batch is fixed (`settle`, the file log's group commit) or, for a log that
+ * does not say (one other processes write to), when the batch is durable —
+ * one `produce` per committed batch, not one per event or append. Each append
+ * is folded into the draft when it is accepted, so an `evolve` that throws
+ * refuses exactly that append: the draft is then rebuilt from the appends
+ * accepted before it. Published states (what `state()` returns) move only
+ * when a batch is durable, so readers never see what a crash could take away.
+ *
+ * Events other processes appended (`foldDurable`) are folded into the
+ * published states when the log reports them, in their place in the global
+ * order; this process's accepted appends are then folded again on top. A
+ * durable event whose `evolve` throws cannot be refused any more: that
+ * projection stops there, and `state()` throws its ProjectionError.
  */
-export class ProjectionStates {
+export class ProjectionStates implements LogReplay {
   private published = new Map<string, unknown>();
+  /** Projections stopped by a durable event their evolve refused (see foldDurable). */
+  private readonly stopped = new Map<string, ProjectionError>();
+  /** States of batches settled before they were durable, oldest first (at most one with the file log). */
+  private settledBatches: Array<{ last: object; states: Map<string, unknown> }> = [];
   /** The state the open drafts started from: after every append already settled into a batch. */
   private base = new Map<string, unknown>();
   private drafts: Map<string, Draft<unknown>> | undefined;
   /** Appends folded into the open drafts, oldest first. */
-  private inDrafts: Array<{ append: object; events: RecordedEvent[] }> = [];
+  private inDrafts: Array<{ append: object; events: readonly RecordedEvent[] }> = [];
   private readonly entries: Array<[string, Projection]>;
 
   constructor(private readonly projections: Record<string, Projection>) {
@@ -37,9 +50,16 @@ export class ProjectionStates {
     return Object.keys(this.projections);
   }
 
+  /** True when there is something to fold (see LogReplay.foldsEvents). */
+  get foldsEvents(): boolean {
+    return this.entries.length > 0;
+  }
+
   /** The durable state of a projection, frozen. */
   state(name: string): unknown {
     if (!this.published.has(name)) throw new UnknownProjectionError(name, this.names);
+    const stopped = this.stopped.get(name);
+    if (stopped) throw stopped;
     return this.published.get(name);
   }
 
@@ -47,7 +67,7 @@ export class ProjectionStates {
    * Folds an accepted append into the open drafts. Throws ProjectionError, with
    * the drafts as they were before, if an evolve throws.
    */
-  fold(append: object, events: RecordedEvent[]): void {
+  fold(append: object, events: readonly RecordedEvent[]): void {
     const drafts = this.openDrafts();
     for (const [name, projection] of this.entries) {
       try {
@@ -62,10 +82,76 @@ export class ProjectionStates {
   }
 
   /**
+   * The order of the batch ending with `lastAppend` is fixed: its states are
+   * settled now (the drafts usually hold exactly that batch) and published
+   * when it is durable (`publishDurable`).
+   */
+  settleBatch(lastAppend: object): void {
+    const states = this.settle(lastAppend);
+    if (states) this.settledBatches.push({ last: lastAppend, states });
+  }
+
+  /**
+   * Appends of this process are durable, `lastAppend` the last of them:
+   * publishes their states, settling them first if `settleBatch` was not
+   * called for them.
+   */
+  publishDurable(lastAppend: object): void {
+    const at = this.settledBatches.findIndex((b) => b.last === lastAppend);
+    if (at >= 0) {
+      for (let i = 0; i <= at; i++) this.publish(this.settledBatches[i].states);
+      this.settledBatches = this.settledBatches.slice(at + 1);
+      return;
+    }
+    try {
+      this.publish(this.settle(lastAppend));
+    } catch (error) {
+      // Only after foldDurable changed the base under appends accepted before it: their evolve now refuses.
+      this.stopAll(error);
+    }
+  }
+
+  /**
+   * Durable events this process did not append, next in global order: folded
+   * into the published states. This process's accepted appends come after
+   * them in the log, so the drafts are rebuilt on the new base when next needed.
+   */
+  foldDurable(events: readonly RecordedEvent[]): void {
+    for (const [name, projection] of this.entries) {
+      if (this.stopped.has(name)) continue;
+      let at: RecordedEvent | undefined;
+      try {
+        this.published.set(
+          name,
+          produce(this.published.get(name), (draft: Draft<unknown>) => {
+            for (const event of events) {
+              at = event;
+              projection.evolve(draft, event);
+            }
+          }),
+        );
+      } catch (error) {
+        this.stopped.set(name, new ProjectionError(name, new Error(`it refused the durable event at position ${at?.position}: ${(error as Error)?.message ?? error}`, { cause: error })));
+      }
+    }
+    this.base = new Map(this.published);
+    this.settledBatches = [];
+    this.drafts = undefined;
+  }
+
+  private stopAll(error: unknown): void {
+    for (const [name] of this.entries) {
+      if (!this.stopped.has(name)) this.stopped.set(name, error instanceof ProjectionError ? error : new ProjectionError(name, error));
+    }
+    this.inDrafts = [];
+    this.drafts = undefined;
+  }
+
+  /**
    * The states after `lastAppend` (a batch's last append), settled as the new
    * base. Appends folded after it stay in reopened drafts.
    */
-  settle(lastAppend: object): Map<string, unknown> | undefined {
+  private settle(lastAppend: object): Map<string, unknown> | undefined {
     const at = this.inDrafts.findIndex((a) => a.append === lastAppend);
     if (at < 0) return undefined;
     let states: Map<string, unknown>;
@@ -92,12 +178,12 @@ export class ProjectionStates {
   }
 
   /** Publishes the states of a durable batch. */
-  publish(states: Map<string, unknown> | undefined): void {
+  private publish(states: Map<string, unknown> | undefined): void {
     if (states) for (const [name, state] of states) this.published.set(name, state);
   }
 
   /** During recovery: folds committed events (they are known good; a throw fails the open). */
-  replay(events: RecordedEvent[]): void {
+  replay(events: readonly RecordedEvent[]): void {
     const drafts = this.openDrafts();
     for (const [name, projection] of this.entries) {
       const draft = drafts.get(name)!;
@@ -134,8 +220,8 @@ export class ProjectionStates {
   }
 
   /** The durable states with their projection versions, for a snapshot. */
-  snapshot(): Record<string, { version: number; state: unknown }> {
-    const states: Record<string, { version: number; state: unknown }> = {};
+  snapshot(): ProjectionSnapshot {
+    const states: ProjectionSnapshot = {};
     for (const [name, projection] of Object.entries(this.projections)) {
       states[name] = { version: projection.version, state: this.published.get(name) };
     }
@@ -155,8 +241,18 @@ export class ProjectionStates {
     return undefined;
   }
 
+  /**
+   * Starts from a snapshot's states if it can: returns why it cannot (see
+   * `mismatch`), or undefined once they are adopted.
+   */
+  restoreSnapshot(saved: ProjectionSnapshot): string | undefined {
+    const mismatch = this.mismatch(saved);
+    if (mismatch === undefined) this.restore(saved);
+    return mismatch;
+  }
+
   /** Starts from a snapshot's states (checked with `mismatch` first). */
-  restore(saved: Record<string, { state: unknown }>): void {
+  private restore(saved: Record<string, { state: unknown }>): void {
     for (const name of Object.keys(this.projections)) {
       const state = freeze(saved[name].state, true);
       this.published.set(name, state);

@@ -1,0 +1,532 @@
+import { produce, type Draft } from 'immer';
+import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../api';
+import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
+import type { ExpectedVersion } from '../expected-version';
+import { matchRetry, placeToExamine, type StoredId } from '../lifecycle/idempotency';
+import { changeAsEvent, isSystemStream, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type StreamMetadata } from '../lifecycle/stream-metadata';
+import { AGGREGATE_OPTIONS, DELETE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
+import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
+import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
+import type { ProjectionStates } from './projections';
+import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
+import { Subscription, type EventHandler, type SubscribeOptions } from './subscriptions';
+
+/** The engine's own settings (the rest of the open options belong to the log). */
+export interface EngineSettings extends SnapshotEvery {
+  /** Largest encoded event, checked by validation before the log frames it. */
+  maxEventBytes: number;
+}
+
+/** Options of `follow()`. */
+export interface FollowOptions {
+  /** First global position (default 0). */
+  from?: number;
+  /** A read-only store looks for new appends this often, in milliseconds (default 100). */
+  pollMs?: number;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The engine: what an event store does whatever holds its events — input
+ * validation, projections and their states, subscriptions, snapshots of
+ * state on a schedule, `aggregateStream`, `follow`. It talks to its log only
+ * through EventLog (src/engine/event-log.ts), and is the log's LogListener:
+ * the log tells it which appends it accepts, orders and makes durable, and
+ * which events other processes appended, always in global order.
+ *
+ * Projections fold in global position order: this process's appends when
+ * they are accepted (an `evolve` that throws refuses the append), events of
+ * other processes when the log reports them. `state()` moves when events are
+ * durable, and includes an append by the time its promise resolves.
+ */
+export class Engine implements LogListener {
+  readonly foldsEvents: boolean;
+  private closing = false;
+  private closed = false;
+  /** Aborted when close() begins: wakes every `follow` waiting for events. */
+  private readonly closingSignal = new AbortController();
+  /** Live subscriptions by name; null while one is starting (its name is already taken). */
+  private readonly subscriptions = new Map<string, Subscription | null>();
+  private readonly snapshots: SnapshotSchedule;
+  private closingDone: Promise<void> | undefined;
+  /** Stream metadata and deletions, from SYSTEM_STREAM (see lifecycle/stream-metadata.ts). */
+  private readonly lifecycles = new StreamLifecycles();
+  /** This process's changes to SYSTEM_STREAM taking their place or on their way to disk, by append. */
+  private readonly pendingChanges = new Map<LogAppend, LifecycleChange>();
+  /** The last append queued for each stream whose events all carry ids, while it is on its way to disk (for retries). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly log: EventLog,
+    private readonly projections: ProjectionStates,
+    private readonly settings: EngineSettings,
+  ) {
+    this.foldsEvents = projections.names.length > 0;
+    this.snapshots = new SnapshotSchedule(log, projections, settings);
+    log.listen(this);
+  }
+
+  // ---- LogListener: the log's reports, in global order ----
+
+  restoreSnapshot(saved: ProjectionSnapshot): string | undefined {
+    return this.projections.restoreSnapshot(saved);
+  }
+
+  replay(events: readonly RecordedEvent[]): void {
+    // Projections see the application's events only, never the store's own (system streams).
+    this.projections.replay(withoutSystemEvents(events));
+  }
+
+  finishReplay(): void {
+    this.projections.finishReplay();
+  }
+
+  accepting(append: LogAppend, events: readonly RecordedEvent[] | null): void {
+    const stream = append.stream;
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    const change = stream === SYSTEM_STREAM ? this.pendingChanges.get(append) : undefined;
+    if (events) this.projections.fold(append, isSystemStream(stream) ? [] : events);
+    // Nothing can refuse the append after this.
+    if (change && 'deleted' in change && change.deleted === 'hard') this.lifecycles.markHardDeleting(change.stream);
+  }
+
+  ordered(last: LogAppend): void {
+    this.projections.settleBatch(last);
+  }
+
+  appended(appends: readonly LogAppend[], lastPosition: number, bytes: number): void {
+    if (this.pendingChanges.size > 0) {
+      for (const append of appends) {
+        if (append.stream !== SYSTEM_STREAM) continue;
+        const change = this.pendingChanges.get(append);
+        this.pendingChanges.delete(append);
+        // Every event of SYSTEM_STREAM reaches the engine in order (own, discovered, loaded on open): the next version is the next one.
+        if (change) this.lifecycles.apply(change, this.lifecycles.appliedVersion + 1);
+      }
+    }
+    if (this.foldsEvents) this.projections.publishDurable(appends[appends.length - 1]);
+    this.snapshots.noteDurable(lastPosition, bytes);
+  }
+
+  discovered(events: readonly RecordedEvent[], lastPosition: number): void {
+    for (const event of events) {
+      if (event.stream === SYSTEM_STREAM) this.lifecycles.apply(event.data as LifecycleChange, event.version);
+    }
+    if (this.foldsEvents) this.projections.foldDurable(withoutSystemEvents(events));
+    this.snapshots.noteDurable(lastPosition, 0);
+  }
+
+  // ---- The store's operations ----
+
+  /** The last automatic snapshot's failure, if the latest attempt failed. */
+  get snapshotError(): Error | undefined {
+    return this.snapshots.lastError;
+  }
+
+  /**
+   * Validates, then hands the append to the log as a batch of one. The usual
+   * case (not every event with an id) adds one promise per append, none per
+   * event. A batch whose events all carry ids may be a retry of one already
+   * written: see lifecycle/idempotency.ts.
+   */
+  append(stream: string, events: unknown, options: unknown): Promise<AppendResult> {
+    let append: LogAppend;
+    try {
+      this.assertWritable();
+      validateName(stream, 'stream name');
+      // From here on only the store's own copy of the events is read (counted, framed, encoded).
+      const inputs = validateEvents(events, this.settings.maxEventBytes);
+      append = { stream, events: inputs, expectedVersion: readAppendOptions(options).expectedVersion };
+      // After the events' own checks, so that bad data is named whatever the stream.
+      validateStreamName(stream);
+      if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!append.events.every((input) => input.id !== undefined)) return this.log.append([append]).then(firstOutcome);
+    return this.appendWithIds(append);
+  }
+
+  /** An append whose events all carry ids: a retry of one already written resolves with its result and writes nothing. */
+  private async appendWithIds(append: LogAppend): Promise<AppendResult> {
+    const retry = await this.findRetry(append);
+    if (retry) return retry;
+    const written = this.log.append([append]).then(firstOutcome);
+    this.trackInFlight(append.stream, written);
+    try {
+      return await written;
+    } catch (error) {
+      // The first attempt may have been queued while this one was being compared: compare again once it is durable.
+      if (!(error instanceof ExpectedVersionConflictError)) throw error;
+      const again = await this.findRetry(append);
+      if (again) return again;
+      throw error;
+    }
+  }
+
+  /**
+   * The first append's result when this batch (every event with an id) is a
+   * retry of it; see lifecycle/idempotency.ts for where it looks and what it costs.
+   */
+  private async findRetry(append: LogAppend): Promise<AppendResult | null> {
+    const { stream, events } = append;
+    // A first attempt still on its way to disk is waited for, so that its retry finds it.
+    await this.inFlight.get(stream)?.catch(() => undefined);
+    this.assertWritable();
+    const place = placeToExamine(append.expectedVersion, events.length, await this.log.streamVersion(stream));
+    if (!place) return null;
+    const stored: StoredId[] = [];
+    for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
+      stored.push({ id: event.id, position: event.position, version: event.version });
+    }
+    return matchRetry(stream, events.map((input) => input.id!), stored);
+  }
+
+  /**
+   * Remembers an append with ids until it settles. Earlier ones still in
+   * flight are kept too: the log tells a conflict only when the append
+   * settles, so a refused retry must still wait for the first attempt.
+   */
+  private trackInFlight(stream: string, written: Promise<unknown>): void {
+    const earlier = this.inFlight.get(stream);
+    const tracked = earlier ? Promise.allSettled([earlier, written]) : written;
+    this.inFlight.set(stream, tracked);
+    const settle = () => {
+      if (this.inFlight.get(stream) === tracked) this.inFlight.delete(stream);
+    };
+    tracked.then(settle, settle);
+  }
+
+  /**
+   * Sets a stream's metadata (it replaces the previous one): `maxCount`,
+   * `maxAge` (milliseconds), `truncateBefore` — from then on reads no longer
+   * return the events outside them, and a scavenge removes them from the
+   * disk — and `custom`, the application's own. The stream need not exist
+   * yet. Stored durably in the log; resolves once durable.
+   */
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.assertWritable();
+    validateStreamName(stream);
+    const checked = validateMetadata(metadata, this.settings.maxEventBytes);
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    await this.appendChange(stream, 'any', () => ({ stream, metadata: checked }));
+  }
+
+  /** A stream's metadata as last set (`{}` when never set); StreamDeletedError for a stream deleted for good. */
+  getStreamMetadata(stream: string): StreamMetadata {
+    validateStreamName(stream);
+    this.assertReadable();
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    return structuredClone(this.lifecycles.metadata(stream));
+  }
+
+  /**
+   * Deletes a stream. Soft (default): it reads as empty, and a later append
+   * continues its versions (the events before stay removed). `hard: true`:
+   * for good. `expectedVersion` is checked as for `append`. Resolves once
+   * the deletion is durable.
+   */
+  async deleteStream(stream: string, options?: { expectedVersion?: ExpectedVersion; hard?: boolean }): Promise<void> {
+    this.assertWritable();
+    validateStreamName(stream);
+    const checked = readOptions<{ expectedVersion?: unknown; hard?: boolean }>(options, 'deleteStream options', DELETE_OPTIONS);
+    const expected = validateExpectedVersion(checked.expectedVersion);
+    const hard = checked.hard === true;
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    await this.appendChange(stream, expected, (current) => ({ stream, deleted: hard ? 'hard' : 'soft', truncateBefore: current + 1 }));
+  }
+
+  /**
+   * Appends one change of `stream`'s lifecycle to SYSTEM_STREAM, made (and
+   * checked against `stream`) at the moment it takes its place in the log,
+   * so no other append can come between.
+   */
+  private async appendChange(stream: string, expected: ExpectedVersion, make: (current: number) => LifecycleChange): Promise<void> {
+    const append: LogAppend = {
+      stream: SYSTEM_STREAM,
+      events: LIFECYCLE_PLACEHOLDER,
+      expectedVersion: expected,
+      expectedVersionOf: stream,
+      prepare: (current) => {
+        if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+        const change = make(current);
+        this.pendingChanges.set(append, change);
+        return [changeAsEvent(change)];
+      },
+    };
+    try {
+      firstOutcome(await this.log.append([append]));
+    } finally {
+      // Refused, or the log failed: the change never applies (a durable one was taken out by `appended`).
+      this.pendingChanges.delete(append);
+    }
+  }
+
+  /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
+  async loadLifecycles(): Promise<void> {
+    const from = this.lifecycles.appliedVersion + 1;
+    if ((await this.log.streamVersion(SYSTEM_STREAM)) < from) return;
+    for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) {
+      this.lifecycles.apply(event.data as LifecycleChange, event.version);
+    }
+  }
+
+  /** Which events of a stream reads return now (see lifecycle/stream-metadata.ts). */
+  private retentionOf(stream: string, now: number): Retention {
+    return this.lifecycles.retention(stream, this.log.streamVersion(stream) as number, now);
+  }
+
+  /** Names of the streams whose events reads return. */
+  streams(): string[] {
+    const now = Date.now();
+    return (this.log.streams() as string[]).filter((name) => {
+      if (isSystemStream(name)) return false;
+      const retention = this.retentionOf(name, now);
+      return (this.log.streamVersion(name) as number) >= retention.fromVersion && !retention.hidden;
+    });
+  }
+
+  state(name: unknown): unknown {
+    if (typeof name !== 'string') throw new InvalidInputError(`a projection name must be a string, got ${formatValueForMessage(name)}`);
+    return this.projections.state(name);
+  }
+
+  streamVersion(stream: string): number | Promise<number> {
+    validateStreamName(stream);
+    return this.log.streamVersion(stream);
+  }
+
+  /** Folds one stream on demand, up to version `to` (default: its last version). */
+  async aggregateStream<S>(stream: string, options: AggregateStreamOptions<S>): Promise<S> {
+    validateStreamName(stream);
+    const checked = readOptions<AggregateStreamOptions<S>>(options, 'aggregateStream options', AGGREGATE_OPTIONS, ['initialState', 'evolve']);
+    const to = checked.to ?? Infinity;
+    const events: RecordedEvent[] = [];
+    for await (const event of this.readStream(stream)) {
+      if (event.version > to) break;
+      events.push(event);
+    }
+    const evolve = checked.evolve as AggregateStreamOptions<S>['evolve'];
+    let at: RecordedEvent | undefined;
+    try {
+      return produce(checked.initialState as S, (draft: Draft<S>) => {
+        for (const event of events) {
+          at = event;
+          evolve(draft, event);
+        }
+      });
+    } catch (error) {
+      throw new AggregateStreamError(stream, at?.version ?? null, error);
+    }
+  }
+
+  /** Events of one stream, by version, that its retention keeps. */
+  async *readStream(stream: string, options?: ReadStreamOptions): AsyncGenerator<RecordedEvent> {
+    validateStreamName(stream);
+    const checked = readOptions<ReadStreamOptions>(options, 'readStream options', READ_STREAM_OPTIONS);
+    this.assertReadable();
+    yield* this.streamEvents(stream, checked.direction ?? 'forward', checked.from, checked.limit ?? Infinity, this.retentionOf(stream, Date.now()));
+  }
+
+  /** A stream's events that `retention` keeps, by version (`from`: default 0 forward, the last version backward). */
+  private async *streamEvents(stream: string, direction: 'forward' | 'backward', from: number | undefined, limit: number, retention: Retention): AsyncGenerator<RecordedEvent> {
+    if (limit === 0 || retention.hidden) return;
+    const last = await this.log.streamVersion(stream);
+    if (last < 0) return;
+    // Only an age limit can drop events inside the version range: then the log cannot count them.
+    const byAge = retention.minTimestamp !== -Infinity;
+    let range: { from: number; limit: number };
+    if (direction === 'forward') {
+      const first = Math.max(from ?? 0, retention.fromVersion);
+      if (first > last) return;
+      range = { from: first, limit: byAge ? Infinity : limit };
+    } else {
+      const top = Math.min(from ?? last, last);
+      const lowest = Math.max(retention.fromVersion, limit === Infinity ? 0 : top - limit + 1);
+      if (top < lowest) return;
+      range = { from: top, limit: top - lowest + 1 };
+    }
+    let n = 0;
+    for await (const page of this.log.readStream(stream, { direction, ...range })) {
+      for (const event of page) {
+        if (byAge && !keeps(retention, event)) continue;
+        yield event;
+        if (++n >= limit) return;
+      }
+    }
+  }
+
+  /** Every durable event in global order that its stream's retention keeps (checked synchronously: bad options throw at the call). */
+  readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    const checked = readOptions<ReadAllOptions>(options, 'readAll options', READ_ALL_OPTIONS);
+    this.assertReadable();
+    return this.retainedEvents(checked.from ?? 0, checked.limit ?? Infinity);
+  }
+
+  /** Events in global order that their streams' retention keeps (removed ones are skipped; positions stay as assigned). */
+  private async *retainedEvents(from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    if (limit <= 0) return;
+    const now = Date.now();
+    let n = 0;
+    for await (const page of this.log.readAll(from, Infinity)) {
+      for (const event of page) {
+        if (!keeps(this.retentionOf(event.stream, now), event)) continue;
+        yield event;
+        if (++n >= limit) return;
+      }
+    }
+  }
+
+  /** Takes a snapshot of everything durable now; null for an empty store. */
+  async checkpoint(): Promise<CheckpointResult | null> {
+    this.assertWritable();
+    return this.snapshots.checkpoint();
+  }
+
+  /** Takes in what other writers appended (see EventLog.refresh); resolves with the new last position. */
+  async refresh(): Promise<number> {
+    this.assertReadable();
+    const last = await this.log.refresh();
+    await this.loadLifecycles();
+    return last;
+  }
+
+  /** Every durable event from `from` on, then each new one as it becomes durable, until close or `signal`. */
+  async *follow(options?: FollowOptions): AsyncGenerator<RecordedEvent> {
+    const checked = readOptions<FollowOptions>(options, 'follow options', FOLLOW_OPTIONS);
+    let next = checked.from ?? 0;
+    const pollMs = checked.pollMs ?? 100;
+    const { signal } = checked;
+    const readOnly = this.log.readOnly;
+    for (;;) {
+      // Events removed by retention (and the store's own) are skipped: what was read covers the end seen here.
+      const end = this.log.lastPosition;
+      for await (const event of this.readAll({ from: next })) {
+        yield event;
+        next = event.position + 1;
+        if (signal?.aborted) return;
+      }
+      next = Math.max(next, end + 1);
+      if (this.closing || signal?.aborted) return;
+      await this.nextEvents(next - 1, readOnly ? pollMs : Infinity, signal);
+      if (this.closing || signal?.aborted) return;
+      if (readOnly) await this.refresh();
+    }
+  }
+
+  /** Resolves once an event after `after` is durable, the store closes, `signal` aborts, or `ms` pass. */
+  private nextEvents(after: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (after < this.log.lastPosition) return Promise.resolve();
+    const stop = new AbortController();
+    const timer = ms === Infinity ? undefined : setTimeout(() => stop.abort(), ms);
+    const signals = [this.closingSignal.signal, stop.signal];
+    if (signal) signals.push(signal);
+    return this.log.waitForEvents(after, AbortSignal.any(signals)).finally(() => {
+      clearTimeout(timer);
+      stop.abort();
+    });
+  }
+
+  /** Delivers every durable event in global order to `handler`: from the stored checkpoint, then live. */
+  async subscribe(name: string, handler: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
+    this.assertWritable();
+    const checkedOptions = readOptions<SubscribeOptions>(options, 'subscribe options', SUBSCRIBE_OPTIONS);
+    if (typeof name === 'string' && this.subscriptions.has(name)) throw new SubscriptionActiveError(name);
+    const log = this.log;
+    const starting = Subscription.start(
+      {
+        get lastPosition() {
+          return log.lastPosition;
+        },
+        read: (from) => this.readAll({ from }),
+        // Never resolves at once for a caught-up subscription, even while closing:
+        // close() stops every subscription first (which wakes it), and an
+        // immediate answer here would spin its loop without ever yielding.
+        waitForEventsAfter: (position) => log.waitForEvents(position),
+        readCheckpoint: (subscription) => log.readCheckpoint(subscription),
+        writeCheckpoint: (subscription, position) => log.writeCheckpoint(subscription, position),
+      },
+      name,
+      handler,
+      checkedOptions,
+      (s) => {
+        const live = this.subscriptions.get(s.name);
+        if (live === s || live === null) this.subscriptions.delete(s.name);
+      },
+    ).catch((error: unknown) => {
+      throw asStorageError(error, `Could not start subscription ${formatValueForMessage(name)}`);
+    });
+    // The name is taken before the first await, so that two concurrent calls cannot both start.
+    this.subscriptions.set(name, null);
+    try {
+      const subscription = await starting;
+      if (this.closing) {
+        // close() began while it was starting: it must not outlive the store.
+        await subscription.stop().catch(() => undefined);
+        throw new StoreClosedError();
+      }
+      if (subscription.finished) this.subscriptions.delete(name);
+      else this.subscriptions.set(name, subscription);
+      return subscription;
+    } catch (error) {
+      this.subscriptions.delete(name);
+      throw error;
+    }
+  }
+
+  /**
+   * Stops subscriptions first, before anything is awaited (they resume from
+   * their checkpoints after the next open, at least once; a failed final
+   * checkpoint does not stop the close), wakes every `follow`, then closes
+   * the log once the snapshot in flight and the final checkpoints are written.
+   * A second call returns the first call's promise.
+   */
+  close(): Promise<void> {
+    this.closingDone ??= this.closeOnce();
+    return this.closingDone;
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.closing = true;
+    const stopping = Promise.allSettled([...this.subscriptions.values()].map((s) => s?.stop()));
+    this.closingSignal.abort();
+    const finishing = (async () => {
+      await this.snapshots.settled();
+      await stopping;
+    })();
+    try {
+      await this.log.close(finishing);
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.closing) throw new StoreClosedError();
+    const log = this.log;
+    if (log.readOnly) throw new ReadOnlyStoreError(log.location);
+    if (log.failure) throw log.failure;
+    const problem = log.health.problem;
+    if (problem) throw problem;
+  }
+
+  assertReadable(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+/** An append's outcome as its promise settles: the result, or the error that refused it. */
+function firstOutcome(outcomes: LogAppendOutcome[]): AppendResult {
+  const outcome = outcomes[0];
+  if (outcome instanceof EventfoldError) throw outcome;
+  return outcome;
+}
+
+/** Stands for the one event of a lifecycle change until `prepare` makes it (it counts for back-pressure). */
+const LIFECYCLE_PLACEHOLDER: readonly ValidEvent[] = [{ type: '$placeholder' }];
+
+/** Replays and projections see the application's events only, never the store's own (system streams). */
+function withoutSystemEvents(events: readonly RecordedEvent[]): readonly RecordedEvent[] {
+  return events.some((e) => isSystemStream(e.stream)) ? events.filter((e) => !isSystemStream(e.stream)) : events;
+}

@@ -1,0 +1,106 @@
+import type { CheckpointResult } from '../api';
+import { assertPlainData } from '../validate/validate-input';
+import type { EngineSnapshot, EventLog } from './event-log';
+import type { ProjectionStates } from './projections';
+
+/** When snapshots fall due: every this many events, and/or this many log bytes, since the last (0: never by that measure). */
+export interface SnapshotEvery {
+  snapshotEvery: number;
+  snapshotEveryBytes: number;
+}
+
+/**
+ * Snapshots of the engine's state: captured when they fall due (at the end
+ * of the durable batch that crosses the mark) or on `checkpoint()`, and
+ * written by the log one after another, so where they land does not depend
+ * on how long the previous write took. At most one waits: a newer one due
+ * meanwhile replaces its contents.
+ */
+export class SnapshotSchedule {
+  /** The last snapshot write started (each waits for the one before it). */
+  private inFlight: Promise<CheckpointResult> | undefined;
+  /** A captured snapshot whose write waits for the one in flight. */
+  private waiting: { contents: EngineSnapshot; written: Promise<CheckpointResult> } | undefined;
+  private lastSnapshotPosition: number;
+  private logBytesSinceSnapshot = 0;
+  /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
+  lastError: Error | undefined;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly projections: ProjectionStates,
+    private readonly every: SnapshotEvery,
+  ) {
+    this.lastSnapshotPosition = log.recovery.snapshot.position ?? -1;
+  }
+
+  /** Called once a batch is durable: starts a snapshot when one falls due. */
+  noteDurable(lastPosition: number, bytes: number): void {
+    this.logBytesSinceSnapshot += bytes;
+    const { snapshotEvery: every, snapshotEveryBytes: everyBytes } = this.every;
+    const due = (every > 0 && lastPosition - this.lastSnapshotPosition >= every) || (everyBytes > 0 && this.logBytesSinceSnapshot >= everyBytes);
+    if (due) {
+      this.start().then(
+        () => (this.lastError = undefined),
+        (error: Error) => (this.lastError = error),
+      );
+    }
+  }
+
+  /** Takes one now (after any in flight); null for an empty store. */
+  async checkpoint(): Promise<CheckpointResult | null> {
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (this.log.lastPosition < 0) return null;
+    return this.start();
+  }
+
+  /** Resolves once no snapshot is being written (whatever became of it). */
+  async settled(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  private start(): Promise<CheckpointResult> {
+    const started = performance.now();
+    let contents: EngineSnapshot;
+    try {
+      contents = this.capture();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.lastSnapshotPosition = contents.position;
+    this.logBytesSinceSnapshot = 0;
+    const waiting = this.waiting;
+    if (waiting) {
+      waiting.contents = contents;
+      return waiting.written;
+    }
+    const previous = this.inFlight;
+    const slot = { contents, written: undefined as unknown as Promise<CheckpointResult> };
+    if (previous) this.waiting = slot;
+    const writing = (async () => {
+      if (previous) {
+        await previous.catch(() => undefined);
+        if (this.waiting === slot) this.waiting = undefined;
+      }
+      const file = await this.log.writeSnapshot(slot.contents);
+      return { file, position: slot.contents.position, durationMs: performance.now() - started };
+    })();
+    slot.written = writing;
+    this.inFlight = writing;
+    const settle = () => {
+      if (this.inFlight === writing) this.inFlight = undefined;
+    };
+    writing.then(settle, settle);
+    return writing;
+  }
+
+  /** Everything durable right now, copied so that appends can carry on while it is written. */
+  private capture(): EngineSnapshot {
+    const projections = this.projections.snapshot();
+    for (const [name, { state }] of Object.entries(projections)) {
+      assertPlainData(state, `the state of projection "${name}"`);
+    }
+    const { position, log } = this.log.captureSnapshot();
+    return { position, projections, log, createdAt: new Date().toISOString() };
+  }
+}

@@ -1,0 +1,615 @@
+import * as nodePath from 'node:path';
+import type { AppendResult, RecordedEvent } from '../api';
+import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogStreamRead, StoredCheckpoint } from '../engine/event-log';
+import { asStorageError, type CorruptionError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError } from '../errors';
+import { matchesExpectedVersion } from '../expected-version';
+import type { FileSystem } from '../fs/file-system';
+import { NodeFileSystem } from '../fs/node-file-system';
+import { LogReader } from '../log/log-reader';
+import { decodeAppend, frameAppend, sealAppend, type EventToFrame } from '../log/record';
+import type { SegmentedLog } from '../log/segmented-log';
+import type { EventPlace, StreamIndex } from '../log/stream-index';
+import { backupStore, type BackupResult } from '../recovery/backup';
+import { writeCleanMarker } from '../recovery/clean-marker';
+import type { HeldLock } from '../recovery/lock';
+import { readNewAppends } from '../recovery/read-ahead';
+import type { RecoveryReport } from '../recovery/report';
+import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';
+import { checkpointFile, readCheckpoint, writeCheckpoint } from '../snapshot/checkpoint-file';
+import { recordFingerprint } from '../snapshot/log-end';
+import type { SnapshotContents } from '../snapshot/snapshot-file';
+import { recordLastRecord, writeSnapshot } from '../snapshot/snapshots';
+import type { StoreSettings } from '../validate/options';
+import { formatValueForMessage } from '../validate/validate-input';
+import { GroupCommitWriter, type QueuedAppend } from '../writer/group-commit-writer';
+
+const LOCK_CHECK_MS = 1000;
+/** Most events in one page of `readStream`. */
+const STREAM_PAGE_EVENTS = 256;
+
+/** An accepted append on its way through the group commit, with what the engine handed in and what it resolves with. */
+interface FileAppend extends QueuedAppend {
+  readonly request: LogAppend;
+  readonly result: AppendResult;
+}
+
+/**
+ * The file log's part of a snapshot (kept in the snapshot file beside the
+ * projection states, see src/snapshot/FORMAT.md): where the log ends, the
+ * record at that end, and the stream index, so an open can skip the log up
+ * to there.
+ */
+type FileSnapshotPart = Omit<SnapshotContents, 'position' | 'projections' | 'createdAt'>;
+
+/** What an open hands a FileLog (see open-file-log.ts). */
+export interface FileLogParts {
+  directory: string;
+  /** The file layer behind the read-only guard when read-only. */
+  fs: FileSystem;
+  /** The file layer without the read-only guard (where backups are written). */
+  baseFs: FileSystem;
+  log: SegmentedLog;
+  index: StreamIndex;
+  lock: HeldLock;
+  settings: StoreSettings;
+  recovery: RecoveryReport;
+  readOnly: boolean;
+  /** The log a snapshot covers, still to be checked in the background. */
+  covered: CoveredLog | undefined;
+  onCorruption: ((error: CorruptionError) => void) | undefined;
+}
+
+/** Until the engine listens: nothing is folded (no append can come before). */
+const NO_LISTENER: LogListener = {
+  foldsEvents: false,
+  restoreSnapshot: () => undefined,
+  replay: () => undefined,
+  finishReplay: () => undefined,
+  accepting: () => undefined,
+  appended: () => undefined,
+  discovered: () => undefined,
+};
+
+const noop = () => undefined;
+
+/**
+ * The file log: segments written by a group commit (one write and one
+ * fdatasync per batch), a stream index in memory (each stream's last event
+ * and byte offset; records link to their stream's previous event), recovery
+ * on open (open-file-log.ts), a kernel lock (or none, read-only), the
+ * background check of the log a snapshot covers, and online backup.
+ */
+export class FileLog implements EventLog {
+  readonly kind = 'file';
+  readonly location: string;
+  readonly readOnly: boolean;
+  readonly recovery: RecoveryReport;
+  private listener: LogListener = NO_LISTENER;
+  private closing = false;
+  private closed = false;
+  private nextPosition: number;
+  private readonly directory: string;
+  private readonly fs: FileSystem;
+  private readonly baseFs: FileSystem;
+  private readonly log: SegmentedLog;
+  private readonly index: StreamIndex;
+  private readonly lock: HeldLock;
+  private readonly settings: StoreSettings;
+  private readonly reader: LogReader;
+  private readonly writer: GroupCommitWriter;
+  private healthNow: LogHealth = Object.freeze({ log: 'verified', problem: null });
+  private verification: Promise<LogHealth> = Promise.resolve(this.healthNow);
+  private newEventWaiters: Array<() => void> = [];
+  private refreshing: Promise<void> | undefined;
+  /** Checks every LOCK_CHECK_MS that the lock file was not removed or replaced (see recovery/lock.ts). */
+  private lockWatch: NodeJS.Timeout | undefined;
+  private checkingLock = false;
+  /** Set once another process holds the store's lock: every later batch fails, so the store fail-stops. */
+  private lockLost: Error | undefined;
+  /** The last durable record, as a snapshot records it (unknown until the first batch after the open). */
+  private lastRecord: SnapshotContents['lastRecord'];
+  private closingDone: Promise<void> | undefined;
+
+  constructor(parts: FileLogParts) {
+    this.directory = parts.directory;
+    this.location = parts.directory;
+    this.fs = parts.fs;
+    this.baseFs = parts.baseFs;
+    this.log = parts.log;
+    this.index = parts.index;
+    this.lock = parts.lock;
+    this.settings = parts.settings;
+    this.recovery = parts.recovery;
+    this.readOnly = parts.readOnly;
+    this.nextPosition = parts.index.durableCount;
+    this.reader = new LogReader(parts.log, parts.index, () => this.assertReadable());
+    this.writer = new GroupCommitWriter(
+      parts.log,
+      parts.settings,
+      (batch, offset) => this.seal(batch as FileAppend[], offset),
+      (batch, offset) => this.publish(batch as FileAppend[], offset),
+    );
+    if (!parts.readOnly) this.lockWatch = setInterval(() => void this.checkLock(), LOCK_CHECK_MS).unref();
+    if (parts.covered) this.verifyInBackground(parts.covered, parts.onCorruption);
+  }
+
+  listen(listener: LogListener): void {
+    this.listener = listener;
+  }
+
+  get lastPosition(): number {
+    return this.index.durableCount - 1;
+  }
+
+  get pendingEvents(): number {
+    return this.writer.backlog;
+  }
+
+  get failure(): EventfoldError | undefined {
+    return this.writer.failure;
+  }
+
+  get health(): LogHealth {
+    return this.healthNow;
+  }
+
+  verified(): Promise<LogHealth> {
+    return this.verification;
+  }
+
+  streamVersion(stream: string): number {
+    return this.index.streams.get(stream)?.version ?? -1;
+  }
+
+  streams(): string[] {
+    return [...this.index.streams].filter(([, entry]) => entry.version >= 0).map(([name]) => name);
+  }
+
+  /**
+   * See EventLog.append. The usual case takes no await before its appends
+   * are queued; it waits first only for the background check or for room in
+   * the writer's queue.
+   */
+  append(batch: readonly LogAppend[]): Promise<LogAppendOutcome[]> {
+    let events = 0;
+    try {
+      this.assertWritable();
+      for (let i = 0; i < batch.length; i++) events += batch[i].events.length;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.healthNow.log !== 'verifying' && this.writer.hasRoom(events)) return this.accept(batch, events, false);
+    return this.appendWhenAdmitted(batch, events);
+  }
+
+  private async appendWhenAdmitted(batch: readonly LogAppend[], events: number): Promise<LogAppendOutcome[]> {
+    if (this.healthNow.log === 'verifying') {
+      // Acknowledge nothing on a log not yet known to be intact: damage found
+      // under the snapshot would make a later repair set these events aside.
+      await this.verification;
+      this.assertWritable();
+    }
+    let reserved = false;
+    if (!this.writer.hasRoom(events)) {
+      await this.writer.waitForRoom(events);
+      reserved = true;
+    }
+    return this.accept(batch, events, reserved);
+  }
+
+  /**
+   * Checks, frames and queues each append in order; the promise settles when
+   * the accepted ones are durable (or the writer fails). `reserved`: room for
+   * `events` was reserved by `waitForRoom`; a refused append gives its share back.
+   */
+  private accept(batch: readonly LogAppend[], events: number, reserved: boolean): Promise<LogAppendOutcome[]> {
+    try {
+      this.assertWritable();
+    } catch (error) {
+      if (reserved) this.writer.release(events);
+      return Promise.reject(error);
+    }
+    const outcomes: LogAppendOutcome[] = new Array(batch.length);
+    const queued: FileAppend[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const accepted = this.acceptOne(batch[i]);
+      if (accepted instanceof EventfoldError) {
+        outcomes[i] = accepted;
+        if (reserved) this.writer.release(batch[i].events.length);
+      } else {
+        outcomes[i] = accepted.result;
+        queued.push(accepted);
+      }
+    }
+    if (queued.length === 0) return Promise.resolve(outcomes);
+    return new Promise<LogAppendOutcome[]>((resolve, reject) => {
+      let waiting = queued.length;
+      const durable = () => {
+        if (--waiting === 0) resolve(outcomes);
+      };
+      for (const append of queued) {
+        append.resolve = durable;
+        append.reject = reject;
+        this.writer.enqueue(append, reserved);
+      }
+    });
+  }
+
+  /** One append: the expected-version check against every accepted append, framing, the engine's check; then its positions are taken. */
+  private acceptOne(append: LogAppend): FileAppend | EventfoldError {
+    const { stream, expectedVersion } = append;
+    const checked = append.expectedVersionOf ?? stream;
+    const checkedVersion = this.index.streams.get(checked)?.pendingVersion ?? -1;
+    if (!matchesExpectedVersion(expectedVersion, checkedVersion)) return new ExpectedVersionConflictError(checked, expectedVersion, checkedVersion);
+    const current = checked === stream ? checkedVersion : (this.index.streams.get(stream)?.pendingVersion ?? -1);
+    let events = append.events;
+    if (append.prepare) {
+      try {
+        events = append.prepare(checkedVersion);
+      } catch (error) {
+        return asEventfoldError(error);
+      }
+    }
+    const count = events.length;
+    const firstPosition = this.nextPosition;
+    const firstVersion = current + 1;
+    let framed;
+    try {
+      framed = frameAppend(stream, events as EventToFrame[], firstPosition, firstVersion, Date.now(), this.settings.maxEventBytes);
+    } catch (error) {
+      return new InvalidInputError(`an event cannot be stored: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      this.listener.accepting(append, this.listener.foldsEvents ? (decodeAppend(framed) as RecordedEvent[]) : null);
+    } catch (error) {
+      return asEventfoldError(error);
+    }
+    // Nothing can fail from here on: take the positions and versions.
+    this.nextPosition += count;
+    this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
+    return {
+      stream,
+      firstPosition,
+      firstVersion,
+      count,
+      bytes: framed.bytes,
+      recordOffsets: framed.recordOffsets,
+      resolve: noop,
+      reject: noop,
+      request: append,
+      result: { position: firstPosition + count - 1, version: firstVersion + count - 1 },
+    };
+  }
+
+  /** Called by the writer just before a batch is written at `batchOffset`: link each record to its stream's previous event. */
+  private seal(batch: FileAppend[], batchOffset: number): void {
+    // Throwing here fails the batch before a byte of it is written: the store fail-stops.
+    if (this.lockLost) throw this.lockLost;
+    const links = new Map<string, EventPlace>();
+    let batchBytes = 0;
+    for (const append of batch) batchBytes += append.bytes.length;
+    const write = { start: batchOffset, bytes: batchBytes };
+    let base = batchOffset;
+    for (const append of batch) {
+      const previous = links.get(append.stream) ?? this.index.head(append.stream);
+      links.set(append.stream, sealAppend(append, base, write, previous));
+      base += append.bytes.length;
+    }
+    // This log alone orders its appends: the batch's states can be settled now.
+    if (this.listener.foldsEvents) this.listener.ordered?.(batch[batch.length - 1].request);
+  }
+
+  /** Called by the writer once a batch is durable: make it visible to readers, then tell the engine. */
+  private publish(batch: FileAppend[], batchOffset: number): void {
+    const index = this.index;
+    while (index.segmentBases.length < this.log.segments.length) {
+      index.segmentBases.push(this.log.segments[index.segmentBases.length].base);
+    }
+    let base = batchOffset;
+    const requests: LogAppend[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const append = batch[i];
+      requests[i] = append.request;
+      const appendBase = base;
+      index.addDurable(append.stream, append.firstVersion, append.firstPosition, append.count, (j) => appendBase + append.recordOffsets[j]);
+      base += append.bytes.length;
+    }
+    index.endOffset = base;
+    const last = batch[batch.length - 1];
+    const lastStart = last.recordOffsets[last.count - 1];
+    this.lastRecord = {
+      segmentBase: this.log.last.base,
+      offset: base - last.bytes.length + lastStart,
+      length: last.bytes.length - lastStart,
+      crc: recordFingerprint(last.bytes.subarray(lastStart)),
+    };
+    this.listener.appended(requests, this.lastPosition, base - batchOffset);
+    this.wakeWaiters();
+  }
+
+  readAll(from: number, limit: number): AsyncIterable<readonly RecordedEvent[]> {
+    this.assertReadable();
+    return this.reader.forwardPages(from, limit) as AsyncIterable<readonly RecordedEvent[]>;
+  }
+
+  /** A stream's events by following its chain of records from its head: only its own records are read. */
+  async *readStream(stream: string, options: LogStreamRead): AsyncGenerator<readonly RecordedEvent[]> {
+    this.assertReadable();
+    const { direction, limit } = options;
+    const entry = this.index.streams.get(stream);
+    if (!entry || entry.version < 0 || limit <= 0) return;
+    const head = { position: entry.position, offset: entry.offset, version: entry.version };
+    let page: RecordedEvent[] = [];
+    if (direction === 'forward') {
+      const from = options.from ?? 0;
+      if (from > head.version) return;
+      // Follow the chain back to `from`, then read forward.
+      const places: EventPlace[] = [];
+      for await (const place of this.chain(stream, head, from)) places.push(place);
+      let cache = null;
+      for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
+        const read = await this.reader.eventAt(places[i].position, places[i].offset, cache, true);
+        cache = read.cache;
+        page.push(read.event as RecordedEvent);
+        if (page.length === STREAM_PAGE_EVENTS) {
+          yield page;
+          page = [];
+        }
+      }
+    } else {
+      const from = Math.min(options.from ?? head.version, head.version);
+      let cache = null;
+      const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
+      for await (const place of this.chain(stream, head, lowest)) {
+        if (place.version > from) continue;
+        const read = await this.reader.eventAt(place.position, place.offset, cache, false);
+        cache = read.cache;
+        page.push(read.event as RecordedEvent);
+        if (page.length === STREAM_PAGE_EVENTS) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  /** The places of a stream's events from its head back to version `to`, each link checked. */
+  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<EventPlace & { version: number }> {
+    let place = head;
+    let cache = null;
+    for (;;) {
+      const read = await this.reader.headerAt(place.position, place.offset, cache, false);
+      cache = read.cache;
+      const header = read.header;
+      if (header.stream !== stream || header.version !== place.version) {
+        this.reader.fail(this.index.segmentOf(place.position), place.offset, `stream "${stream}" version ${place.version} links to an event of stream "${header.stream}" version ${header.version}`);
+      }
+      yield place;
+      if (place.version <= to) return;
+      place = { position: header.prevPosition, offset: header.prevOffset, version: place.version - 1 };
+    }
+  }
+
+  /**
+   * Read-only: takes in what a writer appended since the log was last read —
+   * every complete, committed append, with the checks of recovery. A
+   * writable log is always current.
+   */
+  async refresh(): Promise<number> {
+    this.assertReadable();
+    if (!this.readOnly) return this.lastPosition;
+    this.refreshing ??= (async () => {
+      try {
+        const listener = this.listener;
+        const added = await readNewAppends(this.fs, this.directory, this.index, this.log, listener.foldsEvents ? (events) => listener.replay(events as RecordedEvent[]) : undefined);
+        listener.finishReplay();
+        if (added > 0) this.wakeWaiters();
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    await this.refreshing;
+    return this.lastPosition;
+  }
+
+  waitForEvents(after: number, signal?: AbortSignal): Promise<void> {
+    if (after < this.lastPosition || this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      if (!signal) {
+        this.newEventWaiters.push(resolve);
+        return;
+      }
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        this.newEventWaiters = this.newEventWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      this.newEventWaiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private wakeWaiters(): void {
+    if (this.newEventWaiters.length === 0) return;
+    const waiters = this.newEventWaiters;
+    this.newEventWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The index and log end as durable now (the published end, not the writer's: a batch being written is not in the index yet). */
+  captureSnapshot(): { position: number; log: FileSnapshotPart } {
+    const names: string[] = [];
+    const versions: number[] = [];
+    const positions: number[] = [];
+    const offsets: number[] = [];
+    for (const [name, head] of this.index.streams) {
+      if (head.version < 0) continue;
+      names.push(name);
+      versions.push(head.version);
+      positions.push(head.position);
+      offsets.push(head.offset);
+    }
+    const bases = this.index.segmentBases;
+    return {
+      position: this.lastPosition,
+      log: {
+        logEnd: { segmentBase: bases[bases.length - 1], offset: this.index.endOffset },
+        ...(this.lastRecord ? { lastRecord: { ...this.lastRecord } } : {}),
+        segmentBases: bases.slice(),
+        streams: { names, versions, positions, offsets },
+        sparseOffsets: this.index.sparseOffsets.slice(),
+      },
+    };
+  }
+
+  async writeSnapshot(snapshot: EngineSnapshot): Promise<string> {
+    const part = snapshot.log as FileSnapshotPart;
+    const contents: SnapshotContents = {
+      position: snapshot.position,
+      logEnd: part.logEnd,
+      ...(part.lastRecord ? { lastRecord: part.lastRecord } : {}),
+      segmentBases: part.segmentBases,
+      streams: part.streams,
+      sparseOffsets: part.sparseOffsets,
+      projections: snapshot.projections,
+      createdAt: snapshot.createdAt,
+    };
+    // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
+    if (this.settings.durability !== 'fsync') await this.log.sync();
+    try {
+      if (!contents.lastRecord) {
+        const segment = this.index.segmentOf(contents.position);
+        await recordLastRecord(contents, segment, this.log.segments[segment].durableSize, (i, offset, length) => this.log.read(i, offset, length));
+      }
+      return await writeSnapshot(this.fs, this.directory, contents, this.settings.keepSnapshots);
+    } catch (error) {
+      throw asStorageError(error, `Could not write a snapshot of ${this.directory}`);
+    }
+  }
+
+  async readCheckpoint(name: string): Promise<StoredCheckpoint | null> {
+    const stored = await readCheckpoint(this.fs, this.directory, name);
+    return stored && 'damaged' in stored ? { damaged: stored.damaged, where: checkpointFile(name) } : stored;
+  }
+
+  writeCheckpoint(name: string, position: number): Promise<void> {
+    return writeCheckpoint(this.fs, this.directory, name, position);
+  }
+
+  /**
+   * Copies the store, while it keeps working, into `dest` (which must not
+   * exist): every event durable now, the newest snapshot up to there and the
+   * subscription checkpoints, as a store that opens on its own. Works on
+   * read-only stores too. See recovery/backup.ts for how it stays consistent.
+   */
+  async backup(dest: string): Promise<BackupResult> {
+    this.assertReadable();
+    if (typeof dest !== 'string' || dest.length === 0) throw new InvalidInputError(`backup needs a destination directory, got ${formatValueForMessage(dest)}`);
+    const target = this.baseFs instanceof NodeFileSystem ? nodePath.resolve(dest) : dest;
+    // A backup of a log found damaged would be a damaged store marked clean.
+    const health = await this.verified();
+    if (health.problem) throw health.problem;
+    return typedBackup(target, backupStore(this.fs, this.directory, this.baseFs, target, () => {
+      // The published end, not the writer's: a batch being written is not in the index yet.
+      const bases = this.index.segmentBases;
+      return {
+        position: this.lastPosition,
+        segments: bases.map((_, i) => ({ name: this.log.segments[i].name, bytes: i === bases.length - 1 ? this.index.endOffset : this.log.segments[i].durableSize })),
+      };
+    }));
+  }
+
+  close(finishing?: Promise<unknown>): Promise<void> {
+    this.closingDone ??= this.closeOnce(finishing);
+    return this.closingDone;
+  }
+
+  async abandon(): Promise<void> {
+    this.closing = true;
+    this.closed = true;
+    clearInterval(this.lockWatch);
+    await this.log.close().catch(() => undefined);
+    await this.lock.release({ clean: false }).catch(() => undefined);
+  }
+
+  private async closeOnce(finishing: Promise<unknown> | undefined): Promise<void> {
+    this.closing = true;
+    clearInterval(this.lockWatch);
+    try {
+      await this.writer.drain();
+      await finishing;
+      const health = await this.verification;
+      await this.refreshing?.catch(() => undefined);
+      // A log found damaged under its snapshot is not closed cleanly: the next open checks it again.
+      if (!this.writer.failure && !this.readOnly && !this.lockLost && !health.problem) {
+        if (this.settings.durability !== 'fsync') await this.log.sync();
+        await writeCleanMarker(this.fs, this.directory, this.lastPosition);
+      }
+    } catch (error) {
+      // The store still closes (files, lock) so it can be reopened; the next open recovers as after a crash.
+      throw asStorageError(error, `Could not close the store in ${this.directory} cleanly`);
+    } finally {
+      this.closed = true;
+      this.wakeWaiters();
+      try {
+        await this.log.close();
+      } finally {
+        await this.lock.release();
+      }
+    }
+  }
+
+  /** Starts the check of the segments the open skipped thanks to a snapshot. */
+  private verifyInBackground(covered: CoveredLog, onCorruption: ((error: CorruptionError) => void) | undefined): void {
+    this.healthNow = Object.freeze({ log: 'verifying', problem: null });
+    this.verification = verifyCoveredLog(this.fs, this.directory, covered, () => this.closing).then(
+      (problem) => {
+        this.healthNow = Object.freeze(problem ? { log: 'damaged', problem } : { log: 'verified', problem: null });
+        if (problem) onCorruption?.(problem);
+        return this.healthNow;
+      },
+      () => {
+        this.healthNow = Object.freeze({ log: 'unverified', problem: null });
+        return this.healthNow;
+      },
+    );
+  }
+
+  private async checkLock(): Promise<void> {
+    if (this.checkingLock || this.lockLost) return;
+    this.checkingLock = true;
+    try {
+      if ((await this.lock.verify()) === 'lost') {
+        this.lockLost = new Error(`the LOCK file of ${this.directory} was removed or replaced, and another process has locked the new one: it owns the store now`);
+      }
+    } catch {
+      // Cannot tell now (the disk is failing?): the next check asks again.
+    } finally {
+      this.checkingLock = false;
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.closing) throw new StoreClosedError();
+    if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
+    if (this.writer.failure) throw this.writer.failure;
+    if (this.healthNow.problem) throw this.healthNow.problem;
+  }
+
+  private assertReadable(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+/** What refused an append, typed. */
+function asEventfoldError(error: unknown): EventfoldError {
+  return error instanceof EventfoldError ? error : new EventfoldError(String((error as Error)?.message ?? error), { cause: error });
+}
+
+/** A backup's disk errors as StorageError (its own refusals are already typed). */
+function typedBackup<T>(dest: string, backup: Promise<T>): Promise<T> {
+  return backup.catch((error: unknown) => {
+    throw asStorageError(error, `Could not back up to ${dest}`);
+  });
+}

@@ -1,0 +1,148 @@
+import type { LogReplay } from '../engine/event-log';
+import { asStorageError, InvalidInputError, StoreNotFoundError } from '../errors';
+import { readOnlyFileSystem, refusingHandle } from '../fs/read-only-file-system';
+import { SegmentedLog } from '../log/segmented-log';
+import { StreamIndex } from '../log/stream-index';
+import { cutRejectedWrites } from '../log/rejected-writes';
+import { readCleanMarker } from '../recovery/clean-marker';
+import { CLEAN_MARKER, logDirOf } from '../store-layout';
+import { acquireLock, type HeldLock } from '../recovery/lock';
+import { finishInterruptedRepair, refuseUnfinishedRepair } from '../recovery/quarantine';
+import type { RecoveryReport } from '../recovery/report';
+import { scanLog } from '../recovery/scan-log';
+import { syncStoreDirectories } from '../recovery/sync-store-directories';
+import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';
+import { listCheckpoints, resetCheckpointsBeyond } from '../snapshot/checkpoint-file';
+import type { SnapshotContents } from '../snapshot/snapshot-file';
+import { loadNewestSnapshot, quarantineSnapshotsBeyond } from '../snapshot/snapshots';
+import type { OpenArguments } from '../validate/options';
+import { prepareDirectory } from '../validate/store-directory';
+import { FileLog } from './file-log';
+
+/**
+ * Opens (creating if needed) the file log in `checked.directory`, recovering
+ * from any crash: lock → finish an interrupted repair → newest valid
+ * snapshot → replay the tail (CRC checked) → cut only an unacknowledged tail
+ * or fail loudly on real corruption → report. The engine's projections are
+ * restored and replayed through `replay`. `checked`: the open's arguments,
+ * already checked (validate/options.ts), so nothing was touched on disk yet.
+ */
+export async function openFileLog(checked: OpenArguments, replay: LogReplay): Promise<FileLog> {
+  const started = performance.now();
+  const { directory, settings, readOnly } = checked;
+  const baseFs = checked.fs;
+  const fs = readOnly ? readOnlyFileSystem(baseFs) : baseFs;
+  let lock: HeldLock;
+  if (readOnly) {
+    if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
+    if (!(await fs.exists(logDirOf(directory)))) throw new StoreNotFoundError(directory);
+    lock = { previousOwner: null, verify: async () => 'held' as const, release: async () => undefined };
+  } else {
+    await prepareDirectory(fs, directory);
+    try {
+      lock = await acquireLock(fs, directory);
+    } catch (error) {
+      throw asStorageError(error, `Could not lock the store in ${directory}`);
+    }
+  }
+  try {
+    // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
+    if (!readOnly) await syncStoreDirectories(fs, directory);
+    // Writes this process rejected but could not cut back are cut before the log is read.
+    const rejectedWrites = readOnly ? [] : await cutRejectedWrites(fs, logDirOf(directory));
+    const clean = await readCleanMarker(fs, directory);
+    const cleanShutdown = clean.marker !== undefined;
+    const index = new StreamIndex();
+    const repairing = checked.repair === 'truncate';
+    const verifyOnOpen = checked.verifyOnOpen;
+    // Before anything else: a repair a crash interrupted is finished exactly as it was planned (a read-only open refuses to read around one).
+    const finishedRepair = readOnly ? await refuseUnfinishedRepair(fs, directory) : await finishInterruptedRepair(fs, directory, repairing);
+    const snapshots = await loadNewestSnapshot(fs, directory, { readOnly, checkLogEnd: !repairing });
+    const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
+    let resumeAt;
+    let covered: CoveredLog | undefined;
+    if (snapshots.chosen && repairing) {
+      snapshot.fullReplayReason = 'repair reads the whole log';
+    } else if (snapshots.chosen) {
+      const { file, contents } = snapshots.chosen;
+      const mismatch = replay.restoreSnapshot(contents.projections);
+      if (mismatch) {
+        snapshot.fullReplayReason = `${mismatch}: every projection is rebuilt from the log`;
+      } else {
+        seedIndex(index, contents);
+        snapshot.used = file;
+        snapshot.position = contents.position;
+        resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
+        covered = { snapshot: file, position: contents.position, ...contents.logEnd };
+      }
+    } else if (snapshots.skipped.length > 0) {
+      snapshot.fullReplayReason = 'no snapshot passed its checks';
+    }
+    const scan = await scanLog(fs, directory, index, {
+      repair: checked.repair,
+      readOnly,
+      onCommit: replay.foldsEvents ? (events) => replay.replay(events) : undefined,
+      resumeAt,
+      // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
+      cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
+    });
+    replay.finishReplay();
+    if (covered && verifyOnOpen === 'full') {
+      const problem = await verifyCoveredLog(fs, directory, covered);
+      if (problem) throw problem;
+      covered = undefined;
+    }
+    const quarantine = scan.quarantine ?? finishedRepair;
+    for (const moved of quarantine?.snapshotsSetAside ?? []) {
+      snapshot.skipped.push({ file: moved.file, reason: `covers position ${moved.position}, past the repaired log's end at ${quarantine!.lastPosition}: moved to ${moved.movedTo}` });
+    }
+    if (repairing) {
+      // Whatever a repair found, no snapshot past the repaired end may survive it (a damaged repair record is redone this way).
+      snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
+    }
+    const checkpoints: RecoveryReport['checkpoints'] = {
+      reset: await resetCheckpointsBeyond(fs, directory, index.durableCount - 1, readOnly),
+      damaged: (await listCheckpoints(fs, directory)).flatMap((c) => ('damaged' in c ? [{ name: c.name, reason: c.damaged }] : [])),
+    };
+    if (clean.present && !readOnly) {
+      // From here on a crash must not look like a clean shutdown.
+      await fs.unlink(`${directory}/${CLEAN_MARKER}`);
+      await fs.syncDir(directory);
+    }
+    const log = readOnly
+      ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
+      : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);
+    const recovery: RecoveryReport = {
+      cleanShutdown,
+      staleLockOwner: lock.previousOwner?.pid ?? null,
+      segmentsScanned: scan.segmentsScanned,
+      eventsRecovered: index.durableCount,
+      lastPosition: index.durableCount - 1,
+      tornTail: scan.tornTail,
+      rejectedWrites,
+      quarantine,
+      checkpoints,
+      removedFiles: [...snapshots.removedFiles, ...scan.removedFiles],
+      snapshot,
+      eventsReplayed: index.durableCount - (snapshot.position ?? -1) - 1,
+      coveredLog: covered ? 'checked in the background' : snapshot.used ? 'checked by this open' : null,
+      durationMs: 0,
+    };
+    recovery.durationMs = performance.now() - started;
+    return new FileLog({ directory, fs, baseFs, log, index, lock, settings, recovery, readOnly, covered, onCorruption: checked.onCorruption });
+  } catch (error) {
+    await lock.release({ clean: false }).catch(() => undefined);
+    throw asStorageError(error, `Could not open the store in ${directory}`);
+  }
+}
+
+/** Starts the index from a snapshot; the log scan then adds what came after it. */
+function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
+  const { names, versions, positions, offsets } = contents.streams;
+  for (let i = 0; i < names.length; i++) {
+    index.streams.set(names[i], { version: versions[i], pendingVersion: versions[i], position: positions[i], offset: offsets[i] });
+  }
+  for (const offset of contents.sparseOffsets) index.sparseOffsets.push(offset);
+  index.durableCount = contents.position + 1;
+  index.endOffset = contents.logEnd.offset;
+}
