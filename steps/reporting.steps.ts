@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BrowserPage } from './report/browser-page';
 import { FIGURES_MEDIA_TYPE, formatNumber, type Figure } from './report/living-doc';
 import { readMessages, verdicts, type Envelope } from './report/messages';
@@ -70,8 +70,13 @@ function renderWithFormatter(world: EventfoldWorld, rendering: Rendering): strin
   return pageFile;
 }
 
-function countResults(world: EventfoldWorld, files: string[]): string {
-  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'steps/report/count-results.ts', ...files], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+function countResults(world: EventfoldWorld, files: string[], reports?: string): string {
+  const run = spawnSync(process.execPath, ['-r', join(ROOT, 'node_modules/ts-node/register/transpile-only'), join(ROOT, 'steps/report/count-results.ts'), ...files], {
+    cwd: reports ? join(reports, '..') : ROOT,
+    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(run.stderr).to.equal('');
   return run.stdout.trim();
 }
@@ -185,12 +190,39 @@ Given(/^the messages of a run with (.+)$/, function (this: EventfoldWorld, what:
   this.memo.rendering = { reports: reportsOf(this), messages: 'cucumber.ndjson', stream: join(FIXTURES, `${kind}.ndjson`) } satisfies Rendering;
 });
 
-Given('a reports folder with the messages of a run on the file log and of the same features on PostgreSQL', function (this: EventfoldWorld) {
+Given(/^a reports folder with the messages of a run on the file log and, in "([^"]+)", of the same features on PostgreSQL( the day before)?$/, function (this: EventfoldWorld, postgresMessages: string, dayBefore?: string) {
   const reports = reportsOf(this);
   copyFileSync(join(FIXTURES, 'documentation.ndjson'), join(reports, 'cucumber.ndjson'));
-  // The formatter renders the PostgreSQL run, as the second run of npm test would, and reads the file log's from the folder.
-  copyFileSync(join(FIXTURES, 'documentation-other-log.ndjson'), join(reports, 'cucumber-postgres.ndjson'));
-  this.memo.rendering = { reports, messages: 'cucumber-postgres.ndjson', stream: join(reports, 'cucumber-postgres.ndjson') } satisfies Rendering;
+  const postgres = join(reports, postgresMessages);
+  mkdirSync(join(postgres, '..'), { recursive: true });
+  let stream = readFileSync(join(FIXTURES, 'documentation-other-log.ndjson'), 'utf8');
+  // The same recording, its clock moved back a day.
+  if (dayBefore) stream = stream.replace(/"seconds":(\d{9,})/g, (_, seconds: string) => `"seconds":${Number(seconds) - 86_400}`);
+  writeFileSync(postgres, stream);
+  this.memo.postgresMessages = postgres;
+});
+
+When(/^the formatter renders the (PostgreSQL|file log) run and the page is opened in a headless Chromium$/, async function (this: EventfoldWorld, log: string) {
+  const reports = this.memo.reports as string;
+  const postgres = this.memo.postgresMessages as string;
+  // A run writing into a log's folder has that folder as its reports folder, as its cucumber profile would say.
+  const rendering: Rendering =
+    log === 'file log'
+      ? { reports, messages: 'cucumber.ndjson', stream: join(reports, 'cucumber.ndjson') }
+      : { reports: join(postgres, '..'), messages: basename(postgres), stream: postgres };
+  this.memo.rendering = rendering;
+  const file = renderWithFormatter(this, rendering);
+  await openInBrowser(this, file);
+  expect(page(this).scriptErrors).to.deep.equal([]);
+});
+
+Then("the page shows the file log's verdicts only and says the PostgreSQL messages are from an earlier run", async function (this: EventfoldWorld) {
+  const state = await page(this).evaluate<{ logs: number; summary: string; leftOut: string }>(
+    `({ logs: document.querySelectorAll('summary .log').length, summary: document.querySelector('.summary').textContent, leftOut: (document.querySelector('.left-out') || {}).textContent })`,
+  );
+  expect(state.logs).to.equal(0);
+  expect(state.summary).to.match(/^7 passed, 0 failed/);
+  expect(state.leftOut).to.match(/^Not shown: PostgreSQL: cucumber-postgres\.ndjson is from an earlier run \(\d{4}-\d\d-\d\dT/);
 });
 
 When(/^the formatter renders them and the page is opened in a headless Chromium( 390 pixels wide, as on a phone)?$/, async function (this: EventfoldWorld, phone?: string) {
@@ -376,9 +408,12 @@ Then('the failures section says {string}', async function (this: EventfoldWorld,
 });
 
 Then('counting the results prints {string}', function (this: EventfoldWorld, counted: string) {
-  const rendering = this.memo.rendering as Rendering;
-  const files = rendering.stream.startsWith(rendering.reports) ? [join(rendering.reports, 'cucumber.ndjson'), join(rendering.reports, 'cucumber-postgres.ndjson')] : [rendering.stream];
-  expect(countResults(this, files)).to.equal(counted);
+  expect(countResults(this, [(this.memo.rendering as Rendering).stream])).to.equal(counted);
+});
+
+Then('counting the results of both prints {string}', function (this: EventfoldWorld, counted: string) {
+  // As CI does: every message file of the run, found in the reports folder.
+  expect(countResults(this, [], this.memo.reports as string)).to.equal(counted);
 });
 
 Then('the page says {int} scenarios ran and lists no failures', async function (this: EventfoldWorld, count: number) {

@@ -111,12 +111,22 @@ Feature: Every run leaves living documentation a team reads first
 
   Rule: A run on two event logs shows each scenario's verdict on each
 
-    Scenario: The same features on the file log and on PostgreSQL, one row failing on PostgreSQL only
-      Given a reports folder with the messages of a run on the file log and of the same features on PostgreSQL
-      When the formatter renders them and the page is opened in a headless Chromium
+    Scenario Outline: The same features on the file log and on PostgreSQL, one row failing on PostgreSQL only (<layout>)
+      Given a reports folder with the messages of a run on the file log and, in "<postgres messages>", of the same features on PostgreSQL
+      When the formatter renders the PostgreSQL run and the page is opened in a headless Chromium
       Then the scenario "A deposit of 2 is accepted" shows "file log" passed and "PostgreSQL" failed
       And the failures list "A deposit of 2 is accepted" on PostgreSQL only
-      And counting the results prints "13 passed, 1 failed (file log: 7 passed, 0 failed; PostgreSQL: 6 passed, 1 failed)"
+      And counting the results of both prints "13 passed, 1 failed (file log: 7 passed, 0 failed; PostgreSQL: 6 passed, 1 failed)"
+
+      Examples:
+        | layout                  | postgres messages         |
+        | beside the file log's   | cucumber-postgres.ndjson  |
+        | in a folder of its own  | postgres/cucumber.ndjson  |
+
+    Scenario: PostgreSQL messages left from an earlier run are named, not shown
+      Given a reports folder with the messages of a run on the file log and, in "cucumber-postgres.ndjson", of the same features on PostgreSQL the day before
+      When the formatter renders the file log run and the page is opened in a headless Chromium
+      Then the page shows the file log's verdicts only and says the PostgreSQL messages are from an earlier run
 
   Rule: The performance section and the history draw the figures that matter
 

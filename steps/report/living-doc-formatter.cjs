@@ -4,11 +4,16 @@
 // Any cucumber-js run can use it:
 //   --format ./steps/report/living-doc-formatter.cjs:reports/index.html
 //   --format-options '{"eventfold":{"reports":"reports","messages":"cucumber.ndjson"}}'
-// eventfold.reports: the folder with the other logs' message files, bench.json
-// and history.ndjson (default: the folder of the page); eventfold.messages:
-// the message file this run writes (names its log: cucumber-postgres.ndjson is
+// eventfold.reports: the folder of this run's messages, bench.json and
+// history.ndjson (default: the folder of the page); eventfold.messages: the
+// message file this run writes there (default cucumber.ndjson; its name, or
+// the folder's — postgres/ — names the log: cucumber-postgres.ndjson is
 // PostgreSQL); eventfold.history: false to leave the history alone;
 // eventfold.announce: false not to print where the reports are at the end.
+// The other logs' message files of the same run (cucumber-<log>.ndjson beside
+// this one, <log>/cucumber.ndjson below it, or the parent's cucumber.ndjson
+// when this run writes into a log's folder) are shown beside this run's; one
+// that started before this run is an earlier run's: it is named, not shown.
 // When cucumber stops before the end of the run (a failing BeforeAll or
 // AfterAll hook exits the process), the page is still written, saying so.
 const { Formatter } = require('@cucumber/cucumber');
@@ -20,7 +25,7 @@ if (!process[Symbol.for('ts-node.register.instance')]) {
 }
 const { renderLivingDoc, defaultMetadata } = require('./living-doc.ts');
 const { buildRun } = require('./run-model.ts');
-const { labelOf, messageFilesIn, readMessages, MAIN_MESSAGE_FILE } = require('./messages.ts');
+const { isLogFolder, labelOf, messageFilesIn, readMessages, MAIN_MESSAGE_FILE } = require('./messages.ts');
 const { readBench } = require('./bench.ts');
 const { appendHistory, entryOf, readHistory, HISTORY_FILE } = require('./history.ts');
 
@@ -62,12 +67,20 @@ class LivingDocFormatter extends Formatter {
 /** The page for this run's envelopes, beside the other logs' runs found in `reports`. */
 function render(envelopes, { reports, messages, history }) {
   const meta = defaultMetadata(ROOT);
-  const own = buildRun(envelopes, labelOf(messages));
+  const ownPath = reports ? path.join(reports, messages) : messages;
+  const own = buildRun(envelopes, labelOf(ownPath));
   const runs = [own];
-  for (const file of reports ? messageFilesIn(reports) : []) {
-    if (path.basename(file.path) === messages) continue;
+  // A run writing into a log's own folder (reports/postgres/) belongs to the run of the folder above.
+  const root = reports && isLogFolder(path.basename(reports)) ? path.dirname(reports) : reports;
+  for (const file of root ? messageFilesIn(root) : []) {
+    if (path.resolve(file.path) === path.resolve(ownPath) || file.label === own.label) continue;
     try {
-      runs.push(buildRun(readMessages(file.path), file.label));
+      const other = buildRun(readMessages(file.path), file.label);
+      if (own.started !== undefined && other.started !== undefined && other.started < own.started && file.label !== 'file log') {
+        meta.leftOut.push(`${file.label}: ${path.relative(root, file.path)} is from an earlier run (${new Date(other.started * 1000).toISOString()})`);
+        continue;
+      }
+      runs.push(other);
     } catch (error) {
       own.problems.push({ title: `The ${file.label} run could not be read`, message: String(error.message ?? error), where: file.path });
     }

@@ -26,6 +26,8 @@ export interface RunMetadata {
   date: string;
   commit: string;
   cucumberReport: string;
+  /** Message files of other logs left out of the page, and why. */
+  leftOut: string[];
 }
 
 export function defaultMetadata(root: string): RunMetadata {
@@ -41,7 +43,7 @@ export function defaultMetadata(root: string): RunMetadata {
   } catch {
     // A formatter used outside this package.
   }
-  return { packageVersion, nodeVersion: process.version, date: new Date().toISOString(), commit, cucumberReport: 'cucumber.html' };
+  return { packageVersion, nodeVersion: process.version, date: new Date().toISOString(), commit, cucumberReport: 'cucumber.html', leftOut: [] };
 }
 
 export interface LivingDocInput {
@@ -118,8 +120,7 @@ export function renderLivingDoc(input: LivingDocInput): string {
     const logs = multiLog ? `<span class="logs">${view.runs.map((r) => `<span class="log ${verdictClass(r.verdict)}" title="${escapeHtml(r.verdict.toLowerCase())}">${escapeHtml(r.log)} ${verdictLabel(r.verdict).split(' ')[0]}</span>`).join('')}</span>` : '';
     const seconds = Math.max(...view.runs.map((r) => r.seconds));
     const retried = view.runs.some((r) => r.attempts.length > 1) ? '<span class="retried">retried</span>' : '';
-    const searchText = [info.name, ...(info.example ?? []).flat(), ...info.tags, ...view.runs.flatMap((r) => r.attempts.flatMap((a) => a.steps.map((s) => s.text)))].join(' ').toLowerCase();
-    return `<details class="scenario ${verdictClass(view.verdict)}" id="${escapeHtml(view.id)}" data-verdict="${escapeHtml(view.runs.map((r) => verdictClass(r.verdict)).join(' '))}" data-tags="${escapeHtml(info.tags.join(' '))}" data-search="${escapeHtml(searchText)}">
+    return `<details class="scenario ${verdictClass(view.verdict)}" id="${escapeHtml(view.id)}" data-verdict="${escapeHtml(view.runs.map((r) => verdictClass(r.verdict)).join(' '))}" data-tags="${escapeHtml(info.tags.join(' '))}">
 <summary><span class="verdict">${escapeHtml(verdictLabel(view.verdict))}</span><span class="name">${escapeHtml(info.keyword)}: ${escapeHtml(info.name)}</span>${example}${logs}${retried}<span class="duration">${formatSeconds(seconds)}</span>${info.tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join('')}</summary>
 <div class="scenario-body">${description}${view.runs.map((r) => runHtml(r, multiLog)).join('\n')}</div>
 </details>`;
@@ -230,7 +231,7 @@ ${features}
 <body>
 <header><h1>eventfold — living documentation</h1>
 <p class="meta">eventfold <code>${escapeHtml(meta.packageVersion)}</code> · Node <code>${escapeHtml(meta.nodeVersion)}</code> · page of <code>${escapeHtml(meta.date)}</code> · commit <code>${escapeHtml(meta.commit)}</code> · <a href="${escapeHtml(meta.cucumberReport)}">full cucumber report</a></p>
-<ul class="summary">${summary}</ul>
+<ul class="summary">${summary}</ul>${meta.leftOut.length ? `<p class="meta left-out">Not shown: ${meta.leftOut.map(escapeHtml).join('; ')}.</p>` : ''}
 <nav class="toc">${failures ? '<a href="#failures">Failures</a>' : ''}<a href="#glance">At a glance</a>${performance ? '<a href="#performance">Performance</a>' : ''}${input.history?.length ? '<a href="#history">History</a>' : ''}${comparisons ? '<a href="#comparisons">Comparisons</a>' : ''}${measuredTable ? '<a href="#figures">Measured figures</a>' : ''}</nav>
 <form class="filters" role="search" onsubmit="return false"><input id="search" type="search" placeholder="Search scenarios, steps, @tags" aria-label="Search scenarios, steps and tags"><select id="verdict-filter" aria-label="Verdict"><option value="">every verdict</option><option value="failed">failed</option><option value="passed">passed</option><option value="skipped">skipped</option></select><span id="filter-count" class="meta"></span></form>
 </header>
@@ -255,7 +256,7 @@ function stepHtml(step: StepRun): string {
   const keyword = step.kind === 'hook' ? `${step.keyword} hook` : step.keyword.trim();
   const status = step.status.toLowerCase().replace(/\s+/g, '-');
   const parts = [
-    `<div class="step-line"><span class="status-icon" title="${escapeHtml(status)}">${escapeHtml(verdictLabel(step.status).split(' ')[0])}</span><span class="keyword">${escapeHtml(keyword)}</span> <span class="text">${escapeHtml(step.text)}</span>${step.background ? '<span class="from-background">Background</span>' : ''}<span class="status">${escapeHtml(step.status.toLowerCase())}</span><span class="duration">${formatSeconds(step.seconds)}</span></div>`,
+    `<div class="step-line"><span class="status-icon">${escapeHtml(verdictLabel(step.status).split(' ')[0])}</span><span class="keyword">${escapeHtml(keyword)}</span> <span class="text">${escapeHtml(step.text)}</span>${step.background ? '<span class="from-background">Background</span>' : ''}<span class="status">${escapeHtml(step.status.toLowerCase())}</span><span class="duration">${formatSeconds(step.seconds)}</span></div>`,
   ];
   if (step.docString) parts.push(`<pre class="doc-string"${step.docString.mediaType ? ` data-media-type="${escapeHtml(step.docString.mediaType)}"` : ''}>${escapeHtml(step.docString.content)}</pre>`);
   if (step.dataTable) parts.push(`<div class="table-wrap"><table class="data-table">${step.dataTable.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('')}</table></div>`);

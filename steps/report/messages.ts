@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** One parsed line of cucumber's message (ndjson) output. */
 export type Envelope = Record<string, any>;
@@ -24,9 +24,11 @@ export function readMessages(path: string): Envelope[] {
 
 /**
  * A run of the features is one or more cucumber runs, one per event log the
- * API features ran on, each writing its own message file into reports/:
- * `cucumber.ndjson` (the file log) and `cucumber-<log>.ndjson` for each other
- * log (`cucumber-postgres.ndjson`: PostgreSQL). The label says which log.
+ * API features ran on, each writing its own message file under reports/:
+ * `cucumber.ndjson` (the file log) and, for each other log, either
+ * `cucumber-<log>.ndjson` beside it or `<log>/cucumber.ndjson` in a folder of
+ * its own (`cucumber-postgres.ndjson` or `postgres/cucumber.ndjson`:
+ * PostgreSQL). The label says which log.
  */
 export interface MessageFile {
   label: string;
@@ -35,21 +37,32 @@ export interface MessageFile {
 
 export const MAIN_MESSAGE_FILE = 'cucumber.ndjson';
 
-/** Names of the logs as people write them; a log not listed is named by its file's suffix. */
+/** Names of the logs as people write them; a log not listed is named by its file's suffix or folder. */
 const LOG_LABELS: Record<string, string> = { '': 'file log', postgres: 'PostgreSQL', postgresql: 'PostgreSQL' };
 
+/** Whether a folder under reports/ is another log's (postgres/ is PostgreSQL's). */
+export function isLogFolder(name: string): boolean {
+  return name !== '' && Object.hasOwn(LOG_LABELS, name.toLowerCase());
+}
+
 export function labelOf(messageFile: string): string {
-  const suffix = /^cucumber(?:-(.+))?\.ndjson$/.exec(basename(messageFile))?.[1] ?? '';
+  const name = basename(messageFile);
+  const folder = basename(dirname(messageFile));
+  if (name === MAIN_MESSAGE_FILE && isLogFolder(folder)) return LOG_LABELS[folder.toLowerCase()];
+  const suffix = /^cucumber(?:-(.+))?\.ndjson$/.exec(name)?.[1] ?? '';
   return LOG_LABELS[suffix.toLowerCase()] ?? suffix;
 }
 
-/** The message files of the run in `dir`: cucumber.ndjson first, then the other logs' by name. */
+/** The message files of the run in `dir`: cucumber.ndjson first, then the other logs' (beside it, or in a log's folder) by name. */
 export function messageFilesIn(dir: string): MessageFile[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => /^cucumber(-.+)?\.ndjson$/.test(name))
-    .sort((a, b) => (a === MAIN_MESSAGE_FILE ? -1 : b === MAIN_MESSAGE_FILE ? 1 : a.localeCompare(b)))
-    .map((name) => ({ label: labelOf(name), path: join(dir, name) }));
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const beside = entries.filter((e) => e.isFile() && /^cucumber(-.+)?\.ndjson$/.test(e.name)).map((e) => join(dir, e.name));
+  const inFolders = entries.filter((e) => e.isDirectory() && isLogFolder(e.name) && existsSync(join(dir, e.name, MAIN_MESSAGE_FILE))).map((e) => join(dir, e.name, MAIN_MESSAGE_FILE));
+  const main = join(dir, MAIN_MESSAGE_FILE);
+  return [...beside, ...inFolders]
+    .sort((a, b) => (a === main ? -1 : b === main ? 1 : a.localeCompare(b)))
+    .map((path) => ({ label: labelOf(path), path }));
 }
 
 /** Statuses from best to worst: a test case's verdict is its worst step's. */

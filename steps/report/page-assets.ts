@@ -42,7 +42,7 @@ figure.chart{margin:8px 0;border:1px solid #eef1f6;border-radius:6px;padding:8px
 svg.trend{width:100%;max-width:240px;height:40px;display:block}svg.trend path{fill:none;stroke:#3d6fd9;stroke-width:1.5;vector-effect:non-scaling-stroke}svg.trend circle{fill:#3d6fd9}
 .trend-cell{min-width:120px;width:30%}tr.regression td{background:#fdf3f2}tr.regression strong{color:#c8372d}
 .scale-run h4{margin-bottom:0}.scale{font-size:17px}
-tr.failed td{color:#c8372d}tr.scenario-row th{background:#f6f7f9;font-weight:600}
+tr.failed td{color:#c8372d}table.figures td:last-child{white-space:nowrap}tr.scenario-row th{background:#f6f7f9;font-weight:600}
 .hidden{display:none!important}
 @media (max-width:640px){body{padding:10px;font-size:14px}td,th{padding:2px 6px}.scenario>summary{gap:2px 6px}.attachment{margin-left:0}}
 `;
@@ -59,7 +59,8 @@ export const PAGE_SCRIPT = `
     var wanted = verdict.value;
     var shown = 0;
     scenarios.forEach(function (s) {
-      var text = s.getAttribute('data-search') + ' ' + s.getAttribute('data-tags').toLowerCase();
+      // The scenario's whole text: name, example values, tags, steps, messages.
+      var text = s.searchText || (s.searchText = s.textContent.toLowerCase());
       var ok = words.every(function (w) { return text.indexOf(w) >= 0; }) && (!wanted || s.getAttribute('data-verdict').split(' ').indexOf(wanted) >= 0);
       s.classList.toggle('hidden', !ok);
       if (ok) shown++;
