@@ -1,7 +1,22 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import CRC32 from 'crc-32';
-import { checkWork, FIXED_RECORD_BYTES, frameAppend, isValidHeader, sealAppend } from '../src/log/record';
+import {
+  AT_BATCH_BYTES,
+  AT_BATCH_START,
+  AT_FLAGS,
+  AT_HEADER_CRC,
+  AT_ID_BYTES,
+  AT_LENGTH,
+  AT_STREAM_BYTES,
+  AT_TYPE_BYTES,
+  checkWork,
+  FIXED_RECORD_BYTES,
+  FLAG_COMMIT,
+  frameAppend,
+  headerCrcOf,
+  isValidHeader,
+  sealAppend,
+} from '../src/log/record';
 import { countValidRecords } from '../src/recovery/count-valid-records';
 import { segmentPaths } from './support/log-files';
 import { logDamage } from './support/log-damage-state';
@@ -51,14 +66,14 @@ When(
  */
 function headerClaimingALongBody(claimedLength: number): Buffer {
   const header = Buffer.alloc(FIXED_RECORD_BYTES);
-  header.writeUInt32LE(claimedLength, 4);
-  header[12] = 1; // COMMIT
-  header.writeUInt16LE(1, 14);
-  header.writeUInt16LE(1, 16);
-  header.writeUInt16LE(1, 18);
-  header.writeUInt32LE(0, 44); // batchStart
-  header.writeUInt32LE(0xffffffff, 48); // batchBytes
-  header.writeUInt32LE(CRC32.buf(header.subarray(4, FIXED_RECORD_BYTES)) >>> 0, 0);
+  header.writeUInt32LE(claimedLength, AT_LENGTH);
+  header[AT_FLAGS] = FLAG_COMMIT;
+  header.writeUInt16LE(1, AT_STREAM_BYTES);
+  header.writeUInt16LE(1, AT_TYPE_BYTES);
+  header.writeUInt16LE(1, AT_ID_BYTES);
+  header.writeUInt32LE(0, AT_BATCH_START);
+  header.writeUInt32LE(0xffffffff, AT_BATCH_BYTES);
+  header.writeUInt32LE(headerCrcOf(header, 0), AT_HEADER_CRC);
   return header;
 }
 

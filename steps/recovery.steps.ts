@@ -2,7 +2,8 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import CRC32 from 'crc-32';
 import { CorruptionError, EventStore, SimulatedDisk, type RecordedEvent } from '../src/index';
-import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES } from '../src/log/record';
+import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES, headerCrcOf } from '../src/log/record';
+import { AT_FILE_CRC, AT_FILE_VERSION, fileHeaderCrc } from '../src/log/file-header';
 import { encodeSegmentHeader, segmentName } from '../src/log/segment-file';
 import { countValidRecords } from '../src/recovery/count-valid-records';
 import { assertGapless, collect, numberedEvents, readAllEvents } from './support/events';
@@ -236,8 +237,7 @@ When('record {int} is rewritten with a valid checksum but position {int}', async
   const damaged = Buffer.from(bytes);
   damaged.writeUInt32LE(position, span.offset + AT_POSITION);
   damaged.writeUInt32LE(0, span.offset + AT_POSITION + 4);
-  const header = damaged.subarray(span.offset + AT_LENGTH, span.offset + FIXED_RECORD_BYTES);
-  damaged.writeUInt32LE(CRC32.buf(header) >>> 0, span.offset + AT_HEADER_CRC);
+  damaged.writeUInt32LE(headerCrcOf(damaged, span.offset), span.offset + AT_HEADER_CRC);
   await writeBytes(this, path, damaged);
 });
 
@@ -250,8 +250,8 @@ When('the second segment file is deleted', async function (this: EventfoldWorld)
 When('the format version in the segment header is changed to {int}', async function (this: EventfoldWorld, version: number) {
   const path = (await segmentPaths(this))[0];
   const bytes = Buffer.from(await readBytes(this, path));
-  bytes.writeUInt16LE(version, 8);
-  bytes.writeUInt32LE(CRC32.buf(bytes.subarray(0, 28)) >>> 0, 28);
+  bytes.writeUInt16LE(version, AT_FILE_VERSION);
+  bytes.writeUInt32LE(fileHeaderCrc(bytes), AT_FILE_CRC);
   await writeBytes(this, path, bytes);
 });
 

@@ -1,11 +1,11 @@
-import CRC32 from 'crc-32';
 import { CorruptionError, UnsupportedFormatError } from '../errors';
 import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
+import { AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from './file-header';
 
 // Layout: see FORMAT.md beside this file.
 export const SEGMENT_MAGIC = Buffer.from('EVFLDSEG', 'ascii');
 export const FORMAT_VERSION = 3;
-export const SEGMENT_HEADER_BYTES = 32;
+export const SEGMENT_HEADER_BYTES = FILE_HEADER_BYTES;
 export const SEGMENT_SUFFIX = '.seg';
 
 export function segmentName(basePosition: number): string {
@@ -20,11 +20,7 @@ export function parseSegmentName(name: string): number | undefined {
 
 export function encodeSegmentHeader(basePosition: number): Buffer {
   const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  SEGMENT_MAGIC.copy(header, 0);
-  header.writeUInt16LE(FORMAT_VERSION, 8);
-  header.writeUInt32LE(basePosition % 2 ** 32, 16);
-  header.writeUInt32LE(Math.floor(basePosition / 2 ** 32), 20);
-  header.writeUInt32LE(CRC32.buf(header.subarray(0, 28)) >>> 0, 28);
+  writeFileHeader(header, SEGMENT_MAGIC, FORMAT_VERSION, basePosition);
   return header;
 }
 
@@ -33,15 +29,16 @@ export function decodeSegmentHeader(header: Buffer, file: string): number {
   if (header.length < SEGMENT_HEADER_BYTES) {
     throw new CorruptionError({ file, offset: header.length, reason: `file is shorter than its ${SEGMENT_HEADER_BYTES}-byte header` });
   }
-  if (!header.subarray(0, 8).equals(SEGMENT_MAGIC)) {
+  const fields = readFileHeader(header);
+  if (!fields.magic.equals(SEGMENT_MAGIC)) {
     throw new CorruptionError({ file, offset: 0, reason: 'not an eventfold segment (bad magic)' });
   }
-  const expectedCrc = header.readUInt32LE(28);
-  const actualCrc = CRC32.buf(header.subarray(0, 28)) >>> 0;
+  const expectedCrc = fields.storedCrc;
+  const actualCrc = fileHeaderCrc(header);
   if (expectedCrc !== actualCrc) {
     throw new CorruptionError({ file, offset: 0, reason: 'segment header fails its checksum', expectedCrc, actualCrc });
   }
-  const version = header.readUInt16LE(8);
+  const version = fields.version;
   if (version === 2) {
     throw new UnsupportedFormatError(
       file,
@@ -52,9 +49,9 @@ export function decodeSegmentHeader(header: Buffer, file: string): number {
     );
   }
   if (version !== FORMAT_VERSION) {
-    throw new CorruptionError({ file, offset: 8, reason: `unknown format version ${version} (this eventfold reads version ${FORMAT_VERSION})` });
+    throw new CorruptionError({ file, offset: AT_FILE_VERSION, reason: `unknown format version ${version} (this eventfold reads version ${FORMAT_VERSION})` });
   }
-  return header.readUInt32LE(16) + header.readUInt32LE(20) * 2 ** 32;
+  return fields.number;
 }
 
 /**

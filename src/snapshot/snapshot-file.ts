@@ -1,19 +1,20 @@
-import CRC32 from 'crc-32';
 import { Packr } from 'msgpackr';
 import { CorruptionError } from '../errors';
 import { snapshotFile } from '../store-layout';
+import { AT_FILE_NUMBER, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from '../log/file-header';
+import { payloadCodec } from '../log/payload-codec';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
 export const SNAPSHOT_FORMAT_VERSION = 3;
 /** Version 1 had no `lastRecord`: still decoded, but never trusted (its log end cannot be checked). */
 export const OLDEST_READABLE_SNAPSHOT_VERSION = 1;
-export const SNAPSHOT_HEADER_BYTES = 32;
+export const SNAPSHOT_HEADER_BYTES = FILE_HEADER_BYTES;
 
-// The settings of records (src/log/record.ts), so that projection states
-// follow the same data model as event data (checked before writing): Set,
-// typed arrays, ArrayBuffer and bigints of any size come back as they went in.
-const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+// The settings of event payloads, so that projection states follow the same
+// data model as event data (checked before writing): Set, typed arrays,
+// ArrayBuffer and bigints of any size come back as they went in.
+const packr = payloadCodec;
 /**
  * Versions 1 and 2 were written without moreTypes: a Set came back as an
  * array, binary as a Buffer (a Float64Array as bytes of whatever memory was
@@ -60,13 +61,8 @@ export function parseSnapshotName(name: string): number | undefined {
 export function encodeSnapshot(contents: SnapshotContents): Buffer {
   const body = packr.pack(contents);
   const file = Buffer.allocUnsafe(SNAPSHOT_HEADER_BYTES + body.length);
-  file.fill(0, 0, SNAPSHOT_HEADER_BYTES);
-  SNAPSHOT_MAGIC.copy(file, 0);
-  file.writeUInt16LE(SNAPSHOT_FORMAT_VERSION, 8);
-  file.writeUInt32LE(body.length % 2 ** 32, 16);
-  file.writeUInt32LE(Math.floor(body.length / 2 ** 32), 20);
   body.copy(file, SNAPSHOT_HEADER_BYTES);
-  file.writeUInt32LE(snapshotCrc(file), 28);
+  writeFileHeader(file, SNAPSHOT_MAGIC, SNAPSHOT_FORMAT_VERSION, body.length, file.subarray(SNAPSHOT_HEADER_BYTES));
   return file;
 }
 
@@ -76,26 +72,22 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   if (file.length < SNAPSHOT_HEADER_BYTES) {
     throw new CorruptionError({ file: where, offset: file.length, reason: `file is shorter than its ${SNAPSHOT_HEADER_BYTES}-byte header` });
   }
-  if (!file.subarray(0, 8).equals(SNAPSHOT_MAGIC)) throw new CorruptionError({ file: where, offset: 0, reason: 'not an eventfold snapshot (bad magic)' });
-  const version = file.readUInt16LE(8);
+  const header = readFileHeader(file);
+  if (!header.magic.equals(SNAPSHOT_MAGIC)) throw new CorruptionError({ file: where, offset: 0, reason: 'not an eventfold snapshot (bad magic)' });
+  const version = header.version;
   if (version < OLDEST_READABLE_SNAPSHOT_VERSION || version > SNAPSHOT_FORMAT_VERSION) {
-    throw new CorruptionError({ file: where, offset: 8, reason: `unknown snapshot format version ${version}` });
+    throw new CorruptionError({ file: where, offset: AT_FILE_VERSION, reason: `unknown snapshot format version ${version}` });
   }
-  const length = file.readUInt32LE(16) + file.readUInt32LE(20) * 2 ** 32;
+  const length = header.number;
   if (SNAPSHOT_HEADER_BYTES + length !== file.length) {
-    throw new CorruptionError({ file: where, offset: 16, reason: `header says ${length} body bytes, the file holds ${file.length - SNAPSHOT_HEADER_BYTES}` });
+    throw new CorruptionError({ file: where, offset: AT_FILE_NUMBER, reason: `header says ${length} body bytes, the file holds ${file.length - SNAPSHOT_HEADER_BYTES}` });
   }
-  const expectedCrc = file.readUInt32LE(28);
-  const actualCrc = snapshotCrc(file);
+  const expectedCrc = header.storedCrc;
+  const actualCrc = fileHeaderCrc(file, file.subarray(SNAPSHOT_HEADER_BYTES));
   if (expectedCrc !== actualCrc) {
     throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: 'snapshot fails its checksum', expectedCrc, actualCrc });
   }
   if (version >= FIRST_VERSION_WITH_EXACT_STATES) return packr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
   const contents = legacyPackr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
   return { ...contents, projections: {} };
-}
-
-/** CRC of header bytes 0–27 followed by the body. */
-function snapshotCrc(file: Buffer): number {
-  return CRC32.buf(file.subarray(SNAPSHOT_HEADER_BYTES), CRC32.buf(file.subarray(0, 28))) >>> 0;
 }

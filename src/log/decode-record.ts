@@ -1,0 +1,92 @@
+import type { FramedAppend } from './encode-record';
+import { formatUuid } from './id-pool';
+import { payloadCodec } from './payload-codec';
+import {
+  AT_BATCH_BYTES,
+  AT_BATCH_START,
+  AT_FLAGS,
+  AT_ID_BYTES,
+  AT_POSITION,
+  AT_PREV_OFFSET,
+  AT_PREV_POSITION,
+  AT_STREAM_BYTES,
+  AT_TIMESTAMP,
+  AT_TYPE_BYTES,
+  AT_VERSION,
+  FIXED_RECORD_BYTES,
+  FLAG_GENERATED_ID,
+  FLAG_METADATA,
+  FRAME_HEADER_BYTES,
+  lengthAt,
+  readU64,
+} from './record-layout';
+
+// Decoding checked records (check-record.ts first): the header's fields
+// without msgpack, and whole events as readers see them.
+
+export interface RecordedEvent<D = unknown, M = unknown> {
+  position: number;
+  stream: string;
+  version: number;
+  type: string;
+  data: D;
+  metadata: M | null;
+  id: string;
+  timestamp: number;
+}
+
+/** The fixed fields of a checked record, without decoding its payload. */
+export interface RecordHeader {
+  position: number;
+  version: number;
+  /** Position of the previous event of the same stream, NO_PREVIOUS for its first. */
+  prevPosition: number;
+  /** Byte offset of that event inside its segment. */
+  prevOffset: number;
+  stream: string;
+  /** Where the write (group-commit batch) that carried this record starts in its segment, and its length. */
+  batchStart: number;
+  batchBytes: number;
+}
+
+export function decodeHeader(chunk: Buffer, offset: number): RecordHeader {
+  const streamBytes = chunk.readUInt16LE(offset + AT_STREAM_BYTES);
+  return {
+    position: readU64(chunk, offset + AT_POSITION),
+    version: chunk.readUInt32LE(offset + AT_VERSION),
+    prevPosition: readU64(chunk, offset + AT_PREV_POSITION) - 1,
+    prevOffset: chunk.readUInt32LE(offset + AT_PREV_OFFSET),
+    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, offset + FIXED_RECORD_BYTES + streamBytes),
+    batchStart: chunk.readUInt32LE(offset + AT_BATCH_START),
+    batchBytes: chunk.readUInt32LE(offset + AT_BATCH_BYTES),
+  };
+}
+
+/** Decodes a checked record's event. */
+export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
+  const flags = chunk[offset + AT_FLAGS];
+  const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + AT_STREAM_BYTES);
+  const typeEnd = streamEnd + chunk.readUInt16LE(offset + AT_TYPE_BYTES);
+  const idEnd = typeEnd + chunk.readUInt16LE(offset + AT_ID_BYTES);
+  const payload = payloadCodec.unpack(chunk, { start: idEnd, end: offset + FRAME_HEADER_BYTES + length }) as unknown;
+  const hasMetadata = (flags & FLAG_METADATA) !== 0;
+  return {
+    position: readU64(chunk, offset + AT_POSITION),
+    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, streamEnd),
+    version: chunk.readUInt32LE(offset + AT_VERSION),
+    type: chunk.toString('utf8', streamEnd, typeEnd),
+    data: hasMetadata ? (payload as unknown[])[0] : payload,
+    metadata: hasMetadata ? (payload as unknown[])[1] : null,
+    id: flags & FLAG_GENERATED_ID ? formatUuid(chunk, typeEnd) : chunk.toString('utf8', typeEnd, idEnd),
+    timestamp: chunk.readDoubleLE(offset + AT_TIMESTAMP),
+  };
+}
+
+/**
+ * The events of a framed append as readers will see them, for projections to
+ * fold before it is written: decoded from the frame, so a projection never
+ * holds (or freezes) the caller's own objects.
+ */
+export function decodeAppend(append: FramedAppend): RecordedEvent[] {
+  return append.recordOffsets.map((at) => decodeEvent(append.bytes, at, lengthAt(append.bytes, at)));
+}
