@@ -81,6 +81,25 @@ When('all events are read from position {int} with a limit of {int}', async func
   this.memo.read = await collect(this.store!.readAll({ from, limit }));
 });
 
+When('all events are read a page at a time from position {int} with a limit of {int}', async function (this: EventfoldWorld, from: number, limit: number) {
+  const pages: RecordedEvent[][] = [];
+  for await (const page of this.store!.readAllPages({ from, limit })) pages.push(page);
+  this.memo.pageSizes = pages.map((page) => page.length);
+  this.memo.read = pages.flat();
+  this.memo.readFrom = { from, limit };
+});
+
+Then('they are the events that reading one at a time returns', async function (this: EventfoldWorld) {
+  const { from, limit } = this.memo.readFrom as { from: number; limit: number };
+  expect(this.memo.read).to.deep.equal(await collect(this.store!.readAll({ from, limit })));
+});
+
+Then('every page holds between {int} and {int} events', function (this: EventfoldWorld, least: number, most: number) {
+  const sizes = this.memo.pageSizes as number[];
+  expect(sizes.length, 'pages').to.be.greaterThan(1);
+  for (const size of sizes) expect(size).to.be.within(least, most);
+});
+
 When('stream {string} is read backward with a limit of {int}', async function (this: EventfoldWorld, stream: string, limit: number) {
   this.memo.read = await collect(this.store!.readStream(stream, { direction: 'backward', limit }));
 });

@@ -61,6 +61,14 @@ Feature: Append events to streams and read them back
       And reading all events returns 5000 events with positions 0 to 4999
       And every event's content matches what was appended
 
+    Scenario: A replay reads the log a page at a time, across segment files
+      Given a new store whose segments roll every 64 KiB
+      And 20 streams have 250 events each
+      When all events are read a page at a time from position 1000 with a limit of 3500
+      Then 3500 events are returned with positions 1000 to 4499
+      And they are the events that reading one at a time returns
+      And every page holds between 1 and 256 events
+
   Rule: An in-memory store behaves exactly like one on disk, for applications' own tests
 
     Scenario: The in-memory store keeps the same versions, positions and guarantees
