@@ -20,10 +20,11 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
+/** One line of the table; a cell with several figures (p50 / p99 / p999) is an array. */
 interface Row {
   workload: string;
-  eventfold: number | null;
-  sqlite: number | null;
+  eventfold: number | number[] | null;
+  sqlite: number | number[] | null;
   raw: number | null;
   unit: string;
 }
@@ -31,6 +32,10 @@ interface Row {
 const EVENTS_PER_APPEND = 1000;
 const APPENDS_IN_FLIGHT = 32;
 const SINGLES = 10_000;
+/** Rates at which single-event appends are offered open-loop, per second. */
+const OPEN_LOOP_RATES = [10_000, 50_000, 100_000];
+/** How long each rate is offered in the published run (a tenth of it for smaller runs). */
+const OPEN_LOOP_MS = 3000;
 // The same encoding as eventfold's own payloads, so SQLite stores the same bytes.
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -96,178 +101,282 @@ function openSqlite(Database: Sqlite, file: string) {
   return { db, append };
 }
 
+/** What every step of the benchmark shares: where it writes, what it found so far. */
+interface BenchRun {
+  log: (line: string) => void;
+  root: string;
+  rows: Row[];
+  /** Every figure measured, by name (bench.json's `figures`). */
+  figures: Record<string, number>;
+  /** SQLite set up as an event store, null when better-sqlite3 is not installed. */
+  sqlite: ReturnType<typeof openSqlite> | null;
+  /** Events of the batched workload (a multiple of EVENTS_PER_APPEND). */
+  events: number;
+  /** How long each open-loop rate is offered, in milliseconds. */
+  openLoopMs: number;
+}
+
 export async function runBenchmark(options: BenchOptions): Promise<{ rows: Row[]; ratios: Record<string, number> }> {
   const { log } = options;
   const Database = loadSqlite(log);
   const root = mkdtempSync(join(options.scratch ?? tmpdir(), 'eventfold-bench-'));
-  const rows: Row[] = [];
-  const figures: Record<string, number> = {};
+  const events = Math.ceil(options.events / EVENTS_PER_APPEND) * EVENTS_PER_APPEND;
+  const run: BenchRun = {
+    log,
+    root,
+    rows: [],
+    figures: {},
+    sqlite: Database ? openSqlite(Database, join(root, 'events.sqlite')) : null,
+    events,
+    // Long enough for a p999 at the published size; short for a smoke run.
+    openLoopMs: events >= 1_000_000 ? OPEN_LOOP_MS : OPEN_LOOP_MS / 10,
+  };
   try {
-    const n = Math.ceil(options.events / EVENTS_PER_APPEND) * EVENTS_PER_APPEND;
-    const appends = n / EVENTS_PER_APPEND;
-
-    // 1. Batched durable appends.
-    log(`batched durable appends: ${n.toLocaleString('en-US')} events, ${EVENTS_PER_APPEND} per append`);
     const storeDir = join(root, 'eventfold');
-    let store = await EventStore.open(storeDir, { snapshotEvery: 0 });
-    let t = performance.now();
-    const ring: Array<Promise<unknown>> = [];
-    for (let i = 0; i < appends; i++) {
-      if (ring.length >= APPENDS_IN_FLIGHT) await ring.shift();
-      ring.push(store.append(`account-${i % 1000}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND)));
-    }
-    await Promise.all(ring);
-    ring.length = 0;
-    figures.eventfoldBatched = perSecond(n, performance.now() - t);
-    figures.eventfoldBytes = bytesUnder(storeDir);
-
-    let sqlite: ReturnType<typeof openSqlite> | null = null;
-    if (Database) {
-      sqlite = openSqlite(Database, join(root, 'events.sqlite'));
-      t = performance.now();
-      for (let i = 0; i < appends; i++) sqlite.append(`account-${i % 1000}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
-      figures.sqliteBatched = perSecond(n, performance.now() - t);
-    }
-
-    // The disk's ceiling: the same bytes eventfold writes for one append, written and fdatasync'ed per batch.
-    const framed = frameAppend('account-0', batchOf(0, EVENTS_PER_APPEND), 0, 0, Date.now(), 1 << 20);
-    const rawFile = join(root, 'raw.bin');
-    const fd = openSync(rawFile, 'w');
-    t = performance.now();
-    for (let i = 0; i < appends; i++) {
-      writeSync(fd, framed.bytes);
-      fdatasyncSync(fd);
-    }
-    figures.rawBatched = perSecond(n, performance.now() - t);
-    closeSync(fd);
-    rmSync(rawFile);
-    rows.push({ workload: `batched durable appends (${EVENTS_PER_APPEND} events per append)`, eventfold: figures.eventfoldBatched, sqlite: figures.sqliteBatched ?? null, raw: figures.rawBatched, unit: 'events/s' });
-
-    // 2. Concurrent single-event appends.
-    log(`${SINGLES.toLocaleString('en-US')} concurrent single-event appends`);
-    const latencies: number[] = [];
-    t = performance.now();
-    await Promise.all(
-      Array.from({ length: SINGLES }, (_, i) => {
-        const started = performance.now();
-        return store.append(`caller-${i}`, batchOf(n + i, 1)).then(() => latencies.push(performance.now() - started));
-      }),
-    );
-    figures.eventfoldSingles = perSecond(SINGLES, performance.now() - t);
-    latencies.sort((a, b) => a - b);
-    figures.eventfoldSinglesP50Ms = percentile(latencies, 50);
-    figures.eventfoldSinglesP99Ms = percentile(latencies, 99);
-    if (sqlite) {
-      // better-sqlite3 is synchronous: 10,000 callers are served one transaction (and one fsync) at a time.
-      const own: number[] = [];
-      t = performance.now();
-      for (let i = 0; i < SINGLES; i++) {
-        sqlite.append(`caller-${i}`, batchOf(n + i, 1));
-        own.push(performance.now() - t);
-      }
-      figures.sqliteSingles = perSecond(SINGLES, performance.now() - t);
-      // All callers arrive at once: caller k waits for the k transactions before it.
-      own.sort((a, b) => a - b);
-      figures.sqliteSinglesP50Ms = percentile(own, 50);
-      figures.sqliteSinglesP99Ms = percentile(own, 99);
-    }
-    rows.push({ workload: `${SINGLES.toLocaleString('en-US')} concurrent single-event appends`, eventfold: figures.eventfoldSingles, sqlite: figures.sqliteSingles ?? null, raw: null, unit: 'events/s' });
-    rows.push({ workload: '  latency p50', eventfold: figures.eventfoldSinglesP50Ms, sqlite: figures.sqliteSinglesP50Ms ?? null, raw: null, unit: 'ms' });
-    rows.push({ workload: '  latency p99', eventfold: figures.eventfoldSinglesP99Ms, sqlite: figures.sqliteSinglesP99Ms ?? null, raw: null, unit: 'ms' });
-
-    // 3. Full replay: read every event in order and decode its data.
-    log('full replay (read + decode)');
-    const total = n + SINGLES;
-    t = performance.now();
-    let seen = 0;
-    for await (const event of store.readAll()) if (event.data !== undefined) seen++;
-    figures.eventfoldReplay = perSecond(seen, performance.now() - t);
-    if (seen !== total) throw new Error(`eventfold replayed ${seen} events, ${total} were appended`);
-    if (sqlite) {
-      t = performance.now();
-      let rowsSeen = 0;
-      const all = sqlite.db.prepare('SELECT position, stream, version, type, data FROM events ORDER BY position');
-      for (const row of all.iterate() as Iterable<{ position: number; stream: string; version: number; type: string; data: Buffer }>) {
-        const event = { position: row.position, stream: row.stream, version: row.version, type: row.type, data: packr.unpack(row.data) };
-        if (event.data !== undefined) rowsSeen++;
-      }
-      figures.sqliteReplay = perSecond(rowsSeen, performance.now() - t);
-      if (rowsSeen !== total) throw new Error(`SQLite replayed ${rowsSeen} rows, ${total} were inserted`);
-    }
-    rows.push({ workload: `full replay of ${total.toLocaleString('en-US')} events (read + decode)`, eventfold: figures.eventfoldReplay, sqlite: figures.sqliteReplay ?? null, raw: null, unit: 'events/s' });
-
-    // 4. Reopen with a fresh snapshot, small and large.
-    log('reopen with a fresh snapshot');
-    const smallDir = join(root, 'small');
-    let small = await EventStore.open(smallDir, { snapshotEvery: 0 });
-    for (let i = 0; i < 100; i++) await small.append(`account-${i % 100}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
-    await small.checkpoint();
-    await small.close();
-    t = performance.now();
-    small = await EventStore.open(smallDir);
-    figures.reopenSmallMs = performance.now() - t;
-    await small.close();
-
-    const large = Math.max(options.reopenEvents, total);
-    for (let position = store.position + 1, i = 0; position < large; position += EVENTS_PER_APPEND, i++) {
-      if (ring.length >= APPENDS_IN_FLIGHT) await ring.shift();
-      ring.push(store.append(`account-${i % 1000}`, batchOf(position, Math.min(EVENTS_PER_APPEND, large - position))));
-    }
-    await Promise.all(ring);
-    ring.length = 0;
-    await store.checkpoint();
-    await store.close();
-    figures.largeEvents = large;
-    t = performance.now();
-    store = await EventStore.open(storeDir);
-    figures.reopenLargeMs = performance.now() - t;
-    if (store.position + 1 !== large) throw new Error(`reopened store holds ${store.position + 1} events, expected ${large}`);
-    await store.close();
-    rows.push({ workload: 'reopen with a fresh snapshot, 100,000 events', eventfold: figures.reopenSmallMs, sqlite: null, raw: null, unit: 'ms' });
-    rows.push({ workload: `reopen with a fresh snapshot, ${large.toLocaleString('en-US')} events`, eventfold: figures.reopenLargeMs, sqlite: null, raw: null, unit: 'ms' });
-
-    // 5. State reads: a projection's current state, as the application reads it.
-    log('state reads');
-    const stateDir = join(root, 'state');
-    const withState = await EventStore.open<BenchEvent, { totals: { count: number; amount: number } }>(stateDir, {
-      projections: { totals: { version: 1, initialState: { count: 0, amount: 0 }, evolve: (d, e) => ((d.count += 1), (d.amount += e.data.amount)) } },
-    });
-    await withState.append('account-1', batchOf(0, 1000));
-    const reads = 1_000_000;
-    let check = 0;
-    t = performance.now();
-    for (let i = 0; i < reads; i++) check += withState.state('totals').count;
-    figures.eventfoldStateReads = perSecond(reads, performance.now() - t);
-    if (check !== reads * 1000) throw new Error('state reads returned the wrong state');
-    await withState.close();
-    if (sqlite) {
-      // The careful SQLite equivalent: the projection's state kept in a row, read and decoded.
-      sqlite.db.prepare('INSERT OR REPLACE INTO projections (name, state) VALUES (?, ?)').run('totals', packr.pack({ count: 1000, amount: 1 }));
-      const read = sqlite.db.prepare('SELECT state FROM projections WHERE name = ?').pluck();
-      const sqliteReads = 200_000;
-      t = performance.now();
-      for (let i = 0; i < sqliteReads; i++) check += (packr.unpack(read.get('totals') as Buffer) as { count: number }).count;
-      figures.sqliteStateReads = perSecond(sqliteReads, performance.now() - t);
-      sqlite.db.close();
-    }
-    rows.push({ workload: 'state reads', eventfold: figures.eventfoldStateReads, sqlite: figures.sqliteStateReads ?? null, raw: null, unit: 'reads/s' });
-
+    const store = await benchBatchedAppends(run, storeDir);
+    await benchConcurrentSingles(run, store);
+    await benchOpenLoop(run, store);
+    await benchReplay(run, store);
+    await benchReopen(run, store, storeDir, options.reopenEvents);
+    await benchStateReads(run);
+    run.sqlite?.db.close();
+    const { figures } = run;
     const ratios: Record<string, number> = {};
     if (figures.sqliteBatched) ratios.batchedAppendVsSqlite = figures.eventfoldBatched / figures.sqliteBatched;
     if (figures.sqliteReplay) ratios.replayVsSqlite = figures.eventfoldReplay / figures.sqliteReplay;
+    if (figures.sqliteReplay) ratios.pagedReplayVsSqlite = figures.eventfoldPagedReplay / figures.sqliteReplay;
     if (figures.sqliteSingles) ratios.concurrentAppendVsSqlite = figures.eventfoldSingles / figures.sqliteSingles;
     ratios.batchedAppendVsRawDisk = figures.eventfoldBatched / figures.rawBatched;
-
-    printTable(rows, ratios, log);
-    if (options.out) writeReports(options.out, rows, ratios, figures);
-    return { rows, ratios };
+    printTable(run.rows, ratios, log);
+    if (options.out) writeReports(options.out, run.rows, ratios, figures);
+    return { rows: run.rows, ratios };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-function format(value: number | null, unit: string): string {
+/** Appends of EVENTS_PER_APPEND events, APPENDS_IN_FLIGHT at a time, fsync durability; the same on SQLite and on the raw disk. Returns the store, still open. */
+async function benchBatchedAppends(run: BenchRun, storeDir: string): Promise<EventStore> {
+  const { figures, sqlite, events } = run;
+  const appends = events / EVENTS_PER_APPEND;
+  run.log(`batched durable appends: ${events.toLocaleString('en-US')} events, ${EVENTS_PER_APPEND} per append`);
+  const store = await EventStore.open(storeDir, { snapshotEvery: 0 });
+  let t = performance.now();
+  await appendInFlight(store, 0, events);
+  figures.eventfoldBatched = perSecond(events, performance.now() - t);
+  figures.eventfoldBytes = bytesUnder(storeDir);
+  if (sqlite) {
+    t = performance.now();
+    for (let i = 0; i < appends; i++) sqlite.append(`account-${i % 1000}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
+    figures.sqliteBatched = perSecond(events, performance.now() - t);
+  }
+  figures.rawBatched = rawDiskAppends(run.root, appends);
+  run.rows.push({ workload: `batched durable appends (${EVENTS_PER_APPEND} events per append)`, eventfold: figures.eventfoldBatched, sqlite: figures.sqliteBatched ?? null, raw: figures.rawBatched, unit: 'events/s' });
+  return store;
+}
+
+/** Appends the events from position `first` up to `end`, EVENTS_PER_APPEND per append, APPENDS_IN_FLIGHT at a time. */
+async function appendInFlight(store: EventStore, first: number, end: number): Promise<void> {
+  const ring: Array<Promise<unknown>> = [];
+  for (let position = first, i = 0; position < end; position += EVENTS_PER_APPEND, i++) {
+    if (ring.length >= APPENDS_IN_FLIGHT) await ring.shift();
+    ring.push(store.append(`account-${i % 1000}`, batchOf(position, Math.min(EVENTS_PER_APPEND, end - position))));
+  }
+  await Promise.all(ring);
+}
+
+/** The disk's ceiling: the same bytes eventfold writes for one append, written and fdatasync'ed per append. Events per second. */
+function rawDiskAppends(root: string, appends: number): number {
+  const framed = frameAppend('account-0', batchOf(0, EVENTS_PER_APPEND), 0, 0, Date.now(), 1 << 20);
+  const rawFile = join(root, 'raw.bin');
+  const fd = openSync(rawFile, 'w');
+  const t = performance.now();
+  for (let i = 0; i < appends; i++) {
+    writeSync(fd, framed.bytes);
+    fdatasyncSync(fd);
+  }
+  const rate = perSecond(appends * EVENTS_PER_APPEND, performance.now() - t);
+  closeSync(fd);
+  rmSync(rawFile);
+  return rate;
+}
+
+/** SINGLES single-event appends issued at once; each caller's wait until its append is acknowledged. */
+async function benchConcurrentSingles(run: BenchRun, store: EventStore): Promise<void> {
+  const { figures, sqlite } = run;
+  const first = run.events;
+  run.log(`${SINGLES.toLocaleString('en-US')} concurrent single-event appends`);
+  const latencies: number[] = [];
+  let t = performance.now();
+  await Promise.all(
+    Array.from({ length: SINGLES }, (_, i) => {
+      const started = performance.now();
+      return store.append(`caller-${i}`, batchOf(first + i, 1)).then(() => latencies.push(performance.now() - started));
+    }),
+  );
+  figures.eventfoldSingles = perSecond(SINGLES, performance.now() - t);
+  latencies.sort((a, b) => a - b);
+  figures.eventfoldSinglesP50Ms = percentile(latencies, 50);
+  figures.eventfoldSinglesP99Ms = percentile(latencies, 99);
+  if (sqlite) {
+    // better-sqlite3 is synchronous: 10,000 callers are served one transaction (and one fsync) at a time.
+    const own: number[] = [];
+    t = performance.now();
+    for (let i = 0; i < SINGLES; i++) {
+      sqlite.append(`caller-${i}`, batchOf(first + i, 1));
+      own.push(performance.now() - t);
+    }
+    figures.sqliteSingles = perSecond(SINGLES, performance.now() - t);
+    // All callers arrive at once: caller k waits for the k transactions before it.
+    own.sort((a, b) => a - b);
+    figures.sqliteSinglesP50Ms = percentile(own, 50);
+    figures.sqliteSinglesP99Ms = percentile(own, 99);
+  }
+  run.rows.push({ workload: `${SINGLES.toLocaleString('en-US')} concurrent single-event appends`, eventfold: figures.eventfoldSingles, sqlite: figures.sqliteSingles ?? null, raw: null, unit: 'events/s' });
+  run.rows.push({ workload: '  latency p50 / p99 (all arrive at once)', eventfold: [figures.eventfoldSinglesP50Ms, figures.eventfoldSinglesP99Ms], sqlite: sqlite ? [figures.sqliteSinglesP50Ms, figures.sqliteSinglesP99Ms] : null, raw: null, unit: 'ms' });
+}
+
+/**
+ * Open loop: single-event appends offered at a fixed rate whatever the store
+ * does — append k is due at k / rate seconds, issued as soon as the event
+ * loop reaches it, and its latency counts from when it was due (a slow
+ * acknowledgment does not delay the next arrivals, so it is not hidden).
+ * fsync durability. SQLite is left out: one synchronous caller cannot offer
+ * load faster than it is served.
+ */
+async function benchOpenLoop(run: BenchRun, store: EventStore): Promise<void> {
+  for (const rate of OPEN_LOOP_RATES) {
+    const count = Math.round((rate * run.openLoopMs) / 1000);
+    run.log(`open-loop single-event appends: ${rate.toLocaleString('en-US')}/s for ${run.openLoopMs} ms`);
+    const latencies = await offerAtRate(store, rate, count);
+    latencies.sort((a, b) => a - b);
+    const name = `eventfoldOpenLoop${rate / 1000}k`;
+    run.figures[`${name}P50Ms`] = percentile(latencies, 50);
+    run.figures[`${name}P99Ms`] = percentile(latencies, 99);
+    run.figures[`${name}P999Ms`] = percentile(latencies, 99.9);
+    run.rows.push({
+      workload: `open-loop single-event appends at ${rate.toLocaleString('en-US')}/s: p50 / p99 / p999`,
+      eventfold: [run.figures[`${name}P50Ms`], run.figures[`${name}P99Ms`], run.figures[`${name}P999Ms`]],
+      sqlite: null,
+      raw: null,
+      unit: 'ms',
+    });
+  }
+}
+
+/** Offers `count` single-event appends at `rate` per second; resolves with each one's latency from when it was due, in ms. */
+function offerAtRate(store: EventStore, rate: number, count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const interval = 1000 / rate;
+  let issued = 0;
+  let acknowledged = 0;
+  return new Promise((resolve, reject) => {
+    const issueDue = () => {
+      const due = Math.min(count, Math.floor((performance.now() - start) / interval) + 1);
+      for (; issued < due; issued++) {
+        const dueAt = start + issued * interval;
+        store.append(`open-loop-${issued % 1000}`, batchOf(issued, 1)).then(() => {
+          latencies.push(performance.now() - dueAt);
+          if (++acknowledged === count) resolve(latencies);
+        }, reject);
+      }
+      // setImmediate runs after the I/O callbacks of this turn: acknowledgments are never starved.
+      if (issued < count) setImmediate(issueDue);
+    };
+    issueDue();
+  });
+}
+
+/** Every event read back in order, data decoded: one at a time (`readAll`) and a page at a time (`readAllPages`); SQLite's SELECT in position order. */
+async function benchReplay(run: BenchRun, store: EventStore): Promise<void> {
+  const { figures, sqlite } = run;
+  const total = store.position + 1;
+  run.log('full replay (read + decode)');
+  let t = performance.now();
+  let seen = 0;
+  for await (const event of store.readAll()) if (event.data !== undefined) seen++;
+  figures.eventfoldReplay = perSecond(seen, performance.now() - t);
+  if (seen !== total) throw new Error(`eventfold replayed ${seen} events, ${total} were appended`);
+  t = performance.now();
+  seen = 0;
+  for await (const page of store.readAllPages()) for (const event of page) if (event.data !== undefined) seen++;
+  figures.eventfoldPagedReplay = perSecond(seen, performance.now() - t);
+  if (seen !== total) throw new Error(`eventfold replayed ${seen} events in pages, ${total} were appended`);
+  if (sqlite) {
+    t = performance.now();
+    let rowsSeen = 0;
+    const all = sqlite.db.prepare('SELECT position, stream, version, type, data FROM events ORDER BY position');
+    for (const row of all.iterate() as Iterable<{ position: number; stream: string; version: number; type: string; data: Buffer }>) {
+      const event = { position: row.position, stream: row.stream, version: row.version, type: row.type, data: packr.unpack(row.data) };
+      if (event.data !== undefined) rowsSeen++;
+    }
+    figures.sqliteReplay = perSecond(rowsSeen, performance.now() - t);
+    // SQLite holds the events of every row above except the open-loop ones (eventfold only).
+    const expected = run.events + SINGLES;
+    if (rowsSeen !== expected) throw new Error(`SQLite replayed ${rowsSeen} rows, ${expected} were inserted`);
+  }
+  run.rows.push({ workload: `full replay of ${total.toLocaleString('en-US')} events (read + decode), readAll`, eventfold: figures.eventfoldReplay, sqlite: figures.sqliteReplay ?? null, raw: null, unit: 'events/s' });
+  run.rows.push({ workload: '  the same, a page at a time (readAllPages)', eventfold: figures.eventfoldPagedReplay, sqlite: figures.sqliteReplay ?? null, raw: null, unit: 'events/s' });
+}
+
+/** `open` timed with a fresh snapshot: a small store, then the benchmark's store grown to `reopenEvents`. Closes `store`. */
+async function benchReopen(run: BenchRun, store: EventStore, storeDir: string, reopenEvents: number): Promise<void> {
+  const { figures } = run;
+  run.log('reopen with a fresh snapshot');
+  const smallDir = join(run.root, 'small');
+  let small = await EventStore.open(smallDir, { snapshotEvery: 0 });
+  for (let i = 0; i < 100; i++) await small.append(`account-${i % 100}`, batchOf(i * EVENTS_PER_APPEND, EVENTS_PER_APPEND));
+  await small.checkpoint();
+  await small.close();
+  let t = performance.now();
+  small = await EventStore.open(smallDir);
+  figures.reopenSmallMs = performance.now() - t;
+  await small.close();
+
+  const large = Math.max(reopenEvents, store.position + 1);
+  await appendInFlight(store, store.position + 1, large);
+  await store.checkpoint();
+  await store.close();
+  figures.largeEvents = large;
+  t = performance.now();
+  const reopened = await EventStore.open(storeDir);
+  figures.reopenLargeMs = performance.now() - t;
+  if (reopened.position + 1 !== large) throw new Error(`reopened store holds ${reopened.position + 1} events, expected ${large}`);
+  await reopened.close();
+  run.rows.push({ workload: 'reopen with a fresh snapshot, 100,000 events', eventfold: figures.reopenSmallMs, sqlite: null, raw: null, unit: 'ms' });
+  run.rows.push({ workload: `reopen with a fresh snapshot, ${large.toLocaleString('en-US')} events`, eventfold: figures.reopenLargeMs, sqlite: null, raw: null, unit: 'ms' });
+}
+
+/** A projection's current state, as the application reads it; SQLite: the state kept in a row, read and decoded. */
+async function benchStateReads(run: BenchRun): Promise<void> {
+  const { figures, sqlite } = run;
+  run.log('state reads');
+  const withState = await EventStore.open<BenchEvent, { totals: { count: number; amount: number } }>(join(run.root, 'state'), {
+    projections: { totals: { version: 1, initialState: { count: 0, amount: 0 }, evolve: (d, e) => ((d.count += 1), (d.amount += e.data.amount)) } },
+  });
+  await withState.append('account-1', batchOf(0, 1000));
+  const reads = 1_000_000;
+  let check = 0;
+  let t = performance.now();
+  for (let i = 0; i < reads; i++) check += withState.state('totals').count;
+  figures.eventfoldStateReads = perSecond(reads, performance.now() - t);
+  if (check !== reads * 1000) throw new Error('state reads returned the wrong state');
+  await withState.close();
+  if (sqlite) {
+    sqlite.db.prepare('INSERT OR REPLACE INTO projections (name, state) VALUES (?, ?)').run('totals', packr.pack({ count: 1000, amount: 1 }));
+    const read = sqlite.db.prepare('SELECT state FROM projections WHERE name = ?').pluck();
+    const sqliteReads = 200_000;
+    t = performance.now();
+    for (let i = 0; i < sqliteReads; i++) check += (packr.unpack(read.get('totals') as Buffer) as { count: number }).count;
+    figures.sqliteStateReads = perSecond(sqliteReads, performance.now() - t);
+  }
+  run.rows.push({ workload: 'state reads', eventfold: figures.eventfoldStateReads, sqlite: figures.sqliteStateReads ?? null, raw: null, unit: 'reads/s' });
+}
+
+function format(value: number | number[] | null, unit: string): string {
   if (value === null) return '—';
+  if (Array.isArray(value)) return value.map((v) => format(v, unit)).join(' / ');
   return unit === 'ms' ? value.toFixed(value < 10 ? 2 : 0) : Math.round(value).toLocaleString('en-US');
 }
 
