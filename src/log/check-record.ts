@@ -1,4 +1,4 @@
-import CRC32 from 'crc-32';
+import { crc32 } from './crc';
 import {
   AT_BATCH_BYTES,
   AT_BATCH_START,
@@ -25,7 +25,7 @@ import {
 
 /** The CRC a record's header field AT_HEADER_CRC must hold. */
 export function headerCrcOf(chunk: Buffer, offset: number): number {
-  return CRC32.buf(chunk.subarray(offset + HEADER_CRC_FROM, offset + FIXED_RECORD_BYTES)) >>> 0;
+  return crc32(chunk.subarray(offset + HEADER_CRC_FROM, offset + FIXED_RECORD_BYTES));
 }
 
 /**
@@ -77,6 +77,23 @@ export function isValidHeader(chunk: Buffer, offset: number, fileOffset: number)
 }
 
 /**
+ * The fast path of `checkFrame` for readers going through valid records:
+ * the record's `L` when the whole record at `offset` is in `chunk` and
+ * passes every check of `checkFrame`, else -1 (then `checkFrame` says why).
+ * Allocates nothing.
+ */
+export function wholeRecordLength(chunk: Buffer, offset: number, bytesLeftInFile: number, fileOffset: number): number {
+  if (bytesLeftInFile < FIXED_RECORD_BYTES || chunk.length - offset < FIXED_RECORD_BYTES) return -1;
+  const length = chunk.readUInt32LE(offset + AT_LENGTH);
+  if (FRAME_HEADER_BYTES + length > bytesLeftInFile || FRAME_HEADER_BYTES + length > chunk.length - offset) return -1;
+  if (implausibleHeader(chunk, offset, fileOffset) !== undefined) return -1;
+  if (chunk.readUInt32LE(offset + AT_HEADER_CRC) !== headerCrcOf(chunk, offset)) return -1;
+  checkWork.bodyBytes += length - MIN_BODY_BYTES;
+  const bodyCrc = crc32(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length));
+  return bodyCrc === chunk.readUInt32LE(offset + AT_BODY_CRC) ? length : -1;
+}
+
+/**
  * Checks the fixed header at `offset` of `chunk` (which must hold its
  * FIXED_RECORD_BYTES): plausible fields, then the header CRC. Cost is
  * bounded by the header size, whatever the length field says — this is what
@@ -111,7 +128,7 @@ export function checkFrame(chunk: Buffer, offset: number, bytesLeftInFile: numbe
   if (available < FRAME_HEADER_BYTES + length) return { kind: 'incomplete', needed: FRAME_HEADER_BYTES + length };
   const expectedCrc = chunk.readUInt32LE(offset + AT_BODY_CRC);
   checkWork.bodyBytes += length - MIN_BODY_BYTES;
-  const actualCrc = CRC32.buf(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length)) >>> 0;
+  const actualCrc = crc32(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length));
   if (expectedCrc !== actualCrc) return { kind: 'bad', reason: 'record fails its checksum', expectedCrc, actualCrc, bodyLength: length };
   return { kind: 'ok', length, flags: chunk[offset + AT_FLAGS] };
 }

@@ -62,19 +62,51 @@ export function decodeHeader(chunk: Buffer, offset: number): RecordHeader {
   };
 }
 
+/**
+ * The last text decoded for one field, with its UTF-8 bytes: records read in
+ * a row usually repeat their stream and type, and a byte comparison is
+ * cheaper than decoding (and allocating) the same string again.
+ */
+class RepeatedText {
+  private bytes = Buffer.alloc(256);
+  private length = -1;
+  private text = '';
+
+  read(chunk: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length === this.length) {
+      let k = 0;
+      while (k < length && chunk[start + k] === this.bytes[k]) k++;
+      if (k === length) return this.text;
+    }
+    this.text = chunk.toString('utf8', start, end);
+    if (length > this.bytes.length) this.bytes = Buffer.alloc(length);
+    chunk.copy(this.bytes, 0, start, end);
+    this.length = length;
+    return this.text;
+  }
+}
+
+const lastStream = new RepeatedText();
+const lastType = new RepeatedText();
+/** msgpackr's range argument, reused: one object less per event. */
+const payloadRange = { start: 0, end: 0 };
+
 /** Decodes a checked record's event. */
 export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
   const flags = chunk[offset + AT_FLAGS];
   const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + AT_STREAM_BYTES);
   const typeEnd = streamEnd + chunk.readUInt16LE(offset + AT_TYPE_BYTES);
   const idEnd = typeEnd + chunk.readUInt16LE(offset + AT_ID_BYTES);
-  const payload = payloadCodec.unpack(chunk, { start: idEnd, end: offset + FRAME_HEADER_BYTES + length }) as unknown;
+  payloadRange.start = idEnd;
+  payloadRange.end = offset + FRAME_HEADER_BYTES + length;
+  const payload = payloadCodec.unpack(chunk, payloadRange) as unknown;
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
   return {
     position: readU64(chunk, offset + AT_POSITION),
-    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, streamEnd),
+    stream: lastStream.read(chunk, offset + FIXED_RECORD_BYTES, streamEnd),
     version: chunk.readUInt32LE(offset + AT_VERSION),
-    type: chunk.toString('utf8', streamEnd, typeEnd),
+    type: lastType.read(chunk, streamEnd, typeEnd),
     data: hasMetadata ? (payload as unknown[])[0] : payload,
     metadata: hasMetadata ? (payload as unknown[])[1] : null,
     id: flags & FLAG_GENERATED_ID ? formatUuid(chunk, typeEnd) : chunk.toString('utf8', typeEnd, idEnd),

@@ -1,4 +1,4 @@
-import CRC32 from 'crc-32';
+import { crc32 } from './crc';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
 import { headerCrcOf } from './check-record';
 import { closeSpan, ensureRoom, openSpan } from './arena';
@@ -130,7 +130,7 @@ export function frameAppend(
     bytes.writeUInt32LE(0, h + AT_RESERVED_2);
     for (let k = 0; k < 8; k++) bytes[h + AT_TIMESTAMP + k] = timestampBytes[k];
     // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
-    bytes.writeUInt32LE(CRC32.buf(bytes.subarray(h + FIXED_RECORD_BYTES, span.base + at)) >>> 0, h + AT_BODY_CRC);
+    bytes.writeUInt32LE(crc32(bytes.subarray(h + FIXED_RECORD_BYTES, span.base + at)), h + AT_BODY_CRC);
   }
   return { bytes: closeSpan(span, at), recordOffsets };
 }

@@ -1,4 +1,4 @@
-import CRC32 from 'crc-32';
+import { crc32 } from './crc';
 import { readU64, writeU64 } from './record-layout';
 
 // The 32-byte header that starts every segment and every snapshot file
@@ -48,6 +48,6 @@ export function readFileHeader(file: Buffer): FileHeader {
 
 /** The CRC of header bytes 0–27 of `file`, continued over `body` when given. */
 export function fileHeaderCrc(file: Buffer, body?: Buffer): number {
-  const header = CRC32.buf(file.subarray(0, AT_FILE_CRC));
-  return (body ? CRC32.buf(body, header) : header) >>> 0;
+  const header = crc32(file.subarray(0, AT_FILE_CRC));
+  return body ? crc32(body, header) : header;
 }

@@ -1,6 +1,8 @@
 import { asStorageError, CorruptionError } from '../errors';
 import type { StreamIndex } from './stream-index';
-import { checkFrame, decodeEvent, decodeHeader, FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt, type RecordedEvent, type RecordHeader } from './record';
+import { checkFrame, wholeRecordLength } from './check-record';
+import { decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from './decode-record';
+import { FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt } from './record-layout';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
 import type { SegmentedLog } from './segmented-log';
 
@@ -63,15 +65,19 @@ export class LogReader {
       // The durable end as it is now: a batch published while this page is decoded waits for the next read.
       const durableCount = this.index.durableCount;
       while (yielded < limit && position < durableCount && rel < chunk.length) {
-        const check = checkFrame(chunk, rel, segmentEnd - (offset + rel), offset + rel);
-        if (check.kind === 'incomplete') {
-          // The chunk ends inside this record: read again from its start.
-          if (rel === 0) wanted = Math.max(check.needed, READ_AHEAD_BYTES);
-          break;
+        let length = wholeRecordLength(chunk, rel, segmentEnd - (offset + rel), offset + rel);
+        if (length < 0) {
+          const check = checkFrame(chunk, rel, segmentEnd - (offset + rel), offset + rel);
+          if (check.kind === 'incomplete') {
+            // The chunk ends inside this record: read again from its start.
+            if (rel === 0) wanted = Math.max(check.needed, READ_AHEAD_BYTES);
+            break;
+          }
+          this.failUnlessOk(check, segment, offset + rel);
+          length = (check as { length: number }).length;
         }
-        this.failUnlessOk(check, segment, offset + rel);
         if (position >= from) {
-          page.push(this.decodeAt(chunk, rel, (check as { length: number }).length, segment, offset + rel, position));
+          page.push(this.decodeAt(chunk, rel, length, segment, offset + rel, position));
           yielded++;
           if (page.length === PAGE_EVENTS) {
             yield page;
@@ -81,7 +87,7 @@ export class LogReader {
           this.fail(segment, offset + rel, `found position ${positionAt(chunk, rel)} where ${position} was expected`);
         }
         position++;
-        rel += FRAME_HEADER_BYTES + (check as { length: number }).length;
+        rel += FRAME_HEADER_BYTES + length;
       }
       offset += rel;
       if (page.length > 0) yield page;

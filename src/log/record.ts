@@ -6,6 +6,6 @@
 //   payload-codec.ts   the msgpack settings of event data
 // This index re-exports them for code that wants the whole record.
 export * from './record-layout';
-export { checkFrame, checkHeader, checkWork, headerCrcOf, isValidHeader, type FrameCheck } from './check-record';
+export { checkFrame, checkHeader, checkWork, headerCrcOf, isValidHeader, wholeRecordLength, type FrameCheck } from './check-record';
 export { decodeAppend, decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from './decode-record';
 export { frameAppend, sealAppend, type EventToFrame, type FramedAppend } from './encode-record';

@@ -1,4 +1,4 @@
-import CRC32 from 'crc-32';
+import { crc32 } from '../log/crc';
 import { CorruptionError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { checkFrame, decodeHeader, FLAG_COMMIT, FRAME_HEADER_BYTES, MAX_BODY_BYTES } from '../log/record';
@@ -9,7 +9,7 @@ type LastRecord = NonNullable<SnapshotContents['lastRecord']>;
 
 /** CRC-32 of a whole record's bytes, as a snapshot remembers its last record. */
 export function recordFingerprint(bytes: Uint8Array): number {
-  return CRC32.buf(bytes) >>> 0;
+  return crc32(bytes);
 }
 
 /**

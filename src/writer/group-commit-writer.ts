@@ -27,6 +27,9 @@ export interface WriterOptions {
   maxQueueEvents: number;
 }
 
+/** What a slot of the queue holds once its append was taken into a batch. */
+const TAKEN = undefined as unknown as QueuedAppend;
+
 /**
  * Group commit: appends queue up while a batch is on its way to disk; the
  * next batch takes them all (up to the size limits) in one write and one
@@ -148,7 +151,8 @@ export class GroupCommitWriter {
       batch.push(next);
       events += next.count;
       bytes += next.bytes.length;
-      this.head++;
+      // The queue lets go of a taken append at once: its bytes (a view that keeps a whole framing arena alive) are the batch's now.
+      this.queue[this.head++] = TAKEN;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
