@@ -34,6 +34,11 @@ async function main(): Promise<void> {
     let count = 0;
     for await (const _ of store.readAll()) count++;
     console.log(`full replay (read + CRC + decode) of ${count.toLocaleString('en-US')} events: ${rate(count, performance.now() - t)} events/s`);
+
+    t = performance.now();
+    count = 0;
+    for await (const page of store.readAllPages()) count += page.length;
+    console.log(`the same, a page at a time (readAllPages): ${rate(count, performance.now() - t)} events/s`);
     await store.close();
 
     t = performance.now();
