@@ -268,6 +268,15 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /**
+   * The events of `readAll`, a page (an array of at most 256, never empty) at
+   * a time: what a replay or a catching-up reader wants, at one promise per
+   * page rather than one per event. The same events and checks as `readAll`.
+   */
+  readAllPages(options?: ReadAllOptions): AsyncGenerator<RecordedEvent<E>[]> {
+    return this.engine.readAllPages(options) as AsyncGenerator<RecordedEvent<E>[]>;
+  }
+
+  /**
    * Takes a snapshot of everything durable now: projection states, the
    * stream index and the log position. Appends keep flowing while it is
    * written. Resolves once the snapshot is durable; null for an empty store.

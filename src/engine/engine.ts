@@ -364,17 +364,32 @@ export class Engine implements LogListener {
     return this.retainedEvents(checked.from ?? 0, checked.limit ?? Infinity);
   }
 
+  /** The events of `readAll`, a page (never empty) at a time: one promise per page rather than one per event. */
+  readAllPages(options?: ReadAllOptions): AsyncGenerator<RecordedEvent[]> {
+    const checked = readOptions<ReadAllOptions>(options, 'readAllPages options', READ_ALL_OPTIONS);
+    this.assertReadable();
+    return this.retainedPages(checked.from ?? 0, checked.limit ?? Infinity);
+  }
+
   /** Events in global order that their streams' retention keeps (removed ones are skipped; positions stay as assigned). */
   private async *retainedEvents(from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    for await (const page of this.retainedPages(from, limit)) yield* page;
+  }
+
+  /** `retainedEvents` a page at a time: the log's pages, less what retention removes (a page left empty is skipped). */
+  private async *retainedPages(from: number, limit: number): AsyncGenerator<RecordedEvent[]> {
     if (limit <= 0) return;
     const now = Date.now();
     let n = 0;
     for await (const page of this.log.readAll(from, Infinity)) {
+      const kept: RecordedEvent[] = [];
       for (const event of page) {
         if (!keeps(this.retentionOf(event.stream, now), event)) continue;
-        yield event;
-        if (++n >= limit) return;
+        kept.push(event);
+        if (++n >= limit) break;
       }
+      if (kept.length > 0) yield kept;
+      if (n >= limit) return;
     }
   }
 

@@ -14,7 +14,7 @@ const RANDOM_READ_BYTES = 16 * 1024;
  * scavenge is copied, then promoted: 5,000-event pages made replay 2× slower
  * than one event at a time), large enough that the promise per page is noise.
  */
-const PAGE_EVENTS = Number(process.env.EVENTFOLD_PAGE_EVENTS ?? 256);
+const PAGE_EVENTS = 256;
 
 /** The last block read at random, reused while the next record falls inside it. */
 export interface BlockCache {
