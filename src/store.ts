@@ -188,7 +188,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
 
   /** Last durable version of a stream, -1 when it has no events. */
   streamVersion(stream: string): number {
-    return this.engine.streamVersion(stream) as number;
+    return this.engine.streamVersion(stream);
   }
 
   /** Names of the streams that have durable events (that their retention keeps). */

@@ -174,7 +174,7 @@ export class Engine implements LogListener {
     // A first attempt still on its way to disk is waited for, so that its retry finds it.
     await this.inFlight.get(stream)?.catch(() => undefined);
     this.assertWritable();
-    const place = placeToExamine(append.expectedVersion, events.length, await this.log.streamVersion(stream));
+    const place = placeToExamine(append.expectedVersion, events.length, this.log.streamVersion(stream));
     if (!place) return null;
     const stored: StoredId[] = [];
     for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
@@ -266,7 +266,7 @@ export class Engine implements LogListener {
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
   async loadLifecycles(): Promise<void> {
     const from = this.lifecycles.appliedVersion + 1;
-    if ((await this.log.streamVersion(SYSTEM_STREAM)) < from) return;
+    if (this.log.streamVersion(SYSTEM_STREAM) < from) return;
     for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) {
       this.lifecycles.apply(event.data as LifecycleChange, event.version);
     }
@@ -274,16 +274,16 @@ export class Engine implements LogListener {
 
   /** Which events of a stream reads return now (see lifecycle/stream-metadata.ts). */
   private retentionOf(stream: string, now: number): Retention {
-    return this.lifecycles.retention(stream, this.log.streamVersion(stream) as number, now);
+    return this.lifecycles.retention(stream, this.log.streamVersion(stream), now);
   }
 
   /** Names of the streams whose events reads return. */
   streams(): string[] {
     const now = Date.now();
-    return (this.log.streams() as string[]).filter((name) => {
+    return this.log.streams().filter((name) => {
       if (isSystemStream(name)) return false;
       const retention = this.retentionOf(name, now);
-      return (this.log.streamVersion(name) as number) >= retention.fromVersion && !retention.hidden;
+      return this.log.streamVersion(name) >= retention.fromVersion && !retention.hidden;
     });
   }
 
@@ -292,7 +292,7 @@ export class Engine implements LogListener {
     return this.projections.state(name);
   }
 
-  streamVersion(stream: string): number | Promise<number> {
+  streamVersion(stream: string): number {
     validateStreamName(stream);
     return this.log.streamVersion(stream);
   }
@@ -332,7 +332,7 @@ export class Engine implements LogListener {
   /** A stream's events that `retention` keeps, by version (`from`: default 0 forward, the last version backward). */
   private async *streamEvents(stream: string, direction: 'forward' | 'backward', from: number | undefined, limit: number, retention: Retention): AsyncGenerator<RecordedEvent> {
     if (limit === 0 || retention.hidden) return;
-    const last = await this.log.streamVersion(stream);
+    const last = this.log.streamVersion(stream);
     if (last < 0) return;
     // Only an age limit can drop events inside the version range: then the log cannot count them.
     const byAge = retention.minTimestamp !== -Infinity;

@@ -278,13 +278,14 @@ export interface EventLog {
   waitForEvents(after: number, signal?: AbortSignal): Promise<void>;
 
   /**
-   * The stream's last durable version (-1: no events). The file log answers
-   * synchronously from its index; a shared log may need to ask its server.
+   * The stream's last durable version as known to this process (-1: no
+   * events), synchronously (the file log: its index; a shared log: what it
+   * has seen, including every event up to `lastPosition`).
    */
-  streamVersion(stream: string): number | Promise<number>;
+  streamVersion(stream: string): number;
 
-  /** Names of the streams that have durable events. */
-  streams(): string[] | Promise<string[]>;
+  /** Names of the streams that have durable events, as known to this process. */
+  streams(): string[];
 
   /** Events accepted by `append` but not yet durable. */
   readonly pendingEvents: number;
@@ -347,11 +348,13 @@ export interface EventLog {
 }
 
 /**
- * Opens a log. `target` is what `EventStore.open` was given (a directory, or
- * a `postgres:`/`postgresql:` URL); `options` are the options given to it,
- * unchecked: each log checks those that apply to it and refuses the others
- * with InvalidInputError before it touches any storage. The log calls
- * `replay` during the open (snapshot states, replay of the events after it).
- * src/store.ts is the one place that picks the opener from `target`.
+ * How a log is opened. `openLog` in src/store.ts is the one place that picks
+ * the log from what `EventStore.open` was given (a directory: the file log,
+ * `openFileLog(checked, replay)`; a `postgres:`/`postgresql:` URL: the
+ * PostgreSQL log). It checks every option before any storage is touched —
+ * the engine's share (projections, snapshotEvery, snapshotEveryBytes,
+ * maxEventBytes) and the log's; an option that does not apply to that log is
+ * refused with InvalidInputError — and hands the log the engine's
+ * projections as `replay`. `A`: the log's checked arguments.
  */
-export type OpenEventLog = (target: string, options: object | undefined, replay: LogReplay) => Promise<EventLog>;
+export type OpenEventLog<A> = (args: A, replay: LogReplay) => Promise<EventLog>;
