@@ -138,6 +138,14 @@ Then('the page shows the figure {string} with the value the run measured', async
   expect(measured, `the run attached "${figure}"`).to.not.equal(undefined);
   const rows = await page(this).evaluate<string[][]>(`[...document.querySelectorAll('#figures tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`);
   expect(rows).to.deep.include([figure, formatNumber(measured!.value), measured!.unit]);
+  // Its scenario is named once above its figures, as a link to the scenario.
+  const link = await page(this).evaluate<{ href: string; target: boolean } | null>(
+    `(() => { let tr = [...document.querySelectorAll('#figures tr')].find((tr) => tr.cells[0].textContent === ${JSON.stringify(figure)});
+      while (tr && !tr.classList.contains('scenario-row')) tr = tr.previousElementSibling;
+      const a = tr && tr.querySelector('a'); return a && { href: a.getAttribute('href'), target: !!document.getElementById(a.getAttribute('href').slice(1)) }; })()`,
+  );
+  expect(link).to.not.equal(null);
+  expect(link!.target, `${link!.href} names a scenario on the page`).to.equal(true);
 });
 
 Then('the page draws {string} as a bar chart', async function (this: EventfoldWorld, group: string) {
@@ -539,6 +547,28 @@ Then('nothing on the page is wider than the screen', async function (this: Event
   expect(widths.screen).to.equal(390);
   expect(widths.page).to.equal(390);
   expect(widths.wide).to.deep.equal([]);
+});
+
+Then("every chart's labels and values are whole and inside the chart, and every trend is drawn", async function (this: EventfoldWorld) {
+  const charts = await page(this).evaluate<{ charts: number; outside: string[]; trends: number[] }>(
+    `(() => {
+      const outside = [];
+      const charts = [...document.querySelectorAll('figure.chart')];
+      for (const chart of charts) {
+        const box = chart.getBoundingClientRect();
+        for (const text of chart.querySelectorAll('figcaption, .bar-label, .value')) {
+          const r = text.getBoundingClientRect();
+          if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || text.scrollWidth > text.clientWidth + 1) outside.push(text.textContent);
+        }
+      }
+      return { charts: charts.length, outside, trends: [...document.querySelectorAll('svg.trend')].map((svg) => svg.getBoundingClientRect().width) };
+    })()`,
+  );
+  const { rows } = this.memo.bench as { rows: unknown[] };
+  expect(charts.charts).to.equal(rows.length);
+  expect(charts.outside).to.deep.equal([]);
+  expect(charts.trends.length).to.be.greaterThan(0);
+  for (const width of charts.trends) expect(width).to.be.greaterThan(50);
 });
 
 async function shownScenarios(world: EventfoldWorld): Promise<string[]> {

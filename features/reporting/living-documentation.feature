@@ -148,10 +148,12 @@ Feature: Every run leaves living documentation a team reads first
 
   Rule: The page reads on a phone and filters by tag or verdict
 
-    Scenario: 390 pixels wide, searching for a tag and choosing a verdict
+    Scenario: 390 pixels wide: charts and trends fit, searching for a tag and choosing a verdict
       Given the messages of a run with every verdict a scenario can end with, one scenario retried
+      And a reports folder with the bench.json of a benchmark run on this machine, to which a "postgres" column and an "open-loop latency at 1,000 appends/s" row are added
       When the formatter renders them and the page is opened in a headless Chromium 390 pixels wide, as on a phone
       Then nothing on the page is wider than the screen
+      And every chart's labels and values are whole and inside the chart, and every trend is drawn
       When the reader searches for "@flaky"
       Then only the 2 scenarios tagged "@flaky" are shown
       When the reader clears the search and chooses the verdict "skipped"

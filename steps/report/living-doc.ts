@@ -183,6 +183,11 @@ ${features}
           ),
         ].join('')}</ol></section>`;
 
+  const runAttachments = runs.flatMap((run) => run.runAttachments.map((a) => ({ log: run.label, a })));
+  const attachedToRun = runAttachments.length
+    ? `<section id="run-attachments"><h2>Attached to the run</h2>${runAttachments.map(({ log, a }) => `${multiLog ? `<span class="log">${escapeHtml(log)}</span>` : ''}${attachmentHtml(a)}`).join('')}</section>`
+    : '';
+
   const glance = ordered
     .map((capability) => {
       const list = viewsOfCapability(capability);
@@ -236,6 +241,7 @@ ${features}
 <form class="filters" role="search" onsubmit="return false"><input id="search" type="search" placeholder="Search scenarios, steps, @tags" aria-label="Search scenarios, steps and tags"><select id="verdict-filter" aria-label="Verdict"><option value="">every verdict</option><option value="failed">failed</option><option value="passed">passed</option><option value="skipped">skipped</option></select><span id="filter-count" class="meta"></span></form>
 </header>
 ${failures}
+${attachedToRun}
 <section id="glance"><h2>At a glance</h2><div class="table-wrap"><table><tr><th>capability</th><th>passed</th><th>failed</th><th>time</th></tr>${glance}</table></div></section>
 ${performance}
 ${input.history?.length ? historySection(input.history) : ''}
