@@ -336,7 +336,7 @@ Then('no script of an attachment ran and the page loaded nothing from the networ
 
 Then('the outline {string} is listed once with {string} and once with {string}', async function (this: EventfoldWorld, name: string, first: string, second: string) {
   const rows = await page(this).evaluate<string[]>(
-    `[...document.querySelectorAll('details.scenario')].filter((d) => d.querySelector('summary .name').textContent.endsWith(': ' + ${JSON.stringify(name)})).map((d) => [...d.querySelectorAll('summary .example .value')].map((v) => v.textContent).join(', '))`,
+    `[...document.querySelectorAll('details.scenario')].filter((d) => d.querySelector('summary .name').textContent.endsWith(': ' + ${JSON.stringify(name)})).map((d) => [...d.querySelectorAll('summary .example .ex-value')].map((v) => v.textContent).join(', '))`,
   );
   expect(rows).to.deep.equal([first, second]);
 });

@@ -115,7 +115,7 @@ export function renderLivingDoc(input: LivingDocInput): string {
   const scenarioHtml = (view: ScenarioView, description: string) => {
     const { info } = view;
     const example = info.example?.length
-      ? `<span class="example">${info.examplesName ? `${escapeHtml(info.examplesName)}: ` : ''}${info.example.map(([h, v]) => `<span class="value"><span class="header">${escapeHtml(h)}</span> ${escapeHtml(v)}</span>`).join('')}</span>`
+      ? `<span class="example">${info.examplesName ? `${escapeHtml(info.examplesName)}: ` : ''}${info.example.map(([h, v]) => `<span class="ex-value"><span class="header">${escapeHtml(h)}</span> ${escapeHtml(v)}</span>`).join('')}</span>`
       : '';
     const logs = multiLog ? `<span class="logs">${view.runs.map((r) => `<span class="log ${verdictClass(r.verdict)}" title="${escapeHtml(r.verdict.toLowerCase())}">${escapeHtml(r.log)} ${verdictLabel(r.verdict).split(' ')[0]}</span>`).join('')}</span>` : '';
     const seconds = Math.max(...view.runs.map((r) => r.seconds));

@@ -15,10 +15,10 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #dde3ee;paddi
 .scenario{border-left:4px solid #2e9e5b;background:#f6fbf8;margin:6px 0;padding:4px 10px}
 .scenario.failed{border-color:#c8372d;background:#fdf3f2}.scenario.skipped{border-color:#b3b9c4;background:#f6f7f9}
 .scenario>summary{cursor:pointer;display:flex;gap:4px 10px;align-items:baseline;flex-wrap:wrap;list-style-position:inside}
-.scenario>summary::marker{color:#7a8394}
+.scenario>summary::marker{color:#7a8394}.scenario>summary>*{min-width:0}
 .verdict{font-weight:600}.passed>summary .verdict,.passed .verdict{color:#1f7a45}.failed>summary .verdict,.failure .verdict{color:#c8372d}.skipped>summary .verdict{color:#5b6577}
 .duration{color:#7a8394;font-size:13px}.tag{font-size:12px;background:#e7ecf5;border-radius:10px;padding:0 8px;color:#2c3e66;cursor:pointer}
-.example .value{font-size:13px;background:#fff;border:1px solid #dde3ee;border-radius:3px;padding:0 6px;margin-right:4px}.example .header{color:#7a8394}
+.example{min-width:0}.ex-value{font-size:13px;background:#fff;border:1px solid #dde3ee;border-radius:3px;padding:0 6px;margin-right:4px}.example .header{color:#7a8394}
 .log{font-size:12px;border-radius:10px;padding:0 8px;margin-right:4px;background:#e7ecf5}.log.passed{background:#dff2e6;color:#1f7a45}.log.failed{background:#f8dcd9;color:#a52a21}
 .retried{font-size:12px;color:#8a5a00;background:#fff1d6;border-radius:10px;padding:0 8px}
 .rule{margin-left:6px}.background{margin:8px 0;color:#394256}.background .steps{margin:2px 0}
