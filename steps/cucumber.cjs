@@ -33,6 +33,35 @@ const common = {
   ...reports(),
 };
 
+// The features that describe the API's behaviour, run a second time on PostgreSQL
+// (a throwaway cluster, one database per scenario: steps/support/postgres.ts).
+// Scenarios tagged @file-only describe files (segments, the simulated disk,
+// directories, the lock) and stay on the file run.
+const POSTGRES_FEATURES = [
+  'features/storage',
+  'features/input/bad-input.feature',
+  'features/input/data-model.feature',
+  'features/input/the-store-keeps-what-it-checked.feature',
+  'features/state',
+  'features/subscriptions',
+  'features/concurrency',
+  'features/postgres',
+];
+const postgres = {
+  ...common,
+  paths: process.env.EVENTFOLD_FEATURE_PATHS ? process.env.EVENTFOLD_FEATURE_PATHS.split(',') : POSTGRES_FEATURES,
+  tags: 'not @file-only and not @soak and not @slow',
+  worldParameters: { log: 'postgres' },
+  format: [
+    'progress',
+    `html:${out}/postgres/cucumber.html`,
+    `message:${out}/postgres/cucumber.ndjson`,
+    `junit:${out}/postgres/junit.xml`,
+    `./steps/report/living-doc-formatter.cjs:${out}/postgres/index.html`,
+  ],
+  formatOptions: { eventfold: { reports: `${out}/postgres` } },
+};
+
 module.exports = {
   // Everything but the long soak; the @scale run at EVENTFOLD_SCALE (default 1,000,000 events).
   default: { ...common, tags: 'not @soak' },
@@ -42,4 +71,6 @@ module.exports = {
   scale: { ...common, tags: '@scale' },
   // Many rounds of real SIGKILL crashes.
   soak: { ...common, tags: '@soak' },
+  // The API's features on PostgreSQL (npm test runs it after the default run).
+  postgres,
 };

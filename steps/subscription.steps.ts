@@ -72,7 +72,7 @@ When(
   'a child process consumes them as {string}, checkpointing every {int}, and is killed with SIGKILL after {int}',
   async function (this: EventfoldWorld, name: string, every: number, killAfter: number) {
     const handled: number[] = [];
-    const child = startChild(this, 'consume.ts', [this.storeDir, name, String(every)]);
+    const child = startChild(this, 'consume.ts', [this.storeLocation, name, String(every)]);
     const exit = await followChild(child, (line) => {
       const match = /^handled (\d+)$/.exec(line);
       if (!match) return;
@@ -88,7 +88,7 @@ When(
 );
 
 When('subscription {string} resumes from its checkpoint in this process', async function (this: EventfoldWorld, name: string) {
-  this.store = await EventStore.open(this.storeDir);
+  this.store = await EventStore.open(this.storeLocation);
   await start(this, name, { checkpointEvery: this.memo.checkpointEvery as number });
 });
 

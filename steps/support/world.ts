@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { EventStore, SimulatedDisk, type AppendResult, type StoreOptions } from '../../src/index';
 import { FIGURES_MEDIA_TYPE, type Figure } from '../report/living-doc';
+import { createScenarioDatabase, databaseUrl, dropScenarioDatabase, onPostgres } from './postgres';
 
 export { FIGURES_MEDIA_TYPE, type Figure };
 
@@ -27,6 +28,8 @@ export class EventfoldWorld extends World {
   children: ChildProcess[] = [];
   /** Free-form values steps hand to later steps. */
   memo: Record<string, unknown> = {};
+  /** On the PostgreSQL run (profile `postgres`): this scenario's own database. */
+  database?: string;
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -40,8 +43,18 @@ export class EventfoldWorld extends World {
     return this.disk ? '/store' : join(this.dir, 'store');
   }
 
+  /** True on the PostgreSQL run: stores open on this scenario's database instead of a directory. */
+  get onPostgres(): boolean {
+    return onPostgres(this.parameters);
+  }
+
+  /** Where the store under test lives: its directory, or on the PostgreSQL run its database's URL. */
+  get storeLocation(): string {
+    return this.database ? databaseUrl(this.database) : this.storeDir;
+  }
+
   async openStore(options: StoreOptions = {}): Promise<EventStore> {
-    this.store = await EventStore.open(this.storeDir, { ...this.storeOptions, ...options, ...(this.disk ? { fs: this.disk } : {}) });
+    this.store = await EventStore.open(this.storeLocation, { ...this.storeOptions, ...options, ...(this.disk ? { fs: this.disk } : {}) });
     return this.store;
   }
 
@@ -64,12 +77,14 @@ export class EventfoldWorld extends World {
 
 setWorldConstructor(EventfoldWorld);
 
-Before(function (this: EventfoldWorld) {
+Before(async function (this: EventfoldWorld) {
   this.acknowledged = [];
+  if (this.onPostgres) this.database = await createScenarioDatabase();
 });
 
 After(async function (this: EventfoldWorld) {
   for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (this.store && !this.disk?.isDead) await this.store.close().catch(() => undefined);
+  if (this.database) await dropScenarioDatabase(this.database);
   rmSync(this.dir, { recursive: true, force: true });
 });

@@ -1,0 +1,129 @@
+/**
+ * Creates and migrates eventfold's tables (see SCHEMA.md, the format written
+ * down). Safe when several processes open an empty database at once: the
+ * creation runs under a transaction-scoped advisory lock.
+ */
+import type { ClientBase } from 'pg';
+import { StoreNotFoundError, UnsupportedFormatError } from '../errors';
+
+export const SCHEMA_VERSION = 1;
+
+/** Key of the advisory lock the migration holds ("eventfold" in ASCII, as a 64-bit number). */
+export const MIGRATION_LOCK = '7311142570156257132';
+
+const CREATE = `
+CREATE TABLE IF NOT EXISTS eventfold_schema (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL);
+CREATE TABLE IF NOT EXISTS eventfold_log (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), next_position bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS eventfold_events (
+  position bigint PRIMARY KEY,
+  stream text NOT NULL,
+  version bigint NOT NULL,
+  type text NOT NULL,
+  id text NOT NULL,
+  timestamp_ms double precision NOT NULL,
+  data bytea NOT NULL,
+  metadata bytea,
+  UNIQUE (stream, version)
+);
+CREATE TABLE IF NOT EXISTS eventfold_streams (stream text PRIMARY KEY, version bigint NOT NULL, first_position bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS eventfold_checkpoints (name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS eventfold_snapshots (id bigserial PRIMARY KEY, position bigint NOT NULL, projections bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE OR REPLACE FUNCTION eventfold_append(
+  p_streams text[], p_expected text[], p_counts integer[],
+  p_types text[], p_ids text[], p_timestamps double precision[], p_data bytea[], p_metadata bytea[]
+) RETURNS TABLE (first_position bigint, actual_version bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  next_pos bigint;
+  start_pos bigint;
+  at integer := 1;
+  cur bigint;
+  n integer;
+BEGIN
+  -- The counter row stays locked until this transaction ends: appends of every process are serialised here.
+  SELECT l.next_position INTO next_pos FROM eventfold_log l WHERE l.singleton FOR UPDATE;
+  start_pos := next_pos;
+  FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+    n := p_counts[i];
+    cur := NULL;
+    SELECT s.version INTO cur FROM eventfold_streams s WHERE s.stream = p_streams[i];
+    cur := coalesce(cur, -1);
+    IF p_expected[i] = 'any'
+       OR (p_expected[i] = 'no_stream' AND cur = -1)
+       OR (p_expected[i] = 'stream_exists' AND cur >= 0)
+       OR (p_expected[i] ~ '^[0-9]+$' AND p_expected[i]::bigint = cur) THEN
+      INSERT INTO eventfold_events (position, stream, version, type, id, timestamp_ms, data, metadata)
+        SELECT next_pos + k, p_streams[i], cur + 1 + k, p_types[at + k], p_ids[at + k], p_timestamps[at + k], p_data[at + k], p_metadata[at + k]
+        FROM generate_series(0, n - 1) AS k;
+      INSERT INTO eventfold_streams AS s (stream, version, first_position) VALUES (p_streams[i], cur + n, next_pos)
+        ON CONFLICT (stream) DO UPDATE SET version = excluded.version;
+      first_position := next_pos;
+      next_pos := next_pos + n;
+    ELSE
+      first_position := NULL;
+    END IF;
+    actual_version := cur;
+    at := at + n;
+    RETURN NEXT;
+  END LOOP;
+  IF next_pos > start_pos THEN
+    UPDATE eventfold_log SET next_position = next_pos WHERE singleton;
+    PERFORM pg_notify('eventfold', (next_pos - 1)::text);
+  END IF;
+END
+$fn$;
+`;
+
+/** The stored schema version, undefined when there is none yet. Runs inside a transaction: a savepoint keeps "no such table" from aborting it. */
+async function storedVersion(client: ClientBase): Promise<number | undefined> {
+  // Not to_regclass: it may answer from a catalog snapshot older than the lock just taken.
+  await client.query('SAVEPOINT eventfold_probe');
+  try {
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM eventfold_schema');
+    await client.query('RELEASE SAVEPOINT eventfold_probe');
+    return rows[0]?.version;
+  } catch (error) {
+    if ((error as { code?: string })?.code !== '42P01') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT eventfold_probe');
+    return undefined;
+  }
+}
+
+function refuseNewer(version: number, location: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new UnsupportedFormatError(
+      `${location} (table eventfold_schema)`,
+      version,
+      SCHEMA_VERSION,
+      'A newer eventfold created this schema: open it with that version. Nothing was changed.',
+    );
+  }
+}
+
+/**
+ * Makes sure the schema is there at SCHEMA_VERSION: creates it on an empty
+ * database, refuses a newer one. `readOnly` never creates anything.
+ */
+export async function migrate(client: ClientBase, location: string, readOnly: boolean): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    // The common case (already created) needs no lock.
+    let version = await storedVersion(client);
+    if (version === undefined && readOnly) throw new StoreNotFoundError(location);
+    if (version === undefined) {
+      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      version = await storedVersion(client);
+    }
+    if (version === undefined) {
+      await client.query(CREATE);
+      await client.query('INSERT INTO eventfold_log (next_position) VALUES (0) ON CONFLICT DO NOTHING');
+      await client.query('INSERT INTO eventfold_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
+    } else {
+      refuseNewer(version, location);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

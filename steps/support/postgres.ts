@@ -1,0 +1,64 @@
+// The PostgreSQL run of the features (cucumber profile `postgres`, world
+// parameter `log: 'postgres'`): one throwaway cluster for the whole run
+// (steps/setup/postgres-cluster.ts), or the server EVENTFOLD_POSTGRES_URL
+// names; each scenario gets a database of its own, created before it and
+// dropped after it, so scenarios are independent.
+import { AfterAll, BeforeAll } from '@cucumber/cucumber';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startCluster, stopOnExit, type Cluster } from '../setup/postgres-cluster';
+
+/** The server of this run: set by BeforeAll on the PostgreSQL run. */
+let serverUrl: string | undefined;
+let cluster: Cluster | undefined;
+
+/** True on the PostgreSQL run (the profile's world parameter). */
+export function onPostgres(parameters: { log?: unknown } | undefined): boolean {
+  return parameters?.log === 'postgres';
+}
+
+/** The URL of `database` on the run's server. */
+export function databaseUrl(database: string): string {
+  if (!serverUrl) throw new Error('no PostgreSQL server: this step runs on the PostgreSQL run only (cucumber profile "postgres")');
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function onServer<T>(action: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await action(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A fresh, empty database for one scenario. */
+export async function createScenarioDatabase(): Promise<string> {
+  const name = `scenario_${randomBytes(6).toString('hex')}`;
+  await onServer((client) => client.query(`CREATE DATABASE ${name}`));
+  return name;
+}
+
+/** Drops a scenario's database, ending whatever sessions are still connected to it. */
+export async function dropScenarioDatabase(name: string): Promise<void> {
+  await onServer((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+BeforeAll(async function (this: { parameters: { log?: unknown } }) {
+  if (!onPostgres(this.parameters)) return;
+  if (process.env.EVENTFOLD_POSTGRES_URL) {
+    serverUrl = process.env.EVENTFOLD_POSTGRES_URL;
+    return;
+  }
+  cluster = await startCluster({ fsync: false });
+  stopOnExit(cluster);
+  serverUrl = cluster.url;
+});
+
+AfterAll(function () {
+  cluster?.stop();
+});
