@@ -52,21 +52,14 @@ const postgres = {
   paths: process.env.EVENTFOLD_FEATURE_PATHS ? process.env.EVENTFOLD_FEATURE_PATHS.split(',') : POSTGRES_FEATURES,
   tags: 'not @file-only and not @soak and not @slow',
   worldParameters: { log: 'postgres' },
-  format: [
-    'progress',
-    `html:${out}/postgres/cucumber.html`,
-    `message:${out}/postgres/cucumber.ndjson`,
-    `junit:${out}/postgres/junit.xml`,
-    `./steps/report/living-doc-formatter.cjs:${out}/postgres/index.html`,
-  ],
-  formatOptions: { eventfold: { reports: `${out}/postgres` } },
+  ...reports('postgres'),
 };
 
 module.exports = {
-  // Everything but the long soak; the @scale run at EVENTFOLD_SCALE (default 1,000,000 events).
-  default: { ...common, tags: 'not @soak' },
+  // Everything but the long soak and the PostgreSQL-only features (profile postgres); the @scale run at EVENTFOLD_SCALE (default 1,000,000 events).
+  default: { ...common, tags: 'not @soak and not @postgres' },
   // The quick tour: skips the scenarios tagged @slow as well.
-  fast: { ...common, tags: 'not @soak and not @slow' },
+  fast: { ...common, tags: 'not @soak and not @slow and not @postgres' },
   // Only the scale run: `npm run features:100m` sets EVENTFOLD_SCALE=100000000.
   scale: { ...common, tags: '@scale' },
   // Many rounds of real SIGKILL crashes.

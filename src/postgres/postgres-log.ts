@@ -269,8 +269,12 @@ export class PostgresLog implements EventLog {
     group.forEach((queued, i) => queued.settle(outcomes[i]));
   }
 
-  /** Calls the append function; after a lost connection, finds out what the group's transaction did. */
-  private async runAppend(group: Queued[]): Promise<Array<{ first: number | null; actual: number }>> {
+  /**
+   * Calls the append function. After a lost connection, finds out what the
+   * group's transaction did: committed, it is acknowledged; not written, it
+   * is sent once more on a new connection.
+   */
+  private async runAppend(group: Queued[], retried = false): Promise<Array<{ first: number | null; actual: number }>> {
     const streams: string[] = [];
     const expected: string[] = [];
     const counts: number[] = [];
@@ -300,7 +304,10 @@ export class PostgresLog implements EventLog {
     } catch (error) {
       if (!client || !connectionLost(error)) throw error;
       this.dropAppendClient();
-      return this.settleLost(group, (client as unknown as { processID: number | null }).processID, error);
+      const found = await this.settleLost(group, (client as unknown as { processID: number | null }).processID, error);
+      if (found) return found;
+      if (retried) throw new StorageError(`The connection to ${this.location} was lost twice while an append was being committed; it was not written`, error);
+      return this.runAppend(group, true);
     }
   }
 
@@ -308,9 +315,10 @@ export class PostgresLog implements EventLog {
    * The connection broke while the group's statement was out: it may have
    * committed or not. The old server session is ended (and waited for), so
    * its transaction can no longer commit; then the group's first events are
-   * looked up: found means committed (the whole group, one transaction).
+   * looked up: found means committed (the whole group, one transaction);
+   * null: not written.
    */
-  private async settleLost(group: Queued[], pid: number | null, cause: unknown): Promise<Array<{ first: number | null; actual: number }>> {
+  private async settleLost(group: Queued[], pid: number | null, cause: unknown): Promise<Array<{ first: number | null; actual: number }> | null> {
     const unknown = new StorageError(
       `The connection to ${this.location} was lost while an append was being committed, and whether it was written could not be found out: read the stream to know (an append with an expected version cannot be written twice)`,
       cause,
@@ -332,9 +340,7 @@ export class PostgresLog implements EventLog {
     } catch (error) {
       throw error === unknown ? unknown : new StorageError(unknown.message, error);
     }
-    if (rows.length === 0) {
-      throw new StorageError(`The connection to ${this.location} was lost while an append was being committed; it was not written`, cause);
-    }
+    if (rows.length === 0) return null;
     const found = new Map(rows.map((row) => [row.n, row]));
     return group.map((_, i) => {
       const row = found.get(i + 1);

@@ -22,6 +22,8 @@ export interface Cluster {
   directory: string;
   /** Stops the server and removes its directory (synchronous: usable from an exit handler). Idempotent. */
   stop(): void;
+  /** Restarts the server (fast shutdown: every session is ended), on the same port. */
+  restart(): void;
 }
 
 export interface ClusterOptions {
@@ -132,7 +134,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...(options.fsync === false ? ['-c fsync=off', '-c full_page_writes=off'] : []),
     ];
     run(bindir, user, 'pg_ctl', ['start', '-D', data, '-l', join(directory, 'server.log'), '-w', '-t', '60', '-o', settings.join(' ')]);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, directory, stop };
+    const restart = () => run(bindir, user, 'pg_ctl', ['restart', '-D', data, '-m', 'fast', '-w', '-t', '60', '-o', settings.join(' ')]);
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, directory, stop, restart };
   } catch (error) {
     stop();
     throw error;

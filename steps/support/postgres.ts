@@ -48,6 +48,24 @@ export async function dropScenarioDatabase(name: string): Promise<void> {
   await onServer((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
+/** Restarts the run's own cluster (a server named by EVENTFOLD_POSTGRES_URL is not this run's to restart). */
+export function restartServer(): void {
+  if (!cluster) throw new Error('this run uses a server of its own (EVENTFOLD_POSTGRES_URL): it cannot restart it');
+  cluster.restart();
+}
+
+/** Runs one statement on a scenario's database and returns its rows. */
+export async function queryDatabase<R extends pg.QueryResultRow>(database: string, sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: databaseUrl(database) });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 BeforeAll(async function (this: { parameters: { log?: unknown } }) {
   if (!onPostgres(this.parameters)) return;
   if (process.env.EVENTFOLD_POSTGRES_URL) {

@@ -1,0 +1,279 @@
+// Steps of features/postgres: the no-skip race with a transaction held open
+// on a connection of the scenario's own, several processes on one database,
+// sessions ended and the server restarted under an open store.
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { EventStore, type AppendResult, type RecordedEvent } from '../src/index';
+import { startChildWithInput, exited, type ChildLines } from './support/child-lines';
+import { assertGapless, collect, numberedEvents } from './support/events';
+import { databaseUrl, queryDatabase, restartServer } from './support/postgres';
+import type { EventfoldWorld } from './support/world';
+
+interface Held {
+  client: pg.Client;
+  position: number;
+}
+
+function database(world: EventfoldWorld): string {
+  if (!world.database) throw new Error('this step runs on the PostgreSQL run only (cucumber profile "postgres")');
+  return world.database;
+}
+
+/** Polls the server until `test` holds: the condition is the server's state, the step's timeout bounds the wait. */
+async function until(world: EventfoldWorld, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
+  for (;;) {
+    const rows = await queryDatabase(database(world), sql, values);
+    if (test(rows)) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Sessions of this database whose eventfold_append statement waits for a lock (the position counter's row). */
+const WAITING_APPENDS = `SELECT pid, application_name FROM pg_stat_activity
+  WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%eventfold_append%'`;
+
+Given('a store on PostgreSQL whose log holds {int} events', async function (this: EventfoldWorld, count: number) {
+  database(this);
+  const store = await this.openStore();
+  await store.append('ledger', numberedEvents(count));
+});
+
+Given('an empty PostgreSQL database', function (this: EventfoldWorld) {
+  database(this);
+});
+
+Given("another session's append transaction has taken position {int} and is held open before its commit", async function (this: EventfoldWorld, position: number) {
+  const client = new pg.Client({ connectionString: databaseUrl(database(this)) });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  // The schema's own append function, as any store calls it (src/postgres/SCHEMA.md); data: msgpack nil.
+  const { rows } = await client.query<{ first_position: string }>(
+    `SELECT first_position FROM eventfold_append(ARRAY['held'], ARRAY['any'], ARRAY[1], ARRAY['Held'], ARRAY[$1], ARRAY[$2::float8], ARRAY['\\xc0'::bytea], ARRAY[NULL::bytea])`,
+    [randomUUID(), Date.now()],
+  );
+  expect(Number(rows[0].first_position)).to.equal(position);
+  this.memo.held = { client, position } satisfies Held;
+});
+
+When('the store appends {int} event(s) to {string} while that transaction is still open', function (this: EventfoldWorld, count: number, stream: string) {
+  const settled: { result?: AppendResult; error?: unknown } = {};
+  const pending = this.store!.append(stream, numberedEvents(count)).then(
+    (result) => (settled.result = result),
+    (error: unknown) => (settled.error = error),
+  );
+  this.memo.pendingAppend = { pending, settled };
+});
+
+Then('that append waits for the position counter', async function (this: EventfoldWorld) {
+  await until(this, WAITING_APPENDS, [], (rows) => rows.length === 1);
+  const { settled } = this.memo.pendingAppend as { settled: { result?: AppendResult; error?: unknown } };
+  expect(settled, 'the append settled while the held transaction still holds the counter').to.deep.equal({});
+});
+
+Then('a reader polling all events from position {int} finds none', async function (this: EventfoldWorld, from: number) {
+  const reader = await readerStore(this);
+  expect((await collect(reader.readAll({ from }))).map((e) => e.position)).to.deep.equal([]);
+});
+
+Then('a reader polling all events from position {int} finds positions {int} and {int}', async function (this: EventfoldWorld, from: number, first: number, second: number) {
+  const reader = await readerStore(this);
+  const events = await collect(reader.readAll({ from }));
+  expect(events.map((e) => [e.position, e.stream])).to.deep.equal([
+    [first, 'held'],
+    [second, 'late'],
+  ]);
+});
+
+/** A second store on the same database: another process's view of the log. */
+async function readerStore(world: EventfoldWorld): Promise<EventStore> {
+  world.memo.reader ??= await EventStore.open(databaseUrl(database(world)));
+  return world.memo.reader as EventStore;
+}
+
+When('the held transaction commits', async function (this: EventfoldWorld) {
+  const held = this.memo.held as Held;
+  await held.client.query('COMMIT');
+  await held.client.end();
+});
+
+When('the held transaction rolls back', async function (this: EventfoldWorld) {
+  const held = this.memo.held as Held;
+  await held.client.query('ROLLBACK');
+  await held.client.end();
+});
+
+Then("the store's append is acknowledged at position {int}", async function (this: EventfoldWorld, position: number) {
+  const { pending, settled } = this.memo.pendingAppend as { pending: Promise<unknown>; settled: { result?: AppendResult; error?: unknown } };
+  await pending;
+  expect(settled.error).to.equal(undefined);
+  expect(settled.result!.position).to.equal(position);
+});
+
+When('the server ends the session of that append', async function (this: EventfoldWorld) {
+  const ended = await queryDatabase<{ ended: boolean }>(database(this), `SELECT pg_terminate_backend(pid, 10000) AS ended FROM (${WAITING_APPENDS}) AS waiting`);
+  expect(ended.map((row) => row.ended)).to.deep.equal([true]);
+});
+
+Then("the store's append is acknowledged at position {int}, written once", async function (this: EventfoldWorld, position: number) {
+  const { pending, settled } = this.memo.pendingAppend as { pending: Promise<unknown>; settled: { result?: AppendResult; error?: unknown } };
+  await pending;
+  expect(settled.error).to.equal(undefined);
+  expect(settled.result!.position).to.equal(position);
+  const events = await collect(this.store!.readAll());
+  assertGapless(events);
+  expect(events.filter((e) => e.stream === 'late')).to.have.length(1);
+});
+
+When('the PostgreSQL server restarts', function (this: EventfoldWorld) {
+  restartServer();
+});
+
+Given('subscription {string} of the store has handled positions {int} to {int}', async function (this: EventfoldWorld, name: string, from: number, to: number) {
+  const handled: number[] = [];
+  const subscription = await this.store!.subscribe(name, (event) => void handled.push(event.position), { from: from - 1 });
+  await subscription.waitFor(to);
+  this.memo.subscriptions = new Map([[name, { subscription, handled }]]);
+});
+
+// ---- several processes ----
+
+When('{int} processes open it as a store at the same moment', async function (this: EventfoldWorld, count: number) {
+  const children = Array.from({ length: count }, () => startChildWithInput(this, 'pg-open-on-go.ts', [databaseUrl(database(this))]));
+  await Promise.all(children.map((child) => child.next(/^ready /)));
+  for (const child of children) child.send('go');
+  this.memo.opens = await Promise.all(children.map((child) => child.next(/^(opened|error) /)));
+});
+
+Then('all {int} opens succeed', function (this: EventfoldWorld, count: number) {
+  expect(this.memo.opens).to.deep.equal(Array.from({ length: count }, () => 'opened -1'));
+});
+
+Then("the database holds eventfold's schema at version {int}, created once", async function (this: EventfoldWorld, version: number) {
+  expect(await queryDatabase(database(this), 'SELECT version FROM eventfold_schema')).to.deep.equal([{ version }]);
+  expect(await queryDatabase(database(this), 'SELECT next_position::int AS next FROM eventfold_log')).to.deep.equal([{ next: 0 }]);
+});
+
+interface Acked {
+  stream: string;
+  version: number;
+  position: number;
+  writer: number;
+  i: number;
+}
+
+interface Writers {
+  children: ChildLines[];
+  acked: Acked[];
+  perWriter: number[];
+}
+
+Given('a subscriber process {string} that checkpoints every {int} events', function (this: EventfoldWorld, name: string, every: number) {
+  const subscriber = startChildWithInput(this, 'consume.ts', [databaseUrl(database(this)), name, String(every)]);
+  const handled: number[] = [];
+  subscriber.listeners.push((line) => {
+    const match = /^handled (\d+)$/.exec(line);
+    if (match) handled.push(Number(match[1]));
+  });
+  this.memo.subscriber = { child: subscriber, handled };
+});
+
+When(
+  /^(\d+) writer processes append to the streams (.+) with expected versions, (\d+) appends each$/,
+  async function (this: EventfoldWorld, count: string, streamList: string, appends: string) {
+    const streams = [...streamList.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    const writers: Writers = { children: [], acked: [], perWriter: [] };
+    for (let w = 1; w <= Number(count); w++) {
+      // The application name tells the writers' server sessions apart.
+      const url = `${databaseUrl(database(this))}?application_name=writer-${w}`;
+      const child = startChildWithInput(this, 'pg-writer.ts', [url, String(w), appends, ...streams]);
+      writers.perWriter[w] = 0;
+      child.listeners.push((line) => {
+        const match = /^acked (\S+) (\d+) (\d+) (\d+) (\d+)$/.exec(line);
+        if (!match) return;
+        writers.acked.push({ stream: match[1], version: Number(match[2]), position: Number(match[3]), writer: Number(match[4]), i: Number(match[5]) });
+        writers.perWriter[w]++;
+      });
+      writers.children.push(child);
+    }
+    this.memo.writers = writers;
+    // Every writer is under way before anything happens to one of them.
+    await Promise.all(writers.children.map((child) => child.next(/^acked \S+ \d+ \d+ \d+ 9$/)));
+  },
+);
+
+When('writer {int} is killed with SIGKILL while its append transaction waits for the position counter', async function (this: EventfoldWorld, victim: number) {
+  const writers = this.memo.writers as Writers;
+  // Hold the counter, as a long append transaction of another process would.
+  const holder = new pg.Client({ connectionString: databaseUrl(database(this)) });
+  holder.on('error', () => undefined);
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT next_position FROM eventfold_log FOR UPDATE');
+  await until(this, WAITING_APPENDS, [], (rows) => rows.some((row) => row.application_name === `writer-${victim}`));
+  const child = writers.children[victim - 1].child;
+  child.kill('SIGKILL');
+  await exited(child);
+  expect(child.signalCode).to.equal('SIGKILL');
+  this.memo.victimAcked = writers.perWriter[victim];
+  await holder.query('COMMIT');
+  await holder.end();
+});
+
+When('the other {int} writers finish', async function (this: EventfoldWorld, count: number) {
+  const writers = this.memo.writers as Writers;
+  const others = writers.children.filter((child) => child.child.signalCode === null);
+  expect(others).to.have.length(count);
+  await Promise.all(others.map((child) => child.next(/^done$/)));
+  await Promise.all(others.map((child) => exited(child.child)));
+  for (const child of others) expect(child.child.exitCode).to.equal(0);
+  const store = await this.openStore();
+  this.memo.log = await collect(store.readAll());
+});
+
+Then('every append a writer saw acknowledged is in the log once, at the position and version it was acknowledged with', function (this: EventfoldWorld) {
+  const writers = this.memo.writers as Writers;
+  const log = this.memo.log as RecordedEvent[];
+  const copies = new Map<string, number>();
+  for (const event of log) {
+    const { writer, i } = event.data as { writer: number; i: number };
+    copies.set(`${writer}/${i}`, (copies.get(`${writer}/${i}`) ?? 0) + 1);
+  }
+  for (const [key, n] of copies) expect(n, `append ${key} is in the log ${n} times`).to.equal(1);
+  for (const acked of writers.acked) {
+    const event = log[acked.position];
+    expect({ stream: event?.stream, version: event?.version, data: event?.data }).to.deep.equal({ stream: acked.stream, version: acked.version, data: { writer: acked.writer, i: acked.i } });
+  }
+  const unacknowledged = log.length - writers.acked.length;
+  expect(unacknowledged, 'events in the log no writer saw acknowledged (the killed writer may have had one in flight)').to.be.within(0, 1);
+  this.memo.unacknowledged = unacknowledged;
+});
+
+Then("the log's positions are {int} to its end without a gap, and every stream's versions count from {int} without a gap", function (this: EventfoldWorld, first: number, firstVersion: number) {
+  const log = this.memo.log as RecordedEvent[];
+  expect(log[0].position).to.equal(first);
+  assertGapless(log);
+  const versions = new Map<string, number>();
+  for (const event of log) {
+    const expected = versions.get(event.stream) ?? firstVersion;
+    expect(event.version, `stream ${event.stream} at position ${event.position}`).to.equal(expected);
+    versions.set(event.stream, expected + 1);
+  }
+});
+
+Then('the subscriber {string} received every position of the log exactly once, in order', async function (this: EventfoldWorld, _name: string) {
+  const { child, handled } = this.memo.subscriber as { child: ChildLines; handled: number[] };
+  const log = this.memo.log as RecordedEvent[];
+  const last = log.length - 1;
+  if (!handled.includes(last)) await child.next(new RegExp(`^handled ${last}$`));
+  expect(handled).to.deep.equal(log.map((event) => event.position));
+  const writers = this.memo.writers as Writers;
+  await this.figures(
+    { name: 'events in the log', value: log.length, unit: 'events' },
+    { name: 'acknowledged appends', value: writers.acked.length, unit: 'appends' },
+    { name: 'appends of the killed writer acknowledged before the kill', value: this.memo.victimAcked as number, unit: 'appends' },
+    { name: 'committed but never acknowledged (in flight at the kill)', value: this.memo.unacknowledged as number, unit: 'events' },
+  );
+});
