@@ -16,18 +16,21 @@ Feature: Many callers append at once through one group-commit writer
 
   Rule: One fsync makes a whole batch of callers durable
 
+    @file-only
     Scenario: 2,000 concurrent appends need only a handful of fsyncs
       Given a new store on a simulated disk
       When 2000 callers each append 1 event to their own stream at the same time
       Then all 2000 appends succeed with the distinct positions 0 to 1999
       And the log was fsynced at most 5 times for those appends
 
+    @file-only
     Scenario: A batch closes when it reaches 100 events
       Given a new store on a simulated disk with batches of at most 100 events
       When 1000 callers each append 1 event to their own stream at the same time
       Then all 1000 appends succeed with the distinct positions 0 to 999
       And the log was written in 10 batches of 100 events
 
+    @file-only
     Scenario: A batch with a delay still closes on time under a steady trickle
       The delay runs from a batch's first event; it is not an idle timer that
       a steady trickle of appends would keep pushing back.

@@ -40,6 +40,7 @@ Feature: Projections fold every event into state the application reads at once
 
   Rule: Projections are rebuilt from the log on open
 
+    @file-only
     Scenario: After a power loss the state is rebuilt from exactly the acknowledged events
       Given a new store on a simulated disk with a "balances" projection that sums deposits per account
       And "account-1" deposits 5 and then 7

@@ -52,6 +52,7 @@ Feature: Append events to streams and read them back
 
   Rule: Everything survives a close and a reopen, and spans many segment files
 
+    @file-only
     Scenario: 5,000 events across 20 streams are all there after reopening
       Given a new store whose segments roll every 64 KiB
       And 20 streams have 250 events each
@@ -71,6 +72,7 @@ Feature: Append events to streams and read them back
 
   Rule: An in-memory store behaves exactly like one on disk, for applications' own tests
 
+    @file-only
     Scenario: The in-memory store keeps the same versions, positions and guarantees
       Given a new in-memory store
       When "cart-1" appends 3 events expecting no stream

@@ -15,6 +15,7 @@ Feature: A batch of events is all or nothing
 
   Rule: A batch cut short by a crash is entirely absent after recovery
 
+    @file-only
     Scenario: The power fails while a 100-event batch is half on disk
       Given a new store on a simulated disk
       And "invoice-3" has 10 events

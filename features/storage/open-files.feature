@@ -1,3 +1,4 @@
+@file-only
 Feature: A closed store holds no file open
   Every file eventfold opens — segments for appending and for reading, the
   lock, snapshots, subscription checkpoints — is closed by the store itself,

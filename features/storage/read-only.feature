@@ -1,4 +1,4 @@
-@read-only
+@read-only @file-only
 Feature: Reading a store without owning it
   A store opened with `{ readOnly: true }` takes no lock, so it opens while
   another process owns the store, and on a crashed store that nobody has

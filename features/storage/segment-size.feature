@@ -1,4 +1,4 @@
-@storage
+@storage @file-only
 Feature: Segments stay within what a 32-bit offset can address
   Records point at each other by byte offsets inside a segment, stored as
   32-bit numbers. So `segmentSize` is at most 1 GiB, and a batch that would

@@ -11,11 +11,13 @@ Feature: One open store per directory, enforced by the operating system
 
   Rule: A second open of an open store is refused
 
+    @file-only
     Scenario: The same process opens the directory twice
       Given a new store
       When the same directory is opened again
       Then the open was rejected with a StoreLockedError naming this process
 
+    @file-only
     Scenario: Another process holds the store open
       Given a child process that has opened the store and keeps it open
       When this process opens the same store

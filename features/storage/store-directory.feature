@@ -1,3 +1,4 @@
+@file-only
 Feature: A store stays in the directory it was opened in
   A relative directory is resolved once, when the store opens — also when a
   NodeFileSystem is passed explicitly — so a later change of the process's

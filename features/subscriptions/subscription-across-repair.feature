@@ -1,4 +1,4 @@
-@subscription
+@subscription @file-only
 Feature: A subscription misses nothing when a repair cuts the log under it
   A repair that cuts the log gives the cut positions to the events appended
   after it. A subscription whose checkpoint lay past the new end would skip

@@ -46,6 +46,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
 
   Rule: A damaged checkpoint stops only its own subscription, and says how to go on
 
+    @file-only
     Scenario: A garbled checkpoint file
       Given subscription "mailer" has handled the first 5 events
       And the store is closed
@@ -58,6 +59,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
       When subscription "mailer" resumes with onDamagedCheckpoint "restart"
       Then subscription "mailer" has handled positions 0 to 4 in order
 
+    @file-only
     Scenario: verify and info name a damaged checkpoint instead of failing on it
       Given subscription "mailer" has handled the first 5 events
       And the store is closed
@@ -67,6 +69,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
       When the operator runs "eventfold info" on the store
       Then the command exits with 2 and says "mailer DAMAGED"
 
+    @file-only
     Scenario: A checkpoint whose position was changed behind its checksum's back
       Given subscription "mailer" has handled the first 5 events
       And the store is closed
@@ -75,6 +78,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
       And subscription "mailer" tries to resume from its checkpoint
       Then it is refused with a SubscriptionCheckpointError naming "subscriptions/mailer.json" and saying "checksum"
 
+    @file-only
     Scenario: A checkpoint written before checkpoints had a checksum is still read
       Given the store is closed
       When the checkpoint of "mailer" is overwritten with "{ \"position\": 2 }"
@@ -82,6 +86,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
       And subscription "mailer" resumes from its checkpoint
       Then subscription "mailer" has handled positions 3 to 4 in order
 
+    @file-only
     Scenario: A checkpoint past the log's end is reset to the end when the store opens
       Given the store is closed
       When the checkpoint of "mailer" is overwritten with "{ \"position\": 40 }"

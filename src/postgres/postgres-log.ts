@@ -103,6 +103,21 @@ export class PostgresLog implements EventLog {
     return Promise.resolve(this.health);
   }
 
+  /**
+   * One read-side statement on the pool. Idempotent statements only: after a
+   * lost connection (an idle one the server ended, as on a restart) it is
+   * run again on a fresh one, at most twice.
+   */
+  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pool.query<R>(sql, values);
+      } catch (error) {
+        if (attempt >= 2 || !connectionLost(error) || this.closed) throw error;
+      }
+    }
+  }
+
   /** Starts listening for other processes' appends (after the open replayed). */
   start(): void {
     this.notifications.start();
@@ -326,13 +341,13 @@ export class PostgresLog implements EventLog {
     let rows;
     try {
       if (pid !== null) {
-        const ended = await this.pool.query<{ gone: boolean }>(
+        const ended = await this.query<{ gone: boolean }>(
           'SELECT pg_terminate_backend($1, $2) OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1) AS gone',
           [pid, TERMINATE_WAIT_MS],
         );
         if (!ended.rows[0]?.gone) throw unknown;
       }
-      ({ rows } = await this.pool.query<{ n: number; position: number; version: number }>(
+      ({ rows } = await this.query<{ n: number; position: number; version: number }>(
         `SELECT q.n::bigint AS n, e.position, e.version FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) WITH ORDINALITY AS q(stream, id, type, ts, n)
          JOIN eventfold_events e ON e.stream = q.stream AND e.id = q.id AND e.type = q.type AND e.timestamp_ms = q.ts AND e.position > $5`,
         [group.map((q) => q.append.stream), group.map((q) => q.ids[0]), group.map((q) => q.types[0]), group.map((q) => q.timestamps[0]), this.known],
@@ -376,7 +391,7 @@ export class PostgresLog implements EventLog {
         this.known = last;
         break;
       }
-      const { rows } = await this.pool.query<EventRow>(
+      const { rows } = await this.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
         [this.known, last],
       );
@@ -394,7 +409,7 @@ export class PostgresLog implements EventLog {
   refresh(): Promise<number> {
     if (this.closed) return Promise.reject(new StoreClosedError());
     return this.exclusive(async () => {
-      const { rows } = await this.pool.query<{ last: number }>('SELECT next_position - 1 AS last FROM eventfold_log');
+      const { rows } = await this.query<{ last: number }>('SELECT next_position - 1 AS last FROM eventfold_log', []);
       await this.discoverTo(rows[0].last);
       return this.known;
     }).catch((error: unknown) => {
@@ -498,7 +513,7 @@ export class PostgresLog implements EventLog {
   private async rows<R extends pg.QueryResultRow = EventRow>(sql: string, values: unknown[]): Promise<R[]> {
     this.assertOpen();
     try {
-      return (await this.pool.query<R>(sql, values)).rows;
+      return (await this.query<R>(sql, values)).rows;
     } catch (error) {
       throw asStorageError(error, `Could not read ${this.location}`);
     }
@@ -517,12 +532,12 @@ export class PostgresLog implements EventLog {
   async writeSnapshot(snapshot: EngineSnapshot): Promise<string> {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
     try {
-      const { rows } = await this.pool.query<{ id: number }>(
+      const { rows } = await this.query<{ id: number }>(
         'INSERT INTO eventfold_snapshots (position, projections, created_at) VALUES ($1, $2, $3) RETURNING id',
         [snapshot.position, pack(snapshot.projections), snapshot.createdAt],
       );
       const id = rows[0].id;
-      await this.pool.query('DELETE FROM eventfold_snapshots WHERE id NOT IN (SELECT id FROM eventfold_snapshots ORDER BY position DESC, id DESC LIMIT $1)', [this.settings.keepSnapshots]);
+      await this.query('DELETE FROM eventfold_snapshots WHERE id NOT IN (SELECT id FROM eventfold_snapshots ORDER BY position DESC, id DESC LIMIT $1)', [this.settings.keepSnapshots]);
       return `eventfold_snapshots id ${id}`;
     } catch (error) {
       throw asStorageError(error, `Could not write a snapshot to ${this.location}`);
@@ -538,7 +553,7 @@ export class PostgresLog implements EventLog {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
     this.assertOpen();
     try {
-      await this.pool.query(
+      await this.query(
         `INSERT INTO eventfold_checkpoints (name, position, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
         [name, position],

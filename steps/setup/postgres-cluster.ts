@@ -134,7 +134,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...(options.fsync === false ? ['-c fsync=off', '-c full_page_writes=off'] : []),
     ];
     run(bindir, user, 'pg_ctl', ['start', '-D', data, '-l', join(directory, 'server.log'), '-w', '-t', '60', '-o', settings.join(' ')]);
-    const restart = () => run(bindir, user, 'pg_ctl', ['restart', '-D', data, '-m', 'fast', '-w', '-t', '60', '-o', settings.join(' ')]);
+    const restart = () => run(bindir, user, 'pg_ctl', ['restart', '-D', data, '-l', join(directory, 'server.log'), '-m', 'fast', '-w', '-t', '60', '-o', settings.join(' ')]);
     return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, directory, stop, restart };
   } catch (error) {
     stop();
