@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { AppendResult, RecordedEvent } from '../api';
-import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogStreamRead, OpenEventLog, StoredCheckpoint } from '../engine/event-log';
+import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogReplay, LogStreamRead, OpenEventLog, StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
 import type { RecoveryReport } from '../recovery/report';
 import { clientConfig, redact } from './connection';
@@ -72,13 +72,16 @@ export class PostgresLog implements EventLog {
   private refreshing: Promise<number> | undefined;
   private refreshAgain = false;
   private readonly notifications: Notifications;
+  /** The engine, once it listens (see `listen`). */
+  private listener: LogListener = NOBODY;
 
   constructor(
     private readonly url: string,
     readonly location: string,
     private readonly settings: PostgresSettings,
     private readonly pool: pg.Pool,
-    private readonly listener: LogListener,
+    /** Every stream's last version known to this process, in the order the streams began. */
+    private readonly versions: Map<string, number>,
     readonly recovery: RecoveryReport,
   ) {
     this.known = recovery.lastPosition;
@@ -118,8 +121,9 @@ export class PostgresLog implements EventLog {
     }
   }
 
-  /** Starts listening for other processes' appends (after the open replayed). */
-  start(): void {
+  listen(listener: LogListener): void {
+    this.listener = listener;
+    // From here on other processes' appends are reported: listen for them.
     this.notifications.start();
   }
 
@@ -274,6 +278,9 @@ export class PostgresLog implements EventLog {
         void error;
       }
       if (this.known === first - 1) {
+        group.forEach((queued, i) => {
+          if (results[i].first !== null) this.versions.set(queued.append.stream, results[i].actual + queued.count);
+        });
         this.listener.appended(accepted, last, 0);
         this.known = last;
         this.wake();
@@ -385,22 +392,18 @@ export class PostgresLog implements EventLog {
 
   /** Reports every event up to `last` that this process has not seen (call under the mutex). */
   private async discoverTo(last: number): Promise<void> {
+    const folds = this.listener.foldsEvents;
     while (this.known < last) {
-      if (!this.listener.foldsEvents) {
-        this.listener.discovered([], last);
-        this.known = last;
-        break;
-      }
       const { rows } = await this.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
+        `SELECT ${folds ? EVENT_COLUMNS : 'position, stream, version'} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
         [this.known, last],
       );
-      if (rows.length === 0 || rows[0].position !== this.known + 1) {
-        throw new StorageError(`Could not read the events after position ${this.known} of ${this.location}`, new Error(`expected position ${this.known + 1}, found ${rows[0]?.position ?? 'none'}`));
+      if (rows.length === 0 || rows[0].position !== this.known + 1 || rows[rows.length - 1].position !== this.known + rows.length) {
+        throw new StorageError(`Could not read the events after position ${this.known} of ${this.location}`, new Error(`positions after ${this.known} are not dense`));
       }
-      const events = rows.map(eventOf);
-      const end = events[events.length - 1].position;
-      this.listener.discovered(events, end);
+      for (const row of rows) this.versions.set(row.stream, row.version);
+      const end = rows[rows.length - 1].position;
+      this.listener.discovered(folds ? rows.map(eventOf) : [], end);
       this.known = end;
     }
     this.wake();
@@ -500,14 +503,15 @@ export class PostgresLog implements EventLog {
     }
   }
 
-  async streamVersion(stream: string): Promise<number> {
-    const rows = await this.rows<{ version: number }>('SELECT version FROM eventfold_streams WHERE stream = $1', [stream]);
-    return rows[0]?.version ?? -1;
+  /** As known to this process (like `lastPosition`): `refresh()` takes in what other processes appended. */
+  streamVersion(stream: string): number {
+    this.assertOpen();
+    return this.versions.get(stream) ?? -1;
   }
 
-  async streams(): Promise<string[]> {
-    const rows = await this.rows<{ stream: string }>('SELECT stream FROM eventfold_streams ORDER BY first_position', []);
-    return rows.map((row) => row.stream);
+  streams(): string[] {
+    this.assertOpen();
+    return [...this.versions.keys()];
   }
 
   private async rows<R extends pg.QueryResultRow = EventRow>(sql: string, values: unknown[]): Promise<R[]> {
@@ -565,17 +569,18 @@ export class PostgresLog implements EventLog {
 
   // ---- closing ----
 
-  async close(): Promise<void> {
+  async close(finishing?: Promise<unknown>): Promise<void> {
     if (this.closed) return;
     this.closing = true;
+    for (const wake of this.roomWaiters) wake();
     try {
       while (this.flushing) await this.flushing;
+      await finishing?.catch(() => undefined);
       await this.reporting;
       await this.refreshing?.catch(() => undefined);
     } finally {
       this.closed = true;
       this.wake();
-      for (const wake of this.roomWaiters) wake();
       this.notifications.stop();
       this.dropAppendClient();
       await this.pool.end().catch(() => undefined);
@@ -583,12 +588,23 @@ export class PostgresLog implements EventLog {
   }
 }
 
+/** Until the engine listens: nothing is appended or discovered before `listen`. */
+const NOBODY: LogListener = {
+  foldsEvents: false,
+  restoreSnapshot: () => undefined,
+  replay: () => undefined,
+  finishReplay: () => undefined,
+  accepting: () => undefined,
+  appended: () => undefined,
+  discovered: () => undefined,
+};
+
 function refuseNul(value: string, what: string): void {
   if (value.includes('\u0000')) throw new InvalidInputError(`${what} holds the character U+0000, which PostgreSQL text cannot store`);
 }
 
 /** Opens a PostgreSQL log on `target` (a postgres:// or postgresql:// URL). */
-export const openPostgresLog: OpenEventLog = async (target, options, listener) => {
+export const openPostgresLog: OpenEventLog = async (target, options, replay) => {
   const started = performance.now();
   const settings = readPostgresOptions(options);
   const location = redact(target);
@@ -602,11 +618,15 @@ export const openPostgresLog: OpenEventLog = async (target, options, listener) =
     } finally {
       client.release();
     }
-    const { rows } = await pool.query<{ last: number }>('SELECT next_position - 1 AS last FROM eventfold_log');
-    const end = rows[0].last;
+    // The end and every stream's version as of that end, in one snapshot of the database.
+    const { rows: [{ last: end, versions: listed }] } = await pool.query<{ last: number; versions: Array<[string, number]> | null }>(
+      `SELECT l.next_position - 1 AS last,
+              (SELECT json_agg(json_build_array(s.stream, s.version) ORDER BY s.first_position) FROM eventfold_streams s) AS versions
+       FROM eventfold_log l`,
+    );
     const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: [], fullReplayReason: null };
     let replayed = 0;
-    if (listener.foldsEvents) {
+    if (replay.foldsEvents) {
       let from = 0;
       const newest = await pool.query<{ id: number; position: number; projections: Buffer }>(
         'SELECT id, position, projections FROM eventfold_snapshots WHERE position <= $1 ORDER BY position DESC, id DESC LIMIT 1',
@@ -614,7 +634,7 @@ export const openPostgresLog: OpenEventLog = async (target, options, listener) =
       );
       const row = newest.rows[0];
       if (row) {
-        const refused = listener.restoreSnapshot(unpack(row.projections) as Parameters<LogListener['restoreSnapshot']>[0]);
+        const refused = replay.restoreSnapshot(unpack(row.projections) as Parameters<LogReplay['restoreSnapshot']>[0]);
         if (refused) {
           snapshot.fullReplayReason = `${refused}: every projection is rebuilt from the log`;
         } else {
@@ -626,11 +646,11 @@ export const openPostgresLog: OpenEventLog = async (target, options, listener) =
       while (from <= end) {
         const page = await pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`, [from, end]);
         if (page.rows.length === 0) break;
-        listener.replay(page.rows.map(eventOf));
+        replay.replay(page.rows.map(eventOf));
         replayed += page.rows.length;
         from = page.rows[page.rows.length - 1].position + 1;
       }
-      listener.finishReplay();
+      replay.finishReplay();
     }
     const recovery: RecoveryReport = {
       cleanShutdown: true,
@@ -648,9 +668,7 @@ export const openPostgresLog: OpenEventLog = async (target, options, listener) =
       coveredLog: null,
       durationMs: performance.now() - started,
     };
-    const log = new PostgresLog(target, location, settings, pool, listener, recovery);
-    log.start();
-    return log;
+    return new PostgresLog(target, location, settings, pool, new Map(listed ?? []), recovery);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw asStorageError(error, `Could not open the store at ${location}`);
