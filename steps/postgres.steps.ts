@@ -1,7 +1,7 @@
 // Steps of features/postgres: the no-skip race with a transaction held open
 // on a connection of the scenario's own, several processes on one database,
 // sessions ended and the server restarted under an open store.
-import { Given, Then, When } from '@cucumber/cucumber';
+import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -10,6 +10,12 @@ import { startChildWithInput, exited, type ChildLines } from './support/child-li
 import { assertGapless, collect, numberedEvents } from './support/events';
 import { databaseUrl, queryDatabase, restartServer } from './support/postgres';
 import type { EventfoldWorld } from './support/world';
+
+// Runs before the World's own After (hooks run in reverse order): the scenario's other stores close before its database is dropped.
+After(async function (this: EventfoldWorld) {
+  for (const key of ['reader', 'second']) await (this.memo[key] as EventStore | undefined)?.close().catch(() => undefined);
+  await (this.memo.held as Held | undefined)?.client.end().catch(() => undefined);
+});
 
 interface Held {
   client: pg.Client;
@@ -147,7 +153,7 @@ When('{int} processes open it as a store at the same moment', async function (th
   this.memo.opens = await Promise.all(children.map((child) => child.next(/^(opened|error) /)));
 });
 
-Then('all {int} opens succeed', function (this: EventfoldWorld, count: number) {
+Then('each of the {int} processes opened the empty store', function (this: EventfoldWorld, count: number) {
   expect(this.memo.opens).to.deep.equal(Array.from({ length: count }, () => 'opened -1'));
 });
 
@@ -276,4 +282,33 @@ Then('the subscriber {string} received every position of the log exactly once, i
     { name: 'appends of the killed writer acknowledged before the kill', value: this.memo.victimAcked as number, unit: 'appends' },
     { name: 'committed but never acknowledged (in flight at the kill)', value: this.memo.unacknowledged as number, unit: 'events' },
   );
+});
+
+// ---- projections in every process ----
+
+Given(/^a second store (?:on the same database|opens the database) with the same projection$/, async function (this: EventfoldWorld) {
+  this.memo.second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections });
+});
+
+When('the second store deposits {int} to {string}', async function (this: EventfoldWorld, amount: number, stream: string) {
+  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount } }]);
+});
+
+When('both stores refresh', async function (this: EventfoldWorld) {
+  await this.store!.refresh();
+  await (this.memo.second as EventStore).refresh();
+});
+
+Then("the second store's {string} state says {string} holds {int}", function (this: EventfoldWorld, name: string, stream: string, amount: number) {
+  expect(((this.memo.second as EventStore).state(name) as Record<string, number>)[stream]).to.equal(amount);
+});
+
+Given('{string} has made {int} deposits of {int}', async function (this: EventfoldWorld, stream: string, count: number, amount: number) {
+  await this.store!.append(stream, Array.from({ length: count }, () => ({ type: 'Deposited', data: { amount } })));
+});
+
+Then('it started from the snapshot at position {int} and folded {int} events', function (this: EventfoldWorld, position: number, replayed: number) {
+  const { recovery } = this.memo.second as EventStore;
+  expect(recovery.snapshot.position).to.equal(position);
+  expect(recovery.eventsReplayed).to.equal(replayed);
 });

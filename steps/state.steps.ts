@@ -7,7 +7,7 @@ type Balances = Record<string, number>;
 /** The events these scenarios append (see support/events and the deposit steps). */
 type MoneyEvent = { type: 'Deposited' | 'Withdrawn'; data: { amount: number } };
 
-function balances(refuseOverdraft: boolean): Projection<Balances, MoneyEvent> {
+export function balances(refuseOverdraft: boolean): Projection<Balances, MoneyEvent> {
   return {
     version: 1,
     initialState: {},

@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { StorageError, StoreClosedError, SimulatedDisk, type Subscription } from '../src/index';
+import { checkpointRow } from './support/postgres';
 import type { EventfoldWorld } from './support/world';
 
 interface Closing {
@@ -18,7 +19,7 @@ function closing(world: EventfoldWorld): Closing {
 }
 
 async function storeWithEvents(world: EventfoldWorld, count: number): Promise<void> {
-  world.disk = new SimulatedDisk();
+  if (!world.onPostgres) world.disk = new SimulatedDisk();
   await world.openStore({ maxBatchEvents: 1 });
   for (let i = 0; i < count; i++) await world.store!.append(`account-${i % 3}`, [{ type: 'Deposited', data: { amount: i } }]);
 }
@@ -111,7 +112,8 @@ Then('subscription {string} finishes at position {int} with its checkpoint store
   expect(state.subscription!.finished).to.equal(true);
   expect(state.subscription!.position).to.equal(position);
   expect(state.handled).to.deep.equal(Array.from({ length: position + 1 }, (_, i) => i));
-  const stored = JSON.parse(this.disk!.peek(`${this.storeDir}/subscriptions/${state.subscription!.name}.json`).toString('utf8'));
+  const name = state.subscription!.name;
+  const stored = this.database ? await checkpointRow(this.database, name) : JSON.parse(this.disk!.peek(`${this.storeDir}/subscriptions/${name}.json`).toString('utf8'));
   expect(stored.position).to.equal(position);
 });
 

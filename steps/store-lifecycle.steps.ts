@@ -28,7 +28,7 @@ When('close is called twice and only the second call is awaited', async function
 });
 
 Then('the store opens again at once with {int} events', async function (this: EventfoldWorld, count: number) {
-  const store = await EventStore.open(this.storeDir);
+  const store = await EventStore.open(this.storeLocation);
   try {
     expect(await countEvents(store)).to.equal(count);
   } finally {

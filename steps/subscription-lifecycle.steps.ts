@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { SubscriptionActiveError, SubscriptionCheckpointError, type Subscription } from '../src/index';
 import { readBytes, writeBytes } from './support/damage';
 import { storePath } from './support/log-files';
+import { checkpointRow } from './support/postgres';
 import type { EventfoldWorld } from './support/world';
 
 type Running = { subscription: Subscription; handled: number[] };
@@ -19,6 +20,7 @@ function checkpointPath(world: EventfoldWorld, name: string): string {
 }
 
 async function storedCheckpoint(world: EventfoldWorld, name: string): Promise<unknown> {
+  if (world.database) return checkpointRow(world.database, name);
   return JSON.parse((await readBytes(world, checkpointPath(world, name))).toString('utf8'));
 }
 

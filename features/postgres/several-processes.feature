@@ -9,9 +9,9 @@ Feature: Several processes share one store on PostgreSQL
 
   Rule: Processes opening an empty database at the same moment all succeed
 
-    Scenario: 6 processes open an empty database at the same moment
-      When 6 processes open it as a store at the same moment
-      Then all 6 opens succeed
+    Scenario: 4 processes open an empty database at the same moment
+      When 4 processes open it as a store at the same moment
+      Then each of the 4 processes opened the empty store
       And the database holds eventfold's schema at version 1, created once
 
   Rule: Four writers, one killed inside its transaction, and a subscriber in a fifth process

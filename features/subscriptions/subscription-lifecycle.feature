@@ -98,6 +98,7 @@ Feature: A subscription stops when asked, owns its name, and never guesses its c
 
   Rule: info shows each subscription's position and lag
 
+    @file-only
     Scenario: Two subscriptions, one behind
       Given subscription "mailer" has handled the first 5 events
       And the store is closed

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { queryDatabase } from './postgres';
 import type { EventfoldWorld } from './world';
 
 /** Paths of the store's segment files, in order. */
@@ -9,8 +10,16 @@ export async function segmentPaths(world: EventfoldWorld): Promise<string[]> {
   return names.filter((n) => n.endsWith('.seg')).sort().map((n) => `${logDir}/${n}`);
 }
 
-/** Total bytes in the store's segment files. */
+/** Total bytes in the store's segment files (on PostgreSQL: the bytes of its event rows, and its position counter). */
 export async function logBytes(world: EventfoldWorld): Promise<number> {
+  if (world.database) {
+    const [{ bytes }] = await queryDatabase<{ bytes: string }>(
+      world.database,
+      `SELECT (SELECT next_position FROM eventfold_log) + coalesce(sum(octet_length(stream) + octet_length(type) + octet_length(id) + octet_length(data) + coalesce(octet_length(metadata), 0)), 0) AS bytes
+       FROM eventfold_events`,
+    );
+    return Number(bytes);
+  }
   let total = 0;
   for (const path of await segmentPaths(world)) {
     total += world.disk ? world.disk.peek(path).length : statSync(path).size;

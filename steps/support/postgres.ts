@@ -66,6 +66,12 @@ export async function queryDatabase<R extends pg.QueryResultRow>(database: strin
   }
 }
 
+/** A subscription's checkpoint as the PostgreSQL log stores it (a row of eventfold_checkpoints), undefined if none. */
+export async function checkpointRow(database: string, name: string): Promise<{ position: number } | undefined> {
+  const rows = await queryDatabase<{ position: string }>(database, 'SELECT position FROM eventfold_checkpoints WHERE name = $1', [name]);
+  return rows.length === 0 ? undefined : { position: Number(rows[0].position) };
+}
+
 BeforeAll(async function (this: { parameters: { log?: unknown } }) {
   if (!onPostgres(this.parameters)) return;
   if (process.env.EVENTFOLD_POSTGRES_URL) {
