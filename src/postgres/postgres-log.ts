@@ -71,6 +71,8 @@ export class PostgresLog implements EventLog {
   private closed = false;
   private refreshing: Promise<number> | undefined;
   private refreshAgain = false;
+  /** The version each stream will have once the appends queued by this process commit (their guess, for `accepting`). */
+  private pendingVersions = new Map<string, number>();
   private readonly notifications: Notifications;
   /** The engine, once it listens (see `listen`). */
   private listener: LogListener = NOBODY;
@@ -151,7 +153,9 @@ export class PostgresLog implements EventLog {
         try {
           queued = this.encode(append, settle);
           if (this.listener.foldsEvents) {
-            this.listener.accepting(append, this.asRead(queued, guessPosition));
+            const guessVersion = (this.pendingVersions.get(append.stream) ?? this.versions.get(append.stream) ?? -1) + 1;
+            this.listener.accepting(append, this.asRead(queued, guessPosition, guessVersion));
+            this.pendingVersions.set(append.stream, guessVersion + queued.count - 1);
           }
         } catch (error) {
           settle(error instanceof EventfoldError ? error : new InvalidInputError(`an event cannot be stored: ${(error as Error)?.message ?? error}`, { cause: error }));
@@ -192,14 +196,18 @@ export class PostgresLog implements EventLog {
     return queued;
   }
 
-  /** The events of a queued append exactly as they will read back, at the positions guessed (the commit decides). */
-  private asRead(queued: Queued, firstPosition: number): RecordedEvent[] {
+  /**
+   * The events of a queued append as they will read back, at the positions
+   * and versions expected now: exact unless another process appends before
+   * it commits (the commit decides; readers see the committed ones).
+   */
+  private asRead(queued: Queued, firstPosition: number, firstVersion: number): RecordedEvent[] {
     const events: RecordedEvent[] = [];
     for (let i = 0; i < queued.count; i++) {
       events.push({
         position: firstPosition + i,
         stream: queued.append.stream,
-        version: -1,
+        version: firstVersion + i,
         type: queued.types[i],
         data: unpack(queued.data[i]),
         metadata: queued.metadata[i] === null ? null : unpack(queued.metadata[i]!),
@@ -228,6 +236,7 @@ export class PostgresLog implements EventLog {
         }
         await this.exclusive(() => this.commit(group));
         this.queuedEvents -= events;
+        if (this.queue.length === 0) this.pendingVersions.clear();
         const waiting = this.roomWaiters;
         this.roomWaiters = [];
         for (const wake of waiting) wake();
@@ -251,7 +260,10 @@ export class PostgresLog implements EventLog {
       results = await this.runAppend(group);
     } catch (error) {
       const failure = asStorageError(error, `Could not append to ${this.location}`);
-      for (const queued of group) queued.settle(failure);
+      for (const queued of group) {
+        if (this.listener.foldsEvents) this.listener.refused?.(queued.append);
+        queued.settle(failure);
+      }
       return;
     }
     const accepted: LogAppend[] = [];
@@ -262,6 +274,8 @@ export class PostgresLog implements EventLog {
       const { first: position, actual } = results[i];
       if (position === null) {
         outcomes.push(new ExpectedVersionConflictError(queued.append.stream, queued.append.expectedVersion, actual));
+        // The engine folded it when it was accepted: it must forget it.
+        if (this.listener.foldsEvents) this.listener.refused?.(queued.append);
         return;
       }
       if (first < 0) first = position;
