@@ -290,8 +290,12 @@ Given(/^a second store (?:on the same database|opens the database) with the same
   this.memo.second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections });
 });
 
-When('the second store deposits {int} to {string}', async function (this: EventfoldWorld, amount: number, stream: string) {
-  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount } }]);
+When(/^the second store deposits (\d+) to "([^"]+)"(?: expecting version (\d+))?$/, async function (this: EventfoldWorld, amount: string, stream: string, expected?: string) {
+  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount: Number(amount) } }], { expectedVersion: expected === undefined ? 'any' : Number(expected) });
+});
+
+When('{string} deposits {int} expecting version {int}', async function (this: EventfoldWorld, stream: string, amount: number, expected: number) {
+  await this.capture(() => this.store!.append(stream, [{ type: 'Deposited', data: { amount } }], { expectedVersion: expected }));
 });
 
 When('both stores refresh', async function (this: EventfoldWorld) {

@@ -20,6 +20,17 @@ Feature: On PostgreSQL every process folds the one global order
       Then the "balances" state says "account-1" holds 42
       And the second store's "balances" state says "account-1" holds 42
 
+    Scenario: An append refused by another process's append leaves nothing in the state
+      Given a second store on the same database with the same projection
+      And "account-1" deposits 5 and then 7
+      When the second store deposits 30 to "account-1" expecting version 1
+      And "account-1" deposits 100 expecting version 1
+      Then the last append was rejected with an ExpectedVersionConflictError
+      When "account-1" deposits 1 expecting version 2
+      And both stores refresh
+      Then the "balances" state says "account-1" holds 43
+      And the second store's "balances" state says "account-1" holds 43
+
   Rule: A new instance starts from the newest snapshot stored in PostgreSQL
 
     Scenario: A new instance folds only the 10 events after the snapshot of 1,000

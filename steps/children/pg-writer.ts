@@ -5,20 +5,8 @@
 // actual version after a conflict). Prints "acked <stream> <version>
 // <position> <writer> <i>" for every acknowledged append, straight to the
 // pipe (a SIGKILL loses no printed line), and "done" at the end.
-import { writeSync } from 'node:fs';
+import { printNow } from './print-now';
 import { EventStore, ExpectedVersionConflictError } from '../../src/index';
-
-function printNow(line: string): void {
-  const bytes = Buffer.from(line);
-  let at = 0;
-  while (at < bytes.length) {
-    try {
-      at += writeSync(1, bytes, at);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    }
-  }
-}
 
 async function lastVersion(store: EventStore, stream: string): Promise<number> {
   for await (const event of store.readStream(stream, { direction: 'backward', limit: 1 })) return event.version;
