@@ -205,10 +205,45 @@ When(
       writers.children.push(child);
     }
     this.memo.writers = writers;
+    this.memo.poller = pollAll(this);
     // Every writer is under way before anything happens to one of them.
     await Promise.all(writers.children.map((child) => child.next(/^acked \S+ \d+ \d+ \d+ 9$/)));
   },
 );
+
+interface Poller {
+  seen: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A reader polling `readAll({ from: last + 1 })` in a loop on a store of its
+ * own, while the writers commit; `stop()` ends it after one last poll.
+ */
+function pollAll(world: EventfoldWorld): Poller {
+  const seen: number[] = [];
+  let stopping = false;
+  const running = (async () => {
+    const reader = await EventStore.open(databaseUrl(database(world)));
+    try {
+      for (;;) {
+        const last = stopping;
+        for await (const event of reader.readAll({ from: seen.length === 0 ? 0 : seen[seen.length - 1] + 1 })) seen.push(event.position);
+        if (last) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await reader.close();
+    }
+  })();
+  return {
+    seen,
+    stop: async () => {
+      stopping = true;
+      await running;
+    },
+  };
+}
 
 When('writer {int} is killed with SIGKILL while its append transaction waits for the position counter', async function (this: EventfoldWorld, victim: number) {
   const writers = this.memo.writers as Writers;
@@ -237,6 +272,12 @@ When('the other {int} writers finish', async function (this: EventfoldWorld, cou
   for (const child of others) expect(child.child.exitCode).to.equal(0);
   const store = await this.openStore();
   this.memo.log = await collect(store.readAll());
+  await (this.memo.poller as Poller).stop();
+});
+
+Then('a reader in this process that polled all events from its last position + 1 all along saw every position of the log once, in order', function (this: EventfoldWorld) {
+  const log = this.memo.log as RecordedEvent[];
+  expect((this.memo.poller as Poller).seen).to.deep.equal(log.map((event) => event.position));
 });
 
 Then('every append a writer saw acknowledged is in the log once, at the position and version it was acknowledged with', function (this: EventfoldWorld) {
@@ -291,7 +332,7 @@ Given(/^a second store (?:on the same database|opens the database) with the same
 });
 
 When(/^the second store deposits (\d+) to "([^"]+)"(?: expecting version (\d+))?$/, async function (this: EventfoldWorld, amount: string, stream: string, expected?: string) {
-  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount: Number(amount) } }], { expectedVersion: expected === undefined ? 'any' : Number(expected) });
+  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount: Number(amount) } }], { expectedVersion: expected == null ? 'any' : Number(expected) });
 });
 
 When('{string} deposits {int} expecting version {int}', async function (this: EventfoldWorld, stream: string, amount: number, expected: number) {

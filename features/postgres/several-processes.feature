@@ -24,6 +24,7 @@ Feature: Several processes share one store on PostgreSQL
       Then every append a writer saw acknowledged is in the log once, at the position and version it was acknowledged with
       And the log's positions are 0 to its end without a gap, and every stream's versions count from 0 without a gap
       And the subscriber "audit" received every position of the log exactly once, in order
+      And a reader in this process that polled all events from its last position + 1 all along saw every position of the log once, in order
 
   Rule: A subscriber killed with SIGKILL resumes from its checkpoint in another process
 
