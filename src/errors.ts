@@ -142,8 +142,12 @@ export class ReadOnlyStoreError extends EventfoldError {
 
 /** A read-only open (or a command that only looks) of a directory that holds no eventfold store. */
 export class StoreNotFoundError extends EventfoldError {
-  constructor(readonly directory: string) {
-    super(`${directory} is not an eventfold store (it has no log/ directory)`);
+  constructor(
+    /** The directory, or the database URL without its password. */
+    readonly directory: string,
+    missing = 'it has no log/ directory',
+  ) {
+    super(`${directory} is not an eventfold store (${missing})`);
   }
 }
 

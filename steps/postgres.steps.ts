@@ -5,7 +5,7 @@ import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EventStore, type AppendResult, type RecordedEvent } from '../src/index';
+import { EventStore, InvalidInputError, NodeFileSystem, ReadOnlyStoreError, type AppendResult, type RecordedEvent } from '../src/index';
 import { startChildWithInput, exited, type ChildLines } from './support/child-lines';
 import { assertGapless, collect, numberedEvents } from './support/events';
 import { databaseUrl, queryDatabase, restartServer } from './support/postgres';
@@ -356,4 +356,60 @@ Then('it started from the snapshot at position {int} and folded {int} events', f
   const { recovery } = this.memo.second as EventStore;
   expect(recovery.snapshot.position).to.equal(position);
   expect(recovery.eventsReplayed).to.equal(replayed);
+});
+
+// ---- opening ----
+
+/** A value of each file-only option that a directory's store would accept. */
+const FILE_ONLY_SAMPLES: Record<string, unknown> = {
+  segmentSize: 1024 * 1024,
+  repair: 'truncate',
+  fs: new NodeFileSystem(),
+  verifyOnOpen: 'full',
+  onCorruption: () => undefined,
+};
+
+When('the store is opened with the file-only option {word}', async function (this: EventfoldWorld, option: string) {
+  await this.capture(() => this.openStore({ [option]: FILE_ONLY_SAMPLES[option] }));
+});
+
+Then('the open was rejected with an InvalidInputError naming {string}', function (this: EventfoldWorld, option: string) {
+  expect(this.lastError).to.be.instanceOf(InvalidInputError);
+  expect((this.lastError as Error).message).to.contain(option);
+});
+
+Then('the database holds no eventfold table', async function (this: EventfoldWorld) {
+  expect(await queryDatabase(database(this), "SELECT tablename FROM pg_tables WHERE tablename LIKE 'eventfold%'")).to.deep.equal([]);
+});
+
+When('a read-only store is opened on the database', async function (this: EventfoldWorld) {
+  await this.capture(async () => {
+    this.memo.reader = await EventStore.open(databaseUrl(database(this)), { readOnly: true });
+  });
+});
+
+When('the store is opened', async function (this: EventfoldWorld) {
+  await this.capture(() => this.openStore());
+});
+
+Then('the read-only store reads {int} events', async function (this: EventfoldWorld, count: number) {
+  expect(this.lastError).to.equal(undefined);
+  expect(await collect((this.memo.reader as EventStore).readAll())).to.have.length(count);
+});
+
+Then('its append is rejected with a ReadOnlyStoreError, and the log still holds {int} events', async function (this: EventfoldWorld, count: number) {
+  const reader = this.memo.reader as EventStore;
+  const error = await Promise.resolve()
+    .then(() => reader.append('late', numberedEvents(1)))
+    .then(() => undefined, (e: unknown) => e);
+  expect(error).to.be.instanceOf(ReadOnlyStoreError);
+  expect(await queryDatabase(database(this), 'SELECT count(*)::int AS n FROM eventfold_events')).to.deep.equal([{ n: count }]);
+});
+
+Given("the schema's version row is set to {int}, as a newer eventfold would", async function (this: EventfoldWorld, version: number) {
+  await queryDatabase(database(this), 'UPDATE eventfold_schema SET version = $1', [version]);
+});
+
+Then("the schema's version row still says {int}", async function (this: EventfoldWorld, version: number) {
+  expect(await queryDatabase(database(this), 'SELECT version FROM eventfold_schema')).to.deep.equal([{ version }]);
 });

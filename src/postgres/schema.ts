@@ -109,7 +109,7 @@ export async function migrate(client: ClientBase, location: string, readOnly: bo
   try {
     // The common case (already created) needs no lock.
     let version = await storedVersion(client);
-    if (version === undefined && readOnly) throw new StoreNotFoundError(location);
+    if (version === undefined && readOnly) throw new StoreNotFoundError(location, 'it has no eventfold_schema table; a read-only open creates nothing');
     if (version === undefined) {
       await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
       version = await storedVersion(client);
