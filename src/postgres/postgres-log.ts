@@ -1,28 +1,40 @@
 /**
  * The PostgreSQL log: the engine's EventLog on a PostgreSQL database that
  * several processes (on several machines) share. See SCHEMA.md for the
- * tables and the append function, and README "PostgreSQL" for what it
- * guarantees.
+ * tables and README "PostgreSQL" for what it guarantees.
  *
  * Appends: one store object group-commits the appends in flight, like the
- * file log's writer: one call of `eventfold_append` (one statement, one
- * transaction, one WAL flush) per group, one group at a time. The function
- * takes the position counter's row lock, so appends of all processes are
- * serialised until commit: positions are dense and commit in position order.
+ * file log's writer, one group at a time, each group one transaction on the
+ * store's append connection:
  *
- * What this process knows (`lastPosition`) advances only under one mutex,
- * through the engine's listener, in position order: our own appends once
- * their group committed (`appended`), everybody else's when they are
- * discovered (`discovered`: before our next group is reported, and on
- * notifications, polls and `refresh`). A group holds the mutex while its
- * statement runs, so a discovery never mistakes our own committed rows for
- * another process's.
+ *   BEGIN
+ *   lock the position counter's row (held until COMMIT: the appends of every
+ *     process are serialised from here to their commit)
+ *   read and report every event committed before it (other processes'),
+ *     so this process's stream versions and projection states are exact
+ *   for each append: check its expected version, make its events (`prepare`),
+ *     let the engine accept it (`accepting`, a projection may refuse it) at
+ *     its exact positions and versions
+ *   eventfold_write (insert the events, set the streams' versions, move the
+ *     counter, notify) and COMMIT — one WAL flush for the group
+ *
+ * Positions are dense (a rolled-back transaction takes none) and commit in
+ * position order: a reader paging by position never skips a committed event.
+ *
+ * What this process knows (`lastPosition`, stream versions) advances only
+ * under one mutex, through the engine's listener, in position order: our
+ * own groups once committed (`appended`), everybody else's when discovered
+ * (`discovered`: inside our next transaction, and on notifications, polls and
+ * `refresh`). A group holds the mutex for its whole transaction, so a
+ * discovery never mistakes our own committed rows for another process's.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { AppendResult, RecordedEvent } from '../api';
 import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogReplay, LogStreamRead, OpenEventLog, StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
+import { matchesExpectedVersion } from '../expected-version';
+import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../recovery/report';
 import { clientConfig, redact } from './connection';
 import { Notifications } from './notifications';
@@ -35,17 +47,73 @@ const PAGE = 2000;
 /** How long a dropped append connection's server session may take to end before its appends' outcome is declared unknown. */
 const TERMINATE_WAIT_MS = 10_000;
 
-/** One append of the queue, encoded for the append function. */
-interface Queued {
-  append: LogAppend;
-  count: number;
+/** An append's events packed for eventfold_write. */
+interface Encoded {
   types: string[];
   ids: string[];
   timestamps: number[];
   data: Buffer[];
   metadata: Array<Buffer | null>;
   bytes: number;
+}
+
+/** One append of the queue. */
+interface Queued {
+  append: LogAppend;
+  /** Its events as counted for back-pressure. */
+  count: number;
+  /** Packed at `append` (undefined for an append its `prepare` makes inside the transaction). */
+  encoded: Encoded | undefined;
+  outcome?: LogAppendOutcome;
   settle(outcome: LogAppendOutcome): void;
+}
+
+/** An append accepted at its place in the transaction. */
+interface Placed {
+  queued: Queued;
+  encoded: Encoded;
+  firstPosition: number;
+  firstVersion: number;
+}
+
+/** The lost transaction is known not to have committed: the group can be placed again. */
+class NotWritten extends Error {
+  constructor(readonly cause: unknown) {
+    super('not written');
+  }
+}
+
+/** Takes the counter row's lock: held until COMMIT, it serialises the appends of every process. */
+export const LOCK_COUNTER = 'SELECT next_position AS next FROM eventfold_log WHERE singleton FOR UPDATE';
+const WRITE = 'SELECT eventfold_write($1, $2, $3, $4, $5, $6, $7, $8)';
+
+function writeArguments(placed: Placed[]): unknown[] {
+  const positions: number[] = [];
+  const streams: string[] = [];
+  const versions: number[] = [];
+  const types: string[] = [];
+  const ids: string[] = [];
+  const timestamps: number[] = [];
+  const data: Buffer[] = [];
+  const metadata: Array<Buffer | null> = [];
+  for (const { queued, encoded, firstPosition, firstVersion } of placed) {
+    for (let i = 0; i < encoded.types.length; i++) {
+      positions.push(firstPosition + i);
+      streams.push(queued.append.stream);
+      versions.push(firstVersion + i);
+    }
+    types.push(...encoded.types);
+    ids.push(...encoded.ids);
+    timestamps.push(...encoded.timestamps);
+    data.push(...encoded.data);
+    metadata.push(...encoded.metadata);
+  }
+  return [positions, streams, versions, types, ids, timestamps, data, metadata];
+}
+
+/** What refuses one append: a typed error as it is, anything else (msgpack) as InvalidInputError. */
+function asOutcome(error: unknown): EventfoldError {
+  return error instanceof EventfoldError ? error : new InvalidInputError(`an event cannot be stored: ${(error as Error)?.message ?? error}`, { cause: error });
 }
 
 function connectionLost(error: unknown): boolean {
@@ -71,8 +139,6 @@ export class PostgresLog implements EventLog {
   private closed = false;
   private refreshing: Promise<number> | undefined;
   private refreshAgain = false;
-  /** The version each stream will have once the appends queued by this process commit (their guess, for `accepting`). */
-  private pendingVersions = new Map<string, number>();
   private readonly notifications: Notifications;
   /** The engine, once it listens (see `listen`). */
   private listener: LogListener = NOBODY;
@@ -143,25 +209,21 @@ export class PostgresLog implements EventLog {
     const outcomes: LogAppendOutcome[] = new Array(batch.length);
     let unsettled = batch.length;
     return new Promise<LogAppendOutcome[]>((resolve) => {
-      let guessPosition = this.known + this.queuedEvents + 1;
       batch.forEach((append, i) => {
         const settle = (outcome: LogAppendOutcome) => {
           outcomes[i] = outcome;
           if (--unsettled === 0) resolve(outcomes);
         };
-        let queued: Queued;
-        try {
-          queued = this.encode(append, settle);
-          if (this.listener.foldsEvents) {
-            const guessVersion = (this.pendingVersions.get(append.stream) ?? this.versions.get(append.stream) ?? -1) + 1;
-            this.listener.accepting(append, this.asRead(queued, guessPosition, guessVersion));
-            this.pendingVersions.set(append.stream, guessVersion + queued.count - 1);
+        const queued: Queued = { append, count: append.events.length, encoded: undefined, settle };
+        // Packed now, outside the transaction (an engine's own append is made inside it, by `prepare`).
+        if (!append.prepare) {
+          try {
+            queued.encoded = this.encode(append.stream, append.events);
+          } catch (error) {
+            settle(asOutcome(error));
+            return;
           }
-        } catch (error) {
-          settle(error instanceof EventfoldError ? error : new InvalidInputError(`an event cannot be stored: ${(error as Error)?.message ?? error}`, { cause: error }));
-          return;
         }
-        guessPosition += queued.count;
         this.queue.push(queued);
         this.queuedEvents += queued.count;
       });
@@ -169,14 +231,12 @@ export class PostgresLog implements EventLog {
     });
   }
 
-  /** Packs an append's events for the append function; refuses what PostgreSQL cannot hold. */
-  private encode(append: LogAppend, settle: Queued['settle']): Queued {
-    refuseNul(append.stream, 'stream name');
-    const count = append.events.length;
-    const queued: Queued = { append, count, types: [], ids: [], timestamps: [], data: [], metadata: [], bytes: 0, settle };
+  /** Packs events for eventfold_write; refuses what PostgreSQL cannot hold. */
+  private encode(stream: string, events: readonly ValidEvent[]): Encoded {
+    refuseNul(stream, 'stream name');
+    const encoded: Encoded = { types: [], ids: [], timestamps: [], data: [], metadata: [], bytes: 0 };
     const timestamp = Date.now();
-    for (let i = 0; i < count; i++) {
-      const event = append.events[i];
+    events.forEach((event, i) => {
       refuseNul(event.type, `event ${i} type`);
       const id = event.id ?? randomUUID();
       refuseNul(id, `event ${i} id`);
@@ -186,36 +246,31 @@ export class PostgresLog implements EventLog {
       if (size > this.settings.maxEventBytes) {
         throw new InvalidInputError(`event ${i} takes ${size} bytes encoded; the limit (maxEventBytes) is ${this.settings.maxEventBytes} bytes`);
       }
-      queued.types.push(event.type);
-      queued.ids.push(id);
-      queued.timestamps.push(timestamp);
-      queued.data.push(data);
-      queued.metadata.push(metadata);
-      queued.bytes += size;
-    }
-    return queued;
+      encoded.types.push(event.type);
+      encoded.ids.push(id);
+      encoded.timestamps.push(timestamp);
+      encoded.data.push(data);
+      encoded.metadata.push(metadata);
+      encoded.bytes += size;
+    });
+    return encoded;
   }
 
-  /**
-   * The events of a queued append as they will read back, at the positions
-   * and versions expected now: exact unless another process appends before
-   * it commits (the commit decides; readers see the committed ones).
-   */
-  private asRead(queued: Queued, firstPosition: number, firstVersion: number): RecordedEvent[] {
-    const events: RecordedEvent[] = [];
-    for (let i = 0; i < queued.count; i++) {
-      events.push({
-        position: firstPosition + i,
-        stream: queued.append.stream,
-        version: firstVersion + i,
-        type: queued.types[i],
-        data: unpack(queued.data[i]),
-        metadata: queued.metadata[i] === null ? null : unpack(queued.metadata[i]!),
-        id: queued.ids[i],
-        timestamp: queued.timestamps[i],
-      } as RecordedEvent);
-    }
-    return events;
+  /** The events of an append exactly as they will read back, at their positions and versions. */
+  private asRead(stream: string, encoded: Encoded, firstPosition: number, firstVersion: number): RecordedEvent[] {
+    return encoded.types.map(
+      (type, i) =>
+        ({
+          position: firstPosition + i,
+          stream,
+          version: firstVersion + i,
+          type,
+          data: unpack(encoded.data[i]),
+          metadata: encoded.metadata[i] === null ? null : unpack(encoded.metadata[i]!),
+          id: encoded.ids[i],
+          timestamp: encoded.timestamps[i],
+        }) as RecordedEvent,
+    );
   }
 
   private async flush(): Promise<void> {
@@ -229,14 +284,14 @@ export class PostgresLog implements EventLog {
         let bytes = 0;
         while (this.queue.length > 0) {
           const next = this.queue[0];
-          if (group.length > 0 && (events + next.count > this.settings.maxBatchEvents || bytes + next.bytes > this.settings.maxBatchBytes)) break;
+          const size = next.encoded?.bytes ?? 0;
+          if (group.length > 0 && (events + next.count > this.settings.maxBatchEvents || bytes + size > this.settings.maxBatchBytes)) break;
           group.push(this.queue.shift()!);
           events += next.count;
-          bytes += next.bytes;
+          bytes += size;
         }
         await this.exclusive(() => this.commit(group));
         this.queuedEvents -= events;
-        if (this.queue.length === 0) this.pendingVersions.clear();
         const waiting = this.roomWaiters;
         this.roomWaiters = [];
         for (const wake of waiting) wake();
@@ -253,136 +308,128 @@ export class PostgresLog implements EventLog {
     return run;
   }
 
-  /** One group, one statement, one transaction; then the outcomes, reported in position order. Never throws. */
+  /**
+   * One group, one transaction (see the module comment); settles every
+   * append of the group. Never throws. After a lost connection whose
+   * transaction is found not written, the group is placed once more.
+   */
   private async commit(group: Queued[]): Promise<void> {
-    let results: Array<{ first: number | null; actual: number }>;
-    try {
-      results = await this.runAppend(group);
-    } catch (error) {
-      const failure = asStorageError(error, `Could not append to ${this.location}`);
-      for (const queued of group) {
-        if (this.listener.foldsEvents) this.listener.refused?.(queued.append);
-        queued.settle(failure);
-      }
-      return;
-    }
-    const accepted: LogAppend[] = [];
-    const outcomes: LogAppendOutcome[] = [];
-    let first = -1;
-    let last = -1;
-    group.forEach((queued, i) => {
-      const { first: position, actual } = results[i];
-      if (position === null) {
-        outcomes.push(new ExpectedVersionConflictError(queued.append.stream, queued.append.expectedVersion, actual));
-        // The engine folded it when it was accepted: it must forget it.
-        if (this.listener.foldsEvents) this.listener.refused?.(queued.append);
-        return;
-      }
-      if (first < 0) first = position;
-      last = position + queued.count - 1;
-      accepted.push(queued.append);
-      outcomes.push({ position: last, version: actual + queued.count } satisfies AppendResult);
-    });
-    if (accepted.length > 0) {
+    for (let attempt = 1; ; attempt++) {
+      const placed: Placed[] = [];
       try {
-        // Other processes' events before ours are reported first.
-        await this.discoverTo(first - 1);
+        const written = await this.transaction(group, placed);
+        if (written) this.report(placed);
+        for (const queued of group) queued.settle(queued.outcome!);
+        return;
       } catch (error) {
-        // Ours are committed: still acknowledged. The gap is discovered by the next refresh.
-        void error;
-      }
-      if (this.known === first - 1) {
-        group.forEach((queued, i) => {
-          if (results[i].first !== null) this.versions.set(queued.append.stream, results[i].actual + queued.count);
-        });
-        this.listener.appended(accepted, last, 0);
-        this.known = last;
-        this.wake();
-      } else {
-        this.scheduleRefresh();
+        // Nothing of the group is acknowledged: the engine forgets what it accepted.
+        for (const place of placed) this.listener.refused?.(place.queued.append);
+        const retry = error instanceof NotWritten && attempt === 1;
+        if (!retry) {
+          const failure = asStorageError(error instanceof NotWritten ? error.cause : error, `Could not append to ${this.location}`);
+          for (const queued of group) queued.settle(failure);
+          return;
+        }
       }
     }
-    group.forEach((queued, i) => queued.settle(outcomes[i]));
   }
 
   /**
-   * Calls the append function. After a lost connection, finds out what the
-   * group's transaction did: committed, it is acknowledged; not written, it
-   * is sent once more on a new connection.
+   * BEGIN; lock the counter; learn every event committed before it; check,
+   * make and accept each append at its exact place; write; COMMIT. Sets each
+   * append's outcome; fills `placed` with the accepted ones. Resolves true
+   * when something was committed. A lost connection rejects with NotWritten
+   * when the transaction is known not to have committed (see settleLost).
    */
-  private async runAppend(group: Queued[], retried = false): Promise<Array<{ first: number | null; actual: number }>> {
-    const streams: string[] = [];
-    const expected: string[] = [];
-    const counts: number[] = [];
-    const types: string[] = [];
-    const ids: string[] = [];
-    const timestamps: number[] = [];
-    const data: Buffer[] = [];
-    const metadata: Array<Buffer | null> = [];
-    for (const queued of group) {
-      streams.push(queued.append.stream);
-      expected.push(String(queued.append.expectedVersion));
-      counts.push(queued.count);
-      types.push(...queued.types);
-      ids.push(...queued.ids);
-      timestamps.push(...queued.timestamps);
-      data.push(...queued.data);
-      metadata.push(...queued.metadata);
-    }
-    let client: pg.Client | undefined;
+  private async transaction(group: Queued[], placed: Placed[]): Promise<boolean> {
+    const client = await this.connectForAppends();
+    let committing = false;
     try {
-      client = await this.connectForAppends();
-      const { rows } = await client.query<{ first_position: number | null; actual_version: number }>(
-        'SELECT first_position, actual_version FROM eventfold_append($1, $2, $3, $4, $5, $6, $7, $8)',
-        [streams, expected, counts, types, ids, timestamps, data, metadata],
-      );
-      return rows.map((row) => ({ first: row.first_position, actual: row.actual_version }));
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ next: number }>(LOCK_COUNTER);
+      let next = rows[0].next;
+      // Everything before our place is committed and visible now: the engine folds it first, and our versions are exact.
+      await this.discoverTo(next - 1);
+      const versions = new Map<string, number>();
+      const versionOf = (stream: string) => versions.get(stream) ?? this.versions.get(stream) ?? -1;
+      for (const queued of group) {
+        const { append } = queued;
+        const checked = append.expectedVersionOf ?? append.stream;
+        const current = versionOf(checked);
+        if (!matchesExpectedVersion(append.expectedVersion, current)) {
+          queued.outcome = new ExpectedVersionConflictError(checked, append.expectedVersion, current);
+          continue;
+        }
+        const firstVersion = versionOf(append.stream) + 1;
+        try {
+          const encoded = queued.encoded ?? this.encode(append.stream, append.prepare!(current));
+          this.listener.accepting(append, this.listener.foldsEvents ? this.asRead(append.stream, encoded, next, firstVersion) : null);
+          placed.push({ queued, encoded, firstPosition: next, firstVersion });
+          next += encoded.types.length;
+          versions.set(append.stream, firstVersion + encoded.types.length - 1);
+          queued.outcome = { position: next - 1, version: firstVersion + encoded.types.length - 1 } satisfies AppendResult;
+        } catch (error) {
+          queued.outcome = asOutcome(error);
+        }
+      }
+      if (placed.length === 0) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await client.query(WRITE, writeArguments(placed));
+      committing = true;
+      await client.query('COMMIT');
+      return true;
     } catch (error) {
-      if (!client || !connectionLost(error)) throw error;
+      if (!connectionLost(error)) {
+        await client.query('ROLLBACK').catch(() => this.dropAppendClient());
+        throw error;
+      }
       this.dropAppendClient();
-      const found = await this.settleLost(group, (client as unknown as { processID: number | null }).processID, error);
-      if (found) return found;
-      if (retried) throw new StorageError(`The connection to ${this.location} was lost twice while an append was being committed; it was not written`, error);
-      return this.runAppend(group, true);
+      // Before COMMIT was sent the transaction cannot commit; during it, only the log can tell.
+      if (!committing || (await this.settleLost(placed, (client as unknown as { processID: number | null }).processID, error)) === 'not written') {
+        throw new NotWritten(error);
+      }
+      return true;
     }
   }
 
-  /**
-   * The connection broke while the group's statement was out: it may have
-   * committed or not. The old server session is ended (and waited for), so
-   * its transaction can no longer commit; then the group's first events are
-   * looked up: found means committed (the whole group, one transaction);
-   * null: not written.
-   */
-  private async settleLost(group: Queued[], pid: number | null, cause: unknown): Promise<Array<{ first: number | null; actual: number }> | null> {
-    const unknown = new StorageError(
-      `The connection to ${this.location} was lost while an append was being committed, and whether it was written could not be found out: read the stream to know (an append with an expected version cannot be written twice)`,
-      cause,
+  /** Our committed appends, reported after every event before them (someone may have committed while we lost our connection). */
+  private report(placed: Placed[]): void {
+    const last = placed[placed.length - 1];
+    const lastPosition = last.firstPosition + last.encoded.types.length - 1;
+    for (const place of placed) this.versions.set(place.queued.append.stream, place.firstVersion + place.encoded.types.length - 1);
+    this.listener.appended(
+      placed.map((place) => place.queued.append),
+      lastPosition,
+      0,
     );
-    let rows;
+    this.known = lastPosition;
+    this.wake();
+  }
+
+  /**
+   * The connection broke while COMMIT was out: committed or not? The old
+   * server session is ended and waited for, so its transaction can no longer
+   * commit; then the group's first position is looked up: our first event's
+   * id there means committed.
+   */
+  private async settleLost(placed: Placed[], pid: number | null, cause: unknown): Promise<'committed' | 'not written'> {
+    const unknown = `The connection to ${this.location} was lost while an append was being committed, and whether it was written could not be found out: read the stream to know (an append with an expected version cannot be written twice)`;
     try {
       if (pid !== null) {
         const ended = await this.query<{ gone: boolean }>(
           'SELECT pg_terminate_backend($1, $2) OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1) AS gone',
           [pid, TERMINATE_WAIT_MS],
         );
-        if (!ended.rows[0]?.gone) throw unknown;
+        if (!ended.rows[0]?.gone) throw new Error('its server session did not end');
       }
-      ({ rows } = await this.query<{ n: number; position: number; version: number }>(
-        `SELECT q.n::bigint AS n, e.position, e.version FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) WITH ORDINALITY AS q(stream, id, type, ts, n)
-         JOIN eventfold_events e ON e.stream = q.stream AND e.id = q.id AND e.type = q.type AND e.timestamp_ms = q.ts AND e.position > $5`,
-        [group.map((q) => q.append.stream), group.map((q) => q.ids[0]), group.map((q) => q.types[0]), group.map((q) => q.timestamps[0]), this.known],
-      ));
+      const first = placed[0];
+      const { rows } = await this.query<{ id: string }>('SELECT id FROM eventfold_events WHERE position = $1', [first.firstPosition]);
+      return rows[0]?.id === first.encoded.ids[0] ? 'committed' : 'not written';
     } catch (error) {
-      throw error === unknown ? unknown : new StorageError(unknown.message, error);
+      throw new StorageError(unknown, error ?? cause);
     }
-    if (rows.length === 0) return null;
-    const found = new Map(rows.map((row) => [row.n, row]));
-    return group.map((_, i) => {
-      const row = found.get(i + 1);
-      // A committed group wrote every append that did not conflict; a conflicting one's actual version is unknown now (-1 is never reported as a version).
-      return row ? { first: row.position, actual: row.version - 1 } : { first: null, actual: -1 };
-    });
   }
 
   private async connectForAppends(): Promise<pg.Client> {
@@ -406,10 +453,9 @@ export class PostgresLog implements EventLog {
 
   /** Reports every event up to `last` that this process has not seen (call under the mutex). */
   private async discoverTo(last: number): Promise<void> {
-    const folds = this.listener.foldsEvents;
     while (this.known < last) {
       const { rows } = await this.query<EventRow>(
-        `SELECT ${folds ? EVENT_COLUMNS : 'position, stream, version'} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
+        `SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
         [this.known, last],
       );
       if (rows.length === 0 || rows[0].position !== this.known + 1 || rows[rows.length - 1].position !== this.known + rows.length) {
@@ -417,7 +463,7 @@ export class PostgresLog implements EventLog {
       }
       for (const row of rows) this.versions.set(row.stream, row.version);
       const end = rows[rows.length - 1].position;
-      this.listener.discovered(folds ? rows.map(eventOf) : [], end);
+      this.listener.discovered(rows.map(eventOf), end);
       this.known = end;
     }
     this.wake();
@@ -582,6 +628,16 @@ export class PostgresLog implements EventLog {
   }
 
   // ---- closing ----
+
+  async abandon(): Promise<void> {
+    this.closing = true;
+    this.closed = true;
+    this.wake();
+    for (const wake of this.roomWaiters) wake();
+    this.notifications.stop();
+    this.dropAppendClient();
+    await this.pool.end().catch(() => undefined);
+  }
 
   async close(finishing?: Promise<unknown>): Promise<void> {
     if (this.closed) return;

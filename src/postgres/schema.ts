@@ -28,48 +28,32 @@ CREATE TABLE IF NOT EXISTS eventfold_events (
 CREATE TABLE IF NOT EXISTS eventfold_streams (stream text PRIMARY KEY, version bigint NOT NULL, first_position bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS eventfold_checkpoints (name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS eventfold_snapshots (id bigserial PRIMARY KEY, position bigint NOT NULL, projections bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-CREATE OR REPLACE FUNCTION eventfold_append(
-  p_streams text[], p_expected text[], p_counts integer[],
+CREATE OR REPLACE FUNCTION eventfold_write(
+  p_positions bigint[], p_streams text[], p_versions bigint[],
   p_types text[], p_ids text[], p_timestamps double precision[], p_data bytea[], p_metadata bytea[]
-) RETURNS TABLE (first_position bigint, actual_version bigint)
+) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
   next_pos bigint;
-  start_pos bigint;
-  at integer := 1;
-  cur bigint;
-  n integer;
+  n integer := coalesce(array_length(p_positions, 1), 0);
 BEGIN
-  -- The counter row stays locked until this transaction ends: appends of every process are serialised here.
+  -- A no-op when the caller already holds the counter's lock (it must: it chose the positions after taking it).
   SELECT l.next_position INTO next_pos FROM eventfold_log l WHERE l.singleton FOR UPDATE;
-  start_pos := next_pos;
-  FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
-    n := p_counts[i];
-    cur := NULL;
-    SELECT s.version INTO cur FROM eventfold_streams s WHERE s.stream = p_streams[i];
-    cur := coalesce(cur, -1);
-    IF p_expected[i] = 'any'
-       OR (p_expected[i] = 'no_stream' AND cur = -1)
-       OR (p_expected[i] = 'stream_exists' AND cur >= 0)
-       OR (p_expected[i] ~ '^[0-9]+$' AND p_expected[i]::bigint = cur) THEN
-      INSERT INTO eventfold_events (position, stream, version, type, id, timestamp_ms, data, metadata)
-        SELECT next_pos + k, p_streams[i], cur + 1 + k, p_types[at + k], p_ids[at + k], p_timestamps[at + k], p_data[at + k], p_metadata[at + k]
-        FROM generate_series(0, n - 1) AS k;
-      INSERT INTO eventfold_streams AS s (stream, version, first_position) VALUES (p_streams[i], cur + n, next_pos)
-        ON CONFLICT (stream) DO UPDATE SET version = excluded.version;
-      first_position := next_pos;
-      next_pos := next_pos + n;
-    ELSE
-      first_position := NULL;
-    END IF;
-    actual_version := cur;
-    at := at + n;
-    RETURN NEXT;
-  END LOOP;
-  IF next_pos > start_pos THEN
-    UPDATE eventfold_log SET next_position = next_pos WHERE singleton;
-    PERFORM pg_notify('eventfold', (next_pos - 1)::text);
+  IF n = 0 THEN
+    RETURN;
   END IF;
+  IF p_positions[1] <> next_pos OR p_positions[n] <> next_pos + n - 1 THEN
+    RAISE EXCEPTION 'eventfold_write: positions % to % do not start at the next position %', p_positions[1], p_positions[n], next_pos;
+  END IF;
+  INSERT INTO eventfold_events (position, stream, version, type, id, timestamp_ms, data, metadata)
+    SELECT * FROM unnest(p_positions, p_streams, p_versions, p_types, p_ids, p_timestamps, p_data, p_metadata);
+  INSERT INTO eventfold_streams AS s (stream, version, first_position)
+    SELECT w.stream, max(w.version), min(w.position)
+    FROM unnest(p_streams, p_versions, p_positions) AS w(stream, version, position)
+    GROUP BY w.stream
+    ON CONFLICT (stream) DO UPDATE SET version = excluded.version;
+  UPDATE eventfold_log SET next_position = next_pos + n WHERE singleton;
+  PERFORM pg_notify('eventfold', (next_pos + n - 1)::text);
 END
 $fn$;
 `;
