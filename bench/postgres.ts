@@ -101,8 +101,7 @@ async function measure(contender: Contender): Promise<Record<string, number>> {
   t = performance.now();
   const read = await contender.readAll();
   const readAll = read / ((performance.now() - t) / 1000);
-  if (read !== total) throw new Error(`${contender.name} read ${read} events back, ${total} were appended`);
-  return { single, concurrent, readAll };
+  return { single, concurrent, readAll, read, total };
 }
 
 async function createDatabase(cluster: Cluster, name: string): Promise<string> {
@@ -142,7 +141,13 @@ async function main(): Promise<void> {
       }
       console.log(`measuring ${contender.name}…`);
       try {
-        columns[contender.name] = await measure(contender);
+        const figures = await measure(contender);
+        columns[contender.name] = figures;
+        if (figures.read !== figures.total) {
+          // eventfold must read back every event; another store that does not is reported, not hidden.
+          if (contender.name.startsWith('eventfold')) throw new Error(`${contender.name} read ${figures.read} events back, ${figures.total} were appended`);
+          notes.push(`${contender.name}: a full read after the run returned ${figures.read.toLocaleString('en-US')} of the ${figures.total.toLocaleString('en-US')} events appended (${(figures.total - figures.read).toLocaleString('en-US')} skipped by its paging).`);
+        }
       } finally {
         await contender.close();
       }

@@ -45,6 +45,8 @@ const POSTGRES_FEATURES = [
   'features/state',
   'features/subscriptions',
   'features/concurrency',
+  'features/lifecycle',
+  'features/emmett/emmett-event-store.feature',
   'features/postgres',
 ];
 const postgres = {

@@ -40,6 +40,8 @@ export class EventfoldWorld extends World {
 
   /** The store directory: on the simulated disk a path of its own, else the temp dir. */
   get storeDir(): string {
+    // On the PostgreSQL run a step that reaches for the directory would quietly test the file log.
+    if (this.database) throw new Error('this step works on the store directory: tag its scenario @file-only, or use storeLocation');
     return this.disk ? '/store' : join(this.dir, 'store');
   }
 
