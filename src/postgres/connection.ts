@@ -36,12 +36,24 @@ export const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? safeInteger : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 
-/** Settings of every connection a store makes (`synchronousCommit: false` for durability 'flush'). */
-export function clientConfig(url: string, synchronousCommit: boolean): pg.ClientConfig {
-  return {
-    connectionString: url,
-    types: TYPES,
-    application_name: 'eventfold',
-    ...(synchronousCommit ? {} : { options: '-c synchronous_commit=off' }),
-  };
+/** Settings of every connection a store makes. */
+export function clientConfig(url: string): pg.ClientConfig {
+  return { connectionString: url, types: TYPES, application_name: 'eventfold' };
+}
+
+/**
+ * A process frozen inside its append transaction (stopped, swapped out)
+ * would hold the position counter, and with it every writer, for as long as
+ * it stays frozen: the server ends such a session after this long idle in
+ * its transaction (its append is then not written, and placed once more).
+ */
+export const IDLE_IN_APPEND_MS = 30_000;
+
+/**
+ * Run on the append connection once it is open (SET, not the URL's
+ * `options`, which a URL of the user's own would replace): durability
+ * 'flush' turns synchronous_commit off for the appends.
+ */
+export function appendSessionSettings(durability: 'fsync' | 'flush'): string {
+  return `SET idle_in_transaction_session_timeout = ${IDLE_IN_APPEND_MS}${durability === 'flush' ? '; SET synchronous_commit = off' : ''}`;
 }

@@ -36,7 +36,7 @@ import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidIn
 import { matchesExpectedVersion } from '../expected-version';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../recovery/report';
-import { clientConfig, redact } from './connection';
+import { appendSessionSettings, clientConfig, redact } from './connection';
 import { Notifications } from './notifications';
 import { readPostgresOptions, type PostgresSettings } from './options';
 import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
@@ -139,6 +139,8 @@ export class PostgresLog implements EventLog {
   private closed = false;
   private refreshing: Promise<number> | undefined;
   private refreshAgain = false;
+  /** The highest position a notification announced. */
+  private notified = -1;
   private readonly notifications: Notifications;
   /** The engine, once it listens (see `listen`). */
   private listener: LogListener = NOBODY;
@@ -153,7 +155,8 @@ export class PostgresLog implements EventLog {
     readonly recovery: RecoveryReport,
   ) {
     this.known = recovery.lastPosition;
-    this.notifications = new Notifications(clientConfig(url, true), (last) => {
+    this.notifications = new Notifications(clientConfig(url), (last) => {
+      if (last !== undefined && last > this.notified) this.notified = last;
       if (last === undefined || last > this.known) this.scheduleRefresh();
     }, () => this.waiters.size > 0);
   }
@@ -342,6 +345,8 @@ export class PostgresLog implements EventLog {
    * when the transaction is known not to have committed (see settleLost).
    */
   private async transaction(group: Queued[], placed: Placed[]): Promise<boolean> {
+    // A long backlog of other processes' events is taken in before the counter is locked, not while every writer waits.
+    if (this.notified - this.known > PAGE) await this.discoverTo(this.notified);
     const client = await this.connectForAppends();
     let committing = false;
     try {
@@ -434,11 +439,12 @@ export class PostgresLog implements EventLog {
 
   private async connectForAppends(): Promise<pg.Client> {
     if (this.appendClient) return this.appendClient;
-    const client = new pg.Client(clientConfig(this.url, this.settings.durability === 'fsync'));
+    const client = new pg.Client(clientConfig(this.url));
     client.on('error', () => {
       if (this.appendClient === client) this.appendClient = undefined;
     });
     await client.connect();
+    await client.query(appendSessionSettings(this.settings.durability));
     this.appendClient = client;
     return client;
   }
@@ -678,7 +684,7 @@ export const openPostgresLog: OpenEventLog = async (target, options, replay) => 
   const started = performance.now();
   const settings = readPostgresOptions(options);
   const location = redact(target);
-  const pool = new pg.Pool({ ...clientConfig(target, settings.durability === 'fsync'), max: 4 });
+  const pool = new pg.Pool({ ...clientConfig(target), max: 4 });
   // An idle connection the server closed (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   try {
