@@ -23,6 +23,7 @@ import type { Subscription, EventHandler as StoredEventHandler, SubscribeOptions
 import { asStorageError, InvalidInputError, type CorruptionError } from './errors';
 import type { ExpectedVersion } from './expected-version';
 import { openFileLog } from './file-log/open-file-log';
+import { isPostgresUrl, openPostgres } from './postgres/open-postgres';
 import type { StreamMetadata } from './lifecycle/stream-metadata';
 import type { FileSystem } from './fs/file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
@@ -117,7 +118,11 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     this.log = engine.log;
   }
 
-  /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
+  /**
+   * Opens (creating if needed) the store in `dir`, recovering from any crash;
+   * or, given a `postgres:`/`postgresql:` URL, the store in that database
+   * (see README "PostgreSQL").
+   */
   static async open<E extends AnyEvent = AnyEvent, P extends ProjectionStateMap = {}>(
     dir: string,
     options?: StoreOptions<E, P> & NotInferredFrom<ProjectionsNeedTheirStates<P>>,
@@ -329,6 +334,7 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
  * (`postgres:`/`postgresql:` URLs: the PostgreSQL log, checked here first.)
  */
 async function openLog(target: string, options: unknown): Promise<{ log: EventLog; projections: ProjectionStates; settings: EngineSettings }> {
+  if (isPostgresUrl(target)) return openPostgres(target, options);
   // Every argument is checked before anything touches the disk.
   const checked = readStoreOptions(target, options);
   const projections = new ProjectionStates(checked.projections);

@@ -91,6 +91,10 @@ export class Engine implements LogListener {
     if (change && 'deleted' in change && change.deleted === 'hard') this.lifecycles.markHardDeleting(change.stream);
   }
 
+  refused(append: LogAppend): void {
+    this.projections.discard(append);
+  }
+
   ordered(last: LogAppend): void {
     this.projections.settleBatch(last);
   }

@@ -175,6 +175,13 @@ export interface LogListener extends LogReplay {
   ordered?(last: LogAppend): void;
 
   /**
+   * An append `accepting` took was not written after all (a shared log whose
+   * commit failed, see src/postgres/): the engine forgets it. Called before
+   * its `append` promise settles.
+   */
+  refused?(append: LogAppend): void;
+
+  /**
    * Appends of this process became durable, in position order: `appends`
    * (the very objects passed to `append`, each whole) cover exactly the
    * positions after the previous notification up to `lastPosition`. Called

@@ -81,6 +81,14 @@ export class ProjectionStates implements LogReplay {
     this.inDrafts.push({ append, events });
   }
 
+  /** Forgets an accepted append the log did not write after all: the drafts are rebuilt without it when next needed. */
+  discard(append: object): void {
+    const at = this.inDrafts.findIndex((a) => a.append === append);
+    if (at < 0) return;
+    this.inDrafts.splice(at, 1);
+    this.drafts = undefined;
+  }
+
   /**
    * The order of the batch ending with `lastAppend` is fixed: its states are
    * settled now (the drafts usually hold exactly that batch) and published
