@@ -201,6 +201,17 @@ export interface LogListener extends LogReplay {
   discovered(events: readonly RecordedEvent[], lastPosition: number): void;
 }
 
+/** A listener that does nothing: a log's until the engine listens (nothing is appended before). */
+export const NO_LISTENER: LogListener = {
+  foldsEvents: false,
+  restoreSnapshot: () => undefined,
+  replay: () => undefined,
+  finishReplay: () => undefined,
+  accepting: () => undefined,
+  appended: () => undefined,
+  discovered: () => undefined,
+};
+
 /**
  * A log of events. Every read method checks what it reads (the file log: each
  * record's CRC, position, version and stream link) and fails with

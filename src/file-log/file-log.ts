@@ -1,6 +1,6 @@
 import * as nodePath from 'node:path';
 import type { AppendResult, RecordedEvent } from '../api';
-import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogStreamRead, StoredCheckpoint } from '../engine/event-log';
+import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogStreamRead, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, type CorruptionError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
@@ -58,17 +58,6 @@ export interface FileLogParts {
   covered: CoveredLog | undefined;
   onCorruption: ((error: CorruptionError) => void) | undefined;
 }
-
-/** Until the engine listens: nothing is folded (no append can come before). */
-const NO_LISTENER: LogListener = {
-  foldsEvents: false,
-  restoreSnapshot: () => undefined,
-  replay: () => undefined,
-  finishReplay: () => undefined,
-  accepting: () => undefined,
-  appended: () => undefined,
-  discovered: () => undefined,
-};
 
 const noop = () => undefined;
 

@@ -31,7 +31,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { AppendResult, RecordedEvent } from '../api';
-import type { EngineSnapshot, EventLog, LogAppend, LogAppendOutcome, LogHealth, LogListener, LogReplay, LogStreamRead, OpenEventLog, StoredCheckpoint } from '../engine/event-log';
+import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogReplay, type LogStreamRead, type OpenEventLog, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
@@ -143,7 +143,7 @@ export class PostgresLog implements EventLog {
   private notified = -1;
   private readonly notifications: Notifications;
   /** The engine, once it listens (see `listen`). */
-  private listener: LogListener = NOBODY;
+  private listener: LogListener = NO_LISTENER;
 
   constructor(
     private readonly url: string,
@@ -663,17 +663,6 @@ export class PostgresLog implements EventLog {
     }
   }
 }
-
-/** Until the engine listens: nothing is appended or discovered before `listen`. */
-const NOBODY: LogListener = {
-  foldsEvents: false,
-  restoreSnapshot: () => undefined,
-  replay: () => undefined,
-  finishReplay: () => undefined,
-  accepting: () => undefined,
-  appended: () => undefined,
-  discovered: () => undefined,
-};
 
 function refuseNul(value: string, what: string): void {
   if (value.includes('\u0000')) throw new InvalidInputError(`${what} holds the character U+0000, which PostgreSQL text cannot store`);
