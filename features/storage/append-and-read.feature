@@ -62,6 +62,7 @@ Feature: Append events to streams and read them back
       And reading all events returns 5000 events with positions 0 to 4999
       And every event's content matches what was appended
 
+    @file-only
     Scenario: A replay reads the log a page at a time, across segment files
       Given a new store whose segments roll every 64 KiB
       And 20 streams have 250 events each

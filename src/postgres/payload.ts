@@ -1,19 +1,17 @@
 /**
- * Event payloads in PostgreSQL: msgpack exactly as the file log packs them
- * (same msgpackr options as src/log/record.ts, see SCHEMA.md), so that every
- * value of the data model reads back exactly on both logs.
+ * Event payloads in PostgreSQL: msgpack with the file log's own codec (see
+ * SCHEMA.md), so that every value of the data model reads back exactly on
+ * both logs.
  */
-import { Packr } from 'msgpackr';
 import type { RecordedEvent } from '../api';
-
-const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+import { payloadCodec } from '../log/payload-codec';
 
 export function pack(value: unknown): Buffer {
-  return packr.pack(value);
+  return payloadCodec.pack(value);
 }
 
 export function unpack(bytes: Buffer): unknown {
-  return packr.unpack(bytes);
+  return payloadCodec.unpack(bytes);
 }
 
 /** A row of eventfold_events as the queries of this module select it. */

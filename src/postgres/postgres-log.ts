@@ -43,7 +43,9 @@ import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
 import { migrate } from './schema';
 
 /** Events read per query (readAll, readStream, replay, discovery). */
-const PAGE = 2000;
+const PAGE = 2048;
+/** Most events in one page of `readAll` (as the file log's: `store.readAllPages` promises it). */
+const READ_ALL_PAGE = 256;
 /** How long a dropped append connection's server session may take to end before its appends' outcome is declared unknown. */
 const TERMINATE_WAIT_MS = 10_000;
 
@@ -540,7 +542,8 @@ export class PostgresLog implements EventLog {
       if (rows[0].position !== next || last !== next + rows.length - 1) {
         throw new StorageError(`Could not read ${this.location}`, new Error(`positions ${next}… are not dense (found ${rows[0].position} to ${last} in ${rows.length} rows)`));
       }
-      yield rows.map(eventOf);
+      // Handed out in pages of at most READ_ALL_PAGE events (what `readAllPages` promises), fetched PAGE at a time.
+      for (let at = 0; at < rows.length; at += READ_ALL_PAGE) yield rows.slice(at, at + READ_ALL_PAGE).map(eventOf);
       if (last > this.known) this.scheduleRefresh();
       next = last + 1;
       left -= rows.length;
