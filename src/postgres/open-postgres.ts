@@ -14,9 +14,9 @@ export { isPostgresUrl } from './connection';
 
 export async function openPostgres(url: string, options: unknown): Promise<{ log: EventLog; projections: ProjectionStates; settings: EngineSettings }> {
   // The file-only options are refused by name first; then the shared ones are checked as for a directory.
-  readPostgresOptions(options as object | undefined);
+  const settings = readPostgresOptions(options as object | undefined);
   const checked = readStoreOptions(url, options);
   const projections = new ProjectionStates(checked.projections);
-  const log = await openPostgresLog(url, options as object | undefined, projections);
+  const log = await openPostgresLog({ target: url, settings }, projections);
   return { log, projections, settings: checked.settings };
 }

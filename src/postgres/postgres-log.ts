@@ -38,7 +38,7 @@ import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../recovery/report';
 import { appendSessionSettings, clientConfig, redact } from './connection';
 import { Notifications } from './notifications';
-import { readPostgresOptions, type PostgresSettings } from './options';
+import type { PostgresSettings } from './options';
 import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
 import { migrate } from './schema';
 
@@ -671,10 +671,15 @@ function refuseNul(value: string, what: string): void {
   if (value.includes('\u0000')) throw new InvalidInputError(`${what} holds the character U+0000, which PostgreSQL text cannot store`);
 }
 
+/** A PostgreSQL log's checked arguments: the URL and its settings (see open-postgres.ts). */
+export interface PostgresArguments {
+  target: string;
+  settings: PostgresSettings;
+}
+
 /** Opens a PostgreSQL log on `target` (a postgres:// or postgresql:// URL). */
-export const openPostgresLog: OpenEventLog = async (target, options, replay) => {
+export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target, settings }, replay) => {
   const started = performance.now();
-  const settings = readPostgresOptions(options);
   const location = redact(target);
   const pool = new pg.Pool({ ...clientConfig(target), max: 4 });
   // An idle connection the server closed (a restart) must not crash the process; the next query reconnects.
