@@ -93,6 +93,9 @@ export class Engine implements LogListener {
 
   refused(append: LogAppend): void {
     this.projections.discard(append);
+    // A hard delete that was not written (its commit failed) deletes nothing: appends to its stream are taken again.
+    const change = append.stream === SYSTEM_STREAM ? this.pendingChanges.get(append) : undefined;
+    if (change && 'deleted' in change && change.deleted === 'hard') this.lifecycles.unmarkHardDeleting(change.stream);
   }
 
   ordered(last: LogAppend): void {
@@ -459,6 +462,7 @@ export class Engine implements LogListener {
           return log.lastPosition;
         },
         read: (from) => this.readAll({ from }),
+        refresh: () => log.refresh(),
         // Never resolves at once for a caught-up subscription, even while closing:
         // close() stops every subscription first (which wakes it), and an
         // immediate answer here would spin its loop without ever yielding.

@@ -23,6 +23,8 @@ export interface SubscribeOptions {
 /** What a subscription needs from the store. */
 export interface SubscriptionSource {
   readonly lastPosition: number;
+  /** Asks the log for its durable end now (other processes' appends included); resolves with the new `lastPosition`. */
+  refresh(): Promise<number>;
   read(from: number): AsyncIterable<RecordedEvent>;
   waitForEventsAfter(position: number): Promise<void>;
   readCheckpoint(name: string): Promise<StoredCheckpoint | null>;
@@ -97,9 +99,11 @@ export class Subscription {
       } else if (stored) {
         start = stored.position;
         // Past the log's end (events lost, or cut by a repair): the positions after the end belong to new events.
-        if (start > source.lastPosition) {
-          reset = { from: start, to: source.lastPosition };
-          start = source.lastPosition;
+        // The end asked of the log, not what this process knows: another process may have written (and handled) events it has not seen yet.
+        const end = start > source.lastPosition ? await source.refresh() : source.lastPosition;
+        if (start > end) {
+          reset = { from: start, to: end };
+          start = end;
         }
       }
     }

@@ -122,6 +122,11 @@ export class StreamLifecycles {
     this.hardDeleting.add(stream);
   }
 
+  /** The hard delete marked was refused (not written). */
+  unmarkHardDeleting(stream: string): void {
+    this.hardDeleting.delete(stream);
+  }
+
   /** Deleted for good, or about to be. */
   isHardDeleted(stream: string): boolean {
     return this.hardDeleting.has(stream) || this.streams.get(stream)?.hardDeleted === true;

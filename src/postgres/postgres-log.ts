@@ -34,6 +34,7 @@ import type { AppendResult, RecordedEvent } from '../api';
 import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogReplay, type LogStreamRead, type OpenEventLog, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
+import { matchRetry, placeToExamine, type StoredId } from '../lifecycle/idempotency';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../recovery/report';
 import { appendSessionSettings, clientConfig, redact } from './connection';
@@ -87,7 +88,8 @@ class NotWritten extends Error {
 
 /** Takes the counter row's lock: held until COMMIT, it serialises the appends of every process. */
 export const LOCK_COUNTER = 'SELECT next_position AS next FROM eventfold_log WHERE singleton FOR UPDATE';
-const WRITE = 'SELECT eventfold_write($1, $2, $3, $4, $5, $6, $7, $8)';
+/** Writes the group and answers the transaction's id, by which a COMMIT lost on the way is looked up (settleLost). */
+const WRITE = 'SELECT eventfold_write($1, $2, $3, $4, $5, $6, $7, $8), txid_current()::text AS txid';
 
 function writeArguments(placed: Placed[]): unknown[] {
   const positions: number[] = [];
@@ -116,6 +118,11 @@ function writeArguments(placed: Placed[]): unknown[] {
 /** What refuses one append: a typed error as it is, anything else (msgpack) as InvalidInputError. */
 function asOutcome(error: unknown): EventfoldError {
   return error instanceof EventfoldError ? error : new InvalidInputError(`an event cannot be stored: ${(error as Error)?.message ?? error}`, { cause: error });
+}
+
+/** Every event carries a caller-chosen id (and the events are the caller's, not made by `prepare`): a retry may be recognised. */
+function carriesIds(append: LogAppend): boolean {
+  return !append.prepare && append.events.length > 0 && append.events.every((event) => event.id !== undefined);
 }
 
 function connectionLost(error: unknown): boolean {
@@ -351,6 +358,7 @@ export class PostgresLog implements EventLog {
     if (this.notified - this.known > PAGE) await this.discoverTo(this.notified);
     const client = await this.connectForAppends();
     let committing = false;
+    let txid = '';
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ next: number }>(LOCK_COUNTER);
@@ -361,6 +369,19 @@ export class PostgresLog implements EventLog {
       const versionOf = (stream: string) => versions.get(stream) ?? this.versions.get(stream) ?? -1;
       for (const queued of group) {
         const { append } = queued;
+        if (!versions.has(append.stream) && carriesIds(append)) {
+          // Checked here, under the counter's lock, against the database: the engine's own check knows only this process's appends.
+          try {
+            const retry = await this.findRetry(client, append, versionOf(append.stream));
+            if (retry) {
+              queued.outcome = retry;
+              continue;
+            }
+          } catch (error) {
+            queued.outcome = asOutcome(error);
+            continue;
+          }
+        }
         const checked = append.expectedVersionOf ?? append.stream;
         const current = versionOf(checked);
         if (!matchesExpectedVersion(append.expectedVersion, current)) {
@@ -383,7 +404,8 @@ export class PostgresLog implements EventLog {
         await client.query('ROLLBACK');
         return false;
       }
-      await client.query(WRITE, writeArguments(placed));
+      const written = await client.query<{ txid: string }>(WRITE, writeArguments(placed));
+      txid = written.rows[0].txid;
       committing = true;
       await client.query('COMMIT');
       return true;
@@ -394,11 +416,26 @@ export class PostgresLog implements EventLog {
       }
       this.dropAppendClient();
       // Before COMMIT was sent the transaction cannot commit; during it, only the log can tell.
-      if (!committing || (await this.settleLost(placed, (client as unknown as { processID: number | null }).processID, error)) === 'not written') {
+      if (!committing || (await this.settleLost(txid, (client as unknown as { processID: number | null }).processID, error)) === 'not written') {
         throw new NotWritten(error);
       }
       return true;
     }
+  }
+
+  /**
+   * The first attempt's result when this append (every event with an id) is
+   * a retry of one already committed, by any process: read in the append
+   * transaction at the place the batch would take (lifecycle/idempotency.ts).
+   */
+  private async findRetry(client: pg.Client, append: LogAppend, lastVersion: number): Promise<AppendResult | null> {
+    const place = placeToExamine(append.expectedVersion, append.events.length, lastVersion);
+    if (!place) return null;
+    const { rows } = await client.query<StoredId>(
+      'SELECT id, position, version FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
+      [append.stream, place.fromVersion, place.count],
+    );
+    return matchRetry(append.stream, append.events.map((event) => event.id!), rows);
   }
 
   /** Our committed appends, reported after every event before them (someone may have committed while we lost our connection). */
@@ -406,22 +443,25 @@ export class PostgresLog implements EventLog {
     const last = placed[placed.length - 1];
     const lastPosition = last.firstPosition + last.encoded.types.length - 1;
     for (const place of placed) this.versions.set(place.queued.append.stream, place.firstVersion + place.encoded.types.length - 1);
+    // Before the engine hears of it: an automatic snapshot taken inside `appended` records this position (captureSnapshot).
+    this.known = lastPosition;
     this.listener.appended(
       placed.map((place) => place.queued.append),
       lastPosition,
       0,
     );
-    this.known = lastPosition;
     this.wake();
   }
 
   /**
    * The connection broke while COMMIT was out: committed or not? The old
    * server session is ended and waited for, so its transaction can no longer
-   * commit; then the group's first position is looked up: our first event's
-   * id there means committed.
+   * commit; then the server is asked for that transaction's own fate
+   * (txid_status of the id eventfold_write answered). Never inferred from the
+   * events found at our positions: another process may have written the same
+   * caller-chosen ids there.
    */
-  private async settleLost(placed: Placed[], pid: number | null, cause: unknown): Promise<'committed' | 'not written'> {
+  private async settleLost(txid: string, pid: number | null, cause: unknown): Promise<'committed' | 'not written'> {
     const unknown = `The connection to ${this.location} was lost while an append was being committed, and whether it was written could not be found out: read the stream to know (an append with an expected version cannot be written twice)`;
     try {
       if (pid !== null) {
@@ -431,9 +471,11 @@ export class PostgresLog implements EventLog {
         );
         if (!ended.rows[0]?.gone) throw new Error('its server session did not end');
       }
-      const first = placed[0];
-      const { rows } = await this.query<{ id: string }>('SELECT id FROM eventfold_events WHERE position = $1', [first.firstPosition]);
-      return rows[0]?.id === first.encoded.ids[0] ? 'committed' : 'not written';
+      const { rows } = await this.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [txid]);
+      const status = rows[0]?.status;
+      if (status === 'committed') return 'committed';
+      if (status === 'aborted') return 'not written';
+      throw new Error(`its transaction ${txid} is ${status ?? 'too old to be known'}`);
     } catch (error) {
       throw new StorageError(unknown, error ?? cause);
     }
@@ -471,8 +513,9 @@ export class PostgresLog implements EventLog {
       }
       for (const row of rows) this.versions.set(row.stream, row.version);
       const end = rows[rows.length - 1].position;
-      this.listener.discovered(rows.map(eventOf), end);
+      // Before the engine hears of them: an automatic snapshot taken inside `discovered` records this position.
       this.known = end;
+      this.listener.discovered(rows.map(eventOf), end);
     }
     this.wake();
   }
