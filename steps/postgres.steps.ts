@@ -407,7 +407,8 @@ Then('its append is rejected with a ReadOnlyStoreError, and the log still holds 
   expect(await queryDatabase(database(this), 'SELECT count(*)::int AS n FROM eventfold_events')).to.deep.equal([{ n: count }]);
 });
 
-Given("the schema's version row is set to {int}, as a newer eventfold would", async function (this: EventfoldWorld, version: number) {
+Given(/^the schema's version row is set to (\d+), as (?:a newer eventfold|something that is not eventfold) would$/, async function (this: EventfoldWorld, text: string) {
+  const version = Number(text);
   await queryDatabase(database(this), 'UPDATE eventfold_schema SET version = $1', [version]);
 });
 

@@ -36,12 +36,17 @@ Feature: Opening a store on PostgreSQL
       Then the read-only store reads 3 events
       And its append is rejected with a ReadOnlyStoreError, and the log still holds 3 events
 
-  Rule: A schema written by a newer eventfold is left as it was
+  Rule: A schema of another version than this eventfold's is left as it was
 
-    Scenario: The schema says version 2
+    Scenario Outline: The schema says version <version>
       Given a store on PostgreSQL whose log holds 3 events
       And the store is closed
-      And the schema's version row is set to 2, as a newer eventfold would
+      And the schema's version row is set to <version>, as <who> would
       When the store is opened
       Then the open was rejected with an UnsupportedFormatError
-      And the schema's version row still says 2
+      And the schema's version row still says <version>
+
+      Examples:
+        | version | who                                   |
+        | 2       | a newer eventfold                     |
+        | 0       | something that is not eventfold       |

@@ -95,7 +95,10 @@ export class Engine implements LogListener {
     this.projections.discard(append);
     // A hard delete that was not written (its commit failed) deletes nothing: appends to its stream are taken again.
     const change = append.stream === SYSTEM_STREAM ? this.pendingChanges.get(append) : undefined;
-    if (change && 'deleted' in change && change.deleted === 'hard') this.lifecycles.unmarkHardDeleting(change.stream);
+    if (!change) return;
+    // Placed again, its `prepare` makes the change anew.
+    this.pendingChanges.delete(append);
+    if ('deleted' in change && change.deleted === 'hard') this.lifecycles.unmarkHardDeleting(change.stream);
   }
 
   ordered(last: LogAppend): void {

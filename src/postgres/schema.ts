@@ -73,20 +73,22 @@ async function storedVersion(client: ClientBase): Promise<number | undefined> {
   }
 }
 
-function refuseNewer(version: number, location: string): void {
-  if (version > SCHEMA_VERSION) {
-    throw new UnsupportedFormatError(
-      `${location} (table eventfold_schema)`,
-      version,
-      SCHEMA_VERSION,
-      'A newer eventfold created this schema: open it with that version. Nothing was changed.',
-    );
-  }
+/** Refuses any schema version but SCHEMA_VERSION: a newer eventfold's, or one no eventfold wrote (1 is the first) — nothing to migrate from. */
+function refuseOther(version: number, location: string): void {
+  if (version === SCHEMA_VERSION) return;
+  throw new UnsupportedFormatError(
+    `${location} (table eventfold_schema)`,
+    version,
+    SCHEMA_VERSION,
+    version > SCHEMA_VERSION
+      ? 'A newer eventfold created this schema: open it with that version. Nothing was changed.'
+      : `No eventfold writes a schema version below ${SCHEMA_VERSION}: these tables are not eventfold's as it expects them. Nothing was changed.`,
+  );
 }
 
 /**
  * Makes sure the schema is there at SCHEMA_VERSION: creates it on an empty
- * database, refuses a newer one. `readOnly` never creates anything.
+ * database, refuses any other version. `readOnly` never creates anything.
  */
 export async function migrate(client: ClientBase, location: string, readOnly: boolean): Promise<void> {
   await client.query('BEGIN');
@@ -103,7 +105,7 @@ export async function migrate(client: ClientBase, location: string, readOnly: bo
       await client.query('INSERT INTO eventfold_log (next_position) VALUES (0) ON CONFLICT DO NOTHING');
       await client.query('INSERT INTO eventfold_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     } else {
-      refuseNewer(version, location);
+      refuseOther(version, location);
     }
     await client.query('COMMIT');
   } catch (error) {
