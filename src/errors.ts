@@ -197,20 +197,27 @@ export class UnsupportedFormatError extends EventfoldError {
 }
 
 /**
- * An append reuses event ids that are already in its stream, but it is not a
- * retry of that append (some ids are new, or they are in another order or at
- * another place): nothing was written. A true retry (same ids, same order,
- * same place) is not an error: it resolves with the first append's result.
+ * An append reuses event ids: the same id twice in one batch, or ids its
+ * stream holds among the events it is compared with (see
+ * lifecycle/idempotency.ts) without being a retry of the append that wrote
+ * them (some ids are new, or in another order): nothing was written. A true
+ * retry (the same ids, in the same order, one after another) is not an
+ * error: it resolves with the first append's result.
  */
 export class DuplicateEventIdError extends EventfoldError {
   constructor(
     readonly stream: string,
     /** The batch's ids that the stream already holds. */
     readonly ids: string[],
+    /** 'the stream': the stream already holds them; 'the same batch': the batch itself repeats them. */
+    readonly where: 'the stream' | 'the same batch' = 'the stream',
   ) {
+    const listed = `event id${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''}`;
     super(
-      `Stream "${stream}" already holds event id${ids.length === 1 ? '' : 's'} ${ids.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''}, ` +
-        'but this append is not a retry of the one that wrote them (a retry carries the same ids, in the same order, at the same place): nothing was written',
+      where === 'the same batch'
+        ? `An append to stream "${stream}" carries ${listed} more than once: every event needs its own id; nothing was written`
+        : `Stream "${stream}" already holds ${listed}, ` +
+            'but this append is not a retry of the one that wrote them (a retry carries the same ids, in the same order, and finds them among the stream\'s last events or right after its expected version): nothing was written',
     );
   }
 }
@@ -223,6 +230,31 @@ export class DuplicateEventIdError extends EventfoldError {
 export class ReservedStreamNameError extends InvalidInputError {
   constructor(readonly stream: string) {
     super(`Stream name ${JSON.stringify(stream)} starts with "$", which is reserved for the store's own streams; choose a name that does not`);
+  }
+}
+
+/**
+ * The store was written by an earlier version of eventfold, when stream
+ * names starting with "$" were still the application's, and it holds such
+ * streams. Those names now belong to the store (its stream "$lifecycle"
+ * holds stream metadata and deletions), so their events could be misread:
+ * the open is refused and nothing was changed. Also thrown when the store's
+ * own stream holds an event that is not one of its lifecycle records (one an
+ * earlier version wrote into a store the current one had already used).
+ */
+export class LegacyStreamNamesError extends EventfoldError {
+  constructor(
+    readonly directory: string,
+    /** The streams whose names are now reserved (at most the first 20). */
+    readonly streams: string[],
+    detail?: string,
+  ) {
+    const listed = streams.map((name) => JSON.stringify(name)).join(', ');
+    super(
+      `The store in ${directory} ${detail ?? `was written by an earlier version of eventfold and holds stream${streams.length === 1 ? '' : 's'} ${listed}`}: ` +
+        'stream names starting with "$" now belong to the store itself ("$lifecycle" holds stream metadata and deletions), so those events could be misread. ' +
+        'Nothing was changed. To upgrade, copy the events into a new store with the earlier version (readAll, then append), giving those streams names that do not start with "$", and open the new store with this version.',
+    );
   }
 }
 

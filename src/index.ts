@@ -45,6 +45,7 @@ export {
   SubscriptionCheckpointError,
   SubscriptionActiveError,
   DuplicateEventIdError,
+  LegacyStreamNamesError,
   ReservedStreamNameError,
   StreamDeletedError,
 } from './errors';

@@ -5,6 +5,7 @@
  * <store>/
  *   LOCK              the lock file (recovery/lock.ts); never removed
  *   CLEAN             the clean-shutdown marker (recovery/clean-marker.ts)
+ *   SYSTEM-STREAMS    says "$" streams are the store's own (file-log/system-streams-marker.ts)
  *   log/              segments <base position>.seg (log/segment-file.ts)
  *   snapshots/        <position>.snap (snapshot/snapshot-file.ts)
  *   subscriptions/    <name>.json checkpoints (snapshot/checkpoint-file.ts)
@@ -16,6 +17,7 @@
  */
 export const LOCK_FILE = 'LOCK';
 export const CLEAN_MARKER = 'CLEAN';
+export const SYSTEM_STREAMS_MARKER = 'SYSTEM-STREAMS';
 export const LOG_DIR = 'log';
 export const SNAPSHOT_DIR = 'snapshots';
 export const CHECKPOINT_DIR = 'subscriptions';

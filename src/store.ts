@@ -191,12 +191,16 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
     return this.log.pendingEvents;
   }
 
-  /** Last durable version of a stream, -1 when it has no events. */
+  /**
+   * Last durable version of a stream, -1 when it has no events. A soft-deleted
+   * stream keeps its last version (its next append continues from it); a
+   * stream deleted for good throws StreamDeletedError.
+   */
   streamVersion(stream: string): number {
     return this.engine.streamVersion(stream);
   }
 
-  /** Names of the streams that have durable events (that their retention keeps). */
+  /** Names of the streams whose events reads return: not the store's own, not deleted, not emptied by their retention. */
   streams(): string[] {
     return this.engine.streams();
   }

@@ -1,14 +1,15 @@
 import { produce, type Draft } from 'immer';
 import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../api';
-import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
+import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
-import { matchRetry, placeToExamine, type StoredId } from '../lifecycle/idempotency';
-import { changeAsEvent, isSystemStream, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type StreamMetadata } from '../lifecycle/stream-metadata';
+import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
+import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type StreamMetadata } from '../lifecycle/stream-metadata';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
 import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
+import { StreamLanes } from './stream-lanes';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscriptions';
 
 /** The engine's own settings (the rest of the open options belong to the log). */
@@ -54,8 +55,8 @@ export class Engine implements LogListener {
   private readonly lifecycles = new StreamLifecycles();
   /** This process's changes to SYSTEM_STREAM taking their place or on their way to disk, by append. */
   private readonly pendingChanges = new Map<LogAppend, LifecycleChange>();
-  /** The last append queued for each stream whose events all carry ids, while it is on its way to disk (for retries). */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** This process's appends in flight, per stream: call order, and a quiet moment for a batch with ids to decide. */
+  private readonly lanes = new StreamLanes();
 
   constructor(
     readonly log: EventLog,
@@ -74,8 +75,8 @@ export class Engine implements LogListener {
   }
 
   replay(events: readonly RecordedEvent[]): void {
-    // Projections see the application's events only, never the store's own (system streams).
-    this.projections.replay(withoutSystemEvents(events));
+    // ProjectionStates leaves the store's own events out (every log's replay goes through it).
+    this.projections.replay(events);
   }
 
   finishReplay(): void {
@@ -121,9 +122,12 @@ export class Engine implements LogListener {
 
   discovered(events: readonly RecordedEvent[], lastPosition: number): void {
     for (const event of events) {
-      if (event.stream === SYSTEM_STREAM) this.lifecycles.apply(event.data as LifecycleChange, event.version);
+      if (event.stream !== SYSTEM_STREAM) continue;
+      // Must not throw: a record that is not a lifecycle change (see applyRecorded) fails the next open instead.
+      const change = readLifecycleChange(event);
+      if (change) this.lifecycles.apply(change, event.version);
     }
-    if (this.foldsEvents) this.projections.foldDurable(withoutSystemEvents(events));
+    if (this.foldsEvents) this.projections.foldDurable(events);
     this.snapshots.noteDurable(lastPosition, 0);
   }
 
@@ -135,13 +139,15 @@ export class Engine implements LogListener {
   }
 
   /**
-   * Validates, then hands the append to the log as a batch of one. The usual
-   * case (not every event with an id) adds one promise per append, none per
-   * event. A batch whose events all carry ids may be a retry of one already
-   * written: see lifecycle/idempotency.ts.
+   * Validates, then hands the append to the log as a batch of one, in call
+   * order among this process's appends to the stream (see StreamLanes). The
+   * usual case (not every event with an id) adds no promise when no append
+   * to the stream holds its lane. A batch whose events all carry ids may be
+   * a retry of one already written: see lifecycle/idempotency.ts.
    */
   append(stream: string, events: unknown, options: unknown): Promise<AppendResult> {
     let append: LogAppend;
+    let ids: Array<string | undefined>;
     try {
       this.assertWritable();
       validateName(stream, 'stream name');
@@ -151,61 +157,53 @@ export class Engine implements LogListener {
       // After the events' own checks, so that bad data is named whatever the stream.
       validateStreamName(stream);
       if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+      ids = inputs.map((input) => input.id);
+      refuseRepeatedIds(stream, ids);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!append.events.every((input) => input.id !== undefined)) return this.log.append([append]).then(firstOutcome);
-    return this.appendWithIds(append);
-  }
-
-  /** An append whose events all carry ids: a retry of one already written resolves with its result and writes nothing. */
-  private async appendWithIds(append: LogAppend): Promise<AppendResult> {
-    const retry = await this.findRetry(append);
-    if (retry) return retry;
-    const written = this.log.append([append]).then(firstOutcome);
-    this.trackInFlight(append.stream, written);
-    try {
-      return await written;
-    } catch (error) {
-      // The first attempt may have been queued while this one was being compared: compare again once it is durable.
-      if (!(error instanceof ExpectedVersionConflictError)) throw error;
-      const again = await this.findRetry(append);
-      if (again) return again;
-      throw error;
-    }
+    if (!ids.every((id) => id !== undefined)) return this.lanes.inOrder(stream, () => this.log.append([append]).then(firstOutcome));
+    return this.lanes.holding(stream, () => this.decideWithIds(append, ids as string[]));
   }
 
   /**
-   * The first append's result when this batch (every event with an id) is a
-   * retry of it; see lifecycle/idempotency.ts for where it looks and what it costs.
+   * An append whose events all carry ids, holding its stream's lane (every
+   * earlier append to the stream settled, later ones wait): a retry of one
+   * already written is answered with its result, anything else handed to the log.
    */
-  private async findRetry(append: LogAppend): Promise<AppendResult | null> {
-    const { stream, events } = append;
-    // A first attempt still on its way to disk is waited for, so that its retry finds it.
-    await this.inFlight.get(stream)?.catch(() => undefined);
+  private async decideWithIds(append: LogAppend, ids: string[]): Promise<{ handedOver: Promise<AppendResult> } | { answer: AppendResult }> {
     this.assertWritable();
-    const place = placeToExamine(append.expectedVersion, events.length, this.log.streamVersion(stream));
-    if (!place) return null;
-    const stored: StoredId[] = [];
-    for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
-      stored.push({ id: event.id, position: event.position, version: event.version });
-    }
-    return matchRetry(stream, events.map((input) => input.id!), stored);
+    const retry = await this.findRetry(append.stream, append.expectedVersion, ids);
+    if (retry) return { answer: retry };
+    this.assertWritable();
+    return { handedOver: this.log.append([append]).then(firstOutcome).catch((error: unknown) => this.retryAfterConflict(append, ids, error)) };
+  }
+
+  /** A conflict can still hide a first attempt another process wrote meanwhile (a shared log): compare once more. */
+  private async retryAfterConflict(append: LogAppend, ids: string[], error: unknown): Promise<AppendResult> {
+    if (!(error instanceof ExpectedVersionConflictError)) throw error;
+    const again = await this.findRetry(append.stream, append.expectedVersion, ids);
+    if (again) return again;
+    throw error;
   }
 
   /**
-   * Remembers an append with ids until it settles. Earlier ones still in
-   * flight are kept too: the log tells a conflict only when the append
-   * settles, so a refused retry must still wait for the first attempt.
+   * The first append's result when this batch is a retry of it, null when it
+   * is new; DuplicateEventIdError for reused ids that are not a retry. See
+   * lifecycle/idempotency.ts for where it looks and what it costs.
    */
-  private trackInFlight(stream: string, written: Promise<unknown>): void {
-    const earlier = this.inFlight.get(stream);
-    const tracked = earlier ? Promise.allSettled([earlier, written]) : written;
-    this.inFlight.set(stream, tracked);
-    const settle = () => {
-      if (this.inFlight.get(stream) === tracked) this.inFlight.delete(stream);
-    };
-    tracked.then(settle, settle);
+  private async findRetry(stream: string, expected: ExpectedVersion, ids: string[]): Promise<AppendResult | null> {
+    const last = this.log.streamVersion(stream);
+    for (const place of [placeToExamine(expected, ids.length, last), windowToExamine(ids.length, last)]) {
+      if (!place) continue;
+      const stored: StoredId[] = [];
+      for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
+        stored.push({ id: event.id, position: event.position, version: event.version });
+      }
+      const found = matchRetry(stream, ids, stored);
+      if (found) return found;
+    }
+    return null;
   }
 
   /**
@@ -266,7 +264,8 @@ export class Engine implements LogListener {
       },
     };
     try {
-      firstOutcome(await this.log.append([append]));
+      // In the lane of the stream it changes: in call order with that stream's appends.
+      firstOutcome(await this.lanes.inOrder(stream, () => this.log.append([append])));
     } finally {
       // Refused, or the log failed: the change never applies (a durable one was taken out by `appended`).
       this.pendingChanges.delete(append);
@@ -277,9 +276,16 @@ export class Engine implements LogListener {
   async loadLifecycles(): Promise<void> {
     const from = this.lifecycles.appliedVersion + 1;
     if (this.log.streamVersion(SYSTEM_STREAM) < from) return;
-    for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) {
-      this.lifecycles.apply(event.data as LifecycleChange, event.version);
+    for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) this.applyRecorded(event);
+  }
+
+  /** One recorded event of SYSTEM_STREAM: applied, or the store refused (never misread, never a crash). */
+  private applyRecorded(event: RecordedEvent): void {
+    const change = readLifecycleChange(event);
+    if (!change) {
+      throw new LegacyStreamNamesError(this.log.location, [SYSTEM_STREAM], `holds, in its own stream ${JSON.stringify(SYSTEM_STREAM)} at position ${event.position}, an event of type ${JSON.stringify(event.type)} that is not one of its lifecycle records`);
     }
+    this.lifecycles.apply(change, event.version);
   }
 
   /** Which events of a stream reads return now (see lifecycle/stream-metadata.ts). */
@@ -287,14 +293,13 @@ export class Engine implements LogListener {
     return this.lifecycles.retention(stream, this.log.streamVersion(stream), now);
   }
 
-  /** Names of the streams whose events reads return. */
+  /** Names of the streams whose events reads return (see streamsReadsReturn). */
   streams(): string[] {
-    const now = Date.now();
-    return this.log.streams().filter((name) => {
-      if (isSystemStream(name)) return false;
-      const retention = this.retentionOf(name, now);
-      return this.log.streamVersion(name) >= retention.fromVersion && !retention.hidden;
-    });
+    return streamsReadsReturn(
+      this.log.streams().map((name) => [name, this.log.streamVersion(name)] as const),
+      this.lifecycles,
+      Date.now(),
+    );
   }
 
   state(name: unknown): unknown {
@@ -302,8 +307,10 @@ export class Engine implements LogListener {
     return this.projections.state(name);
   }
 
+  /** A stream's last version (a soft-deleted one's too: appends continue from it); StreamDeletedError once deleted for good. */
   streamVersion(stream: string): number {
     validateStreamName(stream);
+    if (this.lifecycles.isDurablyHardDeleted(stream)) throw new StreamDeletedError(stream);
     return this.log.streamVersion(stream);
   }
 
@@ -551,8 +558,3 @@ function firstOutcome(outcomes: LogAppendOutcome[]): AppendResult {
 
 /** Stands for the one event of a lifecycle change until `prepare` makes it (it counts for back-pressure). */
 const LIFECYCLE_PLACEHOLDER: readonly ValidEvent[] = [{ type: '$placeholder' }];
-
-/** Replays and projections see the application's events only, never the store's own (system streams). */
-function withoutSystemEvents(events: readonly RecordedEvent[]): readonly RecordedEvent[] {
-  return events.some((e) => isSystemStream(e.stream)) ? events.filter((e) => !isSystemStream(e.stream)) : events;
-}

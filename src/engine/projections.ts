@@ -1,6 +1,7 @@
 import { createDraft, finishDraft, freeze, produce, type Draft } from 'immer';
 import type { Projection, RecordedEvent } from '../api';
 import { ProjectionError, UnknownProjectionError } from '../errors';
+import { isSystemStream } from '../lifecycle/stream-metadata';
 import type { LogReplay, ProjectionSnapshot } from './event-log';
 
 export type { Projection };
@@ -124,7 +125,8 @@ export class ProjectionStates implements LogReplay {
    * into the published states. This process's accepted appends come after
    * them in the log, so the drafts are rebuilt on the new base when next needed.
    */
-  foldDurable(events: readonly RecordedEvent[]): void {
+  foldDurable(logEvents: readonly RecordedEvent[]): void {
+    const events = applicationEvents(logEvents);
     for (const [name, projection] of this.entries) {
       if (this.stopped.has(name)) continue;
       let at: RecordedEvent | undefined;
@@ -190,8 +192,14 @@ export class ProjectionStates implements LogReplay {
     if (states) for (const [name, state] of states) this.published.set(name, state);
   }
 
-  /** During recovery: folds committed events (they are known good; a throw fails the open). */
-  replay(events: readonly RecordedEvent[]): void {
+  /**
+   * During recovery and a read-only refresh: folds committed events (they are
+   * known good; a throw fails the open). Every log's replay comes here, so
+   * this is the one place the store's own events are left out.
+   */
+  replay(logEvents: readonly RecordedEvent[]): void {
+    const events = applicationEvents(logEvents);
+    if (events.length === 0) return;
     const drafts = this.openDrafts();
     for (const [name, projection] of this.entries) {
       const draft = drafts.get(name)!;
@@ -267,4 +275,9 @@ export class ProjectionStates implements LogReplay {
       this.base.set(name, state);
     }
   }
+}
+
+/** Projections see the application's events only, never the store's own (system streams): on open, refresh and live alike. */
+export function applicationEvents(events: readonly RecordedEvent[]): readonly RecordedEvent[] {
+  return events.some((e) => isSystemStream(e.stream)) ? events.filter((e) => !isSystemStream(e.stream)) : events;
 }

@@ -18,6 +18,7 @@ import { loadNewestSnapshot, quarantineSnapshotsBeyond } from '../snapshot/snaps
 import type { OpenArguments } from '../validate/options';
 import { prepareDirectory } from '../validate/store-directory';
 import { FileLog } from './file-log';
+import { checkSystemStreams } from './system-streams-marker';
 
 /**
  * Opens (creating if needed) the file log in `checked.directory`, recovering
@@ -109,6 +110,8 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       await fs.unlink(`${directory}/${CLEAN_MARKER}`);
       await fs.syncDir(directory);
     }
+    // Before the engine reads "$lifecycle": an earlier version's "$" streams are refused, never misread.
+    await checkSystemStreams(fs, directory, index, readOnly);
     const log = readOnly
       ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
       : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);

@@ -69,6 +69,24 @@ export type LifecycleChange =
   /** A deletion. Soft: the versions below `truncateBefore` (the stream's next version when it was deleted) are removed. */
   | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number };
 
+/**
+ * The change an event of SYSTEM_STREAM records, or null when the event is
+ * not a lifecycle record the store wrote (wrong type or shape — only an
+ * earlier version writing into this store could have put it there).
+ */
+export function readLifecycleChange(event: { type: string; data: unknown }): LifecycleChange | null {
+  const data = event.data as Record<string, unknown> | null;
+  if (typeof data !== 'object' || data === null || typeof data.stream !== 'string') return null;
+  if (event.type === METADATA_SET) {
+    return typeof data.metadata === 'object' && data.metadata !== null && !Array.isArray(data.metadata) ? (data as unknown as LifecycleChange) : null;
+  }
+  if (event.type === STREAM_DELETED) {
+    const deletion = (data.deleted === 'soft' || data.deleted === 'hard') && typeof data.truncateBefore === 'number' && Number.isSafeInteger(data.truncateBefore);
+    return deletion ? (data as unknown as LifecycleChange) : null;
+  }
+  return null;
+}
+
 export function changeAsEvent(change: LifecycleChange): { type: string; data: LifecycleChange } {
   return { type: 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
 }
@@ -132,6 +150,11 @@ export class StreamLifecycles {
     return this.hardDeleting.has(stream) || this.streams.get(stream)?.hardDeleted === true;
   }
 
+  /** Deleted for good by a durable deletion (what reads go by). */
+  isDurablyHardDeleted(stream: string): boolean {
+    return this.streams.get(stream)?.hardDeleted === true;
+  }
+
   metadata(stream: string): StreamMetadata {
     return this.streams.get(stream)?.metadata ?? {};
   }
@@ -155,4 +178,20 @@ export class StreamLifecycles {
 
 export function keeps(retention: Retention, event: { version: number; timestamp: number }): boolean {
   return !retention.hidden && event.version >= retention.fromVersion && event.timestamp >= retention.minTimestamp;
+}
+
+/**
+ * The streams whose events reads return now, from each stream's last
+ * version: never the store's own, never one deleted for good, nor one whose
+ * retention removes every event (a soft-deleted stream with nothing after).
+ * `store.streams()` and the CLI's `info` count the same way.
+ */
+export function streamsReadsReturn(heads: Iterable<readonly [string, number]>, lifecycles: StreamLifecycles, now: number): string[] {
+  const names: string[] = [];
+  for (const [name, lastVersion] of heads) {
+    if (lastVersion < 0 || isSystemStream(name)) continue;
+    const retention = lifecycles.retention(name, lastVersion, now);
+    if (!retention.hidden && lastVersion >= retention.fromVersion) names.push(name);
+  }
+  return names;
 }

@@ -7,7 +7,7 @@ import { NodeFileSystem } from '../fs/node-file-system';
 import { decodeSnapshot } from '../snapshot/snapshot-file';
 import { listSnapshots } from '../snapshot/snapshots';
 import { readCheckpointFiles } from '../snapshot/checkpoint-file';
-import { CHECKPOINT_DIR, CLEAN_MARKER, LOG_DIR, SNAPSHOT_DIR, snapshotDirOf, snapshotFile } from '../store-layout';
+import { CHECKPOINT_DIR, CLEAN_MARKER, LOG_DIR, SNAPSHOT_DIR, snapshotDirOf, snapshotFile, SYSTEM_STREAMS_MARKER } from '../store-layout';
 import { encodeCleanMarker } from './clean-marker';
 
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -90,6 +90,8 @@ export async function backupStore(
     }
     // The same marker a clean close leaves (see store.ts): the copy is a store closed cleanly at `position`.
     await writeDurably(destFs, `${temp}/${CLEAN_MARKER}`, encodeCleanMarker(end.position));
+    // The source was opened by this version: its "$" streams are the store's own, and so are the copy's.
+    bytes += await copySystemStreamsMarker(fs, sourceDir, destFs, temp);
     await destFs.syncDir(temp);
     if (await destFs.exists(dest)) throw new InvalidInputError(`backup destination ${dest} appeared while the backup was written`);
     await destFs.rename(temp, dest);
@@ -159,4 +161,11 @@ async function writeDurably(fs: FileSystem, path: string, bytes: Buffer): Promis
     await handle.close();
   }
   return bytes.length;
+}
+
+/** The SYSTEM-STREAMS marker, when the source has one (a read-only open of an unmarked store has no "$" streams to mark). */
+async function copySystemStreamsMarker(from: FileSystem, sourceDir: string, to: FileSystem, temp: string): Promise<number> {
+  const source = `${sourceDir}/${SYSTEM_STREAMS_MARKER}`;
+  if (!(await from.exists(source))) return 0;
+  return writeDurably(to, `${temp}/${SYSTEM_STREAMS_MARKER}`, await from.readFile(source));
 }

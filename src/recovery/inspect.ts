@@ -1,4 +1,6 @@
+import type { RecordedEvent } from '../api';
 import { CorruptionError, StoreNotFoundError } from '../errors';
+import { readLifecycleChange, StreamLifecycles, streamsReadsReturn, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { readOnlyFileSystem } from '../fs/read-only-file-system';
@@ -22,6 +24,7 @@ export interface StoreInspection {
   problems: string[];
   segments: Array<{ name: string; bytes: number; firstPosition: number }>;
   events: number;
+  /** Streams whose events reads return, as `store.streams()` counts them (not the store's own "$lifecycle", not deleted ones). */
   streams: number;
   firstPosition: number | null;
   lastPosition: number | null;
@@ -97,9 +100,10 @@ export async function inspectStore(
   // after it, a new snapshot could cover more than the scan saw).
   const snapshots = await readSnapshots(fs, directory);
   const checkpoints = await listCheckpoints(fs, directory);
+  const lifecycles = new LifecyclesSeen();
   try {
     const clean = await readCleanMarker(fs, directory);
-    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment, cleanPosition: clean.marker?.position });
+    const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment, onCommit: (events) => lifecycles.take(events), cleanPosition: clean.marker?.position });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
   } catch (error) {
     if (!(error instanceof CorruptionError)) throw error;
@@ -109,7 +113,8 @@ export async function inspectStore(
   await checkSnapshots(fs, directory, index, inspection, snapshots);
   checkSubscriptions(index, inspection, checkpoints);
   inspection.events = index.durableCount;
-  inspection.streams = [...index.streams.values()].filter((s) => s.version >= 0).length;
+  // Counted as store.streams() counts: the streams reads return (not the store's own "$lifecycle", nor deleted ones).
+  inspection.streams = lifecycles.streamsReadsReturn(index, Date.now()).length;
   inspection.firstPosition = index.durableCount > 0 ? 0 : null;
   inspection.lastPosition = index.durableCount > 0 ? index.durableCount - 1 : null;
   return inspection;
@@ -168,5 +173,22 @@ function checkSubscriptions(index: StreamIndex, inspection: StoreInspection, che
         ...(beyond ? { problem: `its checkpoint is past the log's end (position ${last}): the next open resets it to ${last}` } : {}),
       });
     }
+  }
+}
+
+/** The stream metadata and deletions an inspection's scan reads (the store's own stream), to count streams as the store does. */
+class LifecyclesSeen {
+  private readonly lifecycles = new StreamLifecycles();
+
+  take(events: readonly RecordedEvent[]): void {
+    for (const event of events) {
+      if (event.stream !== SYSTEM_STREAM) continue;
+      const change = readLifecycleChange(event);
+      if (change) this.lifecycles.apply(change, event.version);
+    }
+  }
+
+  streamsReadsReturn(index: StreamIndex, now: number): string[] {
+    return streamsReadsReturn([...index.streams].map(([name, head]) => [name, head.version] as const), this.lifecycles, now);
   }
 }

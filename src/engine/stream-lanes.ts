@@ -1,0 +1,133 @@
+/**
+ * Call order per stream, and a quiet moment for an append with ids to decide
+ * whether it is a retry.
+ *
+ * Every append of this process to a stream is handed to the log in the order
+ * `store.append` (or `deleteStream`/`setStreamMetadata`, in the lane of the
+ * stream they change) was called. Usually that costs nothing: an append is
+ * handed over at once, in the same call. Only an append that must look at
+ * the stream first (its events all carry ids: is it a retry?) holds its lane:
+ * it waits until every append to the stream handed over before it has
+ * settled, reads the stream, decides, and is handed over (or answered)
+ * before any later append to that stream — which waits, in call order,
+ * behind it. So the decision and the append's place in the log are one step
+ * as far as this process's other appends to the stream can tell.
+ *
+ * Memory: one small entry per stream with appends in flight, dropped when
+ * they settle.
+ */
+export class StreamLanes {
+  private readonly lanes = new Map<string, Lane>();
+
+  /**
+   * Runs `handOver` now (no one holds the lane) or after the appends called
+   * before it; it must hand its append to the log synchronously and return
+   * its promise. Resolves or rejects as that promise does.
+   */
+  inOrder<T>(stream: string, handOver: () => Promise<T>): Promise<T> {
+    const lane = this.lanes.get(stream);
+    if (!lane || (lane.holders === 0 && lane.waiting.length === 0)) return this.track(stream, lane, handOver);
+    return new Promise<T>((resolve, reject) => {
+      lane.waiting.push(() => {
+        this.track(stream, this.lanes.get(stream), handOver).then(resolve, reject);
+        return false;
+      });
+    });
+  }
+
+  /**
+   * Holds the lane for an append that must look at the stream first: waits
+   * until every append to `stream` handed over before it settled, then runs
+   * `decide` (which may read the stream and must end by handing its append to
+   * the log, or by answering without one) while later appends wait.
+   */
+  holding<T>(stream: string, decide: () => Promise<{ handedOver: Promise<T> } | { answer: T }>): Promise<T> {
+    let lane = this.lanes.get(stream);
+    if (!lane) {
+      lane = new Lane();
+      this.lanes.set(stream, lane);
+    }
+    const held = lane;
+    return new Promise<T>((resolve, reject) => {
+      const start = (): boolean => {
+        held.holders++;
+        void held
+          .allSettled()
+          .then(decide)
+          .then(
+            (decided) => {
+              if ('answer' in decided) resolve(decided.answer);
+              else {
+                held.unsettled++;
+                decided.handedOver.then(resolve, reject).finally(() => this.settled(stream, held));
+              }
+            },
+            reject,
+          )
+          .finally(() => {
+            held.holders--;
+            this.release(stream, held);
+          });
+        return true;
+      };
+      if (held.waiting.length === 0 && held.holders === 0) start();
+      else held.waiting.push(start);
+    });
+  }
+
+  private track<T>(stream: string, lane: Lane | undefined, handOver: () => Promise<T>): Promise<T> {
+    const written = handOver();
+    let tracked = lane;
+    if (!tracked) {
+      tracked = new Lane();
+      this.lanes.set(stream, tracked);
+    }
+    tracked.unsettled++;
+    const used = tracked;
+    const done = () => this.settled(stream, used);
+    written.then(done, done);
+    return written;
+  }
+
+  private settled(stream: string, lane: Lane): void {
+    lane.unsettled--;
+    if (lane.unsettled === 0) lane.wakeSettled();
+    this.dropIfIdle(stream, lane);
+  }
+
+  /** The lane's holder is done: the appends that waited go on, in order, until one holds the lane again. */
+  private release(stream: string, lane: Lane): void {
+    while (lane.holders === 0 && lane.waiting.length > 0) {
+      const next = lane.waiting.shift()!;
+      next();
+    }
+    this.dropIfIdle(stream, lane);
+  }
+
+  private dropIfIdle(stream: string, lane: Lane): void {
+    if (lane.unsettled === 0 && lane.holders === 0 && lane.waiting.length === 0 && this.lanes.get(stream) === lane) this.lanes.delete(stream);
+  }
+}
+
+/** One stream's appends in flight. */
+class Lane {
+  /** Appends handed to the log and not settled yet. */
+  unsettled = 0;
+  /** Appends holding the lane (deciding): 0 or 1. */
+  holders = 0;
+  /** Appends called while the lane was held, in call order; each returns true if it holds the lane in turn. */
+  readonly waiting: Array<() => boolean> = [];
+  private settledWaiters: Array<() => void> = [];
+
+  /** Resolves once every append handed over so far has settled (appends wait behind a holder, so none is added meanwhile). */
+  allSettled(): Promise<void> {
+    if (this.unsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  wakeSettled(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
