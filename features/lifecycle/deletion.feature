@@ -21,6 +21,7 @@ Feature: Deleting a stream, softly or for good
       Then reading "cart-1" forward returns 0 events
       And reading all events returns 2 events
       And the streams listed are "cart-2"
+      And the version of "cart-1" is 2
       When "cart-1" appends 1 event
       Then the append returns version 3
       And reading "cart-1" forward returns 1 events, versions 3 to 3
@@ -35,6 +36,8 @@ Feature: Deleting a stream, softly or for good
       When "cart-3" is deleted for good
       Then reading "cart-3" forward returns 0 events
       And reading all events returns 0 events
+      And asking for the version of "cart-3" is refused with a StreamDeletedError
+      And no stream is listed
       When "cart-3" appends 1 event
       Then the last append was rejected with a StreamDeletedError
       When the store is closed and opened again

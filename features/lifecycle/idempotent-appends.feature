@@ -10,9 +10,15 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
   that place (the versions after the expected version, or with 'any' the
   stream's last events, as many as the batch holds) from the log.
 
+  The store also looks among the stream's last 100 events, so a retry is
+  recognised there whatever its expected version says; further back, only
+  the place right after a numeric expected version is looked at. Ids are
+  compared within one stream: the same id in another stream is not looked
+  for (memory does not grow with the number of events).
+
   A batch that reuses some of those ids but not all of them, or the same ids
-  in another order, is not a retry: it is refused with a
-  DuplicateEventIdError, and nothing is written.
+  in another order, or the same id twice, is not a retry: it is refused with
+  a DuplicateEventIdError, and nothing is written.
 
   Background:
     Given a new store
@@ -52,6 +58,28 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
       Then the retry returns position 1 and version 1, like the first attempt
       And the store still holds 12 events
 
+  Rule: A retry among the stream's last 100 events is recognised whatever its expected version
+
+    Scenario Outline: A retry of "pay-1" after the stream moved on by 1 event, expecting <expectation>
+      Given "wallet-1" appended the events "pay-1" expecting no stream
+      And "wallet-1" has 1 events
+      When "wallet-1" appends the events "pay-1" again expecting <expectation>
+      Then the retry returns position 0 and version 0, like the first attempt
+      And the store still holds 2 events
+
+      Examples:
+        | expectation   |
+        | version 0     |
+        | version 1     |
+        | any           |
+        | stream exists |
+
+    Scenario: Further back than the last 100 events, a retry expecting 'any' is not recognised
+      Given "wallet-2" appended the events "pay-2" expecting any
+      And "wallet-2" has 100 events
+      When "wallet-2" appends the events "pay-2" again expecting any
+      Then the store still holds 102 events
+
   Rule: Reused ids that are not a retry are refused, and nothing is written
 
     Scenario Outline: <batch> is refused with a DuplicateEventIdError
@@ -66,6 +94,8 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
         | "c", "b" and "a"      | no stream   |
         | "b", "c" and "x"      | version 0   |
         | "c", "a" and "b"      | any         |
+        | "a" and "x"           | any         |
+        | "c" and "b"           | version 2   |
 
     Scenario: New ids with 'any' are simply appended
       Given "order-7" appended the events "a" and "b" expecting any
@@ -76,3 +106,15 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
       Given "order-8" has 3 events
       When "order-8" appends 3 events
       Then the store still holds 6 events
+
+    Scenario: The same id twice in one batch is refused
+      When "order-9" appends the events "a", "b" and "a" expecting any
+      Then the last append was rejected with a DuplicateEventIdError
+      And the store still holds 0 events
+
+  Rule: Ids are compared within one stream only
+
+    Scenario: The same id in another stream is simply appended
+      Given "order-10" appended the events "a" expecting any
+      When "order-11" appends the events "a" expecting any
+      Then the store still holds 2 events

@@ -88,6 +88,9 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
     });
     replay.finishReplay();
+    // Before anything is changed (the clean-shutdown marker, snapshots) and before the engine reads "$lifecycle":
+    // an earlier version's "$" streams are refused, never misread.
+    await checkSystemStreams(fs, directory, index, readOnly);
     if (covered && verifyOnOpen === 'full') {
       const problem = await verifyCoveredLog(fs, directory, covered);
       if (problem) throw problem;
@@ -110,8 +113,6 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       await fs.unlink(`${directory}/${CLEAN_MARKER}`);
       await fs.syncDir(directory);
     }
-    // Before the engine reads "$lifecycle": an earlier version's "$" streams are refused, never misread.
-    await checkSystemStreams(fs, directory, index, readOnly);
     const log = readOnly
       ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
       : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);
