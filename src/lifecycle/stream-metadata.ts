@@ -7,8 +7,8 @@ import { formatValueForMessage, validateName } from '../validate/validate-input'
  * own settings for it. Stored durably in the log itself, as events of the
  * system stream SYSTEM_STREAM (see LifecycleChange), and honoured by every
  * read: an event outside its stream's retention is no longer returned by
- * `readStream`, `readAll`, subscriptions or `aggregateStream`; a scavenge
- * then removes it from the disk.
+ * `readStream`, `readAll`, subscriptions or `aggregateStream` (its bytes
+ * stay on disk: there is no scavenge yet).
  */
 export interface StreamMetadata {
   /** Keep only the stream's last `maxCount` events (a whole number >= 1). */
