@@ -10,7 +10,7 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
   that place (the versions after the expected version, or with 'any' the
   stream's last events, as many as the batch holds) from the log.
 
-  The store also looks among the stream's last 100 events, so a retry is
+  The store also looks among the stream's last 20 events, so a retry is
   recognised there whatever its expected version says; further back, only
   the place right after a numeric expected version is looked at. Ids are
   compared within one stream: the same id in another stream is not looked
@@ -58,7 +58,7 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
       Then the retry returns position 1 and version 1, like the first attempt
       And the store still holds 12 events
 
-  Rule: A retry among the stream's last 100 events is recognised whatever its expected version
+  Rule: A retry among the stream's last 20 events is recognised whatever its expected version
 
     Scenario Outline: A retry of "pay-1" after the stream moved on by 1 event, expecting <expectation>
       Given "wallet-1" appended the events "pay-1" expecting no stream
@@ -74,11 +74,11 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
         | any           |
         | stream exists |
 
-    Scenario: Further back than the last 100 events, a retry expecting 'any' is not recognised
+    Scenario: Further back than the last 20 events, a retry expecting 'any' is not recognised
       Given "wallet-2" appended the events "pay-2" expecting any
-      And "wallet-2" has 100 events
+      And "wallet-2" has 20 events
       When "wallet-2" appends the events "pay-2" again expecting any
-      Then the store still holds 102 events
+      Then the store still holds 22 events
 
   Rule: Reused ids that are not a retry are refused, and nothing is written
 

@@ -197,10 +197,12 @@ export class Engine implements LogListener {
     for (const place of [placeToExamine(expected, ids.length, last), windowToExamine(ids.length, last)]) {
       if (!place) continue;
       const stored: StoredId[] = [];
-      for await (const event of this.streamEvents(stream, 'forward', place.fromVersion, place.count, KEEP_EVERYTHING)) {
+      // Backward, from the place's last version: reads only those records (no read-ahead past them).
+      const top = Math.min(last, place.fromVersion + place.count - 1);
+      for await (const event of this.streamEvents(stream, 'backward', top, top - place.fromVersion + 1, KEEP_EVERYTHING)) {
         stored.push({ id: event.id, position: event.position, version: event.version });
       }
-      const found = matchRetry(stream, ids, stored);
+      const found = matchRetry(stream, ids, stored.reverse());
       if (found) return found;
     }
     return null;

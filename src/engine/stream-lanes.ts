@@ -76,7 +76,12 @@ export class StreamLanes {
   }
 
   private track<T>(stream: string, lane: Lane | undefined, handOver: () => Promise<T>): Promise<T> {
-    const written = handOver();
+    let written: Promise<T>;
+    try {
+      written = handOver();
+    } catch (error) {
+      written = Promise.reject(error);
+    }
     let tracked = lane;
     if (!tracked) {
       tracked = new Lane();

@@ -28,7 +28,7 @@ import type { ExpectedVersion } from '../expected-version';
  */
 
 /** How many of a stream's last events a batch with ids is compared with. */
-export const RETRY_WINDOW = 100;
+export const RETRY_WINDOW = 20;
 
 /** The ids a batch reads back, where it would land. */
 export interface PlaceToExamine {
