@@ -14,6 +14,7 @@ Feature: Projections fold the application's events only, however the store opens
 
   Rule: The state is the same live, after a reopen, from a snapshot and from a full replay
 
+    @file-only
     Scenario: 3 events folded, whichever way the store opens
       Then the projection has folded 3 events
       When the store is closed and opened again
@@ -24,6 +25,7 @@ Feature: Projections fold the application's events only, however the store opens
       When the store is closed and opened again without its snapshots
       Then the open replayed the whole log and the projection has folded 3 events
 
+    @file-only
     Scenario: A read-only store alongside the writer folds the same events
       Given a read-only store is opened alongside it
       When "drafts" is deleted for good

@@ -1,3 +1,4 @@
+@file-only
 Feature: Stores written by earlier versions, when "$" stream names were the application's
   Before stream lifecycle existed, an application could name a stream
   "$orders", or even "$lifecycle". Those names now belong to the store
