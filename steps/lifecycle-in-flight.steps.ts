@@ -162,11 +162,11 @@ Given(/^a store written by an earlier version, with (\d+) events? in "([^"]+)"(?
   this.memo.filesBefore = dataFiles(this.storeDir);
 });
 
-When('the store is opened', async function (this: EventfoldWorld) {
+When('this version opens the store', async function (this: EventfoldWorld) {
   this.store = await this.capture(() => EventStore.open(this.storeDir));
 });
 
-When('the store is opened again, read-only', async function (this: EventfoldWorld) {
+When('this version opens the store read-only', async function (this: EventfoldWorld) {
   this.store = await this.capture(() => EventStore.open(this.storeDir, { readOnly: true }));
 });
 

@@ -14,10 +14,10 @@ Feature: Stores written by earlier versions, when "$" stream names were the appl
 
     Scenario Outline: A store whose "$lifecycle" stream holds an application event with <data>
       Given a store written by an earlier version, with 1 event in "orders" and 1 event in "$lifecycle" whose data is <data>
-      When the store is opened
+      When this version opens the store
       Then the open was refused with a LegacyStreamNamesError naming "$lifecycle"
       And the store's files are unchanged
-      When the store is opened again, read-only
+      When this version opens the store read-only
       Then the open was refused with a LegacyStreamNamesError naming "$lifecycle"
 
       Examples:
@@ -27,7 +27,7 @@ Feature: Stores written by earlier versions, when "$" stream names were the appl
 
     Scenario: A store with a stream "$orders" is refused, unchanged
       Given a store written by an earlier version, with 1 event in "orders" and 1 event in "$orders" whose data is {"n":1}
-      When the store is opened
+      When this version opens the store
       Then the open was refused with a LegacyStreamNamesError naming "$orders"
       And the store's files are unchanged
 
@@ -35,7 +35,7 @@ Feature: Stores written by earlier versions, when "$" stream names were the appl
 
     Scenario: A store of 2 events in "orders" opens, is deleted softly, and reopens
       Given a store written by an earlier version, with 2 events in "orders"
-      When the store is opened
+      When this version opens the store
       And "orders" is deleted
       And the store is closed and opened again
       Then reading "orders" forward returns 0 events
