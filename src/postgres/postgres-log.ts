@@ -34,7 +34,7 @@ import type { AppendResult, RecordedEvent } from '../api';
 import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogReplay, type LogStreamRead, type OpenEventLog, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
-import { matchRetry, placeToExamine, type StoredId } from '../lifecycle/idempotency';
+import { matchRetry, placeToExamine, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../recovery/report';
 import { appendSessionSettings, clientConfig, redact } from './connection';
@@ -429,13 +429,17 @@ export class PostgresLog implements EventLog {
    * transaction at the place the batch would take (lifecycle/idempotency.ts).
    */
   private async findRetry(client: pg.Client, append: LogAppend, lastVersion: number): Promise<AppendResult | null> {
-    const place = placeToExamine(append.expectedVersion, append.events.length, lastVersion);
-    if (!place) return null;
-    const { rows } = await client.query<StoredId>(
-      'SELECT id, position, version FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
-      [append.stream, place.fromVersion, place.count],
-    );
-    return matchRetry(append.stream, append.events.map((event) => event.id!), rows);
+    // The same two places as the engine looks at (lifecycle/idempotency.ts): after a numeric expected version, and the stream's last events.
+    for (const place of [placeToExamine(append.expectedVersion, append.events.length, lastVersion), windowToExamine(append.events.length, lastVersion)]) {
+      if (!place) continue;
+      const { rows } = await client.query<StoredId>(
+        'SELECT id, position, version FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
+        [append.stream, place.fromVersion, place.count],
+      );
+      const found = matchRetry(append.stream, append.events.map((event) => event.id!), rows);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** Our committed appends, reported after every event before them (someone may have committed while we lost our connection). */
