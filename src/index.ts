@@ -24,6 +24,7 @@ export type {
 export { ANY, NO_STREAM, STREAM_EXISTS, matchesExpectedVersion, isExpectedVersion } from './expected-version';
 export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
 export type { RecoveryReport } from './recovery/report';
+export type { StreamMetadata, RetentionReport } from './lifecycle/stream-metadata';
 export { LIMITS } from './validate/limits';
 export { Subscription } from './engine/subscriptions';
 export type { SubscribeOptions } from './engine/subscriptions';

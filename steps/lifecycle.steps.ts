@@ -137,3 +137,14 @@ Then('the first append returned version {int} and the last was rejected with a S
   expect(last.status).to.equal('rejected');
   expect(((last as PromiseRejectedResult).reason as Error).name).to.equal('StreamDeletedError');
 });
+
+// ---- info ----
+
+Then('the reclaimable bytes it shows are those of {int} of the store\'s events', function (this: EventfoldWorld, count: number) {
+  const stdout = (this.memo.cli as { stdout: string }).stdout;
+  const [, bytes, events] = /reclaimable:\s+(\d+) bytes \((\d+) removed events/.exec(stdout)!;
+  expect(Number(events)).to.equal(count);
+  // A numbered event takes about 113 bytes of log (64-byte record header, names, a 16-byte id, its data).
+  const perEvent = Number(bytes) / count;
+  expect(perEvent).to.be.within(100, 130);
+});

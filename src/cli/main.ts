@@ -10,6 +10,7 @@ import { inspectStore } from '../recovery/inspect';
 import { toJson } from './json';
 import type { RecordedEvent } from '../api';
 import { EventStore } from '../store';
+import type { RetentionReport, StreamMetadata } from '../lifecycle/stream-metadata';
 import { runBenchmark } from './bench';
 import { runDemo, runDemoWriter } from './demo';
 import { CliProblem, count, describeProblem, existingStore, repairHint } from './problems';
@@ -85,8 +86,9 @@ program
   .option('--json', 'print JSON for machines')
   .action(async (dir: string, options: { json?: boolean }) => {
     const inspection = await inspectStore(existingDir(dir));
+    const lifecycle = inspection.healthy ? await readRetention(dir) : null;
     if (options.json) {
-      console.log(JSON.stringify(inspection, null, 2));
+      console.log(JSON.stringify({ ...inspection, lifecycle }, null, 2));
     } else {
       console.log(`store:          ${inspection.directory}`);
       console.log(`healthy:        ${inspection.healthy ? 'yes' : 'NO — ' + inspection.problems.join('; ')}`);
@@ -100,6 +102,13 @@ program
       console.log(`open now:       ${owner ? `yes, open by ${owner.pid < 0 ? 'a process that is just starting' : `pid ${owner.pid}${owner.host ? ` on ${owner.host}` : ''} since ${owner.since}`}` : 'no'}`);
       console.log(`snapshots:      ${inspection.snapshots.map((s) => `${s.name} (${s.ok ? `position ${s.position}` : 'DAMAGED'})`).join(', ') || 'none'}`);
       console.log(`subscriptions:  ${inspection.subscriptions.map((s) => (s.position === null ? `${s.name} DAMAGED` : `${s.name} at position ${s.position}, lag ${s.lag}`)).join(', ') || 'none'}`);
+      if (lifecycle) {
+        const describeStream = (s: RetentionReport['streams'][number]) =>
+          `${s.stream}${s.deleted ? ` (deleted${s.deleted === 'hard' ? ' for good' : ''})` : ''}${retentionText(s.metadata)}: ${s.removedEvents} events removed, ${s.removedBytes} bytes`;
+        console.log(`deleted:        ${lifecycle.streams.filter((s) => s.deleted).map((s) => `${s.stream} (${s.deleted})`).join(', ') || 'none'}`);
+        console.log(`retention:      ${lifecycle.streams.map(describeStream).join('; ') || 'none'}`);
+        console.log(`reclaimable:    ${lifecycle.reclaimableBytes} bytes (${lifecycle.removedEvents} removed events a scavenge would take off the disk)`);
+      }
     }
     if (!inspection.healthy) {
       console.error(repairHint(dir));
@@ -229,3 +238,21 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   if (message) console.error(message);
   process.exitCode = exitCode;
 });
+
+/** The streams with metadata or deletions, read through a read-only open (changes nothing). */
+async function readRetention(dir: string): Promise<RetentionReport> {
+  const store = await EventStore.open(existingDir(dir), { readOnly: true });
+  try {
+    return await store.retentionReport();
+  } finally {
+    await store.close();
+  }
+}
+
+function retentionText(metadata: StreamMetadata): string {
+  const parts = [];
+  if (metadata.maxCount !== undefined) parts.push(`maxCount ${metadata.maxCount}`);
+  if (metadata.maxAge !== undefined) parts.push(`maxAge ${metadata.maxAge} ms`);
+  if (metadata.truncateBefore !== undefined) parts.push(`truncateBefore ${metadata.truncateBefore}`);
+  return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
+}

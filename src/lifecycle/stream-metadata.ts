@@ -107,7 +107,27 @@ interface StreamLife {
   metadata: StreamMetadata;
   /** Versions below this were removed by a soft delete. */
   deletedBefore: number;
+  softDeleted: boolean;
   hardDeleted: boolean;
+}
+
+/** What `store.retentionReport()` and `eventfold info` show. */
+export interface RetentionReport {
+  streams: Array<{
+    stream: string;
+    metadata: StreamMetadata;
+    /** How it was last deleted, null when it never was. */
+    deleted: 'soft' | 'hard' | null;
+    /** Its last version (-1: no events). */
+    lastVersion: number;
+    /** Events that reads no longer return, still on disk until a scavenge. */
+    removedEvents: number;
+    /** Log bytes they take. */
+    removedBytes: number;
+  }>;
+  removedEvents: number;
+  /** Log bytes of every removed event: what a scavenge would give back. */
+  reclaimableBytes: number;
 }
 
 /**
@@ -125,12 +145,13 @@ export class StreamLifecycles {
   apply(change: LifecycleChange, version: number): void {
     if (version <= this.appliedVersion) return;
     this.appliedVersion = version;
-    const life = this.streams.get(change.stream) ?? { metadata: {}, deletedBefore: 0, hardDeleted: false };
+    const life = this.streams.get(change.stream) ?? { metadata: {}, deletedBefore: 0, softDeleted: false, hardDeleted: false };
     if ('metadata' in change) {
       life.metadata = change.metadata;
     } else {
       life.deletedBefore = Math.max(life.deletedBefore, change.truncateBefore);
       if (change.deleted === 'hard') life.hardDeleted = true;
+      else life.softDeleted = true;
       this.hardDeleting.delete(change.stream);
     }
     this.streams.set(change.stream, life);
@@ -160,18 +181,18 @@ export class StreamLifecycles {
   }
 
   /** Streams with metadata or deletions, for `info`. */
-  entries(): Array<[string, { metadata: StreamMetadata; deletedBefore: number; hardDeleted: boolean }]> {
+  entries(): Array<[string, Readonly<StreamLife>]> {
     return [...this.streams];
   }
 
   /** Which events of `stream`, whose last durable version is `lastVersion`, reads return at `now`. */
-  retention(stream: string, lastVersion: number, now: number): Retention {
+  retention(stream: string, lastVersionOf: (stream: string) => number, now: number): Retention {
     if (isSystemStream(stream)) return { hidden: true, fromVersion: 0, minTimestamp: -Infinity };
     const life = this.streams.get(stream);
     if (!life) return KEEP_EVERYTHING;
     if (life.hardDeleted) return { hidden: true, fromVersion: 0, minTimestamp: -Infinity };
     const { maxCount, maxAge, truncateBefore } = life.metadata;
-    const fromVersion = Math.max(life.deletedBefore, truncateBefore ?? 0, maxCount !== undefined ? lastVersion - maxCount + 1 : 0);
+    const fromVersion = Math.max(life.deletedBefore, truncateBefore ?? 0, maxCount !== undefined ? lastVersionOf(stream) - maxCount + 1 : 0);
     return { hidden: false, fromVersion, minTimestamp: maxAge !== undefined ? now - maxAge : -Infinity };
   }
 }

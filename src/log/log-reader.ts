@@ -95,11 +95,11 @@ export class LogReader {
   }
 
   /** The fixed fields of the record of `position` at `offset`. */
-  async headerAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean): Promise<{ header: RecordHeader; cache: BlockCache }> {
+  async headerAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean): Promise<{ header: RecordHeader; cache: BlockCache; bytes: number }> {
     const found = await this.recordAt(position, offset, cache, ahead);
     const header = decodeHeader(found.cache.bytes, found.rel);
     if (header.position !== position) this.fail(found.segment, offset, `found position ${header.position} where ${position} was expected`);
-    return { header, cache: found.cache };
+    return { header, cache: found.cache, bytes: FRAME_HEADER_BYTES + found.length };
   }
 
   /** The event of `position` at `offset`. */

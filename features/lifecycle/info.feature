@@ -1,0 +1,19 @@
+Feature: eventfold info shows deleted streams, retention settings and reclaimable bytes
+  Removed events stay on the disk until a scavenge takes them off. `info`
+  shows which streams were deleted, each stream's retention settings, how
+  many of its events reads no longer return, and the bytes they take: what a
+  scavenge would give back. It opens the store read-only and changes nothing.
+
+  Scenario: A stream with maxCount 100 of 1,000 events and a hard-deleted stream
+    Given a new store
+    And "sensor-1" has 1000 events
+    And "cart-9" has 40 events
+    And the metadata of "sensor-1" is set to maxCount 100
+    And "cart-9" is deleted for good
+    When the store is closed
+    And the operator runs "eventfold info" on the store
+    Then the command exits with 0 and says "deleted:        cart-9 (hard)"
+    And it says "sensor-1 [maxCount 100]: 900 events removed"
+    And it says "cart-9 (deleted for good): 40 events removed"
+    And the reclaimable bytes it shows are those of 940 of the store's events
+    And the store's files are byte for byte as they were before the command
