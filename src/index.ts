@@ -25,6 +25,7 @@ export { ANY, NO_STREAM, STREAM_EXISTS, matchesExpectedVersion, isExpectedVersio
 export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
 export type { RecoveryReport } from './recovery/report';
 export type { StreamMetadata, RetentionReport } from './lifecycle/stream-metadata';
+export type { ScavengeProgress, ScavengeResult } from './lifecycle/scavenge';
 export { LIMITS } from './validate/limits';
 export { Subscription } from './engine/subscriptions';
 export type { SubscribeOptions } from './engine/subscriptions';

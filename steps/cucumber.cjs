@@ -52,16 +52,18 @@ const POSTGRES_FEATURES = [
 const postgres = {
   ...common,
   paths: process.env.EVENTFOLD_FEATURE_PATHS ? process.env.EVENTFOLD_FEATURE_PATHS.split(',') : POSTGRES_FEATURES,
-  tags: 'not @file-only and not @soak and not @slow',
+  tags: 'not @file-only and not @soak and not @slow and not @gigabyte',
   worldParameters: { log: 'postgres' },
   ...reports('postgres'),
 };
 
 module.exports = {
-  // Everything but the long soak and the PostgreSQL-only features (profile postgres); the @scale run at EVENTFOLD_SCALE (default 1,000,000 events).
-  default: { ...common, tags: 'not @soak and not @postgres' },
+  // Everything but the long soak, the 1 GB scavenge and the PostgreSQL-only features (profile postgres); the @scale run at EVENTFOLD_SCALE (default 1,000,000 events).
+  default: { ...common, tags: 'not @soak and not @postgres and not @gigabyte' },
   // The quick tour: skips the scenarios tagged @slow as well.
-  fast: { ...common, tags: 'not @soak and not @slow and not @postgres' },
+  fast: { ...common, tags: 'not @soak and not @slow and not @postgres and not @gigabyte' },
+  // The 1 GB scavenge (`npm run features:scavenge-1gb`).
+  gigabyte: { ...common, tags: '@gigabyte' },
   // Only the scale run: `npm run features:100m` sets EVENTFOLD_SCALE=100000000.
   scale: { ...common, tags: '@scale' },
   // Many rounds of real SIGKILL crashes.

@@ -172,6 +172,32 @@ program
   });
 
 program
+  .command('scavenge')
+  .description('Rewrite the log without the events that retention and deletion removed, giving the disk space back (every kept event stays exactly as it was). Needs the store to itself.')
+  .argument('<dir>', 'store directory')
+  .action(async (dir: string) => {
+    const store = await openExclusive('scavenge', dir);
+    if (!store) return;
+    let bar: ReturnType<typeof progressBar> | undefined;
+    try {
+      const result = await store.scavenge({
+        onProgress: (p) => {
+          bar ??= progressBar('scavenging', p.segmentsTotal, 'segments');
+          bar.update(p.segmentsDone);
+        },
+      });
+      bar?.stop();
+      console.log(
+        `scavenged ${result.segmentsDone} segments (${result.segmentsRewritten} rewritten): ${result.eventsRemoved} events removed, ` +
+          `${result.bytesBefore} bytes of log now ${result.bytesAfter}${result.quarantinedRecordsZeroed > 0 ? `, ${result.quarantinedRecordsZeroed} quarantined records zeroed` : ''} (${Math.round(result.durationMs)} ms)`,
+      );
+    } finally {
+      bar?.stop();
+      await store.close();
+    }
+  });
+
+program
   .command('snapshot')
   .description('Take a checkpoint now: write a snapshot so the next open replays only what comes after it. Needs the store to itself.')
   .argument('<dir>', 'store directory')

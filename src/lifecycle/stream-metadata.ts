@@ -67,7 +67,11 @@ export function validateMetadata(value: unknown, maxBytes: number): StreamMetada
 export type LifecycleChange =
   | { stream: string; metadata: StreamMetadata }
   /** A deletion. Soft: the versions below `truncateBefore` (the stream's next version when it was deleted) are removed. */
-  | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number };
+  | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number }
+  /** A scavenge started (and sealed the segment being appended to, so this event opens a new one). */
+  | { scavengeStarted: string };
+
+export const SCAVENGE_STARTED = '$scavenge';
 
 /**
  * The change an event of SYSTEM_STREAM records, or null when the event is
@@ -88,7 +92,7 @@ export function readLifecycleChange(event: { type: string; data: unknown }): Lif
 }
 
 export function changeAsEvent(change: LifecycleChange): { type: string; data: LifecycleChange } {
-  return { type: 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
+  return { type: 'scavengeStarted' in change ? SCAVENGE_STARTED : 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
 }
 
 /** Which of a stream's events reads return now. */
@@ -145,6 +149,7 @@ export class StreamLifecycles {
   apply(change: LifecycleChange, version: number): void {
     if (version <= this.appliedVersion) return;
     this.appliedVersion = version;
+    if (!('stream' in change)) return;
     const life = this.streams.get(change.stream) ?? { metadata: {}, deletedBefore: 0, softDeleted: false, hardDeleted: false };
     if ('metadata' in change) {
       life.metadata = change.metadata;

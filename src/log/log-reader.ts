@@ -34,7 +34,12 @@ export class LogReader {
     private readonly assertOpen: () => void,
   ) {}
 
-  /** Events in global order from `from`, up to the durable end as it is when reached. */
+  /**
+   * Events in global order from `from`, up to the durable end as it is when
+   * reached. In a segment a scavenge rewrote, positions have holes (removed
+   * events) and the segment is read from its start; one rewritten while it
+   * is being read is read again from its start, past what was already returned.
+   */
   async *forward(from: number, limit: number): AsyncGenerator<RecordedEvent> {
     for await (const page of this.forwardPages(from, limit)) yield* page;
   }
@@ -48,16 +53,25 @@ export class LogReader {
   async *forwardPages(from: number, limit: number): AsyncGenerator<RecordedEvent[]> {
     if (from >= this.index.durableCount || limit <= 0) return;
     let { segment, position, offset } = this.index.seek(from);
+    let source = this.log.segments[segment];
     let yielded = 0;
     let wanted = READ_AHEAD_BYTES;
     while (yielded < limit && position < this.index.durableCount) {
       this.assertOpen();
-      const segmentEnd = this.log.segments[segment].durableSize;
+      if (this.log.segments[segment] !== source) {
+        source = this.log.segments[segment];
+        offset = SEGMENT_HEADER_BYTES;
+      }
+      const segmentEnd = source.durableSize;
       if (offset >= segmentEnd) {
         segment++;
         offset = SEGMENT_HEADER_BYTES;
+        source = this.log.segments[segment];
+        // The positions after a scavenged segment's last kept event, up to the next segment, were removed.
+        if (source) position = Math.max(position, source.base);
         continue;
       }
+      const scavenged = this.index.scavenged.has(source.base);
       const chunk = await this.read(segment, offset, wanted);
       let page: RecordedEvent[] = [];
       let rel = 0;
@@ -76,17 +90,20 @@ export class LogReader {
           this.failUnlessOk(check, segment, offset + rel);
           length = (check as { length: number }).length;
         }
-        if (position >= from) {
-          page.push(this.decodeAt(chunk, rel, length, segment, offset + rel, position));
-          yielded++;
-          if (page.length === PAGE_EVENTS) {
-            yield page;
-            page = [];
+        const at = positionAt(chunk, rel);
+        if (scavenged ? at >= position : at === position) {
+          if (at >= from) {
+            page.push(this.decodeAt(chunk, rel, length, segment, offset + rel, at));
+            yielded++;
+            if (page.length === PAGE_EVENTS) {
+              yield page;
+              page = [];
+            }
           }
-        } else if (positionAt(chunk, rel) !== position) {
-          this.fail(segment, offset + rel, `found position ${positionAt(chunk, rel)} where ${position} was expected`);
+          position = at + 1;
+        } else if (!scavenged) {
+          this.fail(segment, offset + rel, `found position ${at} where ${position} was expected`);
         }
-        position++;
         rel += FRAME_HEADER_BYTES + length;
       }
       offset += rel;

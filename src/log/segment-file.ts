@@ -1,6 +1,6 @@
 import { CorruptionError, UnsupportedFormatError } from '../errors';
 import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
-import { AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from './file-header';
+import { AT_FILE_CRC, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from './file-header';
 
 // Layout: see FORMAT.md beside this file.
 export const SEGMENT_MAGIC = Buffer.from('EVFLDSEG', 'ascii');
@@ -18,9 +18,21 @@ export function parseSegmentName(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function encodeSegmentHeader(basePosition: number): Buffer {
+/** Segment header byte 10, bit 0: the segment was rewritten by a scavenge (see FORMAT.md, "Scavenged segment"). */
+const AT_SEGMENT_FLAGS = 10;
+const SEGMENT_SCAVENGED = 1;
+/** Scavenged segments only: how many positions the segment spans (the next segment's base − its base). */
+const AT_SPAN = 24;
+
+/** `scavengedSpan`: write the header of a scavenged segment that spans that many positions. */
+export function encodeSegmentHeader(basePosition: number, scavengedSpan?: number): Buffer {
   const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
   writeFileHeader(header, SEGMENT_MAGIC, FORMAT_VERSION, basePosition);
+  if (scavengedSpan !== undefined) {
+    header[AT_SEGMENT_FLAGS] = SEGMENT_SCAVENGED;
+    header.writeUInt32LE(scavengedSpan, AT_SPAN);
+    header.writeUInt32LE(fileHeaderCrc(header), AT_FILE_CRC);
+  }
   return header;
 }
 
@@ -52,6 +64,11 @@ export function decodeSegmentHeader(header: Buffer, file: string): number {
     throw new CorruptionError({ file, offset: AT_FILE_VERSION, reason: `unknown format version ${version} (this eventfold reads version ${FORMAT_VERSION})` });
   }
   return fields.number;
+}
+
+/** For a header that passed `decodeSegmentHeader`: the positions a scavenged segment spans, undefined for a segment never scavenged. */
+export function scavengedSpan(header: Buffer): number | undefined {
+  return (header[AT_SEGMENT_FLAGS] & SEGMENT_SCAVENGED) !== 0 ? header.readUInt32LE(AT_SPAN) : undefined;
 }
 
 /**

@@ -43,8 +43,11 @@ export class SegmentedLog {
 
   /** True when the next batch should start a new segment. */
   get wantsRoll(): boolean {
-    return this.last.durableSize >= this.segmentSize && this.last.durableSize > SEGMENT_HEADER_BYTES;
+    return (this.last.durableSize >= this.segmentSize || this.sealRequested) && this.last.durableSize > SEGMENT_HEADER_BYTES;
   }
+
+  /** Set by a scavenge: the next batch starts a new segment, so that the current one can be scavenged. */
+  sealRequested = false;
 
   /**
    * False when a write of `bytes` would end past the largest offset a record
@@ -62,6 +65,7 @@ export class SegmentedLog {
     const handle = await createSegment(this.fs, this.dir, nextPosition);
     await this.writer.close();
     this.writer = handle;
+    this.sealRequested = false;
     this.segments.push({ base: nextPosition, name: segmentName(nextPosition), durableSize: SEGMENT_HEADER_BYTES });
   }
 
@@ -120,7 +124,11 @@ export class SegmentedLog {
 
   /** Reads durable bytes of a segment into a fresh buffer (shorter at the durable end). */
   async read(segmentIndex: number, offset: number, length: number): Promise<Buffer> {
-    const segment = this.segments[segmentIndex];
+    return this.readSegment(this.segments[segmentIndex], offset, length);
+  }
+
+  /** Reads durable bytes of this very segment file (a scavenge may have put another in its place since). */
+  async readSegment(segment: Segment, offset: number, length: number): Promise<Buffer> {
     const wanted = Math.max(0, Math.min(length, segment.durableSize - offset));
     const buffer = Buffer.allocUnsafe(wanted);
     const reader = segment.reader ?? (await this.openReader(segment));
@@ -145,8 +153,22 @@ export class SegmentedLog {
     return opening;
   }
 
+  /**
+   * A scavenge renamed a rewritten file over sealed segment `index`: readers
+   * use it from now on. Reads already under way finish on the old file, whose
+   * handle stays open until the log closes.
+   */
+  replaceSegment(index: number, rewritten: Segment): void {
+    const old = this.segments[index];
+    if (old.reader) this.retiredReaders.push(old.reader);
+    this.segments[index] = rewritten;
+  }
+
+  private readonly retiredReaders: FileHandle[] = [];
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const reader of this.retiredReaders.splice(0)) await reader.close().catch(() => undefined);
     // A reader still being opened is closed below with the others.
     await Promise.allSettled(this.openingReaders.values());
     await this.writer.close().catch(() => undefined);

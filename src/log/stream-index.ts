@@ -42,6 +42,13 @@ export class StreamIndex {
   readonly segmentBases: number[] = [];
   /** Number of durable events = next global position. */
   durableCount = 0;
+  /**
+   * Segments rewritten by a scavenge, by base position, with the positions
+   * each spans. Their records' positions have holes (removed events), and
+   * their byte offsets changed: a place in one is found by its position
+   * (lifecycle/scavenged-segments.ts), never by an offset from a link.
+   */
+  readonly scavenged = new Map<number, number>();
   /** Byte offset just after the last durable record, in the segment that holds it. */
   endOffset = SEGMENT_HEADER_BYTES;
 
@@ -79,6 +86,24 @@ export class StreamIndex {
     this.durableCount = firstPosition + count;
   }
 
+  /**
+   * Positions up to `position` (exclusive) are taken by events a scavenge
+   * removed: the next durable event is at `position` or later.
+   */
+  skipRemoved(position: number): void {
+    if (position <= this.durableCount) return;
+    // Sparse entries stay dense (snapshots store them as an array); a scavenged segment's are not used.
+    for (let p = Math.ceil(this.durableCount / SPARSE_EVERY) * SPARSE_EVERY; p < position; p += SPARSE_EVERY) {
+      this.sparseOffsets[p / SPARSE_EVERY] = SEGMENT_HEADER_BYTES;
+    }
+    this.durableCount = position;
+  }
+
+  /** True when `position` lies in a segment a scavenge rewrote. */
+  inScavengedSegment(position: number): boolean {
+    return this.scavenged.size > 0 && this.scavenged.has(this.segmentBases[this.segmentOf(position)]);
+  }
+
   /** Index of the segment that holds `position`. */
   segmentOf(position: number): number {
     const bases = this.segmentBases;
@@ -97,7 +122,8 @@ export class StreamIndex {
     const segment = this.segmentOf(position);
     const base = this.segmentBases[segment];
     const k = Math.floor(position / SPARSE_EVERY);
-    if (k * SPARSE_EVERY >= base && k < this.sparseOffsets.length) {
+    // A scavenged segment is read from its start: its sparse entries name no record.
+    if (!this.scavenged.has(base) && k * SPARSE_EVERY >= base && k < this.sparseOffsets.length) {
       return { segment, position: k * SPARSE_EVERY, offset: this.sparseOffsets[k] };
     }
     return { segment, position: base, offset: SEGMENT_HEADER_BYTES };

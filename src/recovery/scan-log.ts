@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
 } from '../log/record';
 import { SegmentBytes } from './segment-bytes';
-import { createSegment, decodeSegmentHeader, parseSegmentName, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import { createSegment, decodeSegmentHeader, parseSegmentName, scavengedSpan, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import type { StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
@@ -92,6 +92,19 @@ export async function scanLog(
     .sort((a, b) => a.base - b.base)
     .map((s) => ({ ...s, durableSize: 0 }));
 
+  await readScavengeMarks(fs, logDir, segments, index);
+  const bases = segments.map((segment) => segment.base);
+  const inScavenged = (position: number) => {
+    if (index.scavenged.size === 0 || position < 0) return false;
+    let lo = 0;
+    let hi = bases.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bases[mid] <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return index.scavenged.has(bases[lo]);
+  };
   const resume = options.resumeAt;
   let first = 0;
   if (resume) first = await skipCoveredSegments(fs, logDir, segments, resume);
@@ -110,6 +123,7 @@ export async function scanLog(
         startOffset: resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES,
         snapshot: resume?.snapshot,
         cleanPosition: options.cleanPosition,
+        inScavenged,
       });
       if (outcome.kind === 'torn-tail-cut') findings.tornTail = outcome.tornTail;
       if (outcome.kind === 'damaged') {
@@ -195,6 +209,8 @@ interface SegmentContext {
   snapshot: string | undefined;
   /** Position the CLEAN marker recorded, when the last close was clean. */
   cleanPosition: number | undefined;
+  /** True when a position lies in a segment a scavenge rewrote. */
+  inScavenged: (position: number) => boolean;
 }
 
 /** Where one segment's scan stands, as it reads record after record. */
@@ -227,6 +243,8 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   const nextPosition = () => index.durableCount + pending.length;
   const damaged = (reason: string): SegmentOutcome => damagedAt(ctx, scan, reason);
 
+  // A scavenged segment holds the events a scavenge kept: positions with holes, every record its own commit (FORMAT.md, "Scavenged segment").
+  const span = index.scavenged.get(segment.base);
   while (scan.offset < size) {
     const offset = scan.offset;
     const { check, rel } = await scan.bytes.check(offset);
@@ -253,6 +271,7 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
       }
       scan.write = { start: header.batchStart, bytes: header.batchBytes };
     }
+    if (span !== undefined && header.position > nextPosition() && pending.length === 0 && header.position < segment.base + span) index.skipRemoved(header.position);
     if (header.position !== nextPosition()) {
       return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
     }
@@ -261,13 +280,21 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
     // the moment before it noticed its lock had moved). Damage after it is
     // still corruption: the crash rules never apply when the marker is there.
     const head = index.headOrCreate(header.stream);
-    if (header.version !== head.pendingVersion + 1) {
-      return damaged(`event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`);
-    }
     const previous = lastPendingOf(pending, header.stream) ?? head;
     const expectedPrev = head.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
-    if (header.prevPosition !== expectedPrev || (expectedPrev !== NO_PREVIOUS && header.prevOffset !== previous.offset)) {
-      return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
+    // A scavenge removed the stream's events before this one: its link ends the chain, or names a removed event.
+    const earlierRemoved =
+      header.version > head.pendingVersion + 1 &&
+      (header.prevPosition === NO_PREVIOUS ? span !== undefined : header.prevPosition > expectedPrev && ctx.inScavenged(header.prevPosition));
+    if (!earlierRemoved) {
+      if (header.version !== head.pendingVersion + 1) {
+        return damaged(`event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`);
+      }
+      // An offset into a scavenged segment is only a hint (the segment was rewritten after the link was written).
+      const offsetKnown = expectedPrev === NO_PREVIOUS || !ctx.inScavenged(expectedPrev);
+      if (header.prevPosition !== expectedPrev || (offsetKnown && header.prevOffset !== previous.offset)) {
+        return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
+      }
     }
     head.pendingVersion = header.version;
     pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
@@ -293,7 +320,28 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   }
   segment.durableSize = size;
   index.endOffset = size;
+  if (span !== undefined) index.skipRemoved(segment.base + span);
   return { kind: 'whole' };
+}
+
+/** Reads which segments a scavenge rewrote (and the positions each spans) from their headers; a damaged header is left to the scan. */
+async function readScavengeMarks(fs: FileSystem, logDir: string, segments: Segment[], index: StreamIndex): Promise<void> {
+  for (const segment of segments) {
+    const handle = await fs.open(`${logDir}/${segment.name}`);
+    try {
+      const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+      if ((await handle.read(header, 0, header.length, 0)) < header.length) continue;
+      try {
+        decodeSegmentHeader(header, logFile(segment.name));
+      } catch {
+        continue;
+      }
+      const span = scavengedSpan(header);
+      if (span !== undefined) index.scavenged.set(segment.base, span);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
 }
 
 /**

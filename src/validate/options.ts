@@ -99,6 +99,10 @@ export const READ_ALL_OPTIONS: Spec = {
   limit: countOrInfinity,
 };
 
+export const SCAVENGE_OPTIONS: Spec = {
+  onProgress: fn,
+};
+
 export const DELETE_OPTIONS: Spec = {
   expectedVersion: anything,
   hard: flag,

@@ -1,0 +1,186 @@
+import CRC32 from 'crc-32';
+import type { FileHandle, FileSystem } from '../fs/file-system';
+import { fsError } from '../fs/file-system';
+import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, NO_PREVIOUS } from '../log/record';
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import type { Segment } from '../log/segmented-log';
+import { isSystemStream, keeps, type Retention } from './stream-metadata';
+import { segmentRecords } from './segment-records';
+import { listSnapshots } from '../snapshot/snapshots';
+import { snapshotDirOf } from '../store-layout';
+
+/**
+ * Scavenge: rewrites sealed segments without the events that retention and
+ * deletion removed, so the disk space comes back and the bytes are gone.
+ * The on-disk result is described in src/log/FORMAT.md ("Scavenged segment").
+ *
+ * Per segment, in position order (never the last segment, which takes appends):
+ * 1. read it, checking every record, and keep each event its stream still
+ *    keeps. What is removed is always a prefix of a stream's events on disk:
+ *    once one event of a stream is kept, every later one is kept in this run.
+ * 2. write the kept records, byte for byte except their links and write
+ *    fields (re-checksummed header), to `<segment>.scavenged.tmp`, fdatasync.
+ * 3. commit: rename it over the segment, fsync `log/`. A power cut before the
+ *    rename leaves the segment as it was (the temp file is removed by the next
+ *    open); after it, the new one. The rename is the commit point.
+ * Positions and every kept event's bytes (id, timestamp, data, metadata)
+ * never change; positions are never reused.
+ */
+
+/** What the scavenge needs from the open store. */
+export interface ScavengeHost {
+  fs: FileSystem;
+  logDir: string;
+  /** The log's segments, the last one being the one appended to. */
+  segments: Segment[];
+  read(segment: Segment, offset: number, length: number): Promise<Buffer>;
+  retentionOf(stream: string, now: number): Retention;
+  /** Puts the rewritten segment in place of the old one (under the store's backup exclusion); `places`: every kept record's position and offset. */
+  commit(index: number, write: () => Promise<void>, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>): Promise<void>;
+  /** True once the store is closing: the scavenge stops between segments. */
+  stopping(): boolean;
+}
+
+export interface ScavengeProgress {
+  segmentsDone: number;
+  segmentsTotal: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export interface ScavengeResult extends ScavengeProgress {
+  /** Events taken off the disk. */
+  eventsRemoved: number;
+  /** Segments rewritten (the others had nothing to remove). */
+  segmentsRewritten: number;
+  /** Records of removed events overwritten with zeros in `quarantine/` (see scrub-quarantine.ts). */
+  quarantinedRecordsZeroed: number;
+  durationMs: number;
+}
+
+export async function scavengeSegments(host: ScavengeHost, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+  const started = performance.now();
+  const now = Date.now();
+  // Sealed now: appends only ever go to the last segment.
+  const sealed = host.segments.length - 1;
+  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: Math.max(0, sealed), bytesBefore: 0, bytesAfter: 0, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
+  /** Streams whose kept events began in this run (nothing more of them is removed), and those that lost events in it. */
+  const keeping = new Set<string>();
+  const removing = new Set<string>();
+  for (let i = 0; i < sealed && !host.stopping(); i++) {
+    const segment = host.segments[i];
+    const span = host.segments[i + 1].base - segment.base;
+    result.bytesBefore += segment.durableSize;
+    const kept: KeptRecord[] = [];
+    let removed = 0;
+    for await (const record of segmentRecords(segment, (offset, length) => host.read(segment, offset, length))) {
+      const { bytes } = record;
+      const { stream, version } = decodeHeader(bytes, 0);
+      const timestamp = bytes.readDoubleLE(AT_TIMESTAMP);
+      if (!keeping.has(stream) && !isSystemStream(stream) && !keeps(host.retentionOf(stream, now), { version, timestamp })) {
+        removing.add(stream);
+        removed++;
+        continue;
+      }
+      // Its previous event was removed in this run when none of its stream was kept before it.
+      kept.push({ bytes: Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
+      keeping.add(stream);
+    }
+    if (removed > 0) {
+      const { file, places } = rewrite(segment, span, kept);
+      const tmp = `${host.logDir}/${segment.name}.scavenged.tmp`;
+      const rewritten: Segment = { base: segment.base, name: segment.name, durableSize: file.length };
+      await host.commit(
+        i,
+        async () => {
+          await writeDurably(host.fs, tmp, file);
+          await host.fs.rename(tmp, `${host.logDir}/${segment.name}`);
+          await host.fs.syncDir(host.logDir);
+        },
+        rewritten,
+        span,
+        places,
+      );
+      result.eventsRemoved += removed;
+      result.segmentsRewritten++;
+      result.bytesAfter += file.length;
+    } else {
+      result.bytesAfter += segment.durableSize;
+    }
+    result.segmentsDone++;
+    onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter });
+  }
+  result.durationMs = performance.now() - started;
+  return result;
+}
+
+/**
+ * The scavenged segment's bytes: its header (flagged, with the positions it
+ * spans), then the kept records with their links and write fields redone.
+ */
+interface KeptRecord {
+  bytes: Buffer;
+  /** The stream's previous event was removed in this run: this one now begins its chain. */
+  previousRemoved: boolean;
+}
+
+function rewrite(segment: Segment, span: number, kept: KeptRecord[]): { file: Buffer; places: Array<{ position: number; offset: number }> } {
+  let total = 0;
+  for (const { bytes } of kept) total += bytes.length;
+  const file = Buffer.alloc(SEGMENT_HEADER_BYTES + total);
+  encodeSegmentHeader(segment.base, span).copy(file, 0);
+  /** Each stream's last kept record in this segment: where its next one links. */
+  const lastKept = new Map<string, { position: number; offset: number }>();
+  const places: Array<{ position: number; offset: number }> = [];
+  let at = SEGMENT_HEADER_BYTES;
+  for (const { bytes: record, previousRemoved } of kept) {
+    record.copy(file, at);
+    const { stream, position, prevPosition, prevOffset } = decodeHeader(record, 0);
+    const previous = lastKept.get(stream);
+    let link: { position: number; offset: number };
+    if (previous) link = previous;
+    else if (prevPosition === NO_PREVIOUS || previousRemoved) link = { position: NO_PREVIOUS, offset: 0 };
+    // In an earlier segment (kept there, or removed by an earlier scavenge): the link stays; its offset is a hint if that segment was rewritten.
+    else link = { position: prevPosition, offset: prevOffset };
+    writeU64(file, at + AT_PREV_POSITION, link.position + 1);
+    file.writeUInt32LE(link.offset, at + AT_PREV_OFFSET);
+    // The whole segment is one write, each record its own commit: every event in it was acknowledged long ago.
+    file[at + AT_FLAGS] |= FLAG_COMMIT;
+    file.writeUInt32LE(SEGMENT_HEADER_BYTES, at + AT_BATCH_START);
+    file.writeUInt32LE(total, at + AT_BATCH_BYTES);
+    file.writeUInt32LE(CRC32.buf(file.subarray(at + AT_LENGTH, at + FIXED_RECORD_BYTES)) >>> 0, at + AT_HEADER_CRC);
+    lastKept.set(stream, { position, offset: at });
+    places.push({ position, offset: at });
+    at += record.length;
+  }
+  return { file, places };
+}
+
+async function writeDurably(fs: FileSystem, path: string, bytes: Buffer): Promise<void> {
+  if (await fs.exists(path)) await fs.unlink(path);
+  const handle: FileHandle = await fs.create(path);
+  try {
+    if ((await handle.write(bytes, 0)) !== bytes.length) throw fsError('EIO', `short write of ${path}`);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const TWO_32 = 0x1_0000_0000;
+function writeU64(target: Buffer, at: number, value: number): void {
+  target.writeUInt32LE(value % TWO_32, at);
+  target.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+}
+
+/**
+ * After a scavenge: every snapshot is removed (and `snapshots/` fsynced).
+ * A snapshot's projection states may hold what was folded from removed
+ * events; without one the next open replays the log, which no longer holds
+ * them, and so rebuilds every projection from the events kept.
+ */
+export async function removeSnapshots(fs: FileSystem, dir: string): Promise<void> {
+  const names = await listSnapshots(fs, dir);
+  for (const name of names) await fs.unlink(`${snapshotDirOf(dir)}/${name}`);
+  if (names.length > 0) await fs.syncDir(snapshotDirOf(dir));
+}

@@ -1,0 +1,302 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult } from '../src/index';
+import { checkFrame, decodeHeader } from '../src/log/record';
+import { collect, numberedEvents, readAllEvents } from './support/events';
+import { logBytes } from './support/log-files';
+import type { EventfoldWorld } from './support/world';
+
+const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
+
+/** Everything reads return now, kept to compare with after the scavenge. */
+async function rememberKept(world: EventfoldWorld): Promise<void> {
+  world.memo.keptBefore = await readAllEvents(world.store!);
+  world.memo.logBytesBefore = await logBytes(world);
+}
+
+Given('{int} streams of {int} events of 1 KB each', async function (this: EventfoldWorld, streams: number, each: number) {
+  const pad = 'x'.repeat(1000);
+  for (let round = 0; round < each; round += 100) {
+    for (let s = 0; s < streams; s++) {
+      await this.store!.append(`bulk-${s}`, Array.from({ length: Math.min(100, each - round) }, (_, i) => ({ type: 'Filled', data: { i: round + i, pad } })));
+    }
+  }
+  this.memo.bulkStreams = streams;
+});
+
+Given('{int} of those streams are deleted', async function (this: EventfoldWorld, count: number) {
+  for (let s = 1; s <= count; s++) await this.store!.deleteStream(`bulk-${s}`);
+});
+
+When('the store is scavenged', async function (this: EventfoldWorld) {
+  await rememberKept(this);
+  const progress: ScavengeProgress[] = [];
+  this.memo.scavenge = await this.store!.scavenge({ onProgress: (p) => void progress.push(p) });
+  this.memo.progress = progress;
+  const result = this.memo.scavenge as ScavengeResult;
+  await this.figures(
+    { name: 'log bytes before', value: result.bytesBefore, unit: 'bytes' },
+    { name: 'log bytes after', value: result.bytesAfter, unit: 'bytes' },
+    { name: 'events removed', value: result.eventsRemoved, unit: 'events' },
+    { name: 'segments rewritten', value: result.segmentsRewritten, unit: 'segments' },
+  );
+});
+
+Then('the log takes between {int}% and {int}% of its bytes before', async function (this: EventfoldWorld, low: number, high: number) {
+  const before = this.memo.logBytesBefore as number;
+  const after = await logBytes(this);
+  const share = (100 * after) / before;
+  await this.figures({ name: 'log size after the scavenge', value: Math.round(share * 10) / 10, unit: '% of before' });
+  expect(share).to.be.within(low, high);
+});
+
+Then('the scavenge reported its progress segment by segment', function (this: EventfoldWorld) {
+  const progress = this.memo.progress as ScavengeProgress[];
+  const result = this.memo.scavenge as ScavengeResult;
+  expect(progress.length).to.equal(result.segmentsTotal);
+  expect(progress.length).to.be.greaterThan(10);
+  progress.forEach((p, i) => expect(p.segmentsDone).to.equal(i + 1));
+});
+
+Then('every kept event reads back exactly as before, at the same position', async function (this: EventfoldWorld) {
+  const now = await readAllEvents(this.store!);
+  const before = this.memo.keptBefore as RecordedEvent[];
+  expect(now.length).to.equal(before.length);
+  expect(now).to.deep.equal(before);
+});
+
+Then('the next append takes the position after the last one', async function (this: EventfoldWorld) {
+  const last = this.store!.position;
+  const result = await this.store!.append('after-scavenge', [{ type: 'Next' }]);
+  expect(result.position).to.equal(last + 1);
+  this.memo.keptBefore = [...(this.memo.keptBefore as RecordedEvent[]), ...(await collect(this.store!.readStream('after-scavenge')))];
+});
+
+Then('eventfold verify says the store is healthy', function (this: EventfoldWorld) {
+  const result = spawnSync(process.execPath, [BINARY, 'verify', this.storeDir], { encoding: 'utf8', timeout: 120_000 });
+  expect(result.status, result.stdout + result.stderr).to.equal(0);
+  expect(result.stdout).to.contain('is healthy');
+});
+
+Then('the scavenge removed {int} events', function (this: EventfoldWorld, count: number) {
+  expect((this.memo.scavenge as ScavengeResult).eventsRemoved).to.equal(count);
+});
+
+// ---- erasure ----
+
+Given('{string} has {int} events holding the text {string}', async function (this: EventfoldWorld, stream: string, count: number, text: string) {
+  this.memo.marker = text;
+  this.memo.markerStream = stream;
+  for (let i = 0; i < count; i++) await this.store!.append(stream, [{ type: 'Registered', data: { i, note: `${text} lives at number ${i}` } }]);
+});
+
+Given('a checkpoint was taken', async function (this: EventfoldWorld) {
+  await this.store!.checkpoint();
+});
+
+Given("a repair has set aside a copy of some of {string}'s events in quarantine", async function (this: EventfoldWorld, stream: string) {
+  // One event of another stream, damaged on disk, followed by 10 more of the marked stream: a repair cuts at the damage and quarantines them all.
+  const damaged = await this.store!.append('orders-damaged', [{ type: 'Placed' }]);
+  for (let i = 0; i < 10; i++) await this.store!.append(stream, [{ type: 'Registered', data: { i, note: `${this.memo.marker as string} after the damage` } }]);
+  await this.store!.close();
+  flipBitInRecord(join(this.storeDir, 'log'), damaged.position);
+  await this.openStore({ repair: 'truncate' });
+  expect(this.store!.recovery.quarantine, 'the repair quarantined the damaged tail').to.not.equal(null);
+  expect(filesHolding(this.storeDir, this.memo.marker as string).some((file) => file.includes('quarantine'))).to.equal(true);
+});
+
+Then('no file of the store holds the text {string}', function (this: EventfoldWorld, text: string) {
+  expect(filesHolding(this.storeDir, text)).to.deep.equal([]);
+});
+
+/** Flips one bit in the body of the record of `position`, wherever it is in the log. */
+function flipBitInRecord(logDir: string, position: number): string {
+  for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg'))) {
+    const path = join(logDir, name);
+    const bytes = readFileSync(path);
+    for (let at = 32; at < bytes.length; ) {
+      const check = checkFrame(bytes, at, bytes.length - at);
+      if (check.kind !== 'ok') break;
+      if (decodeHeader(bytes, at).position === position) {
+        bytes[at + 8 + check.length - 1] ^= 1;
+        writeFileSync(path, bytes);
+        return name;
+      }
+      at += 8 + check.length;
+    }
+  }
+  throw new Error(`no record of position ${position}`);
+}
+
+/** Every file under `dir` whose bytes contain `text`. */
+function filesHolding(dir: string, text: string): string[] {
+  const found: string[] = [];
+  const needle = Buffer.from(text);
+  const walk = (path: string) => {
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    else if (readFileSync(path).includes(needle)) found.push(path);
+  };
+  walk(dir);
+  return found;
+}
+
+// ---- racing appends ----
+
+When('the store is scavenged while {int} appends to {string} are made and {string} is read', async function (this: EventfoldWorld, appends: number, stream: string, _alsoRead: string) {
+  const store = this.store!;
+  let acknowledged = 0;
+  let reads = 0;
+  const writing = (async () => {
+    for (let i = 0; i < appends; i++) {
+      await store.append(stream, [{ type: 'Raced', data: { i } }]);
+      acknowledged++;
+      if (i % 25 === 0) {
+        const events = await collect(store.readStream(stream));
+        expect(events.map((e) => e.version)).to.deep.equal(events.map((_, k) => k));
+        reads++;
+      }
+    }
+  })();
+  const [result] = await Promise.all([store.scavenge(), writing]);
+  this.memo.scavenge = result;
+  this.memo.raced = { acknowledged, reads };
+});
+
+Then('all {int} appends were acknowledged and {string} reads back {int} events', async function (this: EventfoldWorld, appends: number, stream: string, count: number) {
+  expect((this.memo.raced as { acknowledged: number }).acknowledged).to.equal(appends);
+  expect(await collect(this.store!.readStream(stream))).to.have.length(count);
+  expect((this.memo.scavenge as ScavengeResult).eventsRemoved).to.equal(2000);
+});
+
+// ---- power cuts ----
+
+const DIR = '/store';
+const FSYNC_OPS: DiskOperation[] = ['datasync', 'syncDir'];
+const POLICIES: Record<string, PowerLossPolicy[]> = {
+  'drops every unsynced write': ['drop-unsynced'],
+  'keeps every unsynced write': ['keep-unsynced'],
+  'keeps only half of the last unsynced write': [{ tearLastWriteFraction: 0.5 }],
+  'writes back a random subset of the dirty pages, 4 subsets per cut': [1, 2, 3, 4].map((seed) => ({ pageSeed: seed })),
+};
+const SEGMENT_SIZE = 4 * 1024;
+
+Given('a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3', async function (this: EventfoldWorld) {
+  const disk = new SimulatedDisk();
+  const store = await EventStore.open(DIR, { fs: disk, segmentSize: SEGMENT_SIZE });
+  for (let round = 0; round < 4; round++) {
+    for (let s = 0; s < 6; s++) await store.append(`s-${s}`, numberedEvents(5, round * 5));
+  }
+  await store.deleteStream('s-0');
+  await store.deleteStream('s-1', { hard: true });
+  await store.deleteStream('s-2');
+  await store.setStreamMetadata('s-3', { maxCount: 3 });
+  const kept = await readAllEvents(store);
+  await store.close();
+  this.memo.base = disk.clone();
+  this.memo.keptBefore = kept;
+});
+
+async function segmentsOf(disk: SimulatedDisk): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of (await disk.readdir(`${DIR}/log`)).filter((n) => n.endsWith('.seg'))) files.set(name, disk.peek(`${DIR}/log/${name}`));
+  return files;
+}
+
+async function scavengeOn(disk: SimulatedDisk, beforeScavenge: (disk: SimulatedDisk) => void): Promise<void> {
+  const store = await EventStore.open(DIR, { fs: disk, segmentSize: SEGMENT_SIZE });
+  beforeScavenge(disk);
+  await store.scavenge().catch((error: Error) => {
+    if (!disk.isDead) throw error;
+  });
+  await store.close().catch((error: Error) => {
+    if (!disk.isDead) throw error;
+  });
+}
+
+interface ScavengeCut {
+  point: string;
+  segments: Map<string, Buffer>;
+  kept: RecordedEvent[];
+  keptAfterSecondCut: RecordedEvent[];
+}
+
+When('the power is cut at each fsync point of a scavenge in turn and the disk {}', async function (this: EventfoldWorld, keeps: string) {
+  const base = this.memo.base as SimulatedDisk;
+  const policies = POLICIES[keeps];
+  expect(policies, `known disk behaviour "${keeps}"`).to.not.equal(undefined);
+  const clean = base.clone();
+  const trace: Array<{ op: DiskOperation; path: string }> = [];
+  await scavengeOn(clean, (disk) => (disk.trace = trace));
+  this.memo.segmentsBefore = await segmentsOf(base);
+  this.memo.segmentsAfter = await segmentsOf(clean);
+  const points = trace.filter((call) => FSYNC_OPS.includes(call.op));
+  const cuts: ScavengeCut[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i];
+    const sameOpBefore = points.slice(0, i).filter((p) => p.op === point.op).length;
+    const disk = base.clone();
+    await scavengeOn(disk, (d) => d.inject({ op: point.op, after: sameOpBefore, powerLoss: true }));
+    expect(disk.isDead, `the power cut at fsync point ${i} (${point.op} ${point.path}) must have happened`).to.equal(true);
+    for (const policy of policies) {
+      const after = disk.powerLoss(policy);
+      const segments = await segmentsOf(after);
+      // A second cut, at the first fsync of the next open, then a third open.
+      const twice = after.clone();
+      twice.inject({ op: 'syncDir', after: 0, powerLoss: true });
+      await EventStore.open(DIR, { fs: twice, segmentSize: SEGMENT_SIZE }).then((s) => s.close()).catch(() => undefined);
+      expect(twice.isDead, 'the second power cut must have happened').to.equal(true);
+      const third = twice.powerLoss('drop-unsynced');
+      const store = await EventStore.open(DIR, { fs: after, segmentSize: SEGMENT_SIZE });
+      const kept = await readAllEvents(store);
+      await store.close();
+      const reopened = await EventStore.open(DIR, { fs: third, segmentSize: SEGMENT_SIZE });
+      const keptAfterSecondCut = await readAllEvents(reopened);
+      await reopened.close();
+      cuts.push({ point: `${i} (${point.op} ${point.path}, ${JSON.stringify(policy)})`, segments, kept, keptAfterSecondCut });
+    }
+  }
+  this.memo.cuts = cuts;
+  await this.figures(
+    { name: 'fsync points of the scavenge cut', value: points.length, unit: 'points' },
+    { name: 'disks reopened after a cut', value: cuts.length, unit: 'reopens' },
+  );
+  expect(points.length).to.be.greaterThan(5);
+});
+
+Then('after every cut each segment is either as it was or as the scavenge rewrote it', function (this: EventfoldWorld) {
+  const before = this.memo.segmentsBefore as Map<string, Buffer>;
+  const after = this.memo.segmentsAfter as Map<string, Buffer>;
+  let rewritten = 0;
+  for (const [name, bytes] of before) if (!after.get(name)?.equals(bytes)) rewritten++;
+  expect(rewritten, 'the clean scavenge rewrote segments').to.be.greaterThan(1);
+  for (const cut of this.memo.cuts as ScavengeCut[]) {
+    for (const [name, old] of before) {
+      const now = cut.segments.get(name);
+      expect(now, `cut ${cut.point}: ${name} is there`).to.not.equal(undefined);
+      expect(now!.equals(old) || now!.equals(after.get(name)!), `cut ${cut.point}: ${name} is as before or as after`).to.equal(true);
+    }
+  }
+});
+
+Then('after every cut the store opens with every kept event exactly as before', function (this: EventfoldWorld) {
+  const kept = this.memo.keptBefore as RecordedEvent[];
+  for (const cut of this.memo.cuts as ScavengeCut[]) expect(cut.kept, `cut ${cut.point}`).to.deep.equal(kept);
+});
+
+Then('after every cut a second power cut during the next open changes nothing of that', function (this: EventfoldWorld) {
+  const kept = this.memo.keptBefore as RecordedEvent[];
+  for (const cut of this.memo.cuts as ScavengeCut[]) expect(cut.keptAfterSecondCut, `cut ${cut.point}`).to.deep.equal(kept);
+});
+
+When('one bit flips in the kept event of version {int} of {string}', function (this: EventfoldWorld, version: number, stream: string) {
+  const event = (this.memo.keptBefore as RecordedEvent[]).find((e) => e.stream === stream && e.version === version)!;
+  this.memo.damagedSegment = flipBitInRecord(join(this.storeDir, 'log'), event.position);
+});
+
+Then('the open fails with a CorruptionError naming the segment that holds it', function (this: EventfoldWorld) {
+  expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('CorruptionError');
+  expect((this.lastError as { file: string }).file).to.equal(`log/${this.memo.damagedSegment as string}`);
+});
