@@ -24,7 +24,8 @@ import { asStorageError, InvalidInputError, type CorruptionError } from './error
 import type { ExpectedVersion } from './expected-version';
 import { openFileLog } from './file-log/open-file-log';
 import { isPostgresUrl, openPostgres } from './postgres/open-postgres';
-import type { StreamMetadata } from './lifecycle/stream-metadata';
+import type { RetentionReport, StreamMetadata } from './lifecycle/stream-metadata';
+import type { ScavengeProgress, ScavengeResult } from './lifecycle/scavenge';
 import type { FileSystem } from './fs/file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
 import type { BackupResult } from './recovery/backup';
@@ -219,6 +220,28 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   /** A stream's metadata as last set (`{}` when never set); StreamDeletedError for a stream deleted for good. */
   getStreamMetadata(stream: string): StreamMetadata {
     return this.engine.getStreamMetadata(stream);
+  }
+
+  /**
+   * Every stream that has metadata or was deleted: its settings, and how many
+   * of its events (and log bytes) retention and deletion remove now — what a
+   * scavenge would give back. Reads those streams' records.
+   */
+  retentionReport(): Promise<RetentionReport> {
+    return this.engine.retentionReport();
+  }
+
+  /**
+   * Rewrites the log without the events that retention and deletion
+   * removed: the disk space comes back and their bytes are gone from the
+   * store's files (snapshots are removed; quarantined copies are zeroed).
+   * Every kept event stays exactly as it was; positions are never reused.
+   * Runs while the store keeps appending and reading; a power cut at any
+   * point leaves each segment as it was or as rewritten. `onProgress` is
+   * called after each segment. See src/lifecycle/scavenge.ts.
+   */
+  scavenge(options?: { onProgress?: (progress: ScavengeProgress) => void }): Promise<ScavengeResult> {
+    return this.engine.scavenge(options);
   }
 
   /**

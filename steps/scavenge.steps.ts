@@ -300,3 +300,14 @@ Then('the open fails with a CorruptionError naming the segment that holds it', f
   expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('CorruptionError');
   expect((this.lastError as { file: string }).file).to.equal(`log/${this.memo.damagedSegment as string}`);
 });
+
+// ---- projections ----
+
+Given('a new store with a projection counting events, whose segments roll every {int} KiB', async function (this: EventfoldWorld, kib: number) {
+  this.storeOptions = { segmentSize: kib * 1024, projections: { count: { initialState: { n: 0 }, version: 1, evolve: (draft: { n: number }) => void draft.n++ } } } as never;
+  await this.openStore();
+});
+
+Then('the projection has counted {int} events', function (this: EventfoldWorld, count: number) {
+  expect((this.store!.state('count' as never) as { n: number }).n).to.equal(count);
+});

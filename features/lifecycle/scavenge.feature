@@ -111,3 +111,16 @@ Feature: Scavenge gives the disk back
       When one bit flips in the kept event of version 950 of "sensor-1"
       And the store is opened again
       Then the open fails with a CorruptionError naming the segment that holds it
+
+  Rule: A projection is a fold of history; the open after a scavenge rebuilds it from the events kept
+
+    Scenario: A projection counts 1,050 events while the store runs, and 150 after the reopen that follows a scavenge
+      Given a new store with a projection counting events, whose segments roll every 16 KiB
+      And "sensor-1" has 1000 events
+      And "sensor-2" has 50 events
+      And the metadata of "sensor-1" is set to maxCount 100
+      And a checkpoint was taken
+      When the store is scavenged
+      Then the projection has counted 1050 events
+      When the store is closed and opened again
+      Then the projection has counted 150 events

@@ -3,8 +3,9 @@ import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOpt
 import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
-import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type StreamMetadata } from '../lifecycle/stream-metadata';
-import { AGGREGATE_OPTIONS, DELETE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
+import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
+import type { ScavengeProgress, ScavengeResult } from '../lifecycle/scavenge';
+import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
@@ -274,6 +275,66 @@ export class Engine implements LogListener {
     }
   }
 
+  private readonly lastVersionOf = (stream: string) => this.log.streamVersion(stream);
+
+  /** True when the event is one that `stream`'s retention or deletion removed (never an event of the store's own streams). */
+  private removedNow(now: number): (stream: string, version: number, timestamp: number) => boolean {
+    return (stream, version, timestamp) => !isSystemStream(stream) && !keeps(this.retentionOf(stream, now), { version, timestamp });
+  }
+
+  /**
+   * Every stream that has metadata or was deleted: its settings, and how many
+   * of its events (and storage bytes) retention and deletion remove now —
+   * what a scavenge would give back.
+   */
+  async retentionReport(): Promise<RetentionReport> {
+    this.assertReadable();
+    const now = Date.now();
+    const removed = this.removedNow(now);
+    const report: RetentionReport = { streams: [], removedEvents: 0, reclaimableBytes: 0 };
+    for (const [stream, life] of this.lifecycles.entries()) {
+      let measured = { events: 0, bytes: 0 };
+      if (this.log.measureRemoved) {
+        measured = await this.log.measureRemoved(stream, (version, timestamp) => removed(stream, version, timestamp));
+      } else {
+        for await (const event of this.streamEvents(stream, 'forward', 0, Infinity, KEEP_EVERYTHING)) if (removed(stream, event.version, event.timestamp)) measured.events++;
+      }
+      const lastVersion = this.log.streamVersion(stream);
+      report.streams.push({ stream, metadata: structuredClone(life.metadata), deleted: life.hardDeleted ? 'hard' : life.softDeleted ? 'soft' : null, lastVersion, removedEvents: measured.events, removedBytes: measured.bytes });
+      report.removedEvents += measured.events;
+      report.reclaimableBytes += measured.bytes;
+    }
+    return report;
+  }
+
+  private scavenging: Promise<ScavengeResult> | undefined;
+
+  /**
+   * Takes the events that retention and deletion removed off the storage for
+   * good (see lifecycle/scavenge.ts); the log must support it (the file log
+   * does). A second call while one runs returns the running one.
+   */
+  scavenge(options?: { onProgress?: (progress: ScavengeProgress) => void }): Promise<ScavengeResult> {
+    this.assertWritable();
+    const checked = readOptions<{ onProgress?: (progress: ScavengeProgress) => void }>(options, 'scavenge options', SCAVENGE_OPTIONS);
+    const log = this.log;
+    if (!log.scavenge) throw new InvalidInputError(`the ${log.kind} log cannot scavenge`);
+    this.scavenging ??= (async () => {
+      // The storage's current end is sealed, and this record of the scavenge starts what follows: everything before it can be scavenged.
+      log.sealForScavenge?.();
+      const change: LifecycleChange = { scavengeStarted: new Date().toISOString() };
+      const append: LogAppend = { stream: SYSTEM_STREAM, events: [changeAsEvent(change)], expectedVersion: 'any' };
+      this.pendingChanges.set(append, change);
+      try {
+        firstOutcome(await log.append([append]));
+      } finally {
+        this.pendingChanges.delete(append);
+      }
+      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress);
+    })().finally(() => (this.scavenging = undefined));
+    return this.scavenging;
+  }
+
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
   async loadLifecycles(): Promise<void> {
     const from = this.lifecycles.appliedVersion + 1;
@@ -292,7 +353,7 @@ export class Engine implements LogListener {
 
   /** Which events of a stream reads return now (see lifecycle/stream-metadata.ts). */
   private retentionOf(stream: string, now: number): Retention {
-    return this.lifecycles.retention(stream, this.log.streamVersion(stream), now);
+    return this.lifecycles.retention(stream, this.lastVersionOf, now);
   }
 
   /** Names of the streams whose events reads return (see streamsReadsReturn). */

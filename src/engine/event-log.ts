@@ -34,6 +34,7 @@ import type { AppendResult, RecordedEvent } from '../api';
 import type { EventfoldError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import type { BackupResult } from '../recovery/backup';
+import type { ScavengeProgress, ScavengeResult } from '../lifecycle/scavenge';
 import type { RecoveryReport } from '../recovery/report';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 
@@ -344,6 +345,24 @@ export interface EventLog {
    * `store.backup` reject with InvalidInputError (use the server's own backup).
    */
   backup?(dest: string): Promise<BackupResult>;
+
+  /**
+   * Optional (the file log): how many of `stream`'s stored events `removed`
+   * says are gone, and the storage bytes they take (`eventfold info`'s
+   * reclaimable bytes). A log without it: the engine counts events only.
+   */
+  measureRemoved?(stream: string, removed: (version: number, timestamp: number) => boolean): Promise<{ events: number; bytes: number }>;
+
+  /**
+   * Optional (the file log): takes the events `removed` says are gone off the
+   * storage for good, keeping every other event exactly as it was (see
+   * src/lifecycle/scavenge.ts). `sealForScavenge` is called first, then the
+   * engine appends its own record of the scavenge, so that every event
+   * before it can be scavenged. Logs without it make `store.scavenge`
+   * reject with InvalidInputError.
+   */
+  scavenge?(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult>;
+  sealForScavenge?(): void;
 
   /**
    * Refuses new appends at once (StoreClosedError, also for appends still

@@ -204,7 +204,7 @@ export class ProjectionStates implements LogReplay {
     for (const [name, projection] of this.entries) {
       const draft = drafts.get(name)!;
       try {
-        for (const event of events) projection.evolve(draft, event);
+        for (const event of events) if (!isSystemStream(event.stream)) projection.evolve(draft, event);
       } catch (error) {
         throw new ProjectionError(name, error);
       }

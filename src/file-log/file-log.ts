@@ -6,7 +6,7 @@ import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LogReader } from '../log/log-reader';
-import { decodeAppend, frameAppend, sealAppend, type EventToFrame } from '../log/record';
+import { decodeAppend, frameAppend, NO_PREVIOUS, sealAppend, type EventToFrame } from '../log/record';
 import type { SegmentedLog } from '../log/segmented-log';
 import type { EventPlace, StreamIndex } from '../log/stream-index';
 import { backupStore, type BackupResult } from '../recovery/backup';
@@ -22,6 +22,10 @@ import { recordLastRecord, writeSnapshot } from '../snapshot/snapshots';
 import type { StoreSettings } from '../validate/options';
 import { formatValueForMessage } from '../validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from '../writer/group-commit-writer';
+import { removeSnapshots, scavengeSegments, type ScavengeProgress, type ScavengeResult } from '../lifecycle/scavenge';
+import { ScavengedSegments } from '../lifecycle/scavenged-segments';
+import { scrubQuarantine } from '../lifecycle/scrub-quarantine';
+import { logDirOf } from '../store-layout';
 
 const LOCK_CHECK_MS = 1000;
 /** Most events in one page of `readStream`. */
@@ -364,20 +368,106 @@ export class FileLog implements EventLog {
   }
 
   /** The places of a stream's events from its head back to version `to`, each link checked. */
-  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<EventPlace & { version: number }> {
+  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<EventPlace & { version: number; bytes: number }> {
     let place = head;
     let cache = null;
+    let cacheFile: unknown;
     for (;;) {
+      if (this.index.inScavengedSegment(place.position)) {
+        // Rewritten by a scavenge: offsets that links name there are hints; the event is found by its position.
+        const segment = this.log.segments[this.index.segmentOf(place.position)];
+        const offset = await this.scavengedSegments.locate(segment, place.position);
+        if (offset === undefined) return; // removed: the stream's kept events begin after it
+        place = { ...place, offset };
+        if (cacheFile !== segment) cache = null;
+        cacheFile = segment;
+      }
       const read = await this.reader.headerAt(place.position, place.offset, cache, false);
       cache = read.cache;
       const header = read.header;
       if (header.stream !== stream || header.version !== place.version) {
         this.reader.fail(this.index.segmentOf(place.position), place.offset, `stream "${stream}" version ${place.version} links to an event of stream "${header.stream}" version ${header.version}`);
       }
-      yield place;
-      if (place.version <= to) return;
+      yield { ...place, bytes: read.bytes };
+      // NO_PREVIOUS past version 0: a scavenge removed the events before this one.
+      if (place.version <= to || header.prevPosition === NO_PREVIOUS) return;
       place = { position: header.prevPosition, offset: header.prevOffset, version: place.version - 1 };
     }
+  }
+
+  /** How many of a stream's stored events `removed` says are gone, and the log bytes they take. */
+  async measureRemoved(stream: string, removed: (version: number, timestamp: number) => boolean): Promise<{ events: number; bytes: number }> {
+    this.assertReadable();
+    const entry = this.index.streams.get(stream);
+    const measured = { events: 0, bytes: 0 };
+    if (!entry || entry.version < 0) return measured;
+    let cache = null;
+    for await (const place of this.chain(stream, { position: entry.position, offset: entry.offset, version: entry.version }, 0)) {
+      const read = await this.reader.eventAt(place.position, place.offset, cache, false);
+      cache = read.cache;
+      if (removed(place.version, read.event.timestamp)) {
+        measured.events++;
+        measured.bytes += place.bytes;
+      }
+    }
+    return measured;
+  }
+
+  private readonly scavengedSegments = new ScavengedSegments((segment, offset, length) => this.log.readSegment(segment, offset, length));
+  private scavenging: Promise<ScavengeResult> | undefined;
+
+  sealForScavenge(): void {
+    this.log.sealRequested = true;
+  }
+
+  /**
+   * Rewrites the sealed segments without the events `removed` says are gone
+   * (src/lifecycle/scavenge.ts), then removes the snapshots and zeroes the
+   * removed events' records in quarantine/. Each segment is put in place
+   * while no backup or snapshot is being written.
+   */
+  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+    this.assertWritable();
+    this.scavenging ??= this.runScavenge(removed, onProgress).finally(() => (this.scavenging = undefined));
+    return this.scavenging;
+  }
+
+  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+    try {
+      const result = await scavengeSegments(
+        {
+          fs: this.fs,
+          logDir: logDirOf(this.directory),
+          segments: this.log.segments,
+          read: (segment, offset, length) => this.log.readSegment(segment, offset, length),
+          removed,
+          commit: (i, write, rewritten, span, places) =>
+            this.exclusive(async () => {
+              // Until the swap below, this process reads the old file through an open handle, never the new one by name.
+              await this.log.readSegment(this.log.segments[i], 0, 1);
+              await write();
+              this.log.replaceSegment(i, rewritten);
+              this.index.scavenged.set(rewritten.base, span);
+              this.scavengedSegments.remember(rewritten, places);
+            }),
+          stopping: () => this.closing,
+        },
+        onProgress,
+      );
+      if (result.segmentsRewritten > 0) await this.exclusive(() => removeSnapshots(this.fs, this.directory));
+      result.quarantinedRecordsZeroed = await scrubQuarantine(this.fs, this.directory, removed);
+      return result;
+    } catch (error) {
+      throw asStorageError(error, `Could not scavenge ${this.directory}`);
+    }
+  }
+
+  /** Backups, snapshot writes and a scavenge's segment replacements, one at a time. */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(action: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(action, action);
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -452,7 +542,11 @@ export class FileLog implements EventLog {
     };
   }
 
-  async writeSnapshot(snapshot: EngineSnapshot): Promise<string> {
+  writeSnapshot(snapshot: EngineSnapshot): Promise<string> {
+    return this.exclusive(() => this.writeSnapshotNow(snapshot));
+  }
+
+  private async writeSnapshotNow(snapshot: EngineSnapshot): Promise<string> {
     const part = snapshot.log as FileSnapshotPart;
     const contents: SnapshotContents = {
       position: snapshot.position,
@@ -499,14 +593,17 @@ export class FileLog implements EventLog {
     // A backup of a log found damaged would be a damaged store marked clean.
     const health = await this.verified();
     if (health.problem) throw health.problem;
-    return typedBackup(target, backupStore(this.fs, this.directory, this.baseFs, target, () => {
-      // The published end, not the writer's: a batch being written is not in the index yet.
-      const bases = this.index.segmentBases;
-      return {
-        position: this.lastPosition,
-        segments: bases.map((_, i) => ({ name: this.log.segments[i].name, bytes: i === bases.length - 1 ? this.index.endOffset : this.log.segments[i].durableSize })),
-      };
-    }));
+    // Not while a scavenge puts a rewritten segment in place: the copy would mix two files.
+    return this.exclusive(() =>
+      typedBackup(target, backupStore(this.fs, this.directory, this.baseFs, target, () => {
+        // The published end, not the writer's: a batch being written is not in the index yet.
+        const bases = this.index.segmentBases;
+        return {
+          position: this.lastPosition,
+          segments: bases.map((_, i) => ({ name: this.log.segments[i].name, bytes: i === bases.length - 1 ? this.index.endOffset : this.log.segments[i].durableSize })),
+        };
+      })),
+    );
   }
 
   close(finishing?: Promise<unknown>): Promise<void> {
@@ -528,6 +625,7 @@ export class FileLog implements EventLog {
     try {
       await this.writer.drain();
       await finishing;
+      await this.scavenging?.catch(() => undefined);
       const health = await this.verification;
       await this.refreshing?.catch(() => undefined);
       // A log found damaged under its snapshot is not closed cleanly: the next open checks it again.

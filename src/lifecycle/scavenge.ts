@@ -4,7 +4,6 @@ import { fsError } from '../fs/file-system';
 import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, NO_PREVIOUS } from '../log/record';
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
-import { isSystemStream, keeps, type Retention } from './stream-metadata';
 import { segmentRecords } from './segment-records';
 import { listSnapshots } from '../snapshot/snapshots';
 import { snapshotDirOf } from '../store-layout';
@@ -34,7 +33,8 @@ export interface ScavengeHost {
   /** The log's segments, the last one being the one appended to. */
   segments: Segment[];
   read(segment: Segment, offset: number, length: number): Promise<Buffer>;
-  retentionOf(stream: string, now: number): Retention;
+  /** True for an event that retention or deletion removed. */
+  removed(stream: string, version: number, timestamp: number): boolean;
   /** Puts the rewritten segment in place of the old one (under the store's backup exclusion); `places`: every kept record's position and offset. */
   commit(index: number, write: () => Promise<void>, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>): Promise<void>;
   /** True once the store is closing: the scavenge stops between segments. */
@@ -60,7 +60,6 @@ export interface ScavengeResult extends ScavengeProgress {
 
 export async function scavengeSegments(host: ScavengeHost, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
   const started = performance.now();
-  const now = Date.now();
   // Sealed now: appends only ever go to the last segment.
   const sealed = host.segments.length - 1;
   const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: Math.max(0, sealed), bytesBefore: 0, bytesAfter: 0, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
@@ -77,7 +76,7 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
       const { bytes } = record;
       const { stream, version } = decodeHeader(bytes, 0);
       const timestamp = bytes.readDoubleLE(AT_TIMESTAMP);
-      if (!keeping.has(stream) && !isSystemStream(stream) && !keeps(host.retentionOf(stream, now), { version, timestamp })) {
+      if (!keeping.has(stream) && host.removed(stream, version, timestamp)) {
         removing.add(stream);
         removed++;
         continue;

@@ -216,7 +216,7 @@ export function streamsReadsReturn(heads: Iterable<readonly [string, number]>, l
   const names: string[] = [];
   for (const [name, lastVersion] of heads) {
     if (lastVersion < 0 || isSystemStream(name)) continue;
-    const retention = lifecycles.retention(name, lastVersion, now);
+    const retention = lifecycles.retention(name, () => lastVersion, now);
     if (!retention.hidden && lastVersion >= retention.fromVersion) names.push(name);
   }
   return names;
