@@ -1,3 +1,4 @@
+@file-only
 Feature: eventfold info shows deleted streams, retention settings and reclaimable bytes
   Removed events stay on the disk until a scavenge takes them off. `info`
   shows which streams were deleted, each stream's retention settings, how

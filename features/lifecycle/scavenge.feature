@@ -1,3 +1,4 @@
+@file-only
 Feature: Scavenge gives the disk back
   Retention and deletion only hide events; `store.scavenge()` (or
   `eventfold scavenge <dir>`) rewrites the log's segments without them. The
