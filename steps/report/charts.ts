@@ -13,17 +13,20 @@ export interface Bar {
   series?: string;
 }
 
-/** A titled bar chart; bars share one scale. A missing value (null) is said, not drawn. */
+/** A titled bar chart; bars share one scale. Missing values (null) are named under the bars, not drawn. */
 export function barChart(title: string, bars: Bar[], id?: string): string {
   const max = Math.max(...bars.map((b) => b.value ?? 0), 1e-12);
+  const missing = bars.filter((b) => b.value === null).map((b) => b.label);
   const rows = bars
+    .filter((bar) => bar.value !== null)
     .map((bar) => {
       const value = bar.value === null ? '<span class="value none">not measured</span>' : `<span class="value">${escapeHtml(formatNumber(bar.value))} ${escapeHtml(bar.unit)}</span>`;
       const width = bar.value === null ? 0 : Math.max(0.5, (100 * bar.value) / max);
       return `<div class="bar-row"><span class="bar-label">${escapeHtml(bar.label)}</span><div class="track"><div class="bar-space"><div class="bar ${escapeHtml(bar.series ?? '')}" style="width:${width.toFixed(1)}%"></div></div>${value}</div></div>`;
     })
     .join('');
-  return `<figure class="chart"${id ? ` id="${escapeHtml(id)}"` : ''} data-chart="bars"><figcaption>${escapeHtml(title)}</figcaption>${rows}</figure>`;
+  const none = missing.length ? `<div class="not-measured">not measured: ${escapeHtml(missing.join(', '))}</div>` : '';
+  return `<figure class="chart"${id ? ` id="${escapeHtml(id)}"` : ''} data-chart="bars"><figcaption>${escapeHtml(title)}</figcaption>${rows}${none}</figure>`;
 }
 
 export interface TrendPoint {

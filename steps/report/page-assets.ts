@@ -38,7 +38,7 @@ pre.message{background:#fff;border:1px solid #f0c4c0;padding:6px;font-size:12px}
 figure.chart{margin:8px 0;border:1px solid #eef1f6;border-radius:6px;padding:8px}figure.chart figcaption{font-weight:600;margin-bottom:4px}
 .bar-row{margin:4px 0}.bar-label{display:block;font-size:13px}.track{display:flex;align-items:center;gap:6px}
 .bar-space{flex:1 1 auto;min-width:0}.bar{height:16px;border-radius:3px;background:#3d6fd9}.bar.series-sqlite{background:#8c6bc8}.bar.series-raw{background:#8a92a3}.bar.series-postgresql{background:#2f8f9d}.bar.series-other{background:#d28b2c}
-.value{font-size:13px;white-space:nowrap;font-variant-numeric:tabular-nums}.value.none{color:#8a92a3}
+.value{font-size:13px;white-space:nowrap;font-variant-numeric:tabular-nums}.not-measured{font-size:12px;color:#8a92a3}
 svg.trend{width:100%;max-width:240px;height:40px;display:block}svg.trend path{fill:none;stroke:#3d6fd9;stroke-width:1.5;vector-effect:non-scaling-stroke}svg.trend circle{fill:#3d6fd9}
 .trend-cell{min-width:120px;width:30%}tr.regression td{background:#fdf3f2}tr.regression strong{color:#c8372d}
 .scale-run h4{margin-bottom:0}.scale{font-size:17px}
