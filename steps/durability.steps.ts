@@ -1,14 +1,8 @@
-import { Given, Then, When } from '@cucumber/cucumber';
+import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { SimulatedDisk } from '../src/index';
 import { collect, numberedEvents } from './support/events';
 import { segmentPaths } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
-
-Given('a new store on a simulated disk in {string} mode', async function (this: EventfoldWorld, durability: 'fsync' | 'flush') {
-  this.disk = new SimulatedDisk();
-  await this.openStore({ durability });
-});
 
 /** The machine goes down: the old store is abandoned as it was, the disk comes back as the policy says. */
 When('the power fails and unsynced writes are lost', function (this: EventfoldWorld) {

@@ -1,8 +1,8 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { SimulatedDisk } from '../src/index';
 import { numberedEvents } from './support/events';
 import { segmentPaths } from './support/log-files';
+import { LOG_DIR } from '../src/store-layout';
 import type { EventfoldWorld } from './support/world';
 
 When('the directory fsync of the next new segment fails while {int} events are appended', async function (this: EventfoldWorld, count: number) {
@@ -17,9 +17,8 @@ When('{string} gets {int} more events, each acknowledged', async function (this:
   for (let i = 0; i < count; i++) await this.store!.append(stream, numberedEvents(1, 2000 + i));
 });
 
-Given('a simulated disk on which the first fsync of the log directory will fail', function (this: EventfoldWorld) {
-  this.disk = new SimulatedDisk();
-  this.disk.inject({ op: 'syncDir', path: '/log', error: 'EIO' });
+Given('the first fsync of the log directory will fail', function (this: EventfoldWorld) {
+  this.disk!.inject({ op: 'syncDir', path: `/${LOG_DIR}`, error: 'EIO' });
 });
 
 When('a new store is opened on it and the open fails', async function (this: EventfoldWorld) {

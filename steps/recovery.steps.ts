@@ -48,9 +48,9 @@ Given(/^a store( on a simulated disk)? holding (\d+) events and then (\d+) more 
 });
 
 Given('a directory whose only segment file is empty', async function (this: EventfoldWorld) {
-  this.disk = new SimulatedDisk();
-  await this.disk.mkdirp(`${this.storeDir}/log`);
-  await (await this.disk.create(`${this.storeDir}/log/${segmentName(0)}`)).close();
+  expect(this.disk, 'a simulated disk (Background: Given the store lives on a simulated disk)').to.not.equal(undefined);
+  await this.disk!.mkdirp(`${this.storeDir}/log`);
+  await (await this.disk!.create(`${this.storeDir}/log/${segmentName(0)}`)).close();
 });
 
 When('the store is opened again', async function (this: EventfoldWorld) {

@@ -10,7 +10,9 @@ Feature: Durability modes say exactly what an acknowledged append survives
   Rule: In 'fsync' mode every acknowledged append survives a power loss
 
     Scenario: 300 acknowledged events survive a power cut right after their acknowledgement
-      Given a new store on a simulated disk in "fsync" mode
+      Given the store lives on a simulated disk
+      And a new store with:
+        | durability | fsync |
       And "meter-1" has 300 events
       When the power fails and unsynced writes are lost
       And the store is opened after the power comes back
@@ -18,16 +20,19 @@ Feature: Durability modes say exactly what an acknowledged append survives
 
   Rule: In 'flush' mode acknowledged appends survive a process crash but not a power loss
 
+    Background:
+      Given the store lives on a simulated disk
+      And a new store with:
+        | durability | flush |
+
     Scenario: A process crash keeps everything acknowledged in 'flush' mode
-      Given a new store on a simulated disk in "flush" mode
-      And "meter-1" has 300 events
+      Given "meter-1" has 300 events
       When the process dies but the operating system writes out what it was given
       And the store is opened after the power comes back
       Then stream "meter-1" holds exactly 300 events
 
     Scenario: A power loss may drop acknowledged events in 'flush' mode
-      Given a new store on a simulated disk in "flush" mode
-      And "meter-1" has 300 events
+      Given "meter-1" has 300 events
       When the power fails and unsynced writes are lost
       And the store is opened after the power comes back
       Then stream "meter-1" holds fewer than 300 events
@@ -42,7 +47,8 @@ Feature: Durability modes say exactly what an acknowledged append survives
       And reading all events returns 500 events with positions 0 to 499
 
     Scenario: A reopened store that was not closed says so
-      Given a new store on a simulated disk
+      Given the store lives on a simulated disk
+      And a new store
       And "meter-1" has 10 events
       When the power fails and unsynced writes are lost
       And the store is opened after the power comes back

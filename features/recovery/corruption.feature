@@ -71,14 +71,17 @@ Feature: Real corruption is detected, named, and only repaired when asked
 
   Rule: Missing or foreign files are named, never read around
 
+    Background:
+      Given the store lives on a simulated disk
+
     Scenario: The middle one of 3 segment files is missing
-      Given a store on a simulated disk whose segments roll every 4 KiB, holding 200 events
+      Given a store whose segments roll every 4 KiB, holding 200 events
       When the second segment file is deleted
       And the store is opened again
       Then the open fails with a CorruptionError saying "a segment is missing"
 
     Scenario: A segment written by an unknown format version 9
-      Given a store on a simulated disk holding 30 events
+      Given a store holding 30 events
       When the format version in the segment header is changed to 9
       And the store is opened again
       Then the open fails with a CorruptionError saying "unknown format version 9"
@@ -92,7 +95,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
 
     Scenario: A segment shorter than its header is damage, not an interrupted roll
-      Given a store on a simulated disk whose segments roll every 4 KiB, holding 200 events
+      Given a store whose segments roll every 4 KiB, holding 200 events
       When a new segment file with only 11 bytes of its header is left after the last one
       And the store is opened again
       Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
@@ -101,7 +104,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
       And the recovery report says the damaged segment was moved to quarantine
 
     Scenario: A store written in format version 2 is refused with the way to upgrade
-      Given a store on a simulated disk holding 30 events
+      Given a store holding 30 events
       When the format version in the segment header is changed to 2
       And the store is opened again
       Then the open fails with an UnsupportedFormatError saying "format version 2; this eventfold reads version 3"

@@ -8,10 +8,14 @@ Feature: A directory fsync that failed is redone by the next open
   not it sees anything to fix. Then a power cut cannot take back what the
   reopened store acknowledges.
 
+  Background:
+    Given the store lives on a simulated disk
+
   Rule: Events acknowledged after a reopen survive a power cut, whatever directory fsync failed before it
 
     Scenario: The directory fsync of a new segment fails, and the store is reopened
-      Given a new store on a simulated disk whose segments roll every 1 KiB
+      Given a new store with:
+        | segmentSize | 1 KiB |
       And "meter-1" has 40 events
       When the directory fsync of the next new segment fails while 5 events are appended
       And the failed store is closed and opened again
@@ -21,7 +25,7 @@ Feature: A directory fsync that failed is redone by the next open
       Then stream "meter-1" holds exactly 43 events
 
     Scenario: The first open of a new store fails to fsync its log directory, and is retried
-      Given a simulated disk on which the first fsync of the log directory will fail
+      Given the first fsync of the log directory will fail
       When a new store is opened on it and the open fails
       And the store is opened again
       And "meter-1" gets 3 more events, each acknowledged
@@ -30,7 +34,7 @@ Feature: A directory fsync that failed is redone by the next open
       Then stream "meter-1" holds exactly 3 events
 
     Scenario: Removing the clean-shutdown marker is not fsynced, and the open is retried
-      Given a new store on a simulated disk
+      Given a new store
       And "meter-1" has 1 event
       And the store is closed
       When the next open fails to fsync the store directory after removing the clean-shutdown marker

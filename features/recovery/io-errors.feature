@@ -8,10 +8,13 @@ Feature: A failed write or fsync stops the store
   second fsync could report success for data that is gone. Reopening runs
   recovery, which cuts any partial bytes away.
 
+  Background:
+    Given the store lives on a simulated disk
+
   Rule: The disk's error stops the store; reopening restores everything acknowledged
 
     Scenario Outline: <fault> while 10 appends are in flight
-      Given a new store on a simulated disk
+      Given a new store
       And "meter-1" has 100 events
       When the disk will fail with <fault>
       And 10 callers each append 1 event to their own stream at the same time
@@ -40,7 +43,7 @@ Feature: A failed write or fsync stops the store
     a power loss later would take it away again.
 
     Scenario Outline: <fault> on a 5-event append, then a reopen
-      Given a new store on a simulated disk
+      Given a new store
       And "meter-1" has 100 events
       When the disk will fail with <fault>
       And "meter-2" appends 5 events
@@ -58,7 +61,7 @@ Feature: A failed write or fsync stops the store
         | ENOSPC on the next write    |
 
     Scenario Outline: EIO on the fsync of a 5-event append, then the power fails and the disk <keeps>
-      Given a new store on a simulated disk
+      Given a new store
       And "meter-1" has 100 events
       When the disk will fail with EIO on the next fsync
       And "meter-2" appends 5 events

@@ -7,10 +7,13 @@ Feature: A rejected append never comes back in the process that rejected it
   and its next open of the store cuts the file there before it reads the log,
   and says so in the recovery report.
 
+  Background:
+    Given the store lives on a simulated disk
+
   Rule: A reopen in the same process never shows a rejected append
 
     Scenario: The fsync fails, and so does cutting the rejected write back
-      Given a new store on a simulated disk
+      Given a new store
       And "account-7" has 1 event
       When the disk will fail the next fsync of the log and then the next cut of the log
       And "account-7" appends a withdrawal of 1000, which is rejected with a StoreFailedError
@@ -19,7 +22,7 @@ Feature: A rejected append never comes back in the process that rejected it
       And the recovery report says one rejected write was cut from the log
 
     Scenario: After the cut the store takes appends again and keeps them through a power cut
-      Given a new store on a simulated disk
+      Given a new store
       And "account-7" has 1 event
       When the disk will fail the next fsync of the log and then the next cut of the log
       And "account-7" appends a withdrawal of 1000, which is rejected with a StoreFailedError
