@@ -3,9 +3,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, inspectStore, type RecordedEvent } from '../src/index';
+import { EventStore, inspectStore, type BackupResult, type RecordedEvent } from '../src/index';
 import { collect } from './support/events';
 import { writerAcks, writerReached } from './support/writer-acks';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -14,16 +15,29 @@ function backupDir(world: EventfoldWorld): string {
   return join(world.dir, 'backup');
 }
 
+/** What the backup steps of one scenario share. */
+const backups = scenarioState(() => ({
+  /** The source's newest snapshot and its subscription's position when the backup started. */
+  snapshot: undefined as string | undefined,
+  subscriptionPosition: undefined as number | undefined,
+  /** What the backup said it holds (from the CLI: its position only). */
+  result: undefined as Pick<BackupResult, 'position' | 'snapshot'> | undefined,
+  /** The last acknowledged position before the backup started. */
+  acknowledgedBeforeBackup: -1,
+  /** The source's last position after the callers stopped (set when this process wrote the source). */
+  sourcePosition: undefined as number | undefined,
+}));
+
 Given('a new store of {int} events with a snapshot and a subscription {string} that has handled {int} of them', async function (this: EventfoldWorld, count: number, name: string, handled: number) {
   const store = await this.openStore();
   for (let i = 0; i < count; i += 10) {
     await store.append(`account-${(i / 10) % 7}`, Array.from({ length: 10 }, (_, k) => ({ type: 'Deposited', data: { seq: i + k, amount: (i + k) % 97 }, metadata: { by: 'teller' } })));
   }
-  this.memo.snapshot = (await store.checkpoint())!.file;
+  backups(this).snapshot = (await store.checkpoint())!.file;
   const subscription = await store.subscribe(name, () => undefined, { from: -1, checkpointEvery: 10 });
   await subscription.waitFor(handled - 1);
   await subscription.stop();
-  this.memo.subscriptionPosition = subscription.position;
+  backups(this).subscriptionPosition = subscription.position;
 });
 
 When('{int} callers keep appending while the store is backed up', async function (this: EventfoldWorld, callers: number) {
@@ -50,9 +64,7 @@ When('{int} callers keep appending while the store is backed up', async function
   while (appendsAfterBackup < 200) await new Promise((resolve) => setImmediate(resolve));
   stop = true;
   await Promise.all(appending);
-  this.memo.backup = result;
-  this.memo.acknowledgedBeforeBackup = acknowledgedBeforeBackup;
-  this.memo.sourcePosition = store.position;
+  Object.assign(backups(this), { result, acknowledgedBeforeBackup, sourcePosition: store.position });
   await this.figures(
     { name: 'backup position', value: result.position, unit: 'position' },
     { name: 'events appended while the backup ran and after', value: store.position - result.position, unit: 'events' },
@@ -61,16 +73,16 @@ When('{int} callers keep appending while the store is backed up', async function
 });
 
 Then('every event acknowledged before the backup started is in the backup', function (this: EventfoldWorld) {
-  expect(this.memo.backup, 'the backup ran').to.not.equal(undefined);
-  const position = (this.memo.backup as { position: number }).position;
-  expect(position).to.be.at.least(this.memo.acknowledgedBeforeBackup as number);
+  expect(backups(this).result, 'the backup ran').to.not.equal(undefined);
+  const position = (backups(this).result!).position;
+  expect(position).to.be.at.least(backups(this).acknowledgedBeforeBackup);
 });
 
 Then(
   'the backup holds every event up to its position exactly as the store does — positions, versions, ids, timestamps, data and metadata — and nothing after it',
   async function (this: EventfoldWorld) {
-    const position = (this.memo.backup as { position: number }).position;
-    const source = this.store && !this.store.readOnly && this.memo.sourcePosition !== undefined ? this.store : await EventStore.open(this.storeDir, { readOnly: true });
+    const position = (backups(this).result!).position;
+    const source = this.store && !this.store.readOnly && backups(this).sourcePosition !== undefined ? this.store : await EventStore.open(this.storeDir, { readOnly: true });
     const original = await collect(source.readAll({ limit: position + 1 }));
     expect(source.position, 'the store went on past the backup').to.be.greaterThan(position);
     if (source !== this.store) await source.close();
@@ -85,20 +97,20 @@ Then(
 );
 
 Then('the backup holds the store\'s snapshot and the checkpoint of {string} at position {int}', async function (this: EventfoldWorld, name: string, position: number) {
-  expect((this.memo.backup as { snapshot: string }).snapshot).to.equal(this.memo.snapshot);
-  expect(this.memo.subscriptionPosition).to.equal(position);
+  expect(backups(this).result!.snapshot).to.equal(backups(this).snapshot);
+  expect(backups(this).subscriptionPosition).to.equal(position);
   const inspection = await inspectStore(backupDir(this));
   expect(inspection.subscriptions.map((s) => ({ name: s.name, position: s.position }))).to.deep.equal([{ name, position }]);
-  expect(inspection.snapshots.map((s) => `snapshots/${s.name}`)).to.deep.equal([this.memo.snapshot]);
+  expect(inspection.snapshots.map((s) => `snapshots/${s.name}`)).to.deep.equal([backups(this).snapshot]);
   expect(inspection.healthy, inspection.problems.join('; ')).to.equal(true);
 });
 
 Then('the backup opens as a store that was closed cleanly, starts from that snapshot and takes a new append at the next position', async function (this: EventfoldWorld) {
-  const position = (this.memo.backup as { position: number }).position;
+  const position = (backups(this).result!).position;
   const copy = await EventStore.open(backupDir(this));
   try {
     expect(copy.recovery.cleanShutdown).to.equal(true);
-    expect(copy.recovery.snapshot.used).to.equal(this.memo.snapshot);
+    expect(copy.recovery.snapshot.used).to.equal(backups(this).snapshot);
     expect(copy.position).to.equal(position);
     expect((await copy.append('restored', [{ type: 'Checked' }])).position).to.equal(position + 1);
   } finally {
@@ -119,14 +131,14 @@ function runBackup(world: EventfoldWorld): void {
 }
 
 When('the operator runs "eventfold backup" into a new directory', function (this: EventfoldWorld) {
-  this.memo.acknowledgedBeforeBackup = Math.max(...writerAcks(this).map((a) => a.position));
+  backups(this).acknowledgedBeforeBackup = Math.max(...writerAcks(this).map((a) => a.position));
   runBackup(this);
   const match = /backed up positions 0 to (\d+)/.exec((this.memo.cli as { stdout: string }).stdout);
-  if (match) this.memo.backup = { position: Number(match[1]) };
+  if (match) backups(this).result = { position: Number(match[1]), snapshot: null };
 });
 
 Then("the writer goes on appending past the backup's position", async function (this: EventfoldWorld) {
-  await writerReached(this, (this.memo.backup as { position: number }).position + 100);
+  await writerReached(this, (backups(this).result!).position + 100);
 });
 
 Given('a folder with one file in it already exists where the backup should go', function (this: EventfoldWorld) {

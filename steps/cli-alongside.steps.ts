@@ -7,6 +7,7 @@ import { exited, startCli, type ChildLines } from './support/child-lines';
 import { assertGapless } from './support/events';
 import { hashTree } from './support/file-hashes';
 import { expectAcknowledged, writerAcks, writerReached } from './support/writer-acks';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -16,6 +17,16 @@ function runEventfold(args: string[]): CliResult {
   return spawnSync(process.execPath, [BINARY, ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
+/** What the steps running the CLI beside a writer share (the writer itself stays in memo: the read-only steps start it). */
+const alongside = scenarioState(() => ({
+  /** What `read --follow` printed, line by line and parsed, and how it exited. */
+  lines: [] as string[],
+  printed: [] as RecordedEvent[],
+  readerExit: null as number | null,
+  /** The results of read, info and verify, in that order. */
+  results: [] as CliResult[],
+}));
+
 When('the operator runs {string} until it has printed {int} events', async function (this: EventfoldWorld, command: string, count: number) {
   await writerReached(this, 0);
   const [name, ...options] = command.replace(/^eventfold\s+/, '').split(/\s+/);
@@ -24,19 +35,19 @@ When('the operator runs {string} until it has printed {int} events', async funct
   while (lines.length < count) lines.push(await reader.next(/./));
   reader.child.kill('SIGINT');
   await exited(reader.child);
-  this.memo.lines = lines;
-  this.memo.readerExit = reader.child.exitCode;
+  alongside(this).lines = lines;
+  alongside(this).readerExit = reader.child.exitCode;
 });
 
 Then('each line is one JSON object with position, stream, version, type, data, metadata, id and timestamp', function (this: EventfoldWorld) {
-  const events = (this.memo.lines as string[]).map((line) => JSON.parse(line) as RecordedEvent);
+  const events = alongside(this).lines.map((line) => JSON.parse(line) as RecordedEvent);
   for (const event of events) expect(Object.keys(event)).to.deep.equal(['position', 'stream', 'version', 'type', 'data', 'metadata', 'id', 'timestamp']);
-  this.memo.printed = events;
-  expect(this.memo.readerExit, 'interrupted, read --follow closes its store and exits 0').to.equal(0);
+  alongside(this).printed = events;
+  expect(alongside(this).readerExit, 'interrupted, read --follow closes its store and exits 0').to.equal(0);
 });
 
 Then('the lines run from position 0 without a gap, with each event the writer acknowledged at its position', function (this: EventfoldWorld) {
-  const events = this.memo.printed as RecordedEvent[];
+  const events = alongside(this).printed;
   assertGapless(events);
   const last = events[events.length - 1].position;
   const acks = writerAcks(this).filter((a) => a.position <= last);
@@ -59,18 +70,18 @@ When('the writer is killed with SIGKILL', async function (this: EventfoldWorld) 
 When('the operator runs {string}, {string} and {string} on the store', function (this: EventfoldWorld, read: string, info: string, verify: string) {
   const commands = [read, info, verify];
   this.memo.hashesBefore = hashTree(this.storeDir);
-  this.memo.results = commands.map((command) => {
+  alongside(this).results = commands.map((command) => {
     const [name, ...options] = command.replace(/^eventfold\s+/, '').split(/\s+/);
     return runEventfold([name, this.storeDir, ...options]);
   });
 });
 
 Then('all three exit with 0', function (this: EventfoldWorld) {
-  for (const result of this.memo.results as CliResult[]) expect(result.status, result.stderr).to.equal(0);
+  for (const result of alongside(this).results) expect(result.status, result.stderr).to.equal(0);
 });
 
 Then('read printed every acknowledged event and nothing of the torn append', function (this: EventfoldWorld) {
-  const [read] = this.memo.results as CliResult[];
+  const [read] = alongside(this).results;
   const events = read.stdout.trim().split('\n').map((line) => JSON.parse(line) as RecordedEvent);
   assertGapless(events);
   expect(events).to.have.length(this.memo.eventsBeforeTear as number);
@@ -78,7 +89,7 @@ Then('read printed every acknowledged event and nothing of the torn append', fun
 });
 
 Then('info says {string} and verify says {string}', function (this: EventfoldWorld, infoText: string, verifyText: string) {
-  const [, info, verify] = this.memo.results as CliResult[];
+  const [, info, verify] = alongside(this).results;
   expect(info.stdout).to.contain(infoText);
   expect(verify.stdout).to.contain(verifyText);
 });

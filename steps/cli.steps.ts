@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { EventStore } from '../src/index';
 import { collect } from './support/events';
 import { logDamage } from './support/log-damage-state';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -24,10 +25,13 @@ function filesOf(dir: string): Map<string, string> {
   return files;
 }
 
+/** Every file of the scenario's directory before the last CLI command ran. */
+const cliFiles = scenarioState(() => ({ before: new Map<string, string>() }));
+
 export function runCli(world: EventfoldWorld, command: string, dir: string): void {
   const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
   const [name, ...options] = args;
-  world.memo.filesBefore = filesOf(world.dir);
+  cliFiles(world).before = filesOf(world.dir);
   // Commands that take no directory (bench --out <dir>) get it as their last option instead.
   const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
   if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
@@ -80,7 +84,7 @@ Then('the output names the segment file and the offset of record {int}', functio
 });
 
 Then("the store's files are byte for byte as they were before the command", function (this: EventfoldWorld) {
-  expect(filesOf(this.dir)).to.deep.equal(this.memo.filesBefore);
+  expect(filesOf(this.dir)).to.deep.equal(cliFiles(this).before);
 });
 
 Then('the command exits with 0 and prints JSON with {int} events, {int} streams and a clean last shutdown', function (this: EventfoldWorld, events: number, streams: number) {

@@ -13,6 +13,7 @@ import {
 import { getEventfoldEventStore, type EventfoldEventStore } from '../src/emmett';
 import { SimulatedDisk, StoreFailedError, type RecordedEvent } from '../src/index';
 import { decide, evolve, initialState, type ShoppingCart, type ShoppingCartCommand, type ShoppingCartEvent } from './support/shopping-cart';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 interface EmmettMemo {
@@ -24,7 +25,8 @@ interface EmmettMemo {
   handlerCalls?: number;
 }
 
-const emmettOf = (world: EventfoldWorld) => world.memo.emmett as EmmettMemo;
+const emmettState = scenarioState(() => ({ current: undefined as EmmettMemo | undefined }));
+const emmettOf = (world: EventfoldWorld) => emmettState(world).current!;
 
 const handle = DeciderCommandHandler<ShoppingCart, ShoppingCartCommand, ShoppingCartEvent>({ decide, evolve, initialState });
 
@@ -61,13 +63,13 @@ function cartEvents(count: number): ShoppingCartEvent[] {
 
 Given('an eventfold store with Emmett\'s event store over it', async function (this: EventfoldWorld) {
   const store = await this.openStore();
-  this.memo.emmett = { emmett: getEventfoldEventStore(store), results: [] } satisfies EmmettMemo;
+  emmettState(this).current = { emmett: getEventfoldEventStore(store), results: [] };
 });
 
 Given("an eventfold store on a simulated disk with Emmett's event store over it", async function (this: EventfoldWorld) {
   this.disk = new SimulatedDisk();
   const store = await this.openStore();
-  this.memo.emmett = { emmett: getEventfoldEventStore(store), results: [] } satisfies EmmettMemo;
+  emmettState(this).current = { emmett: getEventfoldEventStore(store), results: [] };
 });
 
 When(

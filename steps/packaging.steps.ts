@@ -3,20 +3,24 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const ROOT = join(__dirname, '..');
 
+/** The files `npm pack` would publish. */
+const pack = scenarioState(() => ({ files: new Set<string>() }));
+
 function packed(world: EventfoldWorld): Set<string> {
-  return world.memo.packed as Set<string>;
+  return pack(world).files;
 }
 
 When('the package is packed as npm would publish it', function (this: EventfoldWorld) {
   // --ignore-scripts: list the dist/ that npm test has just built instead of building it again.
   const run = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   expect(run.status, run.stderr).to.equal(0);
-  const [pack] = JSON.parse(run.stdout) as Array<{ files: Array<{ path: string }> }>;
-  this.memo.packed = new Set(pack.files.map((file) => file.path));
+  const [listing] = JSON.parse(run.stdout) as Array<{ files: Array<{ path: string }> }>;
+  pack(this).files = new Set(listing.files.map((file) => file.path));
 });
 
 Then('it holds the LICENSE, the README, the library with its type declarations and the eventfold command', function (this: EventfoldWorld) {

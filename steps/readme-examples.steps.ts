@@ -3,9 +3,13 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const ROOT = join(__dirname, '..');
+
+/** The scratch project the README examples run in, and what the last one printed. */
+const readmeRun = scenarioState(() => ({ project: '', printed: '' }));
 
 /** The README's ```ts block that contains `marker`. */
 function readmeExample(marker: string): string {
@@ -16,9 +20,9 @@ function readmeExample(marker: string): string {
 }
 
 function runNode(world: EventfoldWorld, file: string): void {
-  const run = spawnSync(process.execPath, [file], { cwd: world.memo.project as string, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [file], { cwd: readmeRun(world).project, encoding: 'utf8', timeout: 60_000 });
   expect(run.status, run.stderr).to.equal(0);
-  world.memo.printed = run.stdout;
+  readmeRun(world).printed = run.stdout;
 }
 
 Given('a project made by {string} that depends on this eventfold', function (this: EventfoldWorld, init: string) {
@@ -29,25 +33,25 @@ Given('a project made by {string} that depends on this eventfold', function (thi
   // As `npm install` of this package would leave it, without the network: dist/ is what npm test has just built.
   mkdirSync(join(project, 'node_modules'));
   symlinkSync(ROOT, join(project, 'node_modules', 'eventfold'), 'dir');
-  this.memo.project = project;
+  readmeRun(this).project = project;
 });
 
 When('the README example that shows {string} is saved as {string} and run with node', function (this: EventfoldWorld, marker: string, file: string) {
-  writeFileSync(join(this.memo.project as string, file), readmeExample(marker));
+  writeFileSync(join(readmeRun(this).project, file), readmeExample(marker));
   runNode(this, file);
 });
 
 Then("it prints the append's result: position {int}, version {int}", function (this: EventfoldWorld, position: number, version: number) {
-  expect((this.memo.printed as string).split('\n')).to.include(`{ position: ${position}, version: ${version} }`);
+  expect(readmeRun(this).printed.split('\n')).to.include(`{ position: ${position}, version: ${version} }`);
 });
 
 Then('it prints versions {int} and {int} of the stream at positions {int} and {int}', function (this: EventfoldWorld, v0: number, v1: number, p0: number, p1: number) {
-  const lines = (this.memo.printed as string).split('\n');
+  const lines = readmeRun(this).printed.split('\n');
   const first = lines.findIndex((line) => line.startsWith(`${v0} ${p0} `));
   expect(lines[first]).to.match(new RegExp(`^${v0} ${p0} Opened \\{ owner: 'ann' \\} null [0-9a-f-]{36} \\d+$`));
   expect(lines[first + 1]).to.match(new RegExp(`^${v1} ${p1} Deposited \\{ amount: 5 \\} null [0-9a-f-]{36} \\d+$`));
 });
 
 Then('it prints the expected and actual versions of the conflict: {int} and {int}', function (this: EventfoldWorld, expected: number, actual: number) {
-  expect((this.memo.printed as string).split('\n')).to.include(`${expected} ${actual}`);
+  expect(readmeRun(this).printed.split('\n')).to.include(`${expected} ${actual}`);
 });

@@ -4,11 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError, UnknownProjectionError } from '../src/index';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 import ts from 'typescript';
 import { compile, describeErrors, REPO_ROOT, scratchDir, typescriptBlocks, type CompileError } from './support/typecheck';
 
-interface TypeCheckMemo {
+interface TypeCheckState {
   printed?: Array<{ block: number; line: number; expected: string; printed: string[] | undefined }>;
   blocks?: Array<{ line: number; code: string }>;
   blockErrors?: CompileError[];
@@ -19,16 +20,15 @@ interface TypeCheckMemo {
   dual?: Record<string, unknown>;
 }
 
-function memo(world: EventfoldWorld): TypeCheckMemo {
-  return ((world.memo.typecheck as TypeCheckMemo | undefined) ??= {}) as TypeCheckMemo;
-}
+/** What the type-checking steps of one scenario share. */
+const typeCheck = scenarioState((): TypeCheckState => ({}));
 
 Given('the TypeScript blocks of the README', function (this: EventfoldWorld) {
-  memo(this).blocks = typescriptBlocks(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
+  typeCheck(this).blocks = typescriptBlocks(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
 });
 
 When('each is compiled under strict as an ES module importing {string}', function (this: EventfoldWorld, _name: string) {
-  const m = memo(this);
+  const m = typeCheck(this);
   const scratch = scratchDir();
   try {
     // One program, one file per block: each block is its own module, as a reader would paste it.
@@ -40,11 +40,11 @@ When('each is compiled under strict as an ES module importing {string}', functio
 });
 
 Then('there are at least {int} blocks', function (this: EventfoldWorld, least: number) {
-  expect(memo(this).blocks!.length).to.be.at.least(least);
+  expect(typeCheck(this).blocks!.length).to.be.at.least(least);
 });
 
 Then('every block compiles without an error', function (this: EventfoldWorld) {
-  const errors = memo(this).blockErrors!;
+  const errors = typeCheck(this).blockErrors!;
   expect(errors, describeErrors(errors)).to.deep.equal([]);
 });
 
@@ -52,7 +52,7 @@ Then('every block compiles without an error', function (this: EventfoldWorld) {
 const ANNOTATED = /console\.log\((.*)\/\/ → (.*)$/;
 
 When('each is run with node in an empty directory', function (this: EventfoldWorld) {
-  const m = memo(this);
+  const m = typeCheck(this);
   m.printed = [];
   for (const [b, block] of m.blocks!.entries()) {
     const scratch = scratchDir();
@@ -82,24 +82,24 @@ When('each is run with node in an empty directory', function (this: EventfoldWor
 });
 
 Then('at least {int} lines marked {string} printed, each exactly what its comment says', function (this: EventfoldWorld, least: number, _marker: string) {
-  const printed = memo(this).printed!;
+  const printed = typeCheck(this).printed!;
   expect(printed.length).to.be.at.least(least);
   for (const p of printed) expect(p.printed, `README.md line ${p.line}`).to.deep.equal([p.expected]);
 });
 
 Given('the type tests in {string}', function (this: EventfoldWorld, path: string) {
-  memo(this).typeTestPath = join(REPO_ROOT, path);
+  typeCheck(this).typeTestPath = join(REPO_ROOT, path);
 });
 
 When('they are compiled under strict against the built package', function (this: EventfoldWorld) {
-  const m = memo(this);
+  const m = typeCheck(this);
   // The package's declarations were checked with the README's blocks; here only the test file is (a third of the time).
   m.typeTestErrors = compile([m.typeTestPath!], { skipLibCheck: true });
 });
 
 Then('the file compiles without an error, every expected error included', function (this: EventfoldWorld) {
   // An unused `@ts-expect-error` is itself an error (TS2578): a wrong shape that compiled would show here.
-  const errors = memo(this).typeTestErrors!;
+  const errors = typeCheck(this).typeTestErrors!;
   expect(errors, describeErrors(errors)).to.deep.equal([]);
 });
 
@@ -108,7 +108,7 @@ const MARKER = /\/\/ @ts-expect-error (TS\d+)\b/;
 Then(
   'with the markers removed, each of at least {int} marked lines fails with the error code it names',
   function (this: EventfoldWorld, least: number) {
-    const m = memo(this);
+    const m = typeCheck(this);
     const lines = readFileSync(m.typeTestPath!, 'utf8').split('\n');
     const expected = new Map<number, number>();
     lines.forEach((text, i) => {
@@ -137,12 +137,12 @@ Then(
 );
 
 Then('no other line fails', function (this: EventfoldWorld) {
-  const errors = memo(this).typeTestErrors!;
+  const errors = typeCheck(this).typeTestErrors!;
   expect(errors, describeErrors(errors)).to.deep.equal([]);
 });
 
 Given('the package packed as npm would publish it', function (this: EventfoldWorld) {
-  const m = memo(this);
+  const m = typeCheck(this);
   // npm test built dist/ already; --ignore-scripts keeps `prepare` from building it again.
   m.packDir = mkdtempSync(join(this.dir, 'pack-'));
   const output = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', m.packDir], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -159,7 +159,7 @@ const RESOLUTIONS = ['node10', 'node16-cjs', 'node16-esm', 'bundler'];
 Then(
   '{string} finds no problem for node10, node16 from CommonJS, node16 from ES modules and bundlers',
   function (this: EventfoldWorld, _tool: string) {
-    const run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/attw'), [memo(this).tarball!, '--format', 'json'], { encoding: 'utf8' });
+    const run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/attw'), [typeCheck(this).tarball!, '--format', 'json'], { encoding: 'utf8' });
     const report = JSON.parse(run.stdout) as {
       problems: Record<string, unknown[]>;
       analysis: { entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
@@ -176,10 +176,10 @@ Then(
 );
 
 Then('{string} finds nothing to report, not even a suggestion', function (this: EventfoldWorld, _tool: string) {
-  const run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/publint'), ['run', memo(this).tarball!, '--strict', '--level', 'suggestion'], { encoding: 'utf8' });
+  const run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/publint'), ['run', typeCheck(this).tarball!, '--strict', '--level', 'suggestion'], { encoding: 'utf8' });
   expect(run.status, run.stdout + run.stderr).to.equal(0);
   expect(run.stdout).to.include('All good!');
-  rmSync(memo(this).packDir!, { recursive: true, force: true });
+  rmSync(typeCheck(this).packDir!, { recursive: true, force: true });
 });
 
 /** Run by node as an ES module inside the repository, so `eventfold` is this package. */
@@ -219,20 +219,20 @@ When('an ES module imports {string} and {string} and requires them too', functio
     const script = scratch.write('dual.mjs', DUAL_CHECK);
     const run = spawnSync(process.execPath, [script], { encoding: 'utf8' });
     expect(run.status, run.stderr).to.equal(0);
-    memo(this).dual = JSON.parse(run.stdout) as Record<string, unknown>;
+    typeCheck(this).dual = JSON.parse(run.stdout) as Record<string, unknown>;
   } finally {
     scratch.remove();
   }
 });
 
 Then('both see the same exports and the same EventStore class', function (this: EventfoldWorld) {
-  const dual = memo(this).dual!;
+  const dual = typeCheck(this).dual!;
   expect(dual).to.include({ sameNames: true, sameClass: true, storeIsInstance: true, requireAdapter: 'function' });
   expect(dual.exportCount).to.be.at.least(20);
 });
 
 Then("the ES module's adapter throws conflicts as the ES module build of Emmett's own error class", function (this: EventfoldWorld) {
-  expect(memo(this).dual).to.include({ conflictIsEsmClass: true, recognised: true });
+  expect(typeCheck(this).dual).to.include({ conflictIsEsmClass: true, recognised: true });
 });
 
 Given('a store opened with the projections {string} and {string}', async function (this: EventfoldWorld, a: string, b: string) {

@@ -26,7 +26,11 @@ export class EventfoldWorld extends World {
   /** Acknowledged appends, in acknowledgement order. */
   acknowledged: Array<AppendResult & { stream: string; count: number }> = [];
   children: ChildProcess[] = [];
-  /** Free-form values steps hand to later steps. */
+  /**
+   * Values that steps of different concerns hand to each other (a CLI run's
+   * result, a child writer). A concern's own values are typed in its
+   * `scenarioState` (support/scenario-state.ts), not here.
+   */
   memo: Record<string, unknown> = {};
   /** On the PostgreSQL run (profile `postgres`): this scenario's own database. */
   database?: string;
