@@ -5,6 +5,7 @@ import { decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from
 import { FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt } from './record-layout';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
 import type { SegmentedLog } from './segmented-log';
+import { logFile } from '../store-layout';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
 const RANDOM_READ_BYTES = 16 * 1024;
@@ -169,10 +170,10 @@ export class LogReader {
   private failUnlessOk(check: ReturnType<typeof checkFrame>, segment: number, offset: number): void {
     if (check.kind === 'ok') return;
     const details = check.kind === 'bad' ? check : { reason: 'record is cut short', expectedCrc: undefined, actualCrc: undefined };
-    throw new CorruptionError({ file: `log/${this.log.segments[segment].name}`, offset, ...details });
+    throw new CorruptionError({ file: logFile(this.log.segments[segment].name), offset, ...details });
   }
 
   fail(segment: number, offset: number, reason: string): never {
-    throw new CorruptionError({ file: `log/${this.log.segments[segment].name}`, offset, reason });
+    throw new CorruptionError({ file: logFile(this.log.segments[segment].name), offset, reason });
   }
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
+import { logFile } from '../store-layout';
 
 /** Stands for the machine's own files: every NodeFileSystem shares them. */
 const NODE_STORAGE = {};
@@ -67,7 +68,7 @@ export async function cutRejectedWrites(fs: FileSystem, logDir: string): Promise
       if (size > end) {
         await handle.truncate(end);
         await handle.datasync();
-        cuts.push({ file: `log/${name}`, offset: end, bytesCut: size - end });
+        cuts.push({ file: logFile(name), offset: end, bytesCut: size - end });
       }
     } finally {
       await handle.close();

@@ -4,6 +4,7 @@ import type { FileSystem } from '../fs/file-system';
 import { checkFrame, decodeHeader, FLAG_COMMIT, FRAME_HEADER_BYTES, MAX_BODY_BYTES } from '../log/record';
 import { segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { SnapshotContents } from './snapshot-file';
+import { logFile } from '../store-layout';
 
 type LastRecord = NonNullable<SnapshotContents['lastRecord']>;
 
@@ -26,7 +27,7 @@ export function recordFingerprint(bytes: Uint8Array): number {
  */
 export async function checkSnapshotLogEnd(fs: FileSystem, dir: string, file: string, contents: SnapshotContents): Promise<string | null> {
   const { logEnd, lastRecord, position } = contents;
-  const endSegment = `log/${segmentName(logEnd.segmentBase)}`;
+  const endSegment = logFile(segmentName(logEnd.segmentBase));
   if (!(await fs.exists(`${dir}/${endSegment}`))) {
     throw new CorruptionError({
       file: endSegment,
@@ -51,7 +52,7 @@ export async function checkSnapshotLogEnd(fs: FileSystem, dir: string, file: str
   if (sameSegment ? lastRecord.offset + lastRecord.length !== logEnd.offset : logEnd.segmentBase < lastRecord.segmentBase || logEnd.offset !== SEGMENT_HEADER_BYTES) {
     return `its recorded log end (offset ${logEnd.offset} of ${endSegment}) is not the end of its last record`;
   }
-  const recordSegment = `log/${segmentName(lastRecord.segmentBase)}`;
+  const recordSegment = logFile(segmentName(lastRecord.segmentBase));
   if (!sameSegment && !(await fs.exists(`${dir}/${recordSegment}`))) {
     throw new CorruptionError({ file: recordSegment, offset: 0, reason: `${file} covers position ${position} in this segment, but it is missing: acknowledged events are missing from the log` });
   }
