@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { SimulatedDisk, type AppendResult } from '../src/index';
 import { numberedEvents } from './support/events';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 Given('a new store on a simulated disk with batches of at most {int} events', async function (this: EventfoldWorld, max: number) {
@@ -18,10 +19,20 @@ Given('a new store whose queue holds at most {int} events', async function (this
   await this.openStore({ maxQueueEvents: max });
 });
 
+/** The disk's counters before the callers started, and what the run saw (the appends' outcomes stay in memo: the I/O-error steps read them). */
+const callersRun = scenarioState(() => ({
+  datasyncsBefore: 0,
+  writesBefore: 0,
+  /** Most events queued at once. */
+  maxQueued: 0,
+  /** Whether the first trickled append was acknowledged before the last was made. */
+  firstAckedBeforeLast: false,
+}));
+
 /** Starts `callers` appends in the same tick, sampling the queue after each call. */
 function startCallers(world: EventfoldWorld, callers: number): Promise<PromiseSettledResult<AppendResult>[]> {
-  world.memo.datasyncsBefore = world.disk?.calls.datasync;
-  world.memo.writesBefore = world.disk?.calls.write;
+  callersRun(world).datasyncsBefore = world.disk?.calls.datasync ?? 0;
+  callersRun(world).writesBefore = world.disk?.calls.write ?? 0;
   const store = world.store!;
   let maxQueued = 0;
   const appends: Promise<AppendResult>[] = [];
@@ -35,7 +46,7 @@ function startCallers(world: EventfoldWorld, callers: number): Promise<PromiseSe
     }),
   );
   return Promise.allSettled(sampling).then((outcomes) => {
-    world.memo.maxQueued = maxQueued;
+    callersRun(world).maxQueued = maxQueued;
     return outcomes;
   });
 }
@@ -52,7 +63,7 @@ When('{int} callers each append 1 event to their own stream and the store is clo
 });
 
 When('{int} events trickle in, one every millisecond, without waiting for each other', async function (this: EventfoldWorld, count: number) {
-  this.memo.datasyncsBefore = this.disk!.calls.datasync;
+  callersRun(this).datasyncsBefore = this.disk!.calls.datasync;
   const appends: Promise<AppendResult>[] = [];
   let firstAckedBeforeLast = false;
   let madeAll = false;
@@ -69,7 +80,7 @@ When('{int} events trickle in, one every millisecond, without waiting for each o
     }, 1);
   });
   this.memo.outcomes = await Promise.allSettled(appends);
-  this.memo.firstAckedBeforeLast = firstAckedBeforeLast;
+  callersRun(this).firstAckedBeforeLast = firstAckedBeforeLast;
 });
 
 Then(/^all (\d+) appends succeed(?: with the distinct positions (\d+) to (\d+))?$/, function (this: EventfoldWorld, count: string, p0?: string, p1?: string) {
@@ -86,7 +97,7 @@ Then(/^all (\d+) appends succeed(?: with the distinct positions (\d+) to (\d+))?
 });
 
 Then('the log was fsynced at most {int} times for those appends', async function (this: EventfoldWorld, max: number) {
-  const fsyncs = this.disk!.calls.datasync - (this.memo.datasyncsBefore as number);
+  const fsyncs = this.disk!.calls.datasync - callersRun(this).datasyncsBefore;
   expect(fsyncs).to.be.within(1, max);
   const group = 'group commit: appends acknowledged vs fsyncs made';
   await this.figures(
@@ -96,22 +107,22 @@ Then('the log was fsynced at most {int} times for those appends', async function
 });
 
 Then('the log was fsynced {int} times for those appends', function (this: EventfoldWorld, times: number) {
-  expect(this.disk!.calls.datasync - (this.memo.datasyncsBefore as number)).to.equal(times);
+  expect(this.disk!.calls.datasync - callersRun(this).datasyncsBefore).to.equal(times);
 });
 
 Then('the log was fsynced more than {int} times for those appends', function (this: EventfoldWorld, min: number) {
-  expect(this.disk!.calls.datasync - (this.memo.datasyncsBefore as number)).to.be.greaterThan(min);
+  expect(this.disk!.calls.datasync - callersRun(this).datasyncsBefore).to.be.greaterThan(min);
 });
 
 Then('the log was written in {int} batches of {int} events', function (this: EventfoldWorld, batches: number, _size: number) {
   // With a cap of `size` events per batch, `batches` writes for batches × size events means every batch was full.
-  expect(this.disk!.calls.write - (this.memo.writesBefore as number)).to.equal(batches);
+  expect(this.disk!.calls.write - callersRun(this).writesBefore).to.equal(batches);
 });
 
 Then('the first append was acknowledged before the last one was made', function (this: EventfoldWorld) {
-  expect(this.memo.firstAckedBeforeLast).to.equal(true);
+  expect(callersRun(this).firstAckedBeforeLast).to.equal(true);
 });
 
 Then('the queue never held more than {int} events', function (this: EventfoldWorld, max: number) {
-  expect(this.memo.maxQueued as number).to.be.within(1, max);
+  expect(callersRun(this).maxQueued).to.be.within(1, max);
 });

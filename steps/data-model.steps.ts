@@ -4,12 +4,16 @@ import { InvalidInputError } from '../src/index';
 import { difference, readBack } from './support/exact-equal';
 import { logBytes } from './support/log-files';
 import { KEPT_VALUES, READS_BACK_AS, REFUSED_VALUES } from './support/sample-data';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** The sample value of the data model the scenario appended. */
+const dataModel = scenarioState(() => ({ sample: '' }));
 
 When('an event is appended whose data holds {}', async function (this: EventfoldWorld, name: string) {
   const make = KEPT_VALUES[name] ?? REFUSED_VALUES[name];
   if (!make) throw new Error(`no sample value called "${name}"`);
-  this.memo.sample = name;
+  dataModel(this).sample = name;
   this.memo.logBytesBefore = await logBytes(this);
   await this.capture(() => this.store!.append('samples', [{ type: 'Sampled', data: make(), metadata: { sample: name } }]));
 });
@@ -18,7 +22,7 @@ Then('after a reopen, readStream and readAll give back the same value exactly', 
   expect(this.lastError, String(this.lastError)).to.equal(undefined);
   await this.store!.close();
   await this.openStore();
-  const name = this.memo.sample as string;
+  const name = dataModel(this).sample;
   const fresh = KEPT_VALUES[name]();
   const expected = READS_BACK_AS[name] ? READS_BACK_AS[name](fresh) : fresh;
   const { viaStream, viaAll } = await readBack(this.store!, 'samples');

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { CountingFileSystem } from './support/counting-file-system';
 import { collect, numberedEvents } from './support/events';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 /** The files of `dir` this process holds open right now, as the kernel lists them (Linux: /proc/self/fd). */
@@ -20,12 +21,15 @@ function openFilesUnder(dir: string): string[] {
   return files.sort();
 }
 
+/** The file layer that counts the handles the store opens and closes. */
+const openFiles = scenarioState(() => ({ fs: undefined as CountingFileSystem | undefined }));
+
 Given('a new store with a projection on the real disk', async function (this: EventfoldWorld) {
   this.storeOptions.projections = {
     counts: { initialState: {} as Record<string, number>, version: 1, evolve: (draft: Record<string, number>, e: { stream: string }) => void (draft[e.stream] = (draft[e.stream] ?? 0) + 1) },
   };
-  this.memo.files = new CountingFileSystem();
-  await this.openStore({ fs: this.memo.files as CountingFileSystem });
+  const files = (openFiles(this).fs = new CountingFileSystem());
+  await this.openStore({ fs: files });
 });
 
 When('{int} events are appended in appends of {int} over {int} streams', async function (this: EventfoldWorld, count: number, per: number, streams: number) {
@@ -50,7 +54,7 @@ When('every stream is read backward', async function (this: EventfoldWorld) {
 });
 
 When('the store is opened again and every event is read twice at the same time', async function (this: EventfoldWorld) {
-  await this.openStore({ fs: this.memo.files as CountingFileSystem });
+  await this.openStore({ fs: openFiles(this).fs });
   const [a, b] = await Promise.all([collect(this.store!.readAll()), collect(this.store!.readAll())]);
   expect([a.length, b.length]).to.deep.equal([this.store!.position + 1, this.store!.position + 1]);
 });
@@ -61,6 +65,6 @@ Then('the process has files of the store open', function (this: EventfoldWorld) 
 });
 
 Then('the process has no file of the store open', function (this: EventfoldWorld) {
-  expect([...(this.memo.files as CountingFileSystem).stillOpen.values()], 'handles opened and never closed').to.deep.equal([]);
+  expect([...openFiles(this).fs!.stillOpen.values()], 'handles opened and never closed').to.deep.equal([]);
   expect(openFilesUnder(this.storeDir), 'files the kernel lists as open').to.deep.equal([]);
 });

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, InvalidInputError } from '../src/index';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 /** Evaluates a JavaScript expression written in a feature table (test code only). */
@@ -19,10 +20,13 @@ async function settle(result: unknown): Promise<void> {
   }
 }
 
+/** Where the scenario opens a store with the options under test, and the scenario directory's entries before. */
+const optionChecks = scenarioState(() => ({ target: undefined as string | undefined, entriesBefore: undefined as string[] | undefined }));
+
 When('a store is opened in a new directory with options {}', async function (this: EventfoldWorld, options: string) {
-  this.memo.target = join(this.dir, 'new-store');
+  optionChecks(this).target = join(this.dir, 'new-store');
   await this.capture(async () => {
-    this.store = await EventStore.open(this.memo.target as string, evaluate(options) as never);
+    this.store = await EventStore.open(optionChecks(this).target!, evaluate(options) as never);
   });
 });
 
@@ -43,8 +47,8 @@ const PATHS: Record<string, (world: EventfoldWorld) => unknown> = {
 
 When('a store is opened at {}', async function (this: EventfoldWorld, path: string) {
   const target = PATHS[path](this);
-  this.memo.target = typeof target === 'string' && target ? target : undefined;
-  this.memo.entriesBefore = readdirSync(this.dir).sort();
+  optionChecks(this).target = typeof target === 'string' && target ? target : undefined;
+  optionChecks(this).entriesBefore = readdirSync(this.dir).sort();
   await this.capture(async () => {
     this.store = await EventStore.open(target as string);
   });
@@ -60,9 +64,9 @@ Then(/^the call was refused with an InvalidInputError saying "(.*)"$/, function 
 });
 
 Then('nothing was created on disk', function (this: EventfoldWorld) {
-  const target = this.memo.target as string | undefined;
-  if (target && !this.memo.entriesBefore) expect(existsSync(target), `${target} exists`).to.equal(false);
-  if (this.memo.entriesBefore) expect(readdirSync(this.dir).sort()).to.deep.equal(this.memo.entriesBefore);
+  const { target, entriesBefore } = optionChecks(this);
+  if (target && !entriesBefore) expect(existsSync(target), `${target} exists`).to.equal(false);
+  if (entriesBefore) expect(readdirSync(this.dir).sort()).to.deep.equal(entriesBefore);
   // An empty path must not have turned the working directory into a store.
   expect(existsSync(join(process.cwd(), 'log')), 'a log/ directory in the working directory').to.equal(false);
   expect(existsSync(join(process.cwd(), 'LOCK')), 'a LOCK file in the working directory').to.equal(false);

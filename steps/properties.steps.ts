@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { EventStore, InvalidInputError, SimulatedDisk } from '../src/index';
 import { eventInput, malformedAppend, malformedOpenOptions, name } from './support/arbitraries';
 import { difference, readBack } from './support/exact-equal';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 /**
@@ -12,6 +13,9 @@ import type { EventfoldWorld } from './support/world';
  * failure exactly — a failing run prints both.
  */
 const DIR = '/store';
+
+/** How many runs fast-check made in this scenario's property checks. */
+const propertyChecks = scenarioState(() => ({ runs: 0 }));
 
 function settings(defaultRuns: number): { numRuns: number; seed: number; path?: string } {
   const runs = Number(process.env.EVENTFOLD_PROPERTY_RUNS || defaultRuns);
@@ -48,7 +52,7 @@ async function check(world: EventfoldWorld, property: fc.IAsyncPropertyWithHooks
       `${fc.defaultReportMessage(details)}\nReplay with: EVENTFOLD_PROPERTY_SEED=${details.seed} EVENTFOLD_PROPERTY_PATH=${details.counterexamplePath} npm run properties`,
     );
   }
-  world.memo.propertyRuns = details.numRuns;
+  propertyChecks(world).runs = details.numRuns;
 }
 
 When('{int} generated appends of plain data go through append, close, reopen and both reads', async function (this: EventfoldWorld, runs: number) {
@@ -118,5 +122,5 @@ When('{int} generated malformed option objects are passed to open', async functi
 });
 
 Then('every case held', function (this: EventfoldWorld) {
-  expect(this.memo.propertyRuns).to.be.a('number').greaterThan(0);
+  expect(propertyChecks(this).runs).to.be.a('number').greaterThan(0);
 });

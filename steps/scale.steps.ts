@@ -4,6 +4,7 @@ import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { followChild, startChild } from './support/children';
 import { expectedTotals, scaleWorkload } from './support/scale-workload';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const DEFAULT_SCALE = 1_000_000;
@@ -28,8 +29,11 @@ interface ScaleRun {
   resumedAt?: number;
 }
 
+/** The scale run of this scenario: its size, directory and measured figures. */
+const scaleRuns = scenarioState(() => ({ run: undefined as ScaleRun | undefined }));
+
 function run(world: EventfoldWorld): ScaleRun {
-  return world.memo.scale as ScaleRun;
+  return scaleRuns(world).run!;
 }
 
 /** Runs the scale child to its end; resolves with its figures (its last stdout line). */
@@ -52,7 +56,7 @@ Given('a run at the scale EVENTFOLD_SCALE sets, {int} events unless it is set', 
   const workload = scaleWorkload(events);
   const dir = join(this.dir, 'scale-store');
   mkdirSync(dir, { recursive: true });
-  this.memo.scale = { events, dir, figures: {} } satisfies ScaleRun;
+  scaleRuns(this).run = { events, dir, figures: {} };
   await this.figures({ name: 'scale run', value: events, unit: 'events' }, { name: 'streams', value: workload.streams, unit: 'streams' });
 });
 
