@@ -209,8 +209,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   /**
    * Sets a stream's metadata (it replaces the previous one): `maxCount`,
    * `maxAge` (milliseconds), `truncateBefore` — from then on reads no longer
-   * return the events outside them (their bytes stay on disk: there is no
-   * scavenge yet) — and `custom`, the application's own. The stream need not exist
+   * return the events outside them (their bytes stay on disk until
+   * `scavenge()`) — and `custom`, the application's own. The stream need not exist
    * yet. Stored durably in the log; resolves once durable.
    */
   setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
@@ -249,8 +249,8 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    * continues its versions (the events before stay removed). `hard: true`:
    * for good — every later append or metadata change is refused with
    * StreamDeletedError and the name cannot be reused. `expectedVersion` is
-   * checked as for `append`. The events' bytes stay on disk (there is no
-   * scavenge yet). Resolves once the deletion is durable.
+   * checked as for `append`. The events' bytes stay on disk until
+   * `scavenge()` removes them). Resolves once the deletion is durable.
    */
   deleteStream(stream: string, options?: { expectedVersion?: ExpectedVersion; hard?: boolean }): Promise<void> {
     return this.engine.deleteStream(stream, options);

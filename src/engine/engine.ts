@@ -212,8 +212,8 @@ export class Engine implements LogListener {
   /**
    * Sets a stream's metadata (it replaces the previous one): `maxCount`,
    * `maxAge` (milliseconds), `truncateBefore` — from then on reads no longer
-   * return the events outside them (their bytes stay on disk: there is no
-   * scavenge yet) — and `custom`, the application's own. The stream need not exist
+   * return the events outside them (their bytes stay on disk until
+   * `scavenge()`) — and `custom`, the application's own. The stream need not exist
    * yet. Stored durably in the log; resolves once durable.
    */
   async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {

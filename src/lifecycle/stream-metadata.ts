@@ -8,7 +8,7 @@ import { formatValueForMessage, validateName } from '../validate/validate-input'
  * system stream SYSTEM_STREAM (see LifecycleChange), and honoured by every
  * read: an event outside its stream's retention is no longer returned by
  * `readStream`, `readAll`, subscriptions or `aggregateStream` (its bytes
- * stay on disk: there is no scavenge yet).
+ * stay on disk until a scavenge).
  */
 export interface StreamMetadata {
   /** Keep only the stream's last `maxCount` events (a whole number >= 1). */
