@@ -80,7 +80,10 @@ export const SCAVENGE_STARTED = '$scavenge';
  */
 export function readLifecycleChange(event: { type: string; data: unknown }): LifecycleChange | null {
   const data = event.data as Record<string, unknown> | null;
-  if (typeof data !== 'object' || data === null || typeof data.stream !== 'string') return null;
+  if (typeof data !== 'object' || data === null) return null;
+  // The start of a scavenge names no stream: it marks where what follows begins (see lifecycle/scavenge.ts).
+  if (event.type === SCAVENGE_STARTED) return typeof data.scavengeStarted === 'string' ? { scavengeStarted: data.scavengeStarted } : null;
+  if (typeof data.stream !== 'string') return null;
   if (event.type === METADATA_SET) {
     return typeof data.metadata === 'object' && data.metadata !== null && !Array.isArray(data.metadata) ? (data as unknown as LifecycleChange) : null;
   }
