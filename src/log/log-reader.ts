@@ -65,11 +65,18 @@ export class LogReader {
       }
       const segmentEnd = source.durableSize;
       if (offset >= segmentEnd) {
+        const left = source;
         segment++;
         offset = SEGMENT_HEADER_BYTES;
         source = this.log.segments[segment];
-        // The positions after a scavenged segment's last kept event, up to the next segment, were removed.
-        if (source) position = Math.max(position, source.base);
+        if (source && position < source.base) {
+          // Only a scavenge removes the positions after a segment's last event, up to the next segment. A segment
+          // never scavenged that ends early was cut short: acknowledged events are missing, never skipped in silence.
+          if (!this.index.scavenged.has(left.base)) {
+            this.fail(segment - 1, segmentEnd, `the segment ends before position ${position}, but the next segment starts at position ${source.base}: events ${position} to ${source.base - 1} are missing`);
+          }
+          position = source.base;
+        }
         continue;
       }
       const scavenged = this.index.scavenged.has(source.base);

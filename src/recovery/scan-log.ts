@@ -318,6 +318,11 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
     }
     return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${ctx.cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
   }
+  // A scavenged segment is one write from its header to its end: one that ends on a record boundary before
+  // that write's end was cut short (its kept events are missing), not scavenged down to there.
+  if (span !== undefined && scan.write && scan.write.start + scan.write.bytes !== size) {
+    return damaged(`scavenged segment ends at byte offset ${size}, but its records were written up to byte offset ${scan.write.start + scan.write.bytes}: the segment was cut short`);
+  }
   segment.durableSize = size;
   index.endOffset = size;
   if (span !== undefined) index.skipRemoved(segment.base + span);
