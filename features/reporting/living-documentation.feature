@@ -116,7 +116,7 @@ Feature: Every run leaves living documentation a team reads first
       When the formatter renders the PostgreSQL run and the page is opened in a headless Chromium
       Then the scenario "A deposit of 2 is accepted" shows "file log" passed and "PostgreSQL" failed
       And the failures list "A deposit of 2 is accepted" on PostgreSQL only
-      And counting the results of both prints "13 passed, 1 failed (file log: 7 passed, 0 failed; PostgreSQL: 6 passed, 1 failed)"
+      And counting the results of both prints "file log: 7 passed, 0 failed; PostgreSQL: 6 passed, 1 failed", then "13 passed, 1 failed"
 
       Examples:
         | layout                  | postgres messages         |
