@@ -14,7 +14,7 @@ import { pack, unpack } from '../src/postgres/payload';
 import { SYSTEM_STREAM } from '../src/lifecycle/stream-metadata';
 import { CuttableLink } from './support/cuttable-link';
 import { numberedEvents } from './support/events';
-import { databaseUrl, queryDatabase } from './support/postgres';
+import { database, databaseUrl, queryDatabase, until } from './support/postgres';
 import type { EventfoldWorld } from './support/world';
 
 interface Settled<T> {
@@ -32,19 +32,7 @@ function settle<T>(promise: Promise<T>): Settled<T> {
   return settled;
 }
 
-function database(world: EventfoldWorld): string {
-  if (!world.database) throw new Error('this step runs on the PostgreSQL run only (cucumber profile "postgres")');
-  return world.database;
-}
 
-/** Polls the server until `test` holds: the condition is the server's state, the step's timeout bounds the wait. */
-async function until(world: EventfoldWorld, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
-  for (;;) {
-    const rows = await queryDatabase(database(world), sql, values);
-    if (test(rows)) return rows;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function sideSession(world: EventfoldWorld): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: databaseUrl(database(world)) });

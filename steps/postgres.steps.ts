@@ -9,7 +9,7 @@ import { EventStore, InvalidInputError, NodeFileSystem, ReadOnlyStoreError, type
 import { startChildWithInput, exited, type ChildLines } from './support/child-lines';
 import { assertGapless, collect, numberedEvents } from './support/events';
 import { LOCK_COUNTER } from '../src/postgres/postgres-log';
-import { databaseUrl, queryDatabase, restartServer } from './support/postgres';
+import { database, databaseUrl, queryDatabase, until, restartServer } from './support/postgres';
 import type { EventfoldWorld } from './support/world';
 
 // Runs before the World's own After (hooks run in reverse order): the scenario's other stores close before its database is dropped.
@@ -23,19 +23,7 @@ interface Held {
   position: number;
 }
 
-function database(world: EventfoldWorld): string {
-  if (!world.database) throw new Error('this step runs on the PostgreSQL run only (cucumber profile "postgres")');
-  return world.database;
-}
 
-/** Polls the server until `test` holds: the condition is the server's state, the step's timeout bounds the wait. */
-async function until(world: EventfoldWorld, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
-  for (;;) {
-    const rows = await queryDatabase(database(world), sql, values);
-    if (test(rows)) return rows;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Sessions of this database waiting for the lock of the position counter's row (an append transaction's first step). */
 const WAITING_APPENDS = `SELECT pid, application_name FROM pg_stat_activity

@@ -1,5 +1,6 @@
 import { LegacyStreamNamesError } from '../errors';
-import { fsError, type FileSystem } from '../fs/file-system';
+import type { FileSystem } from '../fs/file-system';
+import { writeFileDurably } from '../fs/write-file-durably';
 import { isSystemStream } from '../lifecycle/stream-metadata';
 import type { StreamIndex } from '../log/stream-index';
 import { SYSTEM_STREAMS_MARKER } from '../store-layout';
@@ -26,13 +27,6 @@ export async function checkSystemStreams(fs: FileSystem, directory: string, inde
   }
   if (legacy.length > 0) throw new LegacyStreamNamesError(directory, legacy.sort().slice(0, 20));
   if (readOnly) return;
-  const bytes = Buffer.from(MARKER_TEXT);
-  const handle = await fs.create(path);
-  try {
-    if ((await handle.write(bytes, 0)) !== bytes.length) throw fsError('EIO', `short write to ${path}`);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileDurably(fs, path, Buffer.from(MARKER_TEXT));
   await fs.syncDir(directory);
 }

@@ -1,6 +1,6 @@
+import { writeFileDurably } from '../fs/write-file-durably';
 import CRC32 from 'crc-32';
-import type { FileHandle, FileSystem } from '../fs/file-system';
-import { fsError } from '../fs/file-system';
+import type { FileSystem } from '../fs/file-system';
 import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, NO_PREVIOUS } from '../log/record';
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
@@ -92,7 +92,8 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
       await host.commit(
         i,
         async () => {
-          await writeDurably(host.fs, tmp, file);
+          if (await host.fs.exists(tmp)) await host.fs.unlink(tmp);
+          await writeFileDurably(host.fs, tmp, file);
           await host.fs.rename(tmp, `${host.logDir}/${segment.name}`);
           await host.fs.syncDir(host.logDir);
         },
@@ -155,16 +156,6 @@ function rewrite(segment: Segment, span: number, kept: KeptRecord[]): { file: Bu
   return { file, places };
 }
 
-async function writeDurably(fs: FileSystem, path: string, bytes: Buffer): Promise<void> {
-  if (await fs.exists(path)) await fs.unlink(path);
-  const handle: FileHandle = await fs.create(path);
-  try {
-    if ((await handle.write(bytes, 0)) !== bytes.length) throw fsError('EIO', `short write of ${path}`);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
 
 const TWO_32 = 0x1_0000_0000;
 function writeU64(target: Buffer, at: number, value: number): void {

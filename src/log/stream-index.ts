@@ -106,15 +106,7 @@ export class StreamIndex {
 
   /** Index of the segment that holds `position`. */
   segmentOf(position: number): number {
-    const bases = this.segmentBases;
-    let lo = 0;
-    let hi = bases.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (bases[mid] <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return segmentHolding(this.segmentBases, position);
   }
 
   /** A known record at or before `position`, in the same segment, to read forward from. */
@@ -128,4 +120,16 @@ export class StreamIndex {
     }
     return { segment, position: base, offset: SEGMENT_HEADER_BYTES };
   }
+}
+
+/** Index of the segment that holds `position`, given the segments' base positions in ascending order. */
+export function segmentHolding(bases: readonly number[], position: number): number {
+  let lo = 0;
+  let hi = bases.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (bases[mid] <= position) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

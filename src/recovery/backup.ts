@@ -1,3 +1,4 @@
+import { writeFileDurably } from '../fs/write-file-durably';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -80,16 +81,16 @@ export async function backupStore(
     await destFs.syncDir(`${temp}/${LOG_DIR}`);
     if (snapshot) {
       await destFs.mkdirp(`${temp}/${SNAPSHOT_DIR}`);
-      bytes += await writeDurably(destFs, `${temp}/${snapshot.file}`, snapshot.bytes);
+      bytes += await writeFileDurably(destFs, `${temp}/${snapshot.file}`, snapshot.bytes);
       await destFs.syncDir(`${temp}/${SNAPSHOT_DIR}`);
     }
     if (subscriptions.length > 0) {
       await destFs.mkdirp(`${temp}/${CHECKPOINT_DIR}`);
-      for (const { file, bytes: content } of subscriptions) bytes += await writeDurably(destFs, `${temp}/${file}`, content);
+      for (const { file, bytes: content } of subscriptions) bytes += await writeFileDurably(destFs, `${temp}/${file}`, content);
       await destFs.syncDir(`${temp}/${CHECKPOINT_DIR}`);
     }
     // The same marker a clean close leaves (see store.ts): the copy is a store closed cleanly at `position`.
-    await writeDurably(destFs, `${temp}/${CLEAN_MARKER}`, encodeCleanMarker(end.position));
+    await writeFileDurably(destFs, `${temp}/${CLEAN_MARKER}`, encodeCleanMarker(end.position));
     // The source was opened by this version: its "$" streams are the store's own, and so are the copy's.
     bytes += await copySystemStreamsMarker(fs, sourceDir, destFs, temp);
     await destFs.syncDir(temp);
@@ -152,20 +153,10 @@ async function copyPrefix(from: FileSystem, source: string, to: FileSystem, targ
   return length;
 }
 
-async function writeDurably(fs: FileSystem, path: string, bytes: Buffer): Promise<number> {
-  const handle = await fs.create(path);
-  try {
-    if ((await handle.write(bytes, 0)) !== bytes.length) throw fsError('EIO', `short write to ${path}`);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  return bytes.length;
-}
 
 /** The SYSTEM-STREAMS marker, when the source has one (a read-only open of an unmarked store has no "$" streams to mark). */
 async function copySystemStreamsMarker(from: FileSystem, sourceDir: string, to: FileSystem, temp: string): Promise<number> {
   const source = `${sourceDir}/${SYSTEM_STREAMS_MARKER}`;
   if (!(await from.exists(source))) return 0;
-  return writeDurably(to, `${temp}/${SYSTEM_STREAMS_MARKER}`, await from.readFile(source));
+  return writeFileDurably(to, `${temp}/${SYSTEM_STREAMS_MARKER}`, await from.readFile(source));
 }

@@ -18,7 +18,7 @@ import {
 import { SegmentBytes } from './segment-bytes';
 import { createSegment, decodeSegmentHeader, parseSegmentName, scavengedSpan, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
-import type { StreamIndex } from '../log/stream-index';
+import { segmentHolding, type StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
 import type { RecoveryReport } from './report';
 import { quarantineFrom } from './quarantine';
@@ -96,14 +96,7 @@ export async function scanLog(
   const bases = segments.map((segment) => segment.base);
   const inScavenged = (position: number) => {
     if (index.scavenged.size === 0 || position < 0) return false;
-    let lo = 0;
-    let hi = bases.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (bases[mid] <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return index.scavenged.has(bases[lo]);
+    return index.scavenged.has(bases[segmentHolding(bases, position)]);
   };
   const resume = options.resumeAt;
   let first = 0;

@@ -7,6 +7,7 @@ import { AfterAll, BeforeAll } from '@cucumber/cucumber';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCluster, stopOnExit, type Cluster } from '../setup/postgres-cluster';
+import type { EventfoldWorld } from './world';
 
 /** The server of this run: set by BeforeAll on the PostgreSQL run. */
 let serverUrl: string | undefined;
@@ -86,3 +87,18 @@ BeforeAll(async function (this: { parameters: { log?: unknown } }) {
 AfterAll(function () {
   cluster?.stop();
 });
+
+/** The scenario's own database (the PostgreSQL run only). */
+export function database(world: EventfoldWorld): string {
+  if (!world.database) throw new Error('this step runs on the PostgreSQL run only (cucumber profile "postgres")');
+  return world.database;
+}
+
+/** Polls the server until `test` holds: the condition is the server's state, the step's timeout bounds the wait. */
+export async function until(world: EventfoldWorld, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
+  for (;;) {
+    const rows = await queryDatabase(database(world), sql, values);
+    if (test(rows)) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
