@@ -23,9 +23,9 @@ export type {
 } from './api';
 export { ANY, NO_STREAM, STREAM_EXISTS, matchesExpectedVersion, isExpectedVersion } from './expected-version';
 export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
-export type { RecoveryReport } from './recovery/report';
+export type { RecoveryReport } from './log-reports';
 export type { StreamMetadata, RetentionReport } from './lifecycle/stream-metadata';
-export type { ScavengeProgress, ScavengeResult } from './lifecycle/scavenge';
+export type { ScavengeProgress, ScavengeResult } from './log-reports';
 export { LIMITS } from './validate/limits';
 export { Subscription } from './engine/subscriptions';
 export type { SubscribeOptions } from './engine/subscriptions';

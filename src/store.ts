@@ -25,11 +25,9 @@ import type { ExpectedVersion } from './expected-version';
 import { openFileLog } from './file-log/open-file-log';
 import { isPostgresUrl, openPostgres } from './postgres/open-postgres';
 import type { RetentionReport, StreamMetadata } from './lifecycle/stream-metadata';
-import type { ScavengeProgress, ScavengeResult } from './lifecycle/scavenge';
 import type { FileSystem } from './fs/file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
-import type { BackupResult } from './recovery/backup';
-import type { RecoveryReport } from './recovery/report';
+import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from './log-reports';
 import { IN_MEMORY_OPTIONS, readOptions, readStoreOptions } from './validate/options';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
@@ -99,7 +97,7 @@ export interface StoreHealth {
 }
 
 
-export type { BackupResult } from './recovery/backup';
+export type { BackupResult } from './log-reports';
 
 export type { AppendOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions } from './api';
 export type { FollowOptions } from './engine/engine';

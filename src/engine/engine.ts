@@ -4,7 +4,7 @@ import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionCo
 import type { ExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
-import type { ScavengeProgress, ScavengeResult } from '../lifecycle/scavenge';
+import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';

@@ -33,9 +33,7 @@
 import type { AppendResult, RecordedEvent } from '../api';
 import type { EventfoldError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
-import type { BackupResult } from '../recovery/backup';
-import type { ScavengeProgress, ScavengeResult } from '../lifecycle/scavenge';
-import type { RecoveryReport } from '../recovery/report';
+import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 
 /** One append to one stream, as the engine hands it to a log. */

@@ -8,7 +8,7 @@ import { readCleanMarker } from '../recovery/clean-marker';
 import { CLEAN_MARKER, logDirOf } from '../store-layout';
 import { acquireLock, type HeldLock } from '../recovery/lock';
 import { finishInterruptedRepair, refuseUnfinishedRepair } from '../recovery/quarantine';
-import type { RecoveryReport } from '../recovery/report';
+import type { RecoveryReport } from '../log-reports';
 import { scanLog } from '../recovery/scan-log';
 import { syncStoreDirectories } from '../recovery/sync-store-directories';
 import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';

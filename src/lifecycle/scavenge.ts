@@ -7,6 +7,7 @@ import type { Segment } from '../log/segmented-log';
 import { segmentRecords } from './segment-records';
 import { listSnapshots } from '../snapshot/snapshots';
 import { snapshotDirOf } from '../store-layout';
+import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 
 /**
  * Scavenge: rewrites sealed segments without the events that retention and
@@ -39,23 +40,6 @@ export interface ScavengeHost {
   commit(index: number, write: () => Promise<void>, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>): Promise<void>;
   /** True once the store is closing: the scavenge stops between segments. */
   stopping(): boolean;
-}
-
-export interface ScavengeProgress {
-  segmentsDone: number;
-  segmentsTotal: number;
-  bytesBefore: number;
-  bytesAfter: number;
-}
-
-export interface ScavengeResult extends ScavengeProgress {
-  /** Events taken off the disk. */
-  eventsRemoved: number;
-  /** Segments rewritten (the others had nothing to remove). */
-  segmentsRewritten: number;
-  /** Records of removed events overwritten with zeros in `quarantine/` (see scrub-quarantine.ts). */
-  quarantinedRecordsZeroed: number;
-  durationMs: number;
 }
 
 export async function scavengeSegments(host: ScavengeHost, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {

@@ -36,7 +36,7 @@ import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidIn
 import { matchesExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
-import type { RecoveryReport } from '../recovery/report';
+import type { RecoveryReport } from '../log-reports';
 import { appendSessionSettings, clientConfig, redact } from './connection';
 import { Notifications } from './notifications';
 import type { PostgresSettings } from './options';

@@ -10,6 +10,7 @@ import { listSnapshots } from '../snapshot/snapshots';
 import { readCheckpointFiles } from '../snapshot/checkpoint-file';
 import { CHECKPOINT_DIR, CLEAN_MARKER, LOG_DIR, SNAPSHOT_DIR, snapshotDirOf, snapshotFile, SYSTEM_STREAMS_MARKER } from '../store-layout';
 import { encodeCleanMarker } from './clean-marker';
+import type { BackupResult } from '../log-reports';
 
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -18,20 +19,6 @@ export interface LogEnd {
   /** Global position of the last durable event (-1: none). */
   position: number;
   segments: Array<{ name: string; bytes: number }>;
-}
-
-export interface BackupResult {
-  /** The backup's directory. */
-  directory: string;
-  /** Last global position the backup holds: every event up to it, none after. */
-  position: number;
-  segments: number;
-  /** The snapshot copied along (relative path), null when there was none at or before `position`. */
-  snapshot: string | null;
-  /** Subscriptions whose checkpoints were copied. */
-  subscriptions: string[];
-  bytes: number;
-  durationMs: number;
 }
 
 /**

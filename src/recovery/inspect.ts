@@ -6,7 +6,7 @@ import { NodeFileSystem } from '../fs/node-file-system';
 import { readOnlyFileSystem } from '../fs/read-only-file-system';
 import { StreamIndex } from '../log/stream-index';
 import { currentOwner, type LockOwner } from './lock';
-import type { RecoveryReport } from './report';
+import type { RecoveryReport } from '../log-reports';
 import { scanLog } from './scan-log';
 import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { readCleanMarker } from './clean-marker';

@@ -7,7 +7,7 @@ import { parseSnapshotName } from '../snapshot/snapshot-file';
 import { listCheckpoints, resetCheckpointsBeyond, type CheckpointReset } from '../snapshot/checkpoint-file';
 import { logDirOf, logFile, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
 import { countValidRecords } from './count-valid-records';
-import type { RecoveryReport } from './report';
+import type { RecoveryReport } from '../log-reports';
 
 const MAGIC = Buffer.from('EVFLDREP', 'ascii');
 const HEADER_BYTES = 16;

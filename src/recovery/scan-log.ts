@@ -20,7 +20,7 @@ import { createSegment, decodeSegmentHeader, parseSegmentName, scavengedSpan, se
 import type { Segment } from '../log/segmented-log';
 import { segmentHolding, type StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
-import type { RecoveryReport } from './report';
+import type { RecoveryReport } from '../log-reports';
 import { quarantineFrom } from './quarantine';
 
 export interface ScanOptions {

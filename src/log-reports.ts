@@ -1,3 +1,9 @@
+/**
+ * What a log reports of its open, a backup and a scavenge: the same shapes for
+ * every log behind the EventLog interface (src/engine/event-log.ts), so they
+ * live beside the public API rather than in one log's folder.
+ */
+
 /** What `open` found and did; available as `store.recovery`. */
 export interface RecoveryReport {
   /** True when the previous close was clean (the CLEAN marker was present). */
@@ -77,5 +83,39 @@ export interface RecoveryReport {
    */
   coveredLog: 'checked by this open' | 'checked in the background' | null;
   /** How long recovery took, in milliseconds. */
+  durationMs: number;
+}
+
+/** What `store.backup(dest)` copied. */
+export interface BackupResult {
+  /** The backup's directory. */
+  directory: string;
+  /** Last global position the backup holds: every event up to it, none after. */
+  position: number;
+  segments: number;
+  /** The snapshot copied along (relative path), null when there was none at or before `position`. */
+  snapshot: string | null;
+  /** Subscriptions whose checkpoints were copied. */
+  subscriptions: string[];
+  bytes: number;
+  durationMs: number;
+}
+
+/** How far a scavenge has come (`store.scavenge({ onProgress })`). */
+export interface ScavengeProgress {
+  segmentsDone: number;
+  segmentsTotal: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+/** What `store.scavenge()` removed. */
+export interface ScavengeResult extends ScavengeProgress {
+  /** Events taken off the disk. */
+  eventsRemoved: number;
+  /** Segments rewritten (the others had nothing to remove). */
+  segmentsRewritten: number;
+  /** Records of removed events overwritten with zeros in `quarantine/` (see scrub-quarantine.ts). */
+  quarantinedRecordsZeroed: number;
   durationMs: number;
 }
