@@ -3,8 +3,6 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore } from '../src/index';
-import { collect } from './support/events';
 import { logDamage } from './support/log-damage-state';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
@@ -100,13 +98,4 @@ Then('the command exits with 0 and prints {int} events of stream {string} with v
   const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
   expect(events).to.have.length(count);
   expect(events.map((e) => [e.stream, e.version])).to.deep.equal([[stream, v0], [stream, v1]]);
-});
-
-Then('the store now holds {int} events', async function (this: EventfoldWorld, count: number) {
-  const store = await EventStore.open(this.storeDir);
-  try {
-    expect(await collect(store.readAll())).to.have.length(count);
-  } finally {
-    await store.close();
-  }
 });

@@ -1,23 +1,9 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { SimulatedDisk, type AppendResult } from '../src/index';
+import type { AppendResult } from '../src/index';
 import { numberedEvents } from './support/events';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
-
-Given('a new store on a simulated disk with batches of at most {int} events', async function (this: EventfoldWorld, max: number) {
-  this.disk = new SimulatedDisk();
-  await this.openStore({ maxBatchEvents: max });
-});
-
-Given('a new store on a simulated disk whose batches wait up to {int} ms for company', async function (this: EventfoldWorld, ms: number) {
-  this.disk = new SimulatedDisk();
-  await this.openStore({ maxBatchDelayMs: ms });
-});
-
-Given('a new store whose queue holds at most {int} events', async function (this: EventfoldWorld, max: number) {
-  await this.openStore({ maxQueueEvents: max });
-});
 
 /** The disk's counters before the callers started, and what the run saw (the appends' outcomes stay in memo: the I/O-error steps read them). */
 const callersRun = scenarioState(() => ({

@@ -5,11 +5,6 @@ import { segmentPaths } from './support/log-files';
 import type { EventfoldWorld } from './support/world';
 
 /** The machine goes down: the old store is abandoned as it was, the disk comes back as the policy says. */
-When('the power fails and unsynced writes are lost', function (this: EventfoldWorld) {
-  this.disk = this.disk!.powerLoss('drop-unsynced');
-  this.store = undefined;
-});
-
 When('the process dies but the operating system writes out what it was given', function (this: EventfoldWorld) {
   this.disk = this.disk!.powerLoss('keep-unsynced');
   this.store = undefined;

@@ -67,6 +67,19 @@ When(
   },
 );
 
+/** What the disk keeps of the writes not yet fsynced when the power fails. */
+const UNSYNCED_WRITES: Record<string, PowerLossPolicy> = {
+  'unsynced writes are lost': 'drop-unsynced',
+  'the disk drops every unsynced write': 'drop-unsynced',
+  'the disk keeps every unsynced write': 'keep-unsynced',
+};
+
+/** The power fails between two pieces of work: nothing is interrupted, the store is abandoned open. */
+When(/^the power fails and (unsynced writes are lost|the disk drops every unsynced write|the disk keeps every unsynced write)$/, function (this: EventfoldWorld, unsynced: string) {
+  this.disk = this.disk!.powerLoss(UNSYNCED_WRITES[unsynced]);
+  this.store = undefined;
+});
+
 Then('that append was not acknowledged', function (this: EventfoldWorld) {
   expect((powerCut(this).error as Error)?.name).to.equal('StoreFailedError');
 });

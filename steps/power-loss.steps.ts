@@ -139,12 +139,6 @@ Then('the run had more than {int} fsync points, of files and of directories', fu
   expect(points.some((p) => p.op === 'datasync')).to.equal(true);
 });
 
-Given('a new store on a simulated disk whose segments roll every {int} KiB', async function (this: EventfoldWorld, kib: number) {
-  this.disk = new SimulatedDisk();
-  this.storeOptions.segmentSize = kib * 1024;
-  await this.openStore();
-});
-
 Then('no temporary segment file is left in the log directory', async function (this: EventfoldWorld) {
   const names = await this.disk!.readdir(`${this.storeDir}/log`);
   expect(names.filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);

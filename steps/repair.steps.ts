@@ -1,7 +1,10 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { CorruptionError, EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type Projection, type StoreOptions } from '../src/index';
+import { AT_FLAGS } from '../src/log/record-layout';
+import { segmentName } from '../src/log/segment-file';
 import { decodeCheckpoint } from '../src/snapshot/checkpoint-file';
+import { LOG_DIR } from '../src/store-layout';
 import { collect, numberedEvents } from './support/events';
 import { recordSpans } from './support/damage';
 import { scenarioState } from './support/scenario-state';
@@ -67,10 +70,11 @@ Given(
 When('one bit flips in record {int} of that store', function (this: EventfoldWorld, n: number) {
   const setup = repairRuns(this).setup!;
   // One segment: the stores here are small.
-  const path = `${DIR}/log/00000000000000000000.seg`;
+  const path = `${DIR}/${LOG_DIR}/${segmentName(0)}`;
   const bytes = setup.disk.peek(path);
   const span = recordSpans(bytes)[n - 1];
-  bytes[span.offset + 12] ^= 0x10;
+  // One bit of the record's flags byte, which its header CRC covers.
+  bytes[span.offset + AT_FLAGS] ^= 0x10;
   setup.disk.overwrite(path, bytes);
   setup.damagedRecord = n;
 });

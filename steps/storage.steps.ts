@@ -29,7 +29,9 @@ export async function appendVia(world: EventfoldWorld, stream: string, events: P
   return result;
 }
 
-Given('a new store', async function (this: EventfoldWorld) {
+/** "a new store on a simulated disk" is the shorthand of "the store lives on a simulated disk" and "a new store". */
+Given(/^a new store( on a simulated disk)?$/, async function (this: EventfoldWorld, simulated: string | null) {
+  if (simulated) this.disk = new SimulatedDisk();
   await this.openStore();
 });
 
@@ -41,11 +43,6 @@ Given('a new store whose segments roll every {int} KiB', async function (this: E
 Given('a new in-memory store', async function (this: EventfoldWorld) {
   this.store = await EventStore.inMemory();
   this.memo.inMemory = true;
-});
-
-Given('a new store on a simulated disk', async function (this: EventfoldWorld) {
-  this.disk = new SimulatedDisk();
-  await this.openStore();
 });
 
 Given(/^"([^"]+)" has (no|\d+) events?$/, async function (this: EventfoldWorld, stream: string, count: string) {

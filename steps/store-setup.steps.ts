@@ -11,6 +11,9 @@ import type { EventfoldWorld } from './support/world';
  *   Given a new store with:
  *     | segmentSize   | 4 KiB |
  *     | keepSnapshots | 1     |
+ *
+ * ("a new store on a simulated disk with:" also puts it on a simulated disk.)
+ * A new option of a scenario goes in that table, not in a Given of its own.
  */
 const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 * 1024 };
 
@@ -51,7 +54,8 @@ Given('the store lives on a simulated disk', function (this: EventfoldWorld) {
   this.disk = new SimulatedDisk();
 });
 
-Given('a new store with:', async function (this: EventfoldWorld, table: DataTable) {
+Given(/^a new store( on a simulated disk)? with:$/, async function (this: EventfoldWorld, simulated: string | null, table: DataTable) {
+  if (simulated) this.disk = new SimulatedDisk();
   Object.assign(this.storeOptions, storeOptionsFrom(table));
   await this.openStore();
 });

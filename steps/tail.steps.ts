@@ -180,13 +180,6 @@ Then('the recovery report quarantined the damage, saying {string}', function (th
   expect(quarantine!.reason).to.contain(text);
 });
 
-When('the power fails and the disk {}', function (this: EventfoldWorld, keeps: string) {
-  const policies: Record<string, 'drop-unsynced' | 'keep-unsynced'> = { 'drops every unsynced write': 'drop-unsynced', 'keeps every unsynced write': 'keep-unsynced' };
-  expect(policies[keeps], `known disk behaviour "${keeps}"`).to.not.equal(undefined);
-  this.disk = this.disk!.powerLoss(policies[keeps]);
-  this.store = undefined;
-});
-
 /** The largest data an event of `mib` MiB can carry: the record's names and msgpack framing take a few bytes of it. */
 function bigData(mib: number): Uint8Array {
   return new Uint8Array(seededBytes(mib * MiB - 256, mib));

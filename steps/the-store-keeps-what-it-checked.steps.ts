@@ -10,10 +10,6 @@ interface Pending {
   waitingEvents?: EventInput[];
 }
 
-Given('a new store that queues at most {int} event(s)', async function (this: EventfoldWorld, max: number) {
-  await this.openStore({ maxQueueEvents: max });
-});
-
 Given('{string} has {int} {string} event waiting to be written', function (this: EventfoldWorld, stream: string, count: number, type: string) {
   const events = Array.from({ length: count }, () => ({ type }));
   this.memo.pending = { first: this.store!.append(stream, events) } satisfies Pending;

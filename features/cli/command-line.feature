@@ -50,7 +50,7 @@ Feature: The eventfold command line tells an operator what is in a store
       When one bit flips in the body of record 10
       And the operator runs "eventfold recover --repair truncate" on the store
       Then the command exits with 0 and says "quarantine"
-      And the store now holds 9 events
+      And the store opened again holds 9 events
 
   Rule: snapshot takes a checkpoint, and verify checks snapshots too
 

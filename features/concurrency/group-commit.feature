@@ -25,7 +25,8 @@ Feature: Many callers append at once through one group-commit writer
 
     @file-only
     Scenario: A batch closes when it reaches 100 events
-      Given a new store on a simulated disk with batches of at most 100 events
+      Given a new store on a simulated disk with:
+        | maxBatchEvents | 100 |
       When 1000 callers each append 1 event to their own stream at the same time
       Then all 1000 appends succeed with the distinct positions 0 to 999
       And the log was written in 10 batches of 100 events
@@ -35,7 +36,8 @@ Feature: Many callers append at once through one group-commit writer
       The delay runs from a batch's first event; it is not an idle timer that
       a steady trickle of appends would keep pushing back.
 
-      Given a new store on a simulated disk whose batches wait up to 5 ms for company
+      Given a new store on a simulated disk with:
+        | maxBatchDelayMs | 5 |
       When 50 events trickle in, one every millisecond, without waiting for each other
       Then all 50 appends succeed
       And the first append was acknowledged before the last one was made
@@ -44,7 +46,8 @@ Feature: Many callers append at once through one group-commit writer
   Rule: A full queue makes callers wait instead of growing without bound
 
     Scenario: 5,000 appends against a queue of 100 events
-      Given a new store whose queue holds at most 100 events
+      Given a new store with:
+        | maxQueueEvents | 100 |
       When 5000 callers each append 1 event to their own stream at the same time
       Then all 5000 appends succeed with the distinct positions 0 to 4999
       And the queue never held more than 100 events

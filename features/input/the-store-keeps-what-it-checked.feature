@@ -10,7 +10,8 @@ Feature: The store keeps exactly what it checked
   Rule: The events of an append are counted and written from the store's own copy
 
     Scenario: The caller adds an event to its array while its append waits for room
-      Given a new store that queues at most 1 event
+      Given a new store with:
+        | maxQueueEvents | 1 |
       And "orders" has 1 "Placed" event waiting to be written
       When "orders" appends 1 "Shipped" event that waits for room in the queue
       And the caller pushes a "Cancelled" event into that append's array while it waits

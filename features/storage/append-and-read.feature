@@ -54,7 +54,8 @@ Feature: Append events to streams and read them back
 
     @file-only
     Scenario: 5,000 events across 20 streams are all there after reopening
-      Given a new store whose segments roll every 64 KiB
+      Given a new store with:
+        | segmentSize | 64 KiB |
       And 20 streams have 250 events each
       When the store is closed and opened again
       Then the recovery report says the last shutdown was clean
@@ -64,7 +65,8 @@ Feature: Append events to streams and read them back
 
     @file-only
     Scenario: A replay reads the log a page at a time, across segment files
-      Given a new store whose segments roll every 64 KiB
+      Given a new store with:
+        | segmentSize | 64 KiB |
       And 20 streams have 250 events each
       When all events are read a page at a time from position 1000 with a limit of 3500
       Then 3500 events are returned with positions 1000 to 4499

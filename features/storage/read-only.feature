@@ -25,7 +25,8 @@ Feature: Reading a store without owning it
       And after a refresh it sees 15 events, the same ones the writer reads
 
     Scenario: A reader follows the writer into a new segment
-      Given a new store on a simulated disk whose segments roll every 1 KiB
+      Given a new store on a simulated disk with:
+        | segmentSize | 1 KiB |
       And "ledger" has 40 events
       When a read-only store is opened on the same directory
       And "ledger" appends 60 events
