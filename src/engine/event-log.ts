@@ -36,15 +36,21 @@ import type { ExpectedVersion } from '../expected-version';
 import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 
+/** What `LogAppend.events` holds once the log let go of the events (they were taken in). */
+export const RELEASED_EVENTS: readonly ValidEvent[] = Object.freeze([]);
+
 /** One append to one stream, as the engine hands it to a log. */
 export interface LogAppend {
   readonly stream: string;
   /**
    * At least one event, already validated (names, plain data, sizes): the
    * engine's own copy, which the log may keep and must not change. An event
-   * without `id` gets a fresh random UUID from the log.
+   * without `id` gets a fresh random UUID from the log. Once the log has
+   * taken them in (framed or sent) it may set this to RELEASED_EVENTS, so
+   * that the copies of a large append are garbage at once rather than kept
+   * alive until it is durable; nothing reads them after that.
    */
-  readonly events: readonly ValidEvent[];
+  events: readonly ValidEvent[];
   /** Checked by the log against the stream's version at the moment the append takes its place (see `EventLog.append`). */
   readonly expectedVersion: ExpectedVersion;
   /**

@@ -1,6 +1,6 @@
 import * as nodePath from 'node:path';
 import type { AppendResult, RecordedEvent } from '../api';
-import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogStreamRead, type StoredCheckpoint } from '../engine/event-log';
+import { NO_LISTENER, RELEASED_EVENTS, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogStreamRead, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, type CorruptionError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
@@ -258,6 +258,8 @@ export class FileLog implements EventLog {
       return asEventfoldError(error);
     }
     // Nothing can fail from here on: take the positions and versions.
+    // The frame holds the events now: their copies need not live until the batch is durable (fewer survivors for the GC).
+    append.events = RELEASED_EVENTS;
     this.nextPosition += count;
     this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
     return {
