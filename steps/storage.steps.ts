@@ -91,6 +91,17 @@ Then('they are the events that reading one at a time returns', async function (t
   expect(this.memo.read).to.deep.equal(await collect(this.store!.readAll({ from, limit })));
 });
 
+When('{int} events are asked of one full read at once, without waiting for any answer', async function (this: EventfoldWorld, asks: number) {
+  const read = this.store!.readAll();
+  this.memo.answers = await Promise.all(Array.from({ length: asks }, () => read.next()));
+});
+
+Then('the answers are the events with positions {int} to {int} in order, then the end of the read', function (this: EventfoldWorld, first: number, last: number) {
+  const answers = this.memo.answers as Array<IteratorResult<RecordedEvent>>;
+  expect(answers.slice(0, -1).map((answer) => (answer.done ? 'end' : answer.value.position))).to.deep.equal(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+  expect(answers[answers.length - 1].done).to.equal(true);
+});
+
 Then('every page holds between {int} and {int} events', function (this: EventfoldWorld, least: number, most: number) {
   const sizes = this.memo.pageSizes as number[];
   expect(sizes.length, 'pages').to.be.greaterThan(1);

@@ -9,6 +9,7 @@ import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, RE
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
+import { eventsOfPages } from './events-of-pages';
 import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
 import { StreamLanes } from './stream-lanes';
 import { Subscription, type EventHandler, type SubscribeOptions } from './subscriptions';
@@ -452,8 +453,8 @@ export class Engine implements LogListener {
   }
 
   /** Events in global order that their streams' retention keeps (removed ones are skipped; positions stay as assigned). */
-  private async *retainedEvents(from: number, limit: number): AsyncGenerator<RecordedEvent> {
-    for await (const page of this.retainedPages(from, limit)) yield* page;
+  private retainedEvents(from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    return eventsOfPages(this.retainedPages(from, limit));
   }
 
   /** `retainedEvents` a page at a time: the log's pages, less what retention removes (a page left empty is skipped). */
