@@ -2,7 +2,7 @@ import { Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { EventLog, LogAppend, LogAppendOutcome } from '../src/engine/event-log';
 import { ExpectedVersionConflictError, type AppendResult, type EventStore } from '../src/index';
-import { parseExpectation } from './storage.steps';
+import { parseExpectation } from './support/appends';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 

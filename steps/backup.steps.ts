@@ -1,15 +1,14 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, inspectStore, type BackupResult, type RecordedEvent } from '../src/index';
+import { runEventfold } from './support/eventfold-cli';
 import { collect } from './support/events';
-import { writerAcks, writerReached } from './support/writer-acks';
+import { writerAcks, writerLines, writerReached } from './support/writer-acks';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
-const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 function backupDir(world: EventfoldWorld): string {
   return join(world.dir, 'backup');
@@ -121,19 +120,19 @@ Then('the backup opens as a store that was closed cleanly, starts from that snap
 When('the writer has acknowledged {int} appends', async function (this: EventfoldWorld, count: number) {
   await new Promise<void>((resolve) => {
     const check = () => writerAcks(this).length >= count && resolve();
-    (this.memo.writer as { listeners: Array<() => void> }).listeners.push(check);
+    writerLines(this).listeners.push(check);
     check();
   });
 });
 
 function runBackup(world: EventfoldWorld): void {
-  world.memo.cli = spawnSync(process.execPath, [BINARY, 'backup', world.storeDir, backupDir(world)], { encoding: 'utf8', timeout: 120_000 });
+  world.cli = runEventfold(['backup', world.storeDir, backupDir(world)]);
 }
 
 When('the operator runs "eventfold backup" into a new directory', function (this: EventfoldWorld) {
   backups(this).acknowledgedBeforeBackup = Math.max(...writerAcks(this).map((a) => a.position));
   runBackup(this);
-  const match = /backed up positions 0 to (\d+)/.exec((this.memo.cli as { stdout: string }).stdout);
+  const match = /backed up positions 0 to (\d+)/.exec(this.cli!.stdout);
   if (match) backups(this).result = { position: Number(match[1]), snapshot: null };
 });
 

@@ -4,23 +4,36 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APT_INSTALL, installPlan, machineFacts, SEARCH_OVERRIDE, type MachineFacts } from './setup/browser';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const ROOT = join(__dirname, '..');
+
+/** The machine a scenario pretends to be, and what the browser setup found or planned on it. */
+const browserSetup = scenarioState(() => ({
+  /** The browser executable the scenario points at (or a path where none is). */
+  browser: '',
+  /** The folder the setup searches instead of PATH. */
+  searchPath: '',
+  /** What the setup printed. */
+  output: { stdout: '', stderr: '' },
+  facts: undefined as MachineFacts | undefined,
+  plan: undefined as ReturnType<typeof installPlan> | undefined,
+}));
 
 function fakeBrowser(world: EventfoldWorld, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
   writeFileSync(path, '#!/bin/sh\necho "a stand-in for a browser"\n');
   chmodSync(path, 0o755);
-  world.memo.browser = path;
+  browserSetup(world).browser = path;
   return path;
 }
 
 function emptySearchPath(world: EventfoldWorld): string {
   const dir = join(world.dir, 'search-path');
   mkdirSync(dir, { recursive: true });
-  world.memo.searchPath = dir;
+  browserSetup(world).searchPath = dir;
   return dir;
 }
 
@@ -30,16 +43,16 @@ function runSetup(world: EventfoldWorld, env: NodeJS.ProcessEnv, args: string[] 
   for (const variable of ['CHROME_PATH', 'CHROMIUM_PATH', 'PUPPETEER_EXECUTABLE_PATH', 'CHROME_BIN']) delete clean[variable];
   const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'steps/setup/ensure-browser.ts', ...args], {
     cwd: ROOT,
-    env: { ...clean, [SEARCH_OVERRIDE]: world.memo.searchPath as string, ...env },
+    env: { ...clean, [SEARCH_OVERRIDE]: browserSetup(world).searchPath, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
   expect(run.status, run.stderr).to.equal(0);
-  world.memo.setup = { stdout: run.stdout, stderr: run.stderr };
+  browserSetup(world).output = { stdout: run.stdout, stderr: run.stderr };
 }
 
 function setupOutput(world: EventfoldWorld): { stdout: string; stderr: string } {
-  return world.memo.setup as { stdout: string; stderr: string };
+  return browserSetup(world).output;
 }
 
 Given('a browser executable at a path of its own', function (this: EventfoldWorld) {
@@ -55,7 +68,7 @@ Given('a browser executable named {string} on the search path', function (this: 
 });
 
 When('the test setup runs with CHROME_PATH naming that browser', function (this: EventfoldWorld) {
-  runSetup(this, { CHROME_PATH: this.memo.browser as string });
+  runSetup(this, { CHROME_PATH: browserSetup(this).browser });
 });
 
 When('the test setup runs', function (this: EventfoldWorld) {
@@ -63,8 +76,8 @@ When('the test setup runs', function (this: EventfoldWorld) {
 });
 
 When('the test setup runs with CHROME_PATH naming a file that does not exist', function (this: EventfoldWorld) {
-  this.memo.browser = join(this.dir, 'no-such-chrome');
-  runSetup(this, { CHROME_PATH: this.memo.browser as string });
+  browserSetup(this).browser = join(this.dir, 'no-such-chrome');
+  runSetup(this, { CHROME_PATH: browserSetup(this).browser });
 });
 
 When('the test setup runs as a dry run', function (this: EventfoldWorld) {
@@ -72,7 +85,7 @@ When('the test setup runs as a dry run', function (this: EventfoldWorld) {
 });
 
 Then('the setup uses that browser, found via {string}', function (this: EventfoldWorld, via: string) {
-  expect(setupOutput(this).stdout).to.contain(`Browser for the living documentation: ${this.memo.browser} (found via ${via})`);
+  expect(setupOutput(this).stdout).to.contain(`Browser for the living documentation: ${browserSetup(this).browser} (found via ${via})`);
 });
 
 Then('the setup installs nothing', function (this: EventfoldWorld) {
@@ -83,7 +96,7 @@ Then('the setup installs nothing', function (this: EventfoldWorld) {
 
 Then('the setup says in one sentence that CHROME_PATH is not an executable file', function (this: EventfoldWorld) {
   const { stderr } = setupOutput(this);
-  expect(stderr.trim().split('\n')).to.deep.equal([`CHROME_PATH is set to ${this.memo.browser}, which is not an executable file: point it at a Chrome or Chromium executable, or unset it.`]);
+  expect(stderr.trim().split('\n')).to.deep.equal([`CHROME_PATH is set to ${browserSetup(this).browser}, which is not an executable file: point it at a Chrome or Chromium executable, or unset it.`]);
 });
 
 Given(/^a machine running (Debian|Ubuntu|macOS), (with|without) apt-get, as (root|another user), without a browser$/, function (this: EventfoldWorld, system: string, apt: string, user: string) {
@@ -93,15 +106,15 @@ Given(/^a machine running (Debian|Ubuntu|macOS), (with|without) apt-get, as (roo
     aptGet: apt === 'with',
     root: user === 'root',
   };
-  this.memo.facts = facts;
+  browserSetup(this).facts = facts;
 });
 
 When('the test setup decides how to get a browser', function (this: EventfoldWorld) {
-  this.memo.plan = installPlan(this.memo.facts as MachineFacts);
+  browserSetup(this).plan = installPlan(browserSetup(this).facts!);
 });
 
 Then('it runs "apt-get update" then "apt-get install chromium"', function (this: EventfoldWorld) {
-  const plan = this.memo.plan as ReturnType<typeof installPlan>;
+  const plan = browserSetup(this).plan!;
   expect(plan).to.have.property('commands');
   const [update, install, ...more] = (plan as { commands: string[][] }).commands;
   expect(more).to.deep.equal([]);
@@ -112,7 +125,7 @@ Then('it runs "apt-get update" then "apt-get install chromium"', function (this:
 });
 
 Then(/^it says in one sentence (?:to|that) (.+)$/, function (this: EventfoldWorld, what: string) {
-  const plan = this.memo.plan as ReturnType<typeof installPlan>;
+  const plan = browserSetup(this).plan!;
   expect(plan).to.have.property('impossible');
   const sentence = (plan as { impossible: string }).impossible;
   expect(sentence.match(/\.(\s|$)/g), `one sentence: ${sentence}`).to.have.length(1);

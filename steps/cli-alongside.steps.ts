@@ -1,30 +1,22 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { RecordedEvent } from '../src/index';
 import { exited, startCli, type ChildLines } from './support/child-lines';
+import { runEventfold } from './support/eventfold-cli';
 import { assertGapless } from './support/events';
 import { hashTree } from './support/file-hashes';
-import { expectAcknowledged, writerAcks, writerReached } from './support/writer-acks';
+import { expectAcknowledged, writerAcks, writerChild, writerLines, writerReached } from './support/writer-acks';
 import { scenarioState } from './support/scenario-state';
-import type { EventfoldWorld } from './support/world';
+import type { CliRun, EventfoldWorld } from './support/world';
 
-const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
-type CliResult = { status: number | null; stdout: string; stderr: string };
-
-function runEventfold(args: string[]): CliResult {
-  return spawnSync(process.execPath, [BINARY, ...args], { encoding: 'utf8', timeout: 120_000 });
-}
-
-/** What the steps running the CLI beside a writer share (the writer itself stays in memo: the read-only steps start it). */
+/** What the steps running the CLI beside a writer share (the writer itself is in support/writer-acks.ts: the read-only steps start it). */
 const alongside = scenarioState(() => ({
   /** What `read --follow` printed, line by line and parsed, and how it exited. */
   lines: [] as string[],
   printed: [] as RecordedEvent[],
   readerExit: null as number | null,
   /** The results of read, info and verify, in that order. */
-  results: [] as CliResult[],
+  results: [] as CliRun[],
 }));
 
 When('the operator runs {string} until it has printed {int} events', async function (this: EventfoldWorld, command: string, count: number) {
@@ -56,20 +48,20 @@ Then('the lines run from position 0 without a gap, with each event the writer ac
 });
 
 Then("the command exits with 0 and says the store is open by the writer's pid", function (this: EventfoldWorld) {
-  const result = this.memo.cli as CliResult;
+  const result = this.cli!;
   expect(result.status, result.stderr).to.equal(0);
-  expect(result.stdout).to.contain(`open now:       yes, open by pid ${this.memo.writerPid} on `);
+  expect(result.stdout).to.contain(`open now:       yes, open by pid ${writerChild(this).pid} on `);
 });
 
 When('the writer is killed with SIGKILL', async function (this: EventfoldWorld) {
-  const writer = this.memo.writer as ChildLines;
+  const writer = writerLines(this);
   writer.child.kill('SIGKILL');
   await exited(writer.child);
 });
 
 When('the operator runs {string}, {string} and {string} on the store', function (this: EventfoldWorld, read: string, info: string, verify: string) {
   const commands = [read, info, verify];
-  this.memo.hashesBefore = hashTree(this.storeDir);
+  this.fileHashesBefore = hashTree(this.storeDir);
   alongside(this).results = commands.map((command) => {
     const [name, ...options] = command.replace(/^eventfold\s+/, '').split(/\s+/);
     return runEventfold([name, this.storeDir, ...options]);
@@ -84,7 +76,7 @@ Then('read printed every acknowledged event and nothing of the torn append', fun
   const [read] = alongside(this).results;
   const events = read.stdout.trim().split('\n').map((line) => JSON.parse(line) as RecordedEvent);
   assertGapless(events);
-  expect(events).to.have.length(this.memo.eventsBeforeTear as number);
+  expect(events).to.have.length(this.eventsBeforeTear!);
   expectAcknowledged(events, writerAcks(this), 'eventfold read');
 });
 

@@ -25,6 +25,6 @@ When(/^the operator runs "([^"]+)" on (a file instead of a directory|a directory
 });
 
 Then('stderr is exactly one line', function (this: EventfoldWorld) {
-  const { stderr } = this.memo.cli as { stderr: string };
+  const { stderr } = this.cli!;
   expect(stderr.trimEnd().split('\n'), stderr).to.have.length(1);
 });

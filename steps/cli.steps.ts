@@ -1,13 +1,11 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { runEventfold } from './support/eventfold-cli';
 import { logDamage } from './support/log-damage-state';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
-
-const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 /** Every file of the store with its bytes, to prove a command changed nothing. */
 function filesOf(dir: string): Map<string, string> {
@@ -33,8 +31,7 @@ export function runCli(world: EventfoldWorld, command: string, dir: string): voi
   // Commands that take no directory (bench --out <dir>) get it as their last option instead.
   const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
   if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
-  const result = spawnSync(process.execPath, [BINARY, ...args2], { encoding: 'utf8', timeout: 120_000 });
-  world.memo.cli = result;
+  world.cli = runEventfold(args2);
 }
 
 When('the operator runs {string} on the store', function (this: EventfoldWorld, command: string) {
@@ -43,11 +40,11 @@ When('the operator runs {string} on the store', function (this: EventfoldWorld, 
 
 Given('the operator has run {string} on the store', function (this: EventfoldWorld, command: string) {
   runCli(this, command, this.storeDir);
-  expect((this.memo.cli as CliResult).status, (this.memo.cli as CliResult).stderr).to.equal(0);
+  expect(this.cli!.status, this.cli!.stderr).to.equal(0);
 });
 
 Then('it says {string}', function (this: EventfoldWorld, text: string) {
-  expect((this.memo.cli as CliResult).stdout).to.contain(text);
+  expect(this.cli!.stdout).to.contain(text);
 });
 
 Then('the next open of the store starts from that snapshot and replays {int} events', async function (this: EventfoldWorld, replayed: number) {
@@ -67,17 +64,16 @@ When('the operator runs {string} on a directory that does not exist', function (
   runCli(this, command, join(this.dir, 'missing'));
 });
 
-type CliResult = { status: number; stdout: string; stderr: string };
 
 Then('the command exits with {int} and says {string}', function (this: EventfoldWorld, status: number, text: string) {
-  const result = this.memo.cli as CliResult;
+  const result = this.cli!;
   expect(result.status, result.stderr).to.equal(status);
   expect(result.stdout + result.stderr).to.contain(text);
 });
 
 Then('the output names the segment file and the offset of record {int}', function (this: EventfoldWorld, _n: number) {
   const damage = logDamage(this).damage!;
-  const result = this.memo.cli as CliResult;
+  const result = this.cli!;
   expect(result.stderr).to.contain(`log/${damage.path.split('/').pop()} at byte offset ${damage.span.offset}`);
 });
 
@@ -86,14 +82,14 @@ Then("the store's files are byte for byte as they were before the command", func
 });
 
 Then('the command exits with 0 and prints JSON with {int} events, {int} streams and a clean last shutdown', function (this: EventfoldWorld, events: number, streams: number) {
-  const result = this.memo.cli as CliResult;
+  const result = this.cli!;
   expect(result.status, result.stderr).to.equal(0);
   const info = JSON.parse(result.stdout);
   expect(info).to.include({ events, streams, cleanShutdown: true, healthy: true, firstPosition: 0, lastPosition: events - 1 });
 });
 
 Then('the command exits with 0 and prints {int} events of stream {string} with versions {int} and {int}', function (this: EventfoldWorld, count: number, stream: string, v0: number, v1: number) {
-  const result = this.memo.cli as CliResult;
+  const result = this.cli!;
   expect(result.status, result.stderr).to.equal(0);
   const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
   expect(events).to.have.length(count);

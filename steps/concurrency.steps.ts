@@ -5,7 +5,7 @@ import { numberedEvents } from './support/events';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
-/** The disk's counters before the callers started, and what the run saw (the appends' outcomes stay in memo: the I/O-error steps read them). */
+/** The disk's counters before the callers started, and what the run saw (the appends' outcomes are the world's appendOutcomes: the I/O-error steps read them). */
 const callersRun = scenarioState(() => ({
   datasyncsBefore: 0,
   writesBefore: 0,
@@ -38,13 +38,13 @@ function startCallers(world: EventfoldWorld, callers: number): Promise<PromiseSe
 }
 
 When('{int} callers each append {int} event to their own stream at the same time', async function (this: EventfoldWorld, callers: number, _each: number) {
-  this.memo.outcomes = await startCallers(this, callers);
+  this.appendOutcomes = await startCallers(this, callers);
 });
 
 When('{int} callers each append 1 event to their own stream and the store is closed at once', async function (this: EventfoldWorld, callers: number) {
   const outcomes = startCallers(this, callers);
   await this.store!.close();
-  this.memo.outcomes = await outcomes;
+  this.appendOutcomes = await outcomes;
   this.store = undefined;
 });
 
@@ -65,12 +65,12 @@ When('{int} events trickle in, one every millisecond, without waiting for each o
       }
     }, 1);
   });
-  this.memo.outcomes = await Promise.allSettled(appends);
+  this.appendOutcomes = await Promise.allSettled(appends);
   callersRun(this).firstAckedBeforeLast = firstAckedBeforeLast;
 });
 
 Then(/^all (\d+) appends succeed(?: with the distinct positions (\d+) to (\d+))?$/, function (this: EventfoldWorld, count: string, p0?: string, p1?: string) {
-  const outcomes = this.memo.outcomes as PromiseSettledResult<AppendResult>[];
+  const outcomes = this.appendOutcomes!;
   const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
   expect(failures.map((f) => String(f.reason))).to.deep.equal([]);
   expect(outcomes).to.have.length(Number(count));
@@ -87,7 +87,7 @@ Then('the log was fsynced at most {int} times for those appends', async function
   expect(fsyncs).to.be.within(1, max);
   const group = 'group commit: appends acknowledged vs fsyncs made';
   await this.figures(
-    { name: 'appends acknowledged', value: (this.memo.outcomes as unknown[]).length, unit: 'appends', group },
+    { name: 'appends acknowledged', value: this.appendOutcomes!.length, unit: 'appends', group },
     { name: 'fsyncs made', value: fsyncs, unit: 'fsyncs', group },
   );
 });

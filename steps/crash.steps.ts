@@ -15,7 +15,7 @@ interface Round {
   signal: string | null;
 }
 
-/** What the SIGKILL steps of one scenario share (the child's pid stays in memo: steps of other folders read it). */
+/** What the SIGKILL steps of one scenario share (the child's pid is the world's childOwnerPid: steps of other folders read it). */
 const kills = scenarioState(() => ({
   rounds: [] as Round[],
   child: undefined as ChildProcess | undefined,
@@ -84,7 +84,7 @@ Then('after every kill the positions ran from 0 without a gap and the store acce
 
 Given('a child process that has opened the store and keeps it open', async function (this: EventfoldWorld) {
   const child = startChild(this, 'hold-store.ts', [this.storeDir]);
-  this.memo.childPid = await whenReady(child);
+  this.childOwnerPid = await whenReady(child);
   kills(this).child = child;
 });
 
@@ -101,5 +101,5 @@ When('the child process is killed with SIGKILL', async function (this: Eventfold
 
 Then('the open was rejected with a StoreLockedError naming the child process', function (this: EventfoldWorld) {
   expect((this.lastError as Error)?.name).to.equal('StoreLockedError');
-  expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(this.memo.childPid);
+  expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(this.childOwnerPid);
 });

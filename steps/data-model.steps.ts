@@ -14,7 +14,7 @@ When('an event is appended whose data holds {}', async function (this: Eventfold
   const make = KEPT_VALUES[name] ?? REFUSED_VALUES[name];
   if (!make) throw new Error(`no sample value called "${name}"`);
   dataModel(this).sample = name;
-  this.memo.logBytesBefore = await logBytes(this);
+  this.logBytesBefore = await logBytes(this);
   await this.capture(() => this.store!.append('samples', [{ type: 'Sampled', data: make(), metadata: { sample: name } }]));
 });
 
@@ -35,6 +35,6 @@ Then('after a reopen, readStream and readAll give back the same value exactly', 
 Then(/^it is refused with an InvalidInputError saying "(.*)"$/, async function (this: EventfoldWorld, text: string) {
   expect(this.lastError, 'the append should have been refused').to.be.instanceOf(InvalidInputError);
   expect((this.lastError as Error).message).to.contain(text);
-  expect(await logBytes(this)).to.equal(this.memo.logBytesBefore);
+  expect(await logBytes(this)).to.equal(this.logBytesBefore);
   expect(this.store!.streamVersion('samples')).to.equal(-1);
 });

@@ -2,7 +2,11 @@ import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { InvalidInputError, type EventInput } from '../src/index';
 import { logBytes } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** Each stream name tried, and what its append returned or threw. */
+const appendsByName = scenarioState(() => ({ outcomes: {} as Record<string, unknown> }));
 
 const selfReferencing = (): Record<string, unknown> => {
   const data: Record<string, unknown> = { name: 'loop' };
@@ -35,21 +39,20 @@ When('an append is made with {}', async function (this: EventfoldWorld, problem:
   const make = badAppends[problem];
   if (!make) throw new Error(`no bad input called "${problem}"`);
   const [stream, events, options] = make();
-  this.memo.logBytesBefore = await logBytes(this);
+  this.logBytesBefore = await logBytes(this);
   await this.capture(() => this.store!.append(stream, events as EventInput[], options as never));
 });
 
 When('events are appended to the streams {string}, {string} and {string}', async function (this: EventfoldWorld, a: string, b: string, c: string) {
-  const outcomes: Record<string, unknown> = {};
+  const { outcomes } = appendsByName(this);
   for (const escaped of [a, b, c]) {
     const name = unescape(escaped);
     outcomes[escaped] = await this.store!.append(name, [{ type: 'Opened' }]).catch((error: unknown) => error);
   }
-  this.memo.outcomes = outcomes;
 });
 
 Then('the appends to {string} and {string} were refused with an InvalidInputError', function (this: EventfoldWorld, a: string, b: string) {
-  const outcomes = this.memo.outcomes as Record<string, unknown>;
+  const { outcomes } = appendsByName(this);
   for (const name of [a, b]) expect(outcomes[name], name).to.be.instanceOf(InvalidInputError);
 });
 

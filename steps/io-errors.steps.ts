@@ -21,7 +21,7 @@ When('the disk will fail with {}', function (this: EventfoldWorld, fault: string
 const failedStore = scenarioState(() => ({ datasyncsAtFailure: -1 }));
 
 Then('all {int} appends were rejected with a StoreFailedError', function (this: EventfoldWorld, count: number) {
-  const outcomes = this.memo.outcomes as PromiseSettledResult<AppendResult>[];
+  const outcomes = this.appendOutcomes!;
   expect(outcomes).to.have.length(count);
   for (const outcome of outcomes) {
     expect(outcome.status).to.equal('rejected');

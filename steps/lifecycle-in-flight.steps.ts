@@ -9,7 +9,7 @@ import { LOCK_FILE, SNAPSHOT_DIR, SYSTEM_STREAMS_MARKER } from '../src/store-lay
 import { readStoreOptions } from '../src/validate/options';
 import { collect } from './support/events';
 import { hashTree } from './support/file-hashes';
-import { parseExpectation } from './storage.steps';
+import { parseExpectation } from './support/appends';
 import type { EventfoldWorld } from './support/world';
 
 // ---- appends in flight ----

@@ -2,7 +2,7 @@ import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { AppendResult, ExpectedVersion, ReadStreamOptions, RecordedEvent } from '../src/index';
 import { collect, readAllEvents } from './support/events';
-import { appendVia, parseExpectation } from './storage.steps';
+import { appendVia, parseExpectation } from './support/appends';
 import type { EventfoldWorld } from './support/world';
 
 /** '"a", "b" and "c"' → events with those ids */
@@ -141,7 +141,7 @@ Then('the first append returned version {int} and the last was rejected with a S
 // ---- info ----
 
 Then('the reclaimable bytes it shows are those of {int} of the store\'s events', function (this: EventfoldWorld, count: number) {
-  const stdout = (this.memo.cli as { stdout: string }).stdout;
+  const stdout = this.cli!.stdout;
   const [, bytes, events] = /reclaimable:\s+(\d+) bytes \((\d+) removed events/.exec(stdout)!;
   expect(Number(events)).to.equal(count);
   // A numbered event takes about 113 bytes of log (64-byte record header, names, a 16-byte id, its data).

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EventStore, NodeFileSystem } from '../src/index';
 import { exited, pidNamespacesAllowed, startChildWithInput, type ChildLines } from './support/child-lines';
 import { assertGapless, collect } from './support/events';
-import { expectAcknowledged, writerAcks, writerReached } from './support/writer-acks';
+import { expectAcknowledged, writerAcks, writerLines, writerReached } from './support/writer-acks';
 import { startChild, whenReady } from './support/children';
 import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
@@ -36,7 +36,7 @@ async function killedOwner(world: EventfoldWorld, dir: string): Promise<number> 
   return pid;
 }
 
-/** What the ownership steps of one scenario share (the killed owner's pid stays in memo: other folders' steps read it). */
+/** What the ownership steps of one scenario share (the killed owner's pid is the world's childOwnerPid: other folders' steps read it). */
 const owners = scenarioState(() => ({
   /** What a process that tried to open the store printed: `opened …` or `locked <pid>`. */
   outcome: '',
@@ -60,7 +60,7 @@ Then('that process owns the store at its first attempt', function (this: Eventfo
 });
 
 Then('its recovery report names the killed process as an owner that never closed the store', function (this: EventfoldWorld) {
-  expect(parseOpened(owners(this).outcome).staleLockOwner).to.equal(this.memo.childPid);
+  expect(parseOpened(owners(this).outcome).staleLockOwner).to.equal(this.childOwnerPid);
 });
 
 Then('its recovery report says the last shutdown was not clean', function (this: EventfoldWorld) {
@@ -118,7 +118,7 @@ Then('the first owns the store and the second is refused with a StoreLockedError
 
 Given('{int} copies of a store whose owner was killed with SIGKILL', async function (this: EventfoldWorld, copies: number) {
   const template = join(this.dir, 'template');
-  this.memo.childPid = await killedOwner(this, template);
+  this.childOwnerPid = await killedOwner(this, template);
   const dirs: string[] = [];
   for (let i = 0; i < copies; i++) {
     const dir = join(this.dir, `round-${i}`);
@@ -173,13 +173,13 @@ Then('every round had exactly one owner, and the two others were refused with a 
     // The pid in the refusal comes from the LOCK note, which the new owner rewrites an instant after taking the lock:
     // a loser that looked in that instant read the killed owner's note (or none). The note informs; the lock decides.
     const owner = owners(this).racerPids[outcome.winners[0].racer];
-    for (const loser of outcome.losers) expect([owner, null, this.memo.childPid], `round ${round}: refusal names a pid from the note`).to.include(loser.ownerPid);
+    for (const loser of outcome.losers) expect([owner, null, this.childOwnerPid], `round ${round}: refusal names a pid from the note`).to.include(loser.ownerPid);
   }
 });
 
 Then("every round's owner found the killed process named as an owner that never closed the store", function (this: EventfoldWorld) {
   for (const [round, outcome] of owners(this).rounds.entries()) {
-    expect(outcome.winners[0].staleLockOwner, `round ${round}`).to.equal(this.memo.childPid);
+    expect(outcome.winners[0].staleLockOwner, `round ${round}`).to.equal(this.childOwnerPid);
   }
 });
 
@@ -212,7 +212,7 @@ When('someone deletes the LOCK file and this process opens the store at once', a
 });
 
 Then('the writer stops within moments, its appends failing with a StoreFailedError that says another process owns the store', async function (this: EventfoldWorld) {
-  const writer = this.memo.writer as ChildLines;
+  const writer = writerLines(this);
   const stderr: string[] = [];
   writer.child.stderr!.on('data', (chunk) => stderr.push(String(chunk)));
   await exited(writer.child);

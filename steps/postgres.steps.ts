@@ -132,7 +132,8 @@ Given('subscription {string} of the store has handled positions {int} to {int}',
   const handled: number[] = [];
   const subscription = await this.store!.subscribe(name, (event) => void handled.push(event.position), { from: from - 1 });
   await subscription.waitFor(to);
-  this.memo.subscriptions = new Map([[name, { subscription, handled }]]);
+  this.subscriptions.clear();
+  this.subscriptions.set(name, { subscription, handled });
 });
 
 // ---- several processes ----

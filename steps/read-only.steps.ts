@@ -5,28 +5,34 @@ import { join } from 'node:path';
 import { EventStore, inspectStore, type RecordedEvent } from '../src/index';
 import { checkFrame, FRAME_HEADER_BYTES } from '../src/log/record';
 import { SEGMENT_HEADER_BYTES } from '../src/log/segment-file';
-import { exited, startChildWithInput, type ChildLines } from './support/child-lines';
+import { exited, startChildWithInput } from './support/child-lines';
 import { assertGapless, collect } from './support/events';
 import { hashTree } from './support/file-hashes';
 import { segmentPaths } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
-import { expectAcknowledged, writerAcks, writerReached, type Ack } from './support/writer-acks';
+import { expectAcknowledged, writerAcks, writerChild, writerLines, writerReached } from './support/writer-acks';
+
+/** The read-only store of the scenario, what it saw, and the bytes of the torn append it must not see. */
+const readers = scenarioState(() => ({
+  reader: undefined as EventStore | undefined,
+  seen: [] as RecordedEvent[],
+  tornBytes: 0,
+}));
 
 Given('a writer process that appends to the store and reports each acknowledged append', async function (this: EventfoldWorld) {
-  const acks: Ack[] = [];
-  const writer = startChildWithInput(this, 'append-loop.ts', [this.storeDir, '2']);
+  const { acks } = writerChild(this);
+  const writer = (writerChild(this).lines = startChildWithInput(this, 'append-loop.ts', [this.storeDir, '2']));
   writer.listeners.push((line) => {
     const match = /^ack (\S+) (\d+) (\d+) (\d+)$/.exec(line);
     if (match) acks.push({ stream: match[1], firstSeq: Number(match[2]), count: Number(match[3]), position: Number(match[4]) });
   });
-  this.memo.acks = acks;
-  this.memo.writer = writer;
-  this.memo.writerPid = Number((await writer.next(/^ready /)).split(' ')[1]);
-  this.memo.childPid = this.memo.writerPid;
+  writerChild(this).pid = Number((await writer.next(/^ready /)).split(' ')[1]);
+  this.childOwnerPid = writerChild(this).pid;
 });
 
 Given('the writer was killed with SIGKILL after {int} acknowledged appends', async function (this: EventfoldWorld, count: number) {
-  const writer = this.memo.writer as ChildLines;
+  const writer = writerLines(this);
   await new Promise<void>((resolve) => {
     const check = () => {
       if (writerAcks(this).length >= count) resolve();
@@ -41,7 +47,7 @@ Given('the writer was killed with SIGKILL after {int} acknowledged appends', asy
 Given('the last append in the log was torn halfway', async function (this: EventfoldWorld) {
   // What a reader sees before the tear, to compare with what it sees after.
   const before = await EventStore.open(this.storeDir, { readOnly: true });
-  this.memo.eventsBeforeTear = (await collect(before.readAll())).length;
+  this.eventsBeforeTear = (await collect(before.readAll())).length;
   await before.close();
   const segment = (await segmentPaths(this)).pop()!;
   const bytes = readFileSync(segment);
@@ -55,24 +61,24 @@ Given('the last append in the log was torn halfway', async function (this: Event
   }
   const half = bytes.subarray(last.offset, last.offset + Math.floor(last.length / 2));
   appendFileSync(segment, half);
-  this.memo.tornBytes = half.length + (bytes.length - at);
+  readers(this).tornBytes = half.length + (bytes.length - at);
 });
 
 When('this process opens the store read-only and follows it until it has seen {int} events', async function (this: EventfoldWorld, count: number) {
   await writerReached(this, 0);
   const store = await EventStore.open(this.storeDir, { readOnly: true });
-  this.memo.reader = store;
+  readers(this).reader = store;
   const seen: RecordedEvent[] = [];
   for await (const event of store.follow({ pollMs: 20 })) {
     seen.push(event);
     if (seen.length >= count) break;
   }
-  this.memo.seen = seen;
+  readers(this).seen = seen;
   await store.close();
 });
 
 Then('it saw positions from 0 without a gap, and each event the writer acknowledged at its position', function (this: EventfoldWorld) {
-  const seen = this.memo.seen as RecordedEvent[];
+  const { seen } = readers(this);
   assertGapless(seen);
   const last = seen[seen.length - 1].position;
   const acks = writerAcks(this).filter((a) => a.position <= last);
@@ -81,15 +87,15 @@ Then('it saw positions from 0 without a gap, and each event the writer acknowled
 });
 
 When('a read-only store is opened on the same directory', async function (this: EventfoldWorld) {
-  this.memo.reader = await EventStore.open(this.storeDir, { readOnly: true, fs: this.disk });
+  readers(this).reader = await EventStore.open(this.storeDir, { readOnly: true, fs: this.disk });
 });
 
 Then('the read-only store still sees {int} events', async function (this: EventfoldWorld, count: number) {
-  expect(await collect((this.memo.reader as EventStore).readAll())).to.have.length(count);
+  expect(await collect(readers(this).reader!.readAll())).to.have.length(count);
 });
 
 Then('after a refresh it sees {int} events, the same ones the writer reads', async function (this: EventfoldWorld, count: number) {
-  const reader = this.memo.reader as EventStore;
+  const reader = readers(this).reader!;
   expect(await reader.refresh()).to.equal(count - 1);
   const theirs = await collect(reader.readAll());
   expect(theirs).to.have.length(count);
@@ -99,30 +105,29 @@ Then('after a refresh it sees {int} events, the same ones the writer reads', asy
 });
 
 When('this process opens the store read-only, reads every event and closes it', async function (this: EventfoldWorld) {
-  this.memo.hashesBefore = hashTree(this.storeDir);
+  this.fileHashesBefore = hashTree(this.storeDir);
   const store = await EventStore.open(this.storeDir, { readOnly: true });
-  this.memo.readOnlyRecovery = store.recovery;
-  this.memo.seen = await collect(store.readAll());
+  readers(this).seen = await collect(store.readAll());
   await store.close();
 });
 
 Then('it saw every acknowledged event and nothing of the torn append', function (this: EventfoldWorld) {
-  const seen = this.memo.seen as RecordedEvent[];
+  const { seen } = readers(this);
   assertGapless(seen);
-  expect(seen).to.have.length(this.memo.eventsBeforeTear as number);
+  expect(seen).to.have.length(this.eventsBeforeTear!);
   expectAcknowledged(seen, writerAcks(this), 'reader');
 });
 
 Then('every file of the store is byte for byte as it was', function (this: EventfoldWorld) {
-  expect(hashTree(this.storeDir)).to.deep.equal(this.memo.hashesBefore);
+  expect(hashTree(this.storeDir)).to.deep.equal(this.fileHashesBefore);
 });
 
 Then("the next writer's open still finds the crash: a torn tail and an unclean shutdown", async function (this: EventfoldWorld) {
   const store = await this.openStore();
   expect(store.recovery.cleanShutdown).to.equal(false);
-  expect(store.recovery.tornTail?.bytesTruncated).to.equal(this.memo.tornBytes);
-  expect(store.recovery.staleLockOwner).to.equal(this.memo.writerPid);
-  expect(store.position + 1).to.equal(this.memo.eventsBeforeTear);
+  expect(store.recovery.tornTail?.bytesTruncated).to.equal(readers(this).tornBytes);
+  expect(store.recovery.staleLockOwner).to.equal(writerChild(this).pid);
+  expect(store.position + 1).to.equal(this.eventsBeforeTear);
 });
 
 Given('an empty folder', function (this: EventfoldWorld) {
@@ -134,7 +139,7 @@ When('this process opens the folder read-only', async function (this: EventfoldW
 });
 
 When('this process opens the store read-only', async function (this: EventfoldWorld) {
-  this.memo.reader = await EventStore.open(this.storeDir, { readOnly: true });
+  readers(this).reader = await EventStore.open(this.storeDir, { readOnly: true });
 });
 
 Then('the folder is still empty', function (this: EventfoldWorld) {
@@ -142,7 +147,7 @@ Then('the folder is still empty', function (this: EventfoldWorld) {
 });
 
 Then('an append, a checkpoint and a subscription are each refused with a ReadOnlyStoreError', async function (this: EventfoldWorld) {
-  const reader = this.memo.reader as EventStore;
+  const reader = readers(this).reader!;
   const outcomes = await Promise.allSettled([
     reader.append('ledger', [{ type: 'Deposited', data: { amount: 1 } }]),
     reader.checkpoint(),
@@ -156,7 +161,7 @@ Then('an append, a checkpoint and a subscription are each refused with a ReadOnl
 });
 
 When('the read-only store is closed', async function (this: EventfoldWorld) {
-  await (this.memo.reader as EventStore).close();
+  await readers(this).reader!.close();
 });
 
 Then('the log it followed has {int} segments', async function (this: EventfoldWorld, count: number) {

@@ -12,7 +12,7 @@ Given(
 );
 
 Then(/^the command exits with 0 and prints the event's data as (.*)$/, function (this: EventfoldWorld, printed: string) {
-  const result = this.memo.cli as { status: number | null; stdout: string; stderr: string };
+  const result = this.cli!;
   expect(result.status, result.stderr).to.equal(0);
   const lines = result.stdout.trim().split('\n');
   expect(lines).to.have.length(1);

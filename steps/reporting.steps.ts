@@ -9,6 +9,7 @@ import { FIGURES_MEDIA_TYPE, formatNumber, type Figure } from './report/living-d
 import { readMessages, verdicts, type Envelope } from './report/messages';
 import { HISTORY_FILE, readHistory, type HistoryEntry } from './report/history';
 import { findBrowser, noBrowserSentence } from './setup/browser';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 const ROOT = join(__dirname, '..');
@@ -33,16 +34,37 @@ interface Rendering {
   stream: string;
 }
 
-const page = (world: EventfoldWorld) => world.memo.page as BrowserPage;
+/** One scenario's reports folder, what was rendered into it, and the page open on it. */
+const livingDoc = scenarioState(() => ({
+  reports: undefined as string | undefined,
+  page: undefined as BrowserPage | undefined,
+  /** What the cucumber run printed. */
+  runOutput: '',
+  /** The message stream rendered last, its envelopes, and a second log's messages beside it. */
+  rendering: undefined as Rendering | undefined,
+  envelopes: [] as Envelope[],
+  postgresMessages: '',
+  /** The scenario the steps look into (its element's id on the page). */
+  scenarioId: '',
+  firstFailure: undefined as { href: string } | undefined,
+  /** A benchmark's figures, the charts drawn from them, and the append rate of the recorded run. */
+  bench: undefined as { machine: Record<string, string | number>; rows: Array<Record<string, string | number | null>> } | undefined,
+  charts: [] as Array<{ title: string; bars: Array<{ label: string; width: number }> }>,
+  appendRate: 0,
+}));
+
+const page = (world: EventfoldWorld) => livingDoc(world).page!;
 const reportsOf = (world: EventfoldWorld) => {
-  const dir = (world.memo.reports as string | undefined) ?? join(world.dir, 'reports');
+  const dir = livingDoc(world).reports ?? join(world.dir, 'reports');
   mkdirSync(dir, { recursive: true });
-  world.memo.reports = dir;
+  livingDoc(world).reports = dir;
   return dir;
 };
+/** The reports folder a step before this one filled. */
+const reportsDir = (world: EventfoldWorld) => livingDoc(world).reports!;
 
 After(async function (this: EventfoldWorld) {
-  if (this.memo.page) await page(this).close();
+  await livingDoc(this).page?.close();
 });
 
 async function openInBrowser(world: EventfoldWorld, file: string, viewport = { width: 1100, height: 900, mobile: false }): Promise<BrowserPage> {
@@ -50,7 +72,7 @@ async function openInBrowser(world: EventfoldWorld, file: string, viewport = { w
   const browser = findBrowser();
   if (!browser) throw new Error(noBrowserSentence());
   const opened = await BrowserPage.open(browser.path, viewport);
-  world.memo.page = opened;
+  livingDoc(world).page = opened;
   await opened.goto(`file://${file}`);
   return opened;
 }
@@ -66,7 +88,7 @@ function renderWithFormatter(world: EventfoldWorld, rendering: Rendering): strin
   // A run that never reported its end: the formatter writes the page when the process exits; here, now.
   if (!envelopes.some((e) => e.testRunFinished)) formatter.pageAtExit();
   else writeFileSync(pageFile, html);
-  world.memo.envelopes = envelopes;
+  livingDoc(world).envelopes = envelopes;
   return pageFile;
 }
 
@@ -97,13 +119,12 @@ Given('the features in {string} and {string} were run into a fresh reports folde
   for (const file of ['cucumber.html', 'cucumber.ndjson', 'junit.xml', 'index.html']) {
     expect(existsSync(join(out, file)), `${file} written`).to.equal(true);
   }
-  this.memo.reports = out;
-  this.memo.runOutput = run.stdout;
+  livingDoc(this).reports = out;
+  livingDoc(this).runOutput = run.stdout;
 });
 
 When('its living documentation is opened in a headless Chromium', async function (this: EventfoldWorld) {
-  await openInBrowser(this, join(this.memo.reports as string, 'index.html'));
-  this.memo.dom = await page(this).evaluate<string>('document.documentElement.outerHTML');
+  await openInBrowser(this, join(reportsDir(this), 'index.html'));
 });
 
 Then('the page has a section for each of the capabilities {string} and {string}', async function (this: EventfoldWorld, a: string, b: string) {
@@ -112,7 +133,7 @@ Then('the page has a section for each of the capabilities {string} and {string}'
 });
 
 Then('the page lists every scenario of that run with its verdict', async function (this: EventfoldWorld) {
-  const messages = readMessages(join(this.memo.reports as string, 'cucumber.ndjson'));
+  const messages = readMessages(join(reportsDir(this), 'cucumber.ndjson'));
   const pickles = new Map(messages.filter((m) => m.pickle).map((m) => [m.pickle.id, m.pickle as Envelope]));
   const cases = new Map(messages.filter((m) => m.testCase).map((m) => [m.testCase.id, m.testCase.pickleId as string]));
   const started = new Map(messages.filter((m) => m.testCaseStarted).map((m) => [m.testCaseStarted.id, m.testCaseStarted.testCaseId as string]));
@@ -130,7 +151,7 @@ Then('the page lists every scenario of that run with its verdict', async functio
 });
 
 Then('the page shows the figure {string} with the value the run measured', async function (this: EventfoldWorld, figure: string) {
-  const messages = readMessages(join(this.memo.reports as string, 'cucumber.ndjson'));
+  const messages = readMessages(join(reportsDir(this), 'cucumber.ndjson'));
   const measured = messages
     .filter((m) => m.attachment?.mediaType === FIGURES_MEDIA_TYPE)
     .flatMap((m) => JSON.parse(m.attachment.body) as Figure[])
@@ -158,8 +179,8 @@ Then('the page draws {string} as a bar chart', async function (this: EventfoldWo
 });
 
 Then('the run ended by printing where its living documentation and cucumber report are', function (this: EventfoldWorld) {
-  const reports = this.memo.reports as string;
-  expect((this.memo.runOutput as string).trimEnd().split('\n').slice(-2)).to.deep.equal([
+  const reports = reportsDir(this);
+  expect(livingDoc(this).runOutput.trimEnd().split('\n').slice(-2)).to.deep.equal([
     `Living documentation: ${join(reports, 'index.html')}`,
     `Cucumber report:      ${join(reports, 'cucumber.html')}`,
   ]);
@@ -174,7 +195,7 @@ function expectNothingFromTheNetwork(world: EventfoldWorld): void {
   expect(opened.requests.length).to.be.greaterThan(0);
   expect(opened.requests.filter((url) => !url.startsWith('file://') && !url.startsWith('data:'))).to.deep.equal([]);
   // And nothing in the page that would fetch in another browser (the SVG namespace is an identifier, not a fetch).
-  const html = readFileSync(join(world.memo.reports as string, 'index.html'), 'utf8');
+  const html = readFileSync(join(reportsDir(world), 'index.html'), 'utf8');
   const references = html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '').match(/(src|href)\s*=\s*["']?(https?:)?\/\/|url\(\s*["']?https?:|@import/gi);
   expect(references).to.equal(null);
 }
@@ -184,9 +205,9 @@ Then('the page loaded nothing from the network', function (this: EventfoldWorld)
 });
 
 Then('the run added one line to the history in its reports folder', function (this: EventfoldWorld) {
-  const history = readHistory(join(this.memo.reports as string, HISTORY_FILE));
+  const history = readHistory(join(reportsDir(this), HISTORY_FILE));
   expect(history).to.have.length(1);
-  expect(history[0].passed).to.equal(verdicts(readMessages(join(this.memo.reports as string, 'cucumber.ndjson'))).size);
+  expect(history[0].passed).to.equal(verdicts(readMessages(join(reportsDir(this), 'cucumber.ndjson'))).size);
   expect(history[0].failed).to.equal(0);
 });
 
@@ -195,7 +216,7 @@ Then('the run added one line to the history in its reports folder', function (th
 Given(/^the messages of a run with (.+)$/, function (this: EventfoldWorld, what: string) {
   const kind = RECORDED[what];
   if (!kind) throw new Error(`no recorded stream of a run with ${what}`);
-  this.memo.rendering = { reports: reportsOf(this), messages: 'cucumber.ndjson', stream: join(FIXTURES, `${kind}.ndjson`) } satisfies Rendering;
+  livingDoc(this).rendering = { reports: reportsOf(this), messages: 'cucumber.ndjson', stream: join(FIXTURES, `${kind}.ndjson`) } satisfies Rendering;
 });
 
 Given(/^a reports folder with the messages of a run on the file log and, in "([^"]+)", of the same features on PostgreSQL( the day before)?$/, function (this: EventfoldWorld, postgresMessages: string, dayBefore?: string) {
@@ -207,18 +228,18 @@ Given(/^a reports folder with the messages of a run on the file log and, in "([^
   // The same recording, its clock moved back a day.
   if (dayBefore) stream = stream.replace(/"seconds":(\d{9,})/g, (_, seconds: string) => `"seconds":${Number(seconds) - 86_400}`);
   writeFileSync(postgres, stream);
-  this.memo.postgresMessages = postgres;
+  livingDoc(this).postgresMessages = postgres;
 });
 
 When(/^the formatter renders the (PostgreSQL|file log) run and the page is opened in a headless Chromium$/, async function (this: EventfoldWorld, log: string) {
-  const reports = this.memo.reports as string;
-  const postgres = this.memo.postgresMessages as string;
+  const reports = reportsDir(this);
+  const postgres = livingDoc(this).postgresMessages;
   // A run writing into a log's folder has that folder as its reports folder, as its cucumber profile would say.
   const rendering: Rendering =
     log === 'file log'
       ? { reports, messages: 'cucumber.ndjson', stream: join(reports, 'cucumber.ndjson') }
       : { reports: join(postgres, '..'), messages: basename(postgres), stream: postgres };
-  this.memo.rendering = rendering;
+  livingDoc(this).rendering = rendering;
   const file = renderWithFormatter(this, rendering);
   await openInBrowser(this, file);
   expect(page(this).scriptErrors).to.deep.equal([]);
@@ -234,7 +255,7 @@ Then("the page shows the file log's verdicts only and says the PostgreSQL messag
 });
 
 When(/^the formatter renders them and the page is opened in a headless Chromium( 390 pixels wide, as on a phone)?$/, async function (this: EventfoldWorld, phone?: string) {
-  const file = renderWithFormatter(this, this.memo.rendering as Rendering);
+  const file = renderWithFormatter(this, livingDoc(this).rendering!);
   await openInBrowser(this, file, phone ? { width: 390, height: 844, mobile: true } : undefined);
   expect(page(this).scriptErrors).to.deep.equal([]);
 });
@@ -246,14 +267,14 @@ async function openScenario(world: EventfoldWorld, name: string): Promise<string
   expect(id, `scenario "${name}" on the page`).to.not.equal(null);
   expect(await page(world).evaluate<boolean>(`document.getElementById(${JSON.stringify(id)}).open`)).to.equal(false);
   await page(world).click(`#${id} > summary`);
-  world.memo.scenarioId = id;
+  livingDoc(world).scenarioId = id!;
   return id!;
 }
 
 /** The steps of the opened scenario as the reader sees them (only what is laid out, i.e. visible). */
 async function visibleSteps(world: EventfoldWorld): Promise<Array<{ keyword: string; text: string; status: string; duration: string; background: boolean; height: number; html: string }>> {
   return page(world).evaluate(
-    `[...document.getElementById(${JSON.stringify(world.memo.scenarioId)}).querySelectorAll(':scope > .scenario-body > ol.steps > li.step')].map((li) => ({
+    `[...document.getElementById(${JSON.stringify(livingDoc(world).scenarioId)}).querySelectorAll(':scope > .scenario-body > ol.steps > li.step')].map((li) => ({
       keyword: li.querySelector('.keyword').textContent, text: li.querySelector('.text').textContent, status: li.querySelector('.status').textContent,
       duration: li.querySelector('.duration').textContent, background: !!li.querySelector('.from-background'), height: li.getBoundingClientRect().height, html: li.innerHTML }))`,
   );
@@ -278,7 +299,7 @@ Then("its steps are shown with their keyword, status and duration, the Backgroun
 
 Then('the step {string} shows its data table of {int} rows', async function (this: EventfoldWorld, text: string, rows: number) {
   const table = await page(this).evaluate<string[][]>(
-    `[...[...document.getElementById(${JSON.stringify(this.memo.scenarioId)}).querySelectorAll('li.step')].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)}).querySelectorAll('table.data-table tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`,
+    `[...[...document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).querySelectorAll('li.step')].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)}).querySelectorAll('table.data-table tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`,
   );
   expect(table).to.deep.equal([
     ['account', 'amount'],
@@ -290,14 +311,14 @@ Then('the step {string} shows its data table of {int} rows', async function (thi
 
 Then('the step {string} shows its doc string as text', async function (this: EventfoldWorld, text: string) {
   const docString = await page(this).evaluate<string>(
-    `[...document.getElementById(${JSON.stringify(this.memo.scenarioId)}).querySelectorAll('li.step')].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)}).querySelector('pre.doc-string').textContent`,
+    `[...document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).querySelectorAll('li.step')].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)}).querySelector('pre.doc-string').textContent`,
   );
   expect(docString).to.equal('# Statement\nbalance: 200 <EUR> & "more"');
 });
 
 Then('its step shows each attachment by media type:', async function (this: EventfoldWorld, table: DataTable) {
   const shown = await page(this).evaluate<Array<{ type: string; image: boolean; text: string; download: boolean; link: boolean; cut: boolean; height: number }>>(
-    `[...document.getElementById(${JSON.stringify(this.memo.scenarioId)}).querySelectorAll('li.step .attachment')].map((a) => ({ type: a.dataset.mediaType,
+    `[...document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).querySelectorAll('li.step .attachment')].map((a) => ({ type: a.dataset.mediaType,
       image: !!a.querySelector('img'), text: (a.querySelector('pre') || a).textContent, download: !!a.querySelector('a[download]'), link: !!a.querySelector('a:not([download])'),
       cut: !!a.querySelector('.cut'), height: a.getBoundingClientRect().height }))`,
   );
@@ -321,7 +342,7 @@ Then('its step shows each attachment by media type:', async function (this: Even
 
 Then('every image attached is drawn', async function (this: EventfoldWorld) {
   const images = await page(this).evaluate<Array<{ complete: boolean; width: number }>>(
-    `Promise.all([...document.getElementById(${JSON.stringify(this.memo.scenarioId)}).querySelectorAll('.attachment img')].map((img) => img.decode().then(() => ({ complete: img.complete, width: img.naturalWidth }))))`,
+    `Promise.all([...document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).querySelectorAll('.attachment img')].map((img) => img.decode().then(() => ({ complete: img.complete, width: img.naturalWidth }))))`,
   );
   expect(images).to.have.length(3);
   for (const image of images) expect(image.width).to.be.greaterThan(0);
@@ -361,18 +382,18 @@ Then('the first section of the page lists the failures:', async function (this: 
     expect(failures.items[i].step, row.scenario).to.match(new RegExp(`^${row['failing step'].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     expect(failures.items[i].message.trim().length, row.scenario).to.be.greaterThan(0);
   });
-  this.memo.firstFailure = failures.items[0];
+  livingDoc(this).firstFailure = failures.items[0];
 });
 
 When('the reader follows the link of the first failure', async function (this: EventfoldWorld) {
-  const href = (this.memo.firstFailure as { href: string }).href;
+  const { href } = livingDoc(this).firstFailure!;
   await page(this).click(`#failures li.failure a[href="${href}"]`);
   await page(this).evaluate(`new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))`);
-  this.memo.scenarioId = href.slice(1);
+  livingDoc(this).scenarioId = href.slice(1);
 });
 
 Then('its scenario opens, the failing step marked failed with its message and the step after it skipped', async function (this: EventfoldWorld) {
-  expect(await page(this).evaluate<boolean>(`document.getElementById(${JSON.stringify(this.memo.scenarioId)}).open`)).to.equal(true);
+  expect(await page(this).evaluate<boolean>(`document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).open`)).to.equal(true);
   const steps = await visibleSteps(this);
   expect(steps.map((s) => [s.text, s.status])).to.deep.equal([
     ['a step that passes', 'passed'],
@@ -416,12 +437,12 @@ Then('the failures section says {string}', async function (this: EventfoldWorld,
 });
 
 Then('counting the results prints {string}', function (this: EventfoldWorld, counted: string) {
-  expect(countResults(this, [(this.memo.rendering as Rendering).stream])).to.equal(counted);
+  expect(countResults(this, [(livingDoc(this).rendering!).stream])).to.equal(counted);
 });
 
 Then('counting the results of both prints {string}, then {string}', function (this: EventfoldWorld, perLog: string, counted: string) {
   // As CI does: every message file of the run, found in the reports folder; the last line alone is the total.
-  expect(countResults(this, [], this.memo.reports as string).split('\n')).to.deep.equal([...perLog.split('; '), counted]);
+  expect(countResults(this, [], reportsDir(this)).split('\n')).to.deep.equal([...perLog.split('; '), counted]);
 });
 
 Then('the page says {int} scenarios ran and lists no failures', async function (this: EventfoldWorld, count: number) {
@@ -441,7 +462,7 @@ Then('the scenario {string} shows {string} passed and {string} failed', async fu
     [`${failedOn} ✖`, 'log failed'],
   ]);
   await openScenario(this, name);
-  const runs = await page(this).evaluate<string[]>(`[...document.getElementById(${JSON.stringify(this.memo.scenarioId)}).querySelectorAll('h5.log-run')].map((h) => h.textContent.replace(/ in .*$/, ''))`);
+  const runs = await page(this).evaluate<string[]>(`[...document.getElementById(${JSON.stringify(livingDoc(this).scenarioId)}).querySelectorAll('h5.log-run')].map((h) => h.textContent.replace(/ in .*$/, ''))`);
   expect(runs).to.deep.equal([`On the ${passedOn}: ✔ passed`, `On the ${failedOn}: ✖ failed`]);
 });
 
@@ -455,12 +476,12 @@ Given('a reports folder with the bench.json of a benchmark run on this machine, 
   bench.rows[0][column] = bench.rows[0].sqlite * 0.5;
   bench.rows.push({ workload: row, eventfold: 2.5, [column]: 4.1, unit: 'ms' });
   writeFileSync(join(reportsOf(this), 'bench.json'), JSON.stringify(bench, null, 2));
-  this.memo.bench = bench;
+  livingDoc(this).bench = bench;
 });
 
 Then('the performance section names the machine and the date of the benchmark', async function (this: EventfoldWorld) {
   const text = await page(this).evaluate<string>(`document.querySelector('#performance .meta').textContent`);
-  const { machine } = this.memo.bench as { machine: Record<string, string | number> };
+  const { machine } = livingDoc(this).bench!;
   expect(text).to.contain(machine.date).and.contain(machine.platform).and.contain(machine.node).and.contain(`cpus ${machine.cpus}`);
 });
 
@@ -470,7 +491,7 @@ Then('it draws a chart for each workload with a bar for each of {string}, {strin
       bars: [...f.querySelectorAll('.bar-row')].map((r) => ({ label: r.querySelector('.bar-label').textContent, width: r.querySelector('.bar').getBoundingClientRect().width, value: r.querySelector('.value').textContent })),
       notMeasured: (f.querySelector('.not-measured') || {}).textContent || '' }))`,
   );
-  const { rows } = this.memo.bench as { rows: Array<Record<string, string | number | null>> };
+  const { rows } = livingDoc(this).bench!;
   expect(charts).to.have.length(rows.length);
   const keys: Record<string, string> = { eventfold, sqlite, raw, postgres };
   rows.forEach((row, i) => {
@@ -488,11 +509,11 @@ Then('it draws a chart for each workload with a bar for each of {string}, {strin
       }
     }
   });
-  this.memo.charts = charts;
+  livingDoc(this).charts = charts;
 });
 
 Then('it draws the row {string}', function (this: EventfoldWorld, row: string) {
-  const charts = this.memo.charts as Array<{ title: string; bars: Array<{ label: string; width: number }> }>;
+  const { charts } = livingDoc(this);
   const chart = charts.find((c) => c.title.startsWith(row));
   expect(chart, row).to.not.equal(undefined);
   expect(chart!.bars.map((b) => b.label)).to.deep.equal(['eventfold', 'PostgreSQL']);
@@ -511,13 +532,13 @@ Given('a reports folder whose history holds {int} earlier runs, each with an app
     lines.push({ date: `2026-01-0${i + 1}T00:00:00.000Z`, commit: `c${i}`, log: 'file log', passed: 7, failed: 0, seconds: 1, figures: { [APPEND_RATE_KEY]: { value, unit: recorded.unit } } });
   }
   writeFileSync(join(reportsOf(this), HISTORY_FILE), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  this.memo.appendRate = recorded.value;
+  livingDoc(this).appendRate = recorded.value;
 });
 
 Then('the history in the reports folder holds {int} runs', function (this: EventfoldWorld, runs: number) {
-  const history = readHistory(join(this.memo.reports as string, HISTORY_FILE));
+  const history = readHistory(join(reportsDir(this), HISTORY_FILE));
   expect(history).to.have.length(runs);
-  expect(history[runs - 1].figures[APPEND_RATE_KEY].value).to.equal(this.memo.appendRate);
+  expect(history[runs - 1].figures[APPEND_RATE_KEY].value).to.equal(livingDoc(this).appendRate);
   expect(history[runs - 1]).to.include({ passed: 7, failed: 0, log: 'file log' });
 });
 
@@ -566,7 +587,7 @@ Then("every chart's labels and values are whole and inside the chart, and every 
       return { charts: charts.length, outside, trends: [...document.querySelectorAll('svg.trend')].map((svg) => svg.getBoundingClientRect().width) };
     })()`,
   );
-  const { rows } = this.memo.bench as { rows: unknown[] };
+  const { rows } = livingDoc(this).bench!;
   expect(charts.charts).to.equal(rows.length);
   expect(charts.outside).to.deep.equal([]);
   expect(charts.trends.length).to.be.greaterThan(0);
@@ -582,14 +603,14 @@ When('the reader searches for {string}', async function (this: EventfoldWorld, t
 });
 
 Then('only the {int} scenarios tagged {string} are shown', async function (this: EventfoldWorld, count: number, tag: string) {
-  const tagged = (this.memo.envelopes as Envelope[]).filter((e) => e.pickle?.tags.some((t: { name: string }) => t.name === tag)).map((e) => e.pickle.name as string);
+  const tagged = livingDoc(this).envelopes.filter((e) => e.pickle?.tags.some((t: { name: string }) => t.name === tag)).map((e) => e.pickle.name as string);
   expect(tagged).to.have.length(count);
   expect(await shownScenarios(this)).to.deep.equal(tagged);
 });
 
 When('the reader clears the search and chooses the verdict {string}', async function (this: EventfoldWorld, verdict: string) {
   await page(this).evaluate(`(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`);
-  expect((await shownScenarios(this)).length).to.equal((this.memo.envelopes as Envelope[]).filter((e) => e.testCase).length);
+  expect((await shownScenarios(this)).length).to.equal(livingDoc(this).envelopes.filter((e) => e.testCase).length);
   await page(this).evaluate(`(() => { const v = document.getElementById('verdict-filter'); v.value = ${JSON.stringify(verdict)}; v.dispatchEvent(new Event('change')); })()`);
 });
 

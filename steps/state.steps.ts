@@ -1,7 +1,11 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { SimulatedDisk, type AppendResult, type Projection, type RecordedEvent } from '../src/index';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** A deposit still in flight, and the state a fold up to a version returned. */
+const depositsAndFolds = scenarioState(() => ({ inFlight: undefined as Promise<AppendResult> | undefined, folded: { balance: 0 } }));
 
 type Balances = Record<string, number>;
 /** The events these scenarios append (see support/events and the deposit steps). */
@@ -37,11 +41,11 @@ Given(/^"([^"]+)" deposits (\d+)(?:, (\d+))? and (?:then )?(\d+)$/, async functi
 });
 
 When('{string} starts a deposit of {int}', function (this: EventfoldWorld, stream: string, amount: number) {
-  this.memo.inFlight = this.store!.append(stream, [{ type: 'Deposited', data: { amount } }]);
+  depositsAndFolds(this).inFlight = this.store!.append(stream, [{ type: 'Deposited', data: { amount } }]);
 });
 
 When('that deposit is acknowledged', async function (this: EventfoldWorld) {
-  await (this.memo.inFlight as Promise<AppendResult>);
+  await depositsAndFolds(this).inFlight;
 });
 
 When('{string} tries to withdraw {int}', async function (this: EventfoldWorld, stream: string, amount: number) {
@@ -62,7 +66,7 @@ Then('the {string} state cannot be changed by the application', function (this: 
 });
 
 When('{string} is folded up to version {int}', async function (this: EventfoldWorld, stream: string, to: number) {
-  this.memo.folded = await this.store!.aggregateStream(stream, {
+  depositsAndFolds(this).folded = await this.store!.aggregateStream(stream, {
     initialState: { balance: 0 },
     to,
     evolve(draft, event: RecordedEvent<MoneyEvent>) {
@@ -72,5 +76,5 @@ When('{string} is folded up to version {int}', async function (this: EventfoldWo
 });
 
 Then('the folded balance is {int}', function (this: EventfoldWorld, balance: number) {
-  expect((this.memo.folded as { balance: number }).balance).to.equal(balance);
+  expect(depositsAndFolds(this).folded.balance).to.equal(balance);
 });

@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { StorageError, StoreClosedError, SimulatedDisk, type Subscription } from '../src/index';
 import { checkpointRow } from './support/postgres';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 interface Closing {
@@ -13,10 +14,8 @@ interface Closing {
   handled: number[];
 }
 
-function closing(world: EventfoldWorld): Closing {
-  world.memo.closing ??= { handled: [] };
-  return world.memo.closing as Closing;
-}
+/** What a scenario's close and stop left running. */
+const closing = scenarioState((): Closing => ({ handled: [] }));
 
 async function storeWithEvents(world: EventfoldWorld, count: number): Promise<void> {
   if (!world.onPostgres) world.disk = new SimulatedDisk();

@@ -2,7 +2,11 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { AggregateStreamError, StorageError, type DiskOperation, type Subscription } from '../src/index';
 import { expectStoreHolds } from './support/store-holds';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** The subscription whose checkpoint writes the disk fails. */
+const checkpointing = scenarioState(() => ({ subscription: undefined as Subscription | undefined }));
 
 const OPERATIONS: Record<string, (world: EventfoldWorld) => Promise<unknown>> = {
   'opening the store': (world) => world.openStore(),
@@ -27,7 +31,7 @@ const STEPS: Record<string, { op: DiskOperation; path?: string }> = {
 
 When(/^the disk fails the next (.+?) with (\w+) while (.+)$/, async function (this: EventfoldWorld, step: string, code: string, operation: string) {
   if (operation === 'the subscription handles 2 more events') {
-    const sub = this.memo.subscription as Subscription;
+    const sub = checkpointing(this).subscription!;
     this.disk!.inject({ ...STEPS[step], path: 'subscriptions', error: code as 'EIO' });
     await this.store!.append('acct', [{ type: 'Again' }, { type: 'Again' }]);
     this.lastError = await sub.waitFor(this.store!.position).then(() => undefined, (error: unknown) => error);
@@ -47,7 +51,7 @@ When(/^the disk fails the next (.+?) with (\w+) while (.+)$/, async function (th
 Given('a subscription {string} that stores its checkpoint after every event', async function (this: EventfoldWorld, name: string) {
   const sub = await this.store!.subscribe(name, () => undefined, { checkpointEvery: 1 });
   await sub.waitFor(this.store!.position);
-  this.memo.subscription = sub;
+  checkpointing(this).subscription = sub;
 });
 
 Then(/^(?:that failed|the subscription stopped) with a StorageError saying "(.*)" whose cause has the code (\w+)$/, function (this: EventfoldWorld, text: string, code: string) {
@@ -59,7 +63,7 @@ Then(/^(?:that failed|the subscription stopped) with a StorageError saying "(.*)
 });
 
 Then('its error does not say that its handler threw', function (this: EventfoldWorld) {
-  const sub = this.memo.subscription as Subscription;
+  const sub = checkpointing(this).subscription!;
   expect(sub.error).to.equal(this.lastError);
   expect((sub.error as Error).message).not.to.contain('handler threw');
 });

@@ -1,34 +1,28 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { EventStore, SimulatedDisk, type ExpectedVersion, type RecordedEvent } from '../src/index';
+import { EventStore, SimulatedDisk, type RecordedEvent } from '../src/index';
+import { appendVia, inMemoryStore, numberList, parseExpectation } from './support/appends';
 import { assertGapless, collect, numberedEvents, readAllEvents } from './support/events';
 import { logBytes, segmentPaths } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
+/** What the append-and-read steps appended and read back. */
+const appendsAndReads = scenarioState(() => ({
+  /** The events of the last two-event append, as given. */
+  appended: [] as Array<{ type: string; data: unknown }>,
+  /** The events the last read returned, and the pages' sizes and bounds of a paged read. */
+  read: [] as RecordedEvent[],
+  pageSizes: [] as number[],
+  readFrom: { from: 0, limit: 0 },
+  /** Every event of the store, read back whole. */
+  all: [] as RecordedEvent[],
+  /** How many streams were written, and how many events each. */
+  expectedStreams: 0,
+  expectedEach: 0,
+}));
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-/** "0, 1, 2 and 5" → [0, 1, 2, 5] */
-export const numberList = (text: string) => text.split(/,\s*|\s+and\s+/).map(Number);
-
-export function parseExpectation(text: string): ExpectedVersion {
-  if (text === 'no stream') return 'no_stream';
-  if (text === 'stream exists') return 'stream_exists';
-  if (text === 'any') return 'any';
-  const match = /^version (-?\d+)$/.exec(text);
-  if (!match) throw new Error(`unknown expectation "${text}"`);
-  return Number(match[1]);
-}
-
-/** Appends through the world, remembering the result or the error and what the log held before. */
-export async function appendVia(world: EventfoldWorld, stream: string, events: Parameters<EventStore['append']>[1], expectedVersion?: ExpectedVersion) {
-  if (!world.memo.inMemory) world.memo.logBytesBefore = await logBytes(world);
-  const result = await world.capture(() => world.store!.append(stream, events, { expectedVersion }));
-  if (result) {
-    world.lastResult = result;
-    world.acknowledged.push({ ...result, stream, count: events.length });
-  }
-  return result;
-}
-
 /** "a new store on a simulated disk" is the shorthand of "the store lives on a simulated disk" and "a new store". */
 Given(/^a new store( on a simulated disk)?$/, async function (this: EventfoldWorld, simulated: string | null) {
   if (simulated) this.disk = new SimulatedDisk();
@@ -42,7 +36,7 @@ Given('a new store whose segments roll every {int} KiB', async function (this: E
 
 Given('a new in-memory store', async function (this: EventfoldWorld) {
   this.store = await EventStore.inMemory();
-  this.memo.inMemory = true;
+  inMemoryStore(this).inMemory = true;
 });
 
 Given(/^"([^"]+)" has (no|\d+) events?$/, async function (this: EventfoldWorld, stream: string, count: string) {
@@ -58,16 +52,16 @@ Given('{int} streams have {int} events each', async function (this: EventfoldWor
       await this.store!.append(`stream-${s}`, numberedEvents(count, round));
     }
   }
-  this.memo.expectedStreams = streams;
-  this.memo.expectedEach = each;
+  appendsAndReads(this).expectedStreams = streams;
+  appendsAndReads(this).expectedEach = each;
 });
 
 When('{string} appends {int} events {string} and {string} expecting no stream', async function (this: EventfoldWorld, stream: string, _n: number, first: string, second: string) {
-  this.memo.appended = [
+  const appended = (appendsAndReads(this).appended = [
     { type: first, data: { owner: 'ann' } },
     { type: second, data: { amount: 5 } },
-  ];
-  await appendVia(this, stream, this.memo.appended as never, 'no_stream');
+  ]);
+  await appendVia(this, stream, appended, 'no_stream');
 });
 
 When(/^"([^"]+)" appends (\d+) events?(?: expecting (.+))?$/, async function (this: EventfoldWorld, stream: string, count: string, expectation?: string) {
@@ -75,20 +69,21 @@ When(/^"([^"]+)" appends (\d+) events?(?: expecting (.+))?$/, async function (th
 });
 
 When('all events are read from position {int} with a limit of {int}', async function (this: EventfoldWorld, from: number, limit: number) {
-  this.memo.read = await collect(this.store!.readAll({ from, limit }));
+  appendsAndReads(this).read = await collect(this.store!.readAll({ from, limit }));
 });
 
 When('all events are read a page at a time from position {int} with a limit of {int}', async function (this: EventfoldWorld, from: number, limit: number) {
   const pages: RecordedEvent[][] = [];
   for await (const page of this.store!.readAllPages({ from, limit })) pages.push(page);
-  this.memo.pageSizes = pages.map((page) => page.length);
-  this.memo.read = pages.flat();
-  this.memo.readFrom = { from, limit };
+  const state = appendsAndReads(this);
+  state.pageSizes = pages.map((page) => page.length);
+  state.read = pages.flat();
+  state.readFrom = { from, limit };
 });
 
 Then('they are the events that reading one at a time returns', async function (this: EventfoldWorld) {
-  const { from, limit } = this.memo.readFrom as { from: number; limit: number };
-  expect(this.memo.read).to.deep.equal(await collect(this.store!.readAll({ from, limit })));
+  const { read, readFrom: { from, limit } } = appendsAndReads(this);
+  expect(read).to.deep.equal(await collect(this.store!.readAll({ from, limit })));
 });
 
 When('{int} events are asked of one full read at once, without waiting for any answer', async function (this: EventfoldWorld, asks: number) {
@@ -103,17 +98,17 @@ Then('the answers are the events with positions {int} to {int} in order, then th
 });
 
 Then('every page holds between {int} and {int} events', function (this: EventfoldWorld, least: number, most: number) {
-  const sizes = this.memo.pageSizes as number[];
+  const sizes = appendsAndReads(this).pageSizes;
   expect(sizes.length, 'pages').to.be.greaterThan(1);
   for (const size of sizes) expect(size).to.be.within(least, most);
 });
 
 When('stream {string} is read backward with a limit of {int}', async function (this: EventfoldWorld, stream: string, limit: number) {
-  this.memo.read = await collect(this.store!.readStream(stream, { direction: 'backward', limit }));
+  appendsAndReads(this).read = await collect(this.store!.readStream(stream, { direction: 'backward', limit }));
 });
 
 When('stream {string} is read forward from version {int}', async function (this: EventfoldWorld, stream: string, from: number) {
-  this.memo.read = await collect(this.store!.readStream(stream, { from }));
+  appendsAndReads(this).read = await collect(this.store!.readStream(stream, { from }));
 });
 
 When('the store is closed and opened again', async function (this: EventfoldWorld) {
@@ -131,7 +126,7 @@ When('the same directory is opened again', async function (this: EventfoldWorld)
 
 When('{int} callers append to {string} expecting version {int} at the same time', async function (this: EventfoldWorld, callers: number, stream: string, version: number) {
   const outcomes = await Promise.allSettled(range(1, callers).map(() => this.store!.append(stream, numberedEvents(1), { expectedVersion: version })));
-  this.memo.outcomes = outcomes;
+  this.appendOutcomes = outcomes;
 });
 
 When('{string} appends {int} events of which event {int} holds a function', async function (this: EventfoldWorld, stream: string, count: number, bad: number) {
@@ -158,7 +153,7 @@ Then(
     expect(events.map((e) => e.version)).to.deep.equal(range(v0, v1));
     expect(events.map((e) => e.position)).to.deep.equal(range(p0, p1));
     expect(events.every((e) => e.stream === stream)).to.equal(true);
-    this.memo.read = events;
+    appendsAndReads(this).read = events;
   },
 );
 
@@ -167,8 +162,7 @@ Then('reading stream {string} returns {int} events', async function (this: Event
 });
 
 Then('each event read back has its type, data, a unique id and a timestamp', function (this: EventfoldWorld) {
-  const events = this.memo.read as RecordedEvent[];
-  const appended = this.memo.appended as Array<{ type: string; data: unknown }>;
+  const { read: events, appended } = appendsAndReads(this);
   events.forEach((event, i) => {
     expect(event.type).to.equal(appended[i].type);
     expect(event.data).to.deep.equal(appended[i].data);
@@ -185,7 +179,7 @@ Then('reading all events returns {int} events with positions {int} to {int}', as
   assertGapless(events);
   expect(events[0]?.position).to.equal(p0);
   expect(events[events.length - 1]?.position).to.equal(p1);
-  this.memo.all = events;
+  appendsAndReads(this).all = events;
 });
 
 Then('stream {string} has versions {int} to {int} at positions {}', async function (this: EventfoldWorld, stream: string, v0: number, v1: number, positions: string) {
@@ -195,13 +189,13 @@ Then('stream {string} has versions {int} to {int} at positions {}', async functi
 });
 
 Then('{int} events are returned with positions {int} to {int}', function (this: EventfoldWorld, count: number, p0: number, p1: number) {
-  const events = this.memo.read as RecordedEvent[];
+  const events = appendsAndReads(this).read;
   expect(events).to.have.length(count);
   expect(events.map((e) => e.position)).to.deep.equal(range(p0, p1));
 });
 
 Then('the events returned have versions {}', function (this: EventfoldWorld, versions: string) {
-  expect((this.memo.read as RecordedEvent[]).map((e) => e.version)).to.deep.equal(numberList(versions));
+  expect(appendsAndReads(this).read.map((e) => e.version)).to.deep.equal(numberList(versions));
 });
 
 Then(/^the recovery report says the last shutdown was (clean|not clean)$/, function (this: EventfoldWorld, state: string) {
@@ -218,7 +212,7 @@ Then('the log is made of more than {int} segment files', async function (this: E
 });
 
 Then("every event's content matches what was appended", function (this: EventfoldWorld) {
-  const events = this.memo.all as RecordedEvent[];
+  const { all: events, expectedStreams, expectedEach } = appendsAndReads(this);
   const seen = new Map<string, number>();
   for (const event of events) {
     const next = seen.get(event.stream) ?? 0;
@@ -226,8 +220,8 @@ Then("every event's content matches what was appended", function (this: Eventfol
     expect(event.data).to.deep.equal({ seq: next, amount: next % 97 });
     seen.set(event.stream, next + 1);
   }
-  expect(seen.size).to.equal(this.memo.expectedStreams);
-  for (const count of seen.values()) expect(count).to.equal(this.memo.expectedEach);
+  expect(seen.size).to.equal(expectedStreams);
+  for (const count of seen.values()) expect(count).to.equal(expectedEach);
 });
 
 Then(/^the (?:last append|open) was rejected with an? (\w+)$/, function (this: EventfoldWorld, errorClass: string) {
@@ -242,11 +236,11 @@ Then('the error says version {word} was expected and the actual version is {int}
 });
 
 Then('no byte was written to the log', async function (this: EventfoldWorld) {
-  expect(await logBytes(this)).to.equal(this.memo.logBytesBefore);
+  expect(await logBytes(this)).to.equal(this.logBytesBefore);
 });
 
 Then('exactly {int} append succeeds and {int} are rejected with an ExpectedVersionConflictError', function (this: EventfoldWorld, ok: number, rejected: number) {
-  const outcomes = this.memo.outcomes as PromiseSettledResult<unknown>[];
+  const outcomes = this.appendOutcomes!;
   expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(ok);
   const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
   expect(failures).to.have.length(rejected);

@@ -3,7 +3,11 @@ import { expect } from 'chai';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, NodeFileSystem } from '../src/index';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
+
+/** A close left running while the scenario goes on, and the working directory to return to after a step changed it. */
+const storeLife = scenarioState(() => ({ firstClose: undefined as Promise<void> | undefined, originalCwd: undefined as string | undefined }));
 
 async function countEvents(store: EventStore): Promise<number> {
   let count = 0;
@@ -18,13 +22,13 @@ When('this process opens the same store with a projection that fails on every ev
 
 Then('its recovery report names the killed process as the owner that never closed the store', function (this: EventfoldWorld) {
   expect(this.lastError, 'the open should succeed').to.equal(undefined);
-  expect(this.store!.recovery.staleLockOwner).to.equal(this.memo.childPid);
+  expect(this.store!.recovery.staleLockOwner).to.equal(this.childOwnerPid);
 });
 
 When('close is called twice and only the second call is awaited', async function (this: EventfoldWorld) {
   const first = this.store!.close();
   await this.store!.close();
-  this.memo.firstClose = first;
+  storeLife(this).firstClose = first;
 });
 
 Then('the store opens again at once with {int} events', async function (this: EventfoldWorld, count: number) {
@@ -33,7 +37,7 @@ Then('the store opens again at once with {int} events', async function (this: Ev
     expect(await countEvents(store)).to.equal(count);
   } finally {
     await store.close();
-    await (this.memo.firstClose as Promise<void>);
+    await storeLife(this).firstClose;
   }
 });
 
@@ -41,7 +45,7 @@ Given(
   'a working directory {string} and another one {string}, each holding an empty folder {string}',
   function (this: EventfoldWorld, first: string, second: string, folder: string) {
     for (const place of [first, second]) mkdirSync(join(this.dir, place, folder), { recursive: true });
-    this.memo.originalCwd = process.cwd();
+    storeLife(this).originalCwd = process.cwd();
   },
 );
 
@@ -52,7 +56,7 @@ Given(
     try {
       this.store = await EventStore.open(folder, { fs: new NodeFileSystem(), segmentSize: kib * 1024 });
     } catch (error) {
-      process.chdir(this.memo.originalCwd as string);
+      process.chdir(storeLife(this).originalCwd!);
       throw error;
     }
   },
@@ -66,14 +70,14 @@ When('{string} appends {int} more events', async function (this: EventfoldWorld,
   try {
     for (let i = 0; i < count; i++) await this.store!.append(stream, [{ type: 'Placed', data: { i } }]);
   } catch (error) {
-    process.chdir(this.memo.originalCwd as string);
+    process.chdir(storeLife(this).originalCwd!);
     throw error;
   }
 });
 
 Then('the {string} of {string} holds {int} events', async function (this: EventfoldWorld, folder: string, place: string, count: number) {
   // Back where the run started before anything can fail (the working directory is the whole process's).
-  process.chdir(this.memo.originalCwd as string);
+  process.chdir(storeLife(this).originalCwd!);
   const store = await EventStore.open(join(this.dir, place, folder));
   try {
     expect(await countEvents(store)).to.equal(count);
@@ -88,5 +92,5 @@ Then('the {string} of {string} is still empty', function (this: EventfoldWorld, 
 
 After(function (this: EventfoldWorld) {
   // A scenario that failed half-way must not leave the whole run in another working directory.
-  if (this.memo.originalCwd) process.chdir(this.memo.originalCwd as string);
+  if (storeLife(this).originalCwd) process.chdir(storeLife(this).originalCwd!);
 });

@@ -2,18 +2,15 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import CRC32 from 'crc-32';
 import { mkdirSync } from 'node:fs';
-import { SubscriptionActiveError, SubscriptionCheckpointError, type Subscription } from '../src/index';
+import { SubscriptionActiveError, SubscriptionCheckpointError } from '../src/index';
 import { readBytes, writeBytes } from './support/damage';
 import { storePath } from './support/log-files';
 import { checkpointRow } from './support/postgres';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
-type Running = { subscription: Subscription; handled: number[] };
-
-function running(world: EventfoldWorld): Map<string, Running> {
-  world.memo.subscriptions ??= new Map();
-  return world.memo.subscriptions as Map<string, Running>;
-}
+/** The subscription last stopped, a stop still under way, and how to let a held handler finish. */
+const stopping = scenarioState(() => ({ stopped: '', stop: undefined as Promise<void> | undefined, release: undefined as (() => void) | undefined }));
 
 function checkpointPath(world: EventfoldWorld, name: string): string {
   return storePath(world, 'subscriptions', `${name}.json`);
@@ -26,14 +23,14 @@ async function storedCheckpoint(world: EventfoldWorld, name: string): Promise<un
 
 When('subscription {string} is stopped', async function (this: EventfoldWorld, name: string) {
   // No timeout and no sleep: the step itself awaits the stop, so a stop that never resolves fails the scenario.
-  await running(this).get(name)!.subscription.stop();
-  this.memo.stopped = name;
+  await this.subscriptions.get(name)!.subscription.stop();
+  stopping(this).stopped = name;
 });
 
 Then('the stop resolved with the checkpoint at position {int}', async function (this: EventfoldWorld, position: number) {
-  const name = this.memo.stopped as string;
-  if (this.memo.stopping) await (this.memo.stopping as Promise<void>);
-  const { subscription } = running(this).get(name)!;
+  const name = stopping(this).stopped;
+  await stopping(this).stop;
+  const { subscription } = this.subscriptions.get(name)!;
   expect(subscription.finished).to.equal(true);
   expect(subscription.position).to.equal(position);
   expect(await storedCheckpoint(this, name)).to.include({ position });
@@ -60,21 +57,21 @@ Given('subscription {string} is in the middle of handling position {int}', async
     },
     { from: -1, checkpointEvery: 100 },
   );
-  running(this).set(name, { subscription, handled });
+  this.subscriptions.set(name, { subscription, handled });
   await inside;
-  this.memo.release = release;
+  stopping(this).release = release;
 });
 
 When('subscription {string} is stopped while its handler is still running', function (this: EventfoldWorld, name: string) {
-  const { subscription, handled } = running(this).get(name)!;
-  this.memo.stopping = subscription.stop();
-  this.memo.stopped = name;
+  const { subscription, handled } = this.subscriptions.get(name)!;
+  stopping(this).stop = subscription.stop();
+  stopping(this).stopped = name;
   expect(subscription.finished, 'the stop waits for the handler').to.equal(false);
   expect(handled).to.deep.equal([0, 1]);
 });
 
 When('the handler is allowed to finish', function (this: EventfoldWorld) {
-  (this.memo.release as () => void)();
+  stopping(this).release!();
 });
 
 When('another subscription {string} is started', async function (this: EventfoldWorld, name: string) {
@@ -115,7 +112,7 @@ When('subscription {string} resumes with onDamagedCheckpoint {string}', async fu
   const handled: number[] = [];
   const subscription = await this.store!.subscribe(name, (event) => void handled.push(event.position), { onDamagedCheckpoint: mode });
   expect(subscription.restartedFromDamagedCheckpoint).to.be.a('string');
-  running(this).set(name, { subscription, handled });
+  this.subscriptions.set(name, { subscription, handled });
 });
 
 Then('the recovery report says checkpoint {string} was reset at open from position {int} to position {int}', function (this: EventfoldWorld, name: string, from: number, to: number) {
@@ -124,7 +121,7 @@ Then('the recovery report says checkpoint {string} was reset at open from positi
 });
 
 Then('the inspection shows subscription {string} at position {int} with a lag of {int}', function (this: EventfoldWorld, name: string, position: number, lag: number) {
-  const cli = this.memo.cli as { status: number; stdout: string; stderr: string };
+  const cli = this.cli!;
   expect(cli.status, cli.stderr).to.equal(0);
   const inspection = JSON.parse(cli.stdout) as { subscriptions: Array<{ name: string; position: number; lag: number }> };
   expect(inspection.subscriptions.find((s) => s.name === name)).to.deep.include({ position, lag });

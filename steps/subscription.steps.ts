@@ -1,14 +1,13 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { EventStore, type Subscription } from '../src/index';
+import { EventStore } from '../src/index';
 import { numberedEvents } from './support/events';
 import { followChild, startChild } from './support/children';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
-function subscriptions(world: EventfoldWorld): Map<string, { subscription: Subscription; handled: number[] }> {
-  world.memo.subscriptions ??= new Map();
-  return world.memo.subscriptions as Map<string, { subscription: Subscription; handled: number[] }>;
-}
+/** A consumer child killed part-way: the positions it handled, and how often it checkpointed. */
+const killedConsumer = scenarioState(() => ({ handled: [] as number[], checkpointEvery: 0, redone: 0 }));
 
 async function start(world: EventfoldWorld, name: string, options: { from?: number; failOn?: number; checkpointEvery?: number } = {}): Promise<void> {
   const handled: number[] = [];
@@ -20,7 +19,7 @@ async function start(world: EventfoldWorld, name: string, options: { from?: numb
     },
     { from: options.from, checkpointEvery: options.checkpointEvery ?? 2 },
   );
-  subscriptions(world).set(name, { subscription, handled });
+  world.subscriptions.set(name, { subscription, handled });
 }
 
 When('subscription {string} starts from the beginning', async function (this: EventfoldWorld, name: string) {
@@ -37,23 +36,23 @@ When('subscription {string} starts with a handler that throws on position {int}'
 
 Given('subscription {string} has handled the first {int} events', async function (this: EventfoldWorld, name: string, count: number) {
   await start(this, name, { from: -1 });
-  await subscriptions(this).get(name)!.subscription.waitFor(count - 1);
+  await this.subscriptions.get(name)!.subscription.waitFor(count - 1);
 });
 
 Then('subscription {string} has handled positions {int} to {int} in order', async function (this: EventfoldWorld, name: string, from: number, to: number) {
-  const { subscription, handled } = subscriptions(this).get(name)!;
+  const { subscription, handled } = this.subscriptions.get(name)!;
   await subscription.waitFor(to);
   expect(handled).to.deep.equal(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 });
 
 Then('subscription {string} is at position {int} with a lag of {int}', function (this: EventfoldWorld, name: string, position: number, lag: number) {
-  const { subscription } = subscriptions(this).get(name)!;
+  const { subscription } = this.subscriptions.get(name)!;
   expect(subscription.position).to.equal(position);
   expect(subscription.lag).to.equal(lag);
 });
 
 Then("subscription {string} stopped with its handler's error, at position {int}", async function (this: EventfoldWorld, name: string, position: number) {
-  const { subscription } = subscriptions(this).get(name)!;
+  const { subscription } = this.subscriptions.get(name)!;
   const error = await subscription.waitFor(position + 1).then(() => undefined, (e: Error) => e);
   expect(error?.message).to.contain('cannot handle position 3');
   expect(subscription.stopped).to.equal(true);
@@ -82,35 +81,35 @@ When(
     expect(exit.signal, exit.stderr).to.equal('SIGKILL');
     const outOfOrder = handled.findIndex((position, i) => position !== i);
     expect(outOfOrder, `the child handled position ${handled[outOfOrder]} as its event number ${outOfOrder}`).to.equal(-1);
-    this.memo.childHandled = handled;
-    this.memo.checkpointEvery = every;
+    killedConsumer(this).handled = handled;
+    killedConsumer(this).checkpointEvery = every;
   },
 );
 
 When('subscription {string} resumes from its checkpoint in this process', async function (this: EventfoldWorld, name: string) {
   this.store = await EventStore.open(this.storeLocation);
-  await start(this, name, { checkpointEvery: this.memo.checkpointEvery as number });
+  await start(this, name, { checkpointEvery: killedConsumer(this).checkpointEvery });
 });
 
 Then('it resumes no later than the first event the child did not finish', async function (this: EventfoldWorld) {
-  const { subscription, handled } = [...subscriptions(this).values()][0];
+  const { subscription, handled } = [...this.subscriptions.values()][0];
   await subscription.waitFor(this.store!.position);
-  const lastByChild = (this.memo.childHandled as number[]).slice(-1)[0];
+  const lastByChild = killedConsumer(this).handled.slice(-1)[0];
   expect(handled[0]).to.be.at.most(lastByChild + 1);
 });
 
 Then('it redoes at most {int} events the child had already handled', function (this: EventfoldWorld, interval: number) {
-  const { handled } = [...subscriptions(this).values()][0];
-  const lastByChild = (this.memo.childHandled as number[]).slice(-1)[0];
+  const { handled } = [...this.subscriptions.values()][0];
+  const lastByChild = killedConsumer(this).handled.slice(-1)[0];
   const redone = lastByChild + 1 - handled[0];
   expect(redone).to.be.within(0, interval);
-  this.memo.redone = redone;
+  killedConsumer(this).redone = redone;
 });
 
 Then('it then handles every event up to position {int} in order', async function (this: EventfoldWorld, last: number) {
-  const { handled } = [...subscriptions(this).values()][0];
+  const { handled } = [...this.subscriptions.values()][0];
   expect(handled.length).to.equal(last - handled[0] + 1);
   const outOfOrder = handled.findIndex((position, i) => position !== handled[0] + i);
   expect(outOfOrder, `position ${handled[outOfOrder]} was delivered as number ${outOfOrder} after the resume`).to.equal(-1);
-  await this.figures({ name: 'events delivered again after the crash', value: this.memo.redone as number, unit: 'events' });
+  await this.figures({ name: 'events delivered again after the crash', value: killedConsumer(this).redone, unit: 'events' });
 });

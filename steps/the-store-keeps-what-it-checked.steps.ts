@@ -2,6 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { AppendResult, EventInput } from '../src/index';
 import { logBytes } from './support/log-files';
+import { scenarioState } from './support/scenario-state';
 import type { EventfoldWorld } from './support/world';
 
 interface Pending {
@@ -10,22 +11,25 @@ interface Pending {
   waitingEvents?: EventInput[];
 }
 
+/** The appends held in the queue, and the result of the one the scenario checks. */
+const queued = scenarioState(() => ({ pending: undefined as Pending | undefined, acknowledged: undefined as AppendResult | undefined }));
+
 Given('{string} has {int} {string} event waiting to be written', function (this: EventfoldWorld, stream: string, count: number, type: string) {
   const events = Array.from({ length: count }, () => ({ type }));
-  this.memo.pending = { first: this.store!.append(stream, events) } satisfies Pending;
+  queued(this).pending = { first: this.store!.append(stream, events) };
 });
 
 When('{string} appends {int} {string} event that waits for room in the queue', function (this: EventfoldWorld, stream: string, count: number, type: string) {
-  const pending = this.memo.pending as Pending;
+  const pending = queued(this).pending!;
   pending.waitingEvents = Array.from({ length: count }, () => ({ type }));
   pending.waiting = this.store!.append(stream, pending.waitingEvents);
 });
 
 When("the caller pushes a {string} event into that append's array while it waits", async function (this: EventfoldWorld, type: string) {
-  const pending = this.memo.pending as Pending;
+  const pending = queued(this).pending!;
   pending.waitingEvents!.push({ type });
   await pending.first;
-  this.memo.acknowledged = await pending.waiting!;
+  queued(this).acknowledged = await pending.waiting!;
 });
 
 When(
@@ -41,12 +45,12 @@ When(
         return { amount: 1 };
       },
     });
-    this.memo.acknowledged = await this.store!.append(stream, events);
+    queued(this).acknowledged = await this.store!.append(stream, events);
   },
 );
 
 Then('the {string} append is acknowledged at position {int}, version {int}', function (this: EventfoldWorld, _type: string, position: number, version: number) {
-  expect(this.memo.acknowledged).to.deep.equal({ position, version });
+  expect(queued(this).acknowledged).to.deep.equal({ position, version });
 });
 
 Then(
@@ -128,6 +132,6 @@ const lossyEvents: Record<string, () => Record<string, unknown>> = {
 When('an event is appended with {}', async function (this: EventfoldWorld, problem: string) {
   const make = lossyEvents[problem];
   if (!make) throw new Error(`no event called "${problem}"`);
-  this.memo.logBytesBefore = await logBytes(this);
+  this.logBytesBefore = await logBytes(this);
   await this.capture(() => this.store!.append('good', [make() as unknown as EventInput]));
 });

@@ -7,7 +7,6 @@ import { AfterAll, BeforeAll } from '@cucumber/cucumber';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCluster, stopOnExit, type Cluster } from '../setup/postgres-cluster';
-import type { EventfoldWorld } from './world';
 
 /** The server of this run: set by BeforeAll on the PostgreSQL run. */
 let serverUrl: string | undefined;
@@ -88,14 +87,19 @@ AfterAll(function () {
   cluster?.stop();
 });
 
+/** A scenario's world as these helpers see it (not the World class itself: world.ts imports this module). */
+interface ScenarioDatabase {
+  readonly database?: string;
+}
+
 /** The scenario's own database (the PostgreSQL run only). */
-export function database(world: EventfoldWorld): string {
+export function database(world: ScenarioDatabase): string {
   if (!world.database) throw new Error('this step runs on the PostgreSQL run only (cucumber profile "postgres")');
   return world.database;
 }
 
 /** Polls the server until `test` holds: the condition is the server's state, the step's timeout bounds the wait. */
-export async function until(world: EventfoldWorld, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
+export async function until(world: ScenarioDatabase, sql: string, values: unknown[], test: (rows: pg.QueryResultRow[]) => boolean): Promise<pg.QueryResultRow[]> {
   for (;;) {
     const rows = await queryDatabase(database(world), sql, values);
     if (test(rows)) return rows;

@@ -3,11 +3,24 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { EventStore, SimulatedDisk, type AppendResult, type StoreOptions } from '../../src/index';
+import { EventStore, SimulatedDisk, type AppendResult, type StoreOptions, type Subscription } from '../../src/index';
 import { FIGURES_MEDIA_TYPE, type Figure } from '../report/living-doc';
 import { createScenarioDatabase, databaseUrl, dropScenarioDatabase, onPostgres } from './postgres';
 
 export { FIGURES_MEDIA_TYPE, type Figure };
+
+/** A finished `eventfold` command-line run. */
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A subscription a scenario started, and the positions its handler was given. */
+export interface RunningSubscription {
+  subscription: Subscription;
+  handled: number[];
+}
 
 setDefaultTimeout(120_000);
 
@@ -26,10 +39,27 @@ export class EventfoldWorld extends World {
   /** Acknowledged appends, in acknowledgement order. */
   acknowledged: Array<AppendResult & { stream: string; count: number }> = [];
   children: ChildProcess[] = [];
+
+  // Values that steps of several concerns hand to each other. A concern's
+  // own values are typed in its `scenarioState` (support/scenario-state.ts),
+  // a child writer's in support/writer-acks.ts.
+  /** The last `eventfold` command-line run (CLI, backup, subscription and lifecycle steps). */
+  cli?: CliRun;
+  /** Subscriptions started by name (subscription, subscription-lifecycle and PostgreSQL steps). */
+  readonly subscriptions = new Map<string, RunningSubscription>();
+  /** The log's size in bytes before an action that must write nothing (storage, input and data-model steps). */
+  logBytesBefore?: number;
+  /** How each of many appends made at once ended (concurrency, storage and I/O-error steps). */
+  appendOutcomes?: PromiseSettledResult<AppendResult>[];
+  /** Pid of the child process that owns the store, or owned it until it was killed (crash, ownership, read-only and lock steps). */
+  childOwnerPid?: number;
+  /** How many events a reader saw before the store's last append was torn (read-only and CLI steps). */
+  eventsBeforeTear?: number;
+  /** The store's files and their hashes before something that must change none of them (support/file-hashes.ts). */
+  fileHashesBefore?: Record<string, string>;
   /**
-   * Values that steps of different concerns hand to each other (a CLI run's
-   * result, a child writer). A concern's own values are typed in its
-   * `scenarioState` (support/scenario-state.ts), not here.
+   * Untyped values of the lifecycle and PostgreSQL steps, still to be moved
+   * to their concern's `scenarioState`: new values never go here.
    */
   memo: Record<string, unknown> = {};
   /** On the PostgreSQL run (profile `postgres`): this scenario's own database. */
