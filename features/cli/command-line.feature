@@ -12,13 +12,14 @@ Feature: The eventfold command line tells an operator what is in a store
 
   Rule: verify says whether a store is healthy, and never modifies it
 
-    Scenario: A healthy store of 30 events passes verification
+    Background:
       Given a store holding 30 events, one per append
+
+    Scenario: A healthy store of 30 events passes verification
       When the operator runs "eventfold verify" on the store
       Then the command exits with 0 and says "is healthy: 30 events in 1 segment and 0 snapshots"
 
     Scenario: A flipped bit is named by file and offset, and the store is left as it was
-      Given a store holding 30 events, one per append
       When one bit flips in the body of record 10
       And the operator runs "eventfold verify" on the store
       Then the command exits with 2 and says "record fails its checksum"
@@ -54,8 +55,10 @@ Feature: The eventfold command line tells an operator what is in a store
 
   Rule: snapshot takes a checkpoint, and verify checks snapshots too
 
-    Scenario: A snapshot of 30 events is listed by info and used by the next open
+    Background:
       Given a store holding 30 events, one per append
+
+    Scenario: A snapshot of 30 events is listed by info and used by the next open
       When the operator runs "eventfold snapshot" on the store
       Then the command exits with 0 and says "covers positions 0 to 29"
       When the operator runs "eventfold info" on the store
@@ -63,8 +66,7 @@ Feature: The eventfold command line tells an operator what is in a store
       And the next open of the store starts from that snapshot and replays 0 events
 
     Scenario: A damaged snapshot makes verify fail, naming the file
-      Given a store holding 30 events, one per append
-      And the operator has run "eventfold snapshot" on the store
+      Given the operator has run "eventfold snapshot" on the store
       When a byte in the middle of the snapshot at position 29 is flipped
       And the operator runs "eventfold verify" on the store
       Then the command exits with 2 and says "snapshots/00000000000000000029.snap at byte offset 32: snapshot fails its checksum"

@@ -16,16 +16,19 @@ Feature: Many callers append at once through one group-commit writer
 
   Rule: One fsync makes a whole batch of callers durable
 
+    Background:
+      Given the store lives on a simulated disk
+
     @file-only
     Scenario: 2,000 concurrent appends need only a handful of fsyncs
-      Given a new store on a simulated disk
+      Given a new store
       When 2000 callers each append 1 event to their own stream at the same time
       Then all 2000 appends succeed with the distinct positions 0 to 1999
       And the log was fsynced at most 5 times for those appends
 
     @file-only
     Scenario: A batch closes when it reaches 100 events
-      Given a new store on a simulated disk with:
+      Given a new store with:
         | maxBatchEvents | 100 |
       When 1000 callers each append 1 event to their own stream at the same time
       Then all 1000 appends succeed with the distinct positions 0 to 999
@@ -36,7 +39,7 @@ Feature: Many callers append at once through one group-commit writer
       The delay runs from a batch's first event; it is not an idle timer that
       a steady trickle of appends would keep pushing back.
 
-      Given a new store on a simulated disk with:
+      Given a new store with:
         | maxBatchDelayMs | 5 |
       When 50 events trickle in, one every millisecond, without waiting for each other
       Then all 50 appends succeed

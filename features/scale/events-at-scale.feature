@@ -17,11 +17,13 @@ Feature: Events at scale in one store, with memory that does not grow with them
   processes cap Node's heap at 768 MiB, so that the figure measures live
   memory, not garbage V8 had not yet bothered to collect.)
 
+  Background:
+    Given a run at the scale EVENTFOLD_SCALE sets, 1000000 events unless it is set
+    And there is enough free disk for that scale
+
   Rule: Every acknowledged event is there, exactly, after a reopen
 
     Scenario: Every event of the run is written, reopened and read back
-      Given a run at the scale EVENTFOLD_SCALE sets, 1000000 events unless it is set
-      And there is enough free disk for that scale
       When a separate process appends all the events, 10 per append, 2,000 appends in flight
       And a separate process reopens the store and reads every event back
       Then every event came back once, in position order, with the content that was written
@@ -32,8 +34,6 @@ Feature: Events at scale in one store, with memory that does not grow with them
   Rule: A crash in the middle of the run loses nothing that was acknowledged
 
     Scenario: The appending process is killed with SIGKILL as soon as half the events are acknowledged, then the run is completed
-      Given a run at the scale EVENTFOLD_SCALE sets, 1000000 events unless it is set
-      And there is enough free disk for that scale
       When a separate process appends the events and is killed with SIGKILL as soon as half of them are acknowledged
       And a new process reopens the store and appends the rest
       Then the reopened store held every event acknowledged before the kill

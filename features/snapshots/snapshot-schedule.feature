@@ -10,16 +10,17 @@ Feature: Automatic snapshots land where the schedule says, however slow the disk
   already waiting, the waiting one is replaced by the newer capture, so at
   most two snapshots are ever held in memory.)
 
+  Background:
+    Given a new store that takes a snapshot every 500 events, on a disk where snapshot writes wait until released
+
   Rule: Each snapshot covers the first batch boundary at or past its mark
 
     Scenario: A snapshot due while the previous one is still being written keeps its own position
-      Given a new store that takes a snapshot every 500 events, on a disk where snapshot writes wait until released
       When 1200 events are appended in appends of 100 while the first snapshot is still being written
       And the snapshot writes are released and the store is closed
       Then the snapshots on disk cover positions 999 and 499
 
     Scenario: Two snapshots due while the first is still being written: the newer one is written
-      Given a new store that takes a snapshot every 500 events, on a disk where snapshot writes wait until released
       When 1700 events are appended in appends of 100 while the first snapshot is still being written
       And the snapshot writes are released and the store is closed
       Then the snapshots on disk cover positions 1499 and 499

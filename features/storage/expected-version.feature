@@ -10,11 +10,13 @@ Feature: Optimistic concurrency with an expected version
   - 'stream_exists': the stream must have at least one event;
   - a number: the stream's last version must be exactly that number.
 
+  Background:
+    Given a new store
+
   Rule: An append whose expectation holds is written
 
     Scenario Outline: <expectation> is met
-      Given a new store
-      And "order-9" <history>
+      Given "order-9" <history>
       When "order-9" appends 1 event expecting <expectation>
       Then the append returns version <version>
 
@@ -29,8 +31,7 @@ Feature: Optimistic concurrency with an expected version
   Rule: An append whose expectation fails is refused, says why, and writes nothing
 
     Scenario Outline: <expectation> is not met
-      Given a new store
-      And "order-9" <history>
+      Given "order-9" <history>
       When "order-9" appends 1 event expecting <expectation>
       Then the last append was rejected with an ExpectedVersionConflictError
       And the error says version <expected> was expected and the actual version is <actual>
@@ -46,8 +47,7 @@ Feature: Optimistic concurrency with an expected version
   Rule: Of several writers racing on the same version, exactly one wins
 
     Scenario: 10 callers append to "seat-14A" expecting version 0 at the same moment
-      Given a new store
-      And "seat-14A" has 1 events
+      Given "seat-14A" has 1 events
       When 10 callers append to "seat-14A" expecting version 0 at the same time
       Then exactly 1 append succeeds and 9 are rejected with an ExpectedVersionConflictError
       And stream "seat-14A" ends at version 1
