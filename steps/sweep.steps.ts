@@ -23,6 +23,8 @@ interface Outcome {
   first: 'typed error' | 'intact' | 'intact, with a report' | 'error on read' | 'untyped error' | 'fewer events' | 'changed events';
   detail?: string;
   repair?: 'prefix, reported' | 'typed error' | 'untyped error' | 'not a prefix' | 'loss not reported';
+  /** After a repair that kept a prefix: does the repaired store open again, take an append and keep it over the next open? */
+  afterRepair?: 'keeps the next append' | string;
 }
 
 
@@ -74,6 +76,32 @@ Given(
     expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(1);
     expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
     expect(files.some((f) => f.includes('/subscriptions/')), 'a subscription checkpoint').to.equal(true);
+    sweeps(this).store = { disk, files, events, options };
+  },
+);
+
+Given(
+  'a cleanly closed store on a simulated disk with {int} events in segments of {int} KiB, scavenged after one stream was deleted for good and one kept only its last 4 events, then a snapshot, {int} more events and a subscription checkpoint',
+  async function (this: EventfoldWorld, count: number, kib: number, more: number) {
+    const disk = new SimulatedDisk();
+    const options = { segmentSize: kib * 1024 };
+    const store = await EventStore.open(DIR, { ...options, fs: disk });
+    for (let i = 0; i < count; i += 3) await store.append(`account-${i % 11}`, numberedEvents(Math.min(3, count - i), i));
+    await store.deleteStream('account-3', { hard: true });
+    await store.setStreamMetadata('account-5', { maxCount: 4 });
+    const scavenged = await store.scavenge();
+    expect(scavenged.segmentsRewritten, 'segments rewritten by the scavenge').to.be.greaterThan(1);
+    // The snapshot covers the scavenged segments: the open skips them and the background check reads them.
+    await store.checkpoint();
+    for (let i = 0; i < more; i += 3) await store.append(`later-${i % 5}`, numberedEvents(Math.min(3, more - i), count + i));
+    const subscription = await store.subscribe('statements', () => undefined, { checkpointEvery: 50 });
+    await subscription.waitFor(store.position);
+    await subscription.stop();
+    const events = (await collect(store.readAll())).map(fingerprint);
+    await store.close();
+    const files = await filesUnder(disk, DIR);
+    expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(2);
+    expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
     sweeps(this).store = { disk, files, events, options };
   },
 );
@@ -172,6 +200,7 @@ When('each damaged copy is opened, and opened again with repair {string} when th
       else if (again.events!.length < sweep.events.length && !again.recovery!.quarantine && !again.recovery!.tornTail) outcome.repair = 'loss not reported';
       else outcome.repair = 'prefix, reported';
       if (outcome.repair !== 'prefix, reported') outcome.detail = `${outcome.detail} / repair: ${again.opened ? '' : String(again.error)}`;
+      else outcome.afterRepair = await appendAfterRepair(copy, sweep, again.events!);
     }
     outcomes.push(outcome);
   }
@@ -189,11 +218,29 @@ When('each damaged copy is opened, and opened again with repair {string} when th
   );
 });
 
+/** The repaired store, opened again: it takes one append, and the next open holds what the repair kept plus that append. */
+async function appendAfterRepair(disk: SimulatedDisk, sweep: SweepStore, kept: string[]): Promise<string> {
+  try {
+    const store = await EventStore.open(DIR, { ...sweep.options, fs: disk });
+    const appended = await store.append('after-repair', numberedEvents(1, 0));
+    await store.close();
+    const again = await openAndRead(disk, sweep, 'none');
+    if (!again.opened) return `the next open fails: ${String(again.error)}`;
+    if (again.readError) return `a read fails: ${String(again.readError)}`;
+    const events = again.events!;
+    if (events.length !== kept.length + 1 || !kept.every((e, i) => e === events[i])) return `holds ${events.length} events, not the ${kept.length} kept plus the append`;
+    if (JSON.parse(events[events.length - 1])[0] !== appended.position) return 'the append is not the last event';
+    return 'keeps the next append';
+  } catch (error) {
+    return String(error);
+  }
+}
+
 function failures(outcomes: Outcome[], bad: (o: Outcome) => boolean): string {
   return outcomes
     .filter(bad)
     .slice(0, 5)
-    .map((o) => `${o.damage.kind} of ${o.damage.length} at ${o.damage.at} in ${o.damage.file}: ${o.first}/${o.repair ?? '-'} ${o.detail ?? ''}`)
+    .map((o) => `${o.damage.kind} of ${o.damage.length} at ${o.damage.at} in ${o.damage.file}: ${o.first}/${o.repair ?? '-'}/${o.afterRepair ?? '-'} ${o.detail ?? ''}`)
     .join('\n');
 }
 
@@ -219,5 +266,12 @@ Then('every repair kept a prefix of the events as appended and reported what it 
 Then('no event was ever read back changed', function (this: EventfoldWorld) {
   const { outcomes } = sweeps(this);
   const bad = (o: Outcome) => o.first === 'changed events' || o.repair === 'not a prefix';
+  expect(outcomes.filter(bad).length, failures(outcomes, bad)).to.equal(0);
+});
+
+Then('every repaired store opens again, takes an append and keeps it over the next open', function (this: EventfoldWorld) {
+  const { outcomes } = sweeps(this);
+  expect(outcomes.filter((o) => o.afterRepair !== undefined).length, 'repaired copies').to.be.greaterThan(0);
+  const bad = (o: Outcome) => o.afterRepair !== undefined && o.afterRepair !== 'keeps the next append';
   expect(outcomes.filter(bad).length, failures(outcomes, bad)).to.equal(0);
 });

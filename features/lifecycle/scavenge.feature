@@ -113,6 +113,33 @@ Feature: Scavenge gives the disk back
       And the store is opened again
       Then the open fails with a CorruptionError naming the segment that holds it
 
+    Scenario: A scavenged segment cut back to its header is named as corruption, by verify and by the open
+      Given a new store whose segments roll every 16 KiB
+      And "sensor-1" has 1000 events
+      And the metadata of "sensor-1" is set to maxCount 100
+      And the store is scavenged
+      And the store is closed
+      When a scavenged segment that holds kept events of "sensor-1" is cut back to its 32-byte header
+      Then eventfold verify says the store is not healthy and names that segment
+      When the store is opened again
+      Then the open fails with a CorruptionError naming the segment that holds it
+
+    Scenario: A scavenged segment under a snapshot, cut short by its last record, fails the open before any read
+      Given a new store whose segments roll every 16 KiB
+      And "sensor-1" has 1000 events
+      And the metadata of "sensor-1" is set to maxCount 100
+      And the store is scavenged
+      And a checkpoint was taken
+      And the store is closed
+      When the last record of a scavenged segment that holds kept events of "sensor-1" is cut off
+      And the store is opened again
+      Then the open fails with a CorruptionError naming the segment that holds it
+
+    Scenario: A read-only open (verify, info, read, backup) that runs while the application scavenges finds the store healthy
+      Given a store on a simulated disk with segments of 4 KiB, where "keep" has 200 events between those of a deleted stream
+      When the application scavenges it during a read-only open, just before the open reads its first, second, … last segment
+      Then every read-only open succeeded and read all 200 events of "keep"
+
   Rule: A projection is a fold of history; the open after a scavenge rebuilds it from the events kept
 
     Scenario: A projection counts 1,050 events while the store runs, and 150 after the reopen that follows a scavenge

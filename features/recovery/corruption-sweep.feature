@@ -26,4 +26,5 @@ Feature: Any single damage to a closed store is caught, repaired on request, or 
       Then every damaged file of the store was hit at least 20 times
       And every open ended in a typed error or a store with all 300 events as appended
       And every repair kept a prefix of the events as appended and reported what it set aside
+      And every repaired store opens again, takes an append and keeps it over the next open
       And no event was ever read back changed

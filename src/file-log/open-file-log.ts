@@ -1,7 +1,7 @@
 import type { LogReplay } from '../engine/event-log';
 import { asStorageError, InvalidInputError, StoreNotFoundError } from '../errors';
 import { readOnlyFileSystem, refusingHandle } from '../fs/read-only-file-system';
-import { SegmentedLog } from '../log/segmented-log';
+import { SegmentedLog, type Segment } from '../log/segmented-log';
 import { StreamIndex } from '../log/stream-index';
 import { cutRejectedWrites } from '../log/rejected-writes';
 import { readCleanMarker } from '../recovery/clean-marker';
@@ -46,6 +46,8 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       throw asStorageError(error, `Could not lock the store in ${directory}`);
     }
   }
+  /** The segments the scan found: a read-only open's hold the handles the scan read (closed here if the open fails after it). */
+  let scanned: Segment[] = [];
   try {
     // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
     if (!readOnly) await syncStoreDirectories(fs, directory);
@@ -84,9 +86,11 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       readOnly,
       onCommit: replay.foldsEvents ? (events) => replay.replay(events) : undefined,
       resumeAt,
+      keepReaders: readOnly,
       // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
       cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
     });
+    scanned = scan.segments;
     replay.finishReplay();
     // Before anything is changed (the clean-shutdown marker, snapshots) and before the engine reads "$lifecycle":
     // an earlier version's "$" streams are refused, never misread.
@@ -135,6 +139,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
     recovery.durationMs = performance.now() - started;
     return new FileLog({ directory, fs, baseFs, log, index, lock, settings, recovery, readOnly, covered, onCorruption: checked.onCorruption });
   } catch (error) {
+    for (const segment of scanned) await segment.reader?.close().catch(() => undefined);
     await lock.release({ clean: false }).catch(() => undefined);
     throw asStorageError(error, `Could not open the store in ${directory}`);
   }

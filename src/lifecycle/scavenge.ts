@@ -112,7 +112,7 @@ function rewrite(segment: Segment, span: number, kept: KeptRecord[]): { file: Bu
   let total = 0;
   for (const { bytes } of kept) total += bytes.length;
   const file = Buffer.alloc(SEGMENT_HEADER_BYTES + total);
-  encodeSegmentHeader(segment.base, span).copy(file, 0);
+  encodeSegmentHeader(segment.base, { span, end: file.length }).copy(file, 0);
   /** Each stream's last kept record in this segment: where its next one links. */
   const lastKept = new Map<string, { position: number; offset: number }>();
   const places: Array<{ position: number; offset: number }> = [];

@@ -69,7 +69,10 @@ export class LogReader {
         segment++;
         offset = SEGMENT_HEADER_BYTES;
         source = this.log.segments[segment];
-        if (source && position < source.base) {
+        // Past the last segment: a read-only store whose last segment is a scavenged one (a repair cut the log
+        // inside it; the next writable open starts a new segment after it) has no more events.
+        if (!source) return;
+        if (position < source.base) {
           // Only a scavenge removes the positions after a segment's last event, up to the next segment. A segment
           // never scavenged that ends early was cut short: acknowledged events are missing, never skipped in silence.
           if (!this.index.scavenged.has(left.base)) {

@@ -21,16 +21,31 @@ export function parseSegmentName(name: string): number | undefined {
 /** Segment header byte 10, bit 0: the segment was rewritten by a scavenge (see FORMAT.md, "Scavenged segment"). */
 const AT_SEGMENT_FLAGS = 10;
 const SEGMENT_SCAVENGED = 1;
+/** Bit 1 (with bit 0): bytes 12–15 hold the byte offset where the scavenged segment's kept records end (its exact size). */
+const SEGMENT_KEPT_END = 2;
+const AT_KEPT_END = 12;
 /** Scavenged segments only: how many positions the segment spans (the next segment's base − its base). */
 const AT_SPAN = 24;
 
-/** `scavengedSpan`: write the header of a scavenged segment that spans that many positions. */
-export function encodeSegmentHeader(basePosition: number, scavengedSpan?: number): Buffer {
+/** What a scavenged segment's header says about it. */
+export interface ScavengeMark {
+  /** The positions the segment spans: the next segment starts at base + span. */
+  span: number;
+  /**
+   * Where its kept records end, which is the file's exact size; undefined in
+   * a segment scavenged by a build before this field existed (FORMAT.md).
+   */
+  end: number | undefined;
+}
+
+/** `scavenged`: write the header of a scavenged segment that spans that many positions and whose kept records end at `end`. */
+export function encodeSegmentHeader(basePosition: number, scavenged?: { span: number; end: number }): Buffer {
   const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
   writeFileHeader(header, SEGMENT_MAGIC, FORMAT_VERSION, basePosition);
-  if (scavengedSpan !== undefined) {
-    header[AT_SEGMENT_FLAGS] = SEGMENT_SCAVENGED;
-    header.writeUInt32LE(scavengedSpan, AT_SPAN);
+  if (scavenged !== undefined) {
+    header[AT_SEGMENT_FLAGS] = SEGMENT_SCAVENGED | SEGMENT_KEPT_END;
+    header.writeUInt32LE(scavenged.end, AT_KEPT_END);
+    header.writeUInt32LE(scavenged.span, AT_SPAN);
     header.writeUInt32LE(fileHeaderCrc(header), AT_FILE_CRC);
   }
   return header;
@@ -66,9 +81,11 @@ export function decodeSegmentHeader(header: Buffer, file: string): number {
   return fields.number;
 }
 
-/** For a header that passed `decodeSegmentHeader`: the positions a scavenged segment spans, undefined for a segment never scavenged. */
-export function scavengedSpan(header: Buffer): number | undefined {
-  return (header[AT_SEGMENT_FLAGS] & SEGMENT_SCAVENGED) !== 0 ? header.readUInt32LE(AT_SPAN) : undefined;
+/** For a header that passed `decodeSegmentHeader`: what it says of a scavenge, undefined for a segment never scavenged. */
+export function scavengeMark(header: Buffer): ScavengeMark | undefined {
+  const flags = header[AT_SEGMENT_FLAGS];
+  if ((flags & SEGMENT_SCAVENGED) === 0) return undefined;
+  return { span: header.readUInt32LE(AT_SPAN), end: (flags & SEGMENT_KEPT_END) !== 0 ? header.readUInt32LE(AT_KEPT_END) : undefined };
 }
 
 /**

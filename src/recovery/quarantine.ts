@@ -1,6 +1,7 @@
 import CRC32 from 'crc-32';
 import { CorruptionError } from '../errors';
-import { ensureDir, writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
+import { ensureDir, fsError, writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
+import { encodeSegmentHeader, parseSegmentName, scavengeMark, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import { listSnapshots } from '../snapshot/snapshots';
 import { parseSnapshotName } from '../snapshot/snapshot-file';
@@ -39,6 +40,13 @@ export interface RepairPlan {
   checkpoints: Array<{ name: string; position: number }>;
   /** Well-formed records found in the bytes set aside. */
   records: number;
+  /**
+   * When the cut segment is a scavenged one that keeps records: its header is
+   * rewritten to say what the cut leaves — the positions it spans now (up to
+   * `cut.lastPosition`) and where its kept records end (`cut.offset`).
+   * Absent otherwise (and in plans written before it existed).
+   */
+  cutHeader?: { span: number; end: number };
 }
 
 export type QuarantineReport = NonNullable<RecoveryReport['quarantine']>;
@@ -88,6 +96,9 @@ export async function quarantineFrom(fs: FileSystem, dir: string, repair: Repair
     await handle.read(cut, 0, cut.length, cutOffset);
     records += countValidRecords(cut);
     plan.cutCopy = { file: `${id}-${damaged.name}-from-${cutOffset}`, bytes: cut.length };
+    const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+    await handle.read(header, 0, header.length, 0);
+    if (scavengeMark(header)) plan.cutHeader = { span: lastPosition + 1 - damaged.base, end: cutOffset };
   }
   for (const segment of later) {
     const content = await fs.readFile(`${logDirOf(dir)}/${segment.name}`);
@@ -164,6 +175,18 @@ async function carryOut(fs: FileSystem, dir: string, plan: RepairPlan, resumed: 
         await handle.truncate(plan.cut.offset);
         await handle.datasync();
       }
+    } finally {
+      await handle.close();
+    }
+  }
+  // 2b. A scavenged segment's header must say what the cut leaves (the scan checks its span and end): written
+  //     whole every time the plan is carried out, so a torn write of it is mended by the next open.
+  if (plan.cutHeader && (await fs.exists(cutPath))) {
+    const header = encodeSegmentHeader(parseSegmentName(plan.cut.segment)!, plan.cutHeader);
+    const handle = await fs.open(cutPath);
+    try {
+      if ((await handle.write(header, 0)) !== header.length) throw fsError('EIO', `short write of the header of ${cutPath}`);
+      await handle.datasync();
     } finally {
       await handle.close();
     }

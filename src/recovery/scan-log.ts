@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
 } from '../log/record';
 import { SegmentBytes } from './segment-bytes';
-import { createSegment, decodeSegmentHeader, parseSegmentName, scavengedSpan, segmentName, SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import { createSegment, decodeSegmentHeader, parseSegmentName, scavengeMark, segmentName, SEGMENT_HEADER_BYTES, type ScavengeMark } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import { segmentHolding, type StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
@@ -43,6 +43,13 @@ export interface ScanOptions {
    * the log's end and this position, is corruption.
    */
   cleanPosition?: number;
+  /**
+   * A read-only open of a store another process may be scavenging: each
+   * segment keeps the handle its scan read as its reader, so the open store
+   * reads exactly the files it checked (Linux keeps a file renamed over
+   * readable through a handle opened before). Closed with the log.
+   */
+  keepReaders?: boolean;
 }
 
 type ScanFindings = Pick<RecoveryReport, 'tornTail' | 'quarantine' | 'removedFiles' | 'segmentsScanned'>;
@@ -92,7 +99,9 @@ export async function scanLog(
     .sort((a, b) => a.base - b.base)
     .map((s) => ({ ...s, durableSize: 0 }));
 
-  await readScavengeMarks(fs, logDir, segments, index);
+  // Which segments a scavenge rewrote is read from each file's own header as
+  // the scan reaches it (a scavenge may rename a rewritten file over a
+  // segment while a read-only open runs): links only ever name earlier events.
   const bases = segments.map((segment) => segment.base);
   const inScavenged = (position: number) => {
     if (index.scavenged.size === 0 || position < 0) return false;
@@ -100,45 +109,66 @@ export async function scanLog(
   };
   const resume = options.resumeAt;
   let first = 0;
-  if (resume) first = await skipCoveredSegments(fs, logDir, segments, resume);
-  for (let i = first; i < segments.length; i++) {
-    const segment = segments[i];
-    findings.segmentsScanned++;
-    const handle = await fs.open(`${logDir}/${segment.name}`);
-    try {
-      const outcome = await scanSegment({
-        handle,
-        segment,
-        isLast: i === segments.length - 1,
-        index,
-        readOnly: options.readOnly === true,
-        onCommit: options.onCommit,
-        startOffset: resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES,
-        snapshot: resume?.snapshot,
-        cleanPosition: options.cleanPosition,
-        inScavenged,
-      });
-      if (outcome.kind === 'torn-tail-cut') findings.tornTail = outcome.tornTail;
-      if (outcome.kind === 'damaged') {
-        const { damage } = outcome;
-        if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
-        findings.quarantine = await quarantineFrom(fs, dir, {
-          segments,
-          damagedIndex: i,
+  const kept: FileHandle[] = [];
+  const keep = options.keepReaders === true ? (segment: Segment, handle: FileHandle) => void kept.push((segment.reader = handle)) : undefined;
+  try {
+    if (resume) first = await skipCoveredSegments(fs, logDir, segments, index, resume, keep);
+    for (let i = first; i < segments.length; i++) {
+      const segment = segments[i];
+      findings.segmentsScanned++;
+      const handle = await fs.open(`${logDir}/${segment.name}`);
+      let keeping = false;
+      try {
+        const outcome = await scanSegment({
           handle,
-          cutOffset: damage.cutOffset,
-          reason: damage.error.message,
-          lastPosition: index.durableCount - 1,
+          segment,
+          isLast: i === segments.length - 1,
+          tailRule: i === segments.length - 1,
+          index,
+          readOnly: options.readOnly === true,
+          onCommit: options.onCommit,
+          startOffset: resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES,
+          snapshot: resume?.snapshot,
+          cleanPosition: options.cleanPosition,
+          inScavenged,
         });
-        segments = damage.cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
-        segment.durableSize = damage.cutOffset;
-        if (damage.cutOffset > 0) index.endOffset = damage.cutOffset;
-        break;
+        if (outcome.kind === 'torn-tail-cut') findings.tornTail = outcome.tornTail;
+        if (outcome.kind === 'damaged') {
+          const { damage } = outcome;
+          if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
+          // A scavenged segment with no record left before the damage is set aside whole (one with records left
+          // keeps them, and the repair rewrites its header to say where they end and how many positions it spans).
+          const scavenged = index.scavenged.has(segment.base);
+          const cutOffset = scavenged && damage.cutOffset === SEGMENT_HEADER_BYTES ? 0 : damage.cutOffset;
+          findings.quarantine = await quarantineFrom(fs, dir, {
+            segments,
+            damagedIndex: i,
+            handle,
+            cutOffset,
+            reason: damage.error.message,
+            lastPosition: index.durableCount - 1,
+          });
+          segments = cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
+          segment.durableSize = cutOffset;
+          if (cutOffset > 0) index.endOffset = cutOffset;
+          if (scavenged) {
+            if (cutOffset === 0) index.scavenged.delete(segment.base);
+            else index.scavenged.set(segment.base, index.durableCount - segment.base);
+          }
+          break;
+        }
+        if (keep) {
+          keep(segment, handle);
+          keeping = true;
+        }
+      } finally {
+        if (!keeping) await handle.close().catch(() => undefined);
       }
-    } finally {
-      await handle.close().catch(() => undefined);
+      options.onSegment?.(i + 1, segments.length);
     }
-    options.onSegment?.(i + 1, segments.length);
+  } catch (error) {
+    for (const handle of kept) await handle.close().catch(() => undefined);
+    throw error;
   }
   const clean = options.cleanPosition;
   if (clean !== undefined && !findings.quarantine && index.durableCount - 1 < clean) {
@@ -170,6 +200,17 @@ export async function scanLog(
       findings.quarantine = { files: [], cutFile: file, cutOffset: 0, bytes: 0, records: 0, reason: error.message, lastPosition: -1, snapshotsSetAside: [], checkpointsReset: [], resumedAfterCrash: false };
     }
   }
+  const last = segments[segments.length - 1];
+  if (last && index.scavenged.has(last.base) && !options.readOnly) {
+    // A scavenged segment never takes appends (its header fixes its span and its end). When it is the last
+    // one — a repair cut the log inside it, or set aside every segment after it — appends go on in a new
+    // segment where it ends (base + span), so no position it spans is ever used again. A crash before this
+    // leaves the same store for the next open to finish.
+    const base = index.durableCount;
+    await (await createSegment(fs, logDir, base)).close();
+    segments.push({ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES });
+    index.endOffset = SEGMENT_HEADER_BYTES;
+  }
   if (segments.length === 0 && !options.readOnly) {
     const base = index.durableCount;
     await (await createSegment(fs, logDir, base)).close();
@@ -193,6 +234,8 @@ interface SegmentContext {
   handle: FileHandle;
   segment: Segment;
   isLast: boolean;
+  /** The tail rule may cut a torn last write: the last segment, unless a scavenge wrote it. */
+  tailRule: boolean;
   index: StreamIndex;
   readOnly: boolean;
   onCommit: ((events: RecordedEvent[]) => void) | undefined;
@@ -230,14 +273,21 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   const resuming = startOffset > SEGMENT_HEADER_BYTES;
   const headerError = await checkSegmentHeader(ctx, file, size);
   if (headerError) return { kind: 'damaged', damage: { error: headerError, cutOffset: 0 } };
+  // A scavenged segment holds the events a scavenge kept: positions with holes, every record its own commit,
+  // its header naming where its records end (FORMAT.md, "Scavenged segment"). It never takes appends, so
+  // the tail rule never applies to it: any damage in it is corruption.
+  const mark = await readScavengeMark(handle, file);
+  if (mark) {
+    index.scavenged.set(segment.base, mark.span);
+    ctx.tailRule = false;
+  }
 
   const scan: SegmentProgress = { file, size, bytes: new SegmentBytes(handle, size), offset: startOffset, lastCommitEnd: startOffset, write: undefined, pending: [], pendingEvents: [] };
   const { pending, pendingEvents } = scan;
   const nextPosition = () => index.durableCount + pending.length;
   const damaged = (reason: string): SegmentOutcome => damagedAt(ctx, scan, reason);
 
-  // A scavenged segment holds the events a scavenge kept: positions with holes, every record its own commit (FORMAT.md, "Scavenged segment").
-  const span = index.scavenged.get(segment.base);
+  const span = mark?.span;
   while (scan.offset < size) {
     const offset = scan.offset;
     const { check, rel } = await scan.bytes.check(offset);
@@ -264,8 +314,9 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
       }
       scan.write = { start: header.batchStart, bytes: header.batchBytes };
     }
-    if (span !== undefined && header.position > nextPosition() && pending.length === 0 && header.position < segment.base + span) index.skipRemoved(header.position);
-    if (header.position !== nextPosition()) {
+    // The positions a scavenge removed before this record are skipped only once the record passed every check below.
+    const removedBefore = span !== undefined && header.position > nextPosition() && pending.length === 0 && header.position < segment.base + span;
+    if (header.position !== nextPosition() && !removedBefore) {
       return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
     }
     // Whole, valid writes after the clean close's position are kept: no damage
@@ -276,9 +327,12 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
     const previous = lastPendingOf(pending, header.stream) ?? head;
     const expectedPrev = head.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
     // A scavenge removed the stream's events before this one: its link ends the chain, or names a removed event.
+    // (A chain that begins anew in a scavenged segment may follow an event the scan still saw: a read-only open
+    // can read a segment before a running scavenge rewrites it, and the next one after.)
     const earlierRemoved =
-      header.version > head.pendingVersion + 1 &&
-      (header.prevPosition === NO_PREVIOUS ? span !== undefined : header.prevPosition > expectedPrev && ctx.inScavenged(header.prevPosition));
+      header.prevPosition === NO_PREVIOUS
+        ? span !== undefined && header.version >= head.pendingVersion + 1
+        : header.version > head.pendingVersion + 1 && header.prevPosition > expectedPrev && ctx.inScavenged(header.prevPosition);
     if (!earlierRemoved) {
       if (header.version !== head.pendingVersion + 1) {
         return damaged(`event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`);
@@ -289,6 +343,7 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
         return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
       }
     }
+    if (removedBefore) index.skipRemoved(header.position);
     head.pendingVersion = header.version;
     pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
     if (event) pendingEvents.push(event);
@@ -305,7 +360,7 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   }
   if (pending.length > 0) {
     const clean = ctx.cleanPosition !== undefined;
-    if (isLast && !clean) {
+    if (ctx.tailRule && !clean) {
       const reason = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
       return cutTornTail(ctx, scan, { eventsDiscarded: pending.length, reason });
     }
@@ -313,8 +368,13 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   }
   // A scavenged segment is one write from its header to its end: one that ends on a record boundary before
   // that write's end was cut short (its kept events are missing), not scavenged down to there.
-  if (span !== undefined && scan.write && scan.write.start + scan.write.bytes !== size) {
+  // (Its header's end, when it has one, is what counts: a repair that cut it keeps its records' write fields as they were.)
+  if (span !== undefined && mark?.end === undefined && scan.write && scan.write.start + scan.write.bytes !== size) {
     return damaged(`scavenged segment ends at byte offset ${size}, but its records were written up to byte offset ${scan.write.start + scan.write.bytes}: the segment was cut short`);
+  }
+  // Its header says where its kept records end: a segment cut back to a record boundary, even to its header, is still found.
+  if (mark?.end !== undefined && mark.end !== size) {
+    return damaged(`scavenged segment ends at byte offset ${size}, but its header says its kept records end at byte offset ${mark.end}: the segment was cut short`);
   }
   segment.durableSize = size;
   index.endOffset = size;
@@ -322,24 +382,16 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   return { kind: 'whole' };
 }
 
-/** Reads which segments a scavenge rewrote (and the positions each spans) from their headers; a damaged header is left to the scan. */
-async function readScavengeMarks(fs: FileSystem, logDir: string, segments: Segment[], index: StreamIndex): Promise<void> {
-  for (const segment of segments) {
-    const handle = await fs.open(`${logDir}/${segment.name}`);
-    try {
-      const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
-      if ((await handle.read(header, 0, header.length, 0)) < header.length) continue;
-      try {
-        decodeSegmentHeader(header, logFile(segment.name));
-      } catch {
-        continue;
-      }
-      const span = scavengedSpan(header);
-      if (span !== undefined) index.scavenged.set(segment.base, span);
-    } finally {
-      await handle.close().catch(() => undefined);
-    }
+/** What a segment's header says of a scavenge (undefined: never scavenged, or the header is damaged, which the scan names). */
+async function readScavengeMark(handle: FileHandle, file: string): Promise<ScavengeMark | undefined> {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  if ((await handle.read(header, 0, header.length, 0)) < header.length) return undefined;
+  try {
+    decodeSegmentHeader(header, file);
+  } catch {
+    return undefined;
   }
+  return scavengeMark(header);
 }
 
 /**
@@ -392,7 +444,7 @@ async function judgeBadRecord(ctx: SegmentContext, scan: SegmentProgress, check:
   const { offset, write } = scan;
   const reason = check.kind === 'bad' ? check.reason : 'unreadable record';
   const crcs = check.kind === 'bad' ? { expectedCrc: check.expectedCrc, actualCrc: check.actualCrc } : {};
-  if (!ctx.isLast) return damagedAt(ctx, scan, `${reason} in a segment that is not the last`, crcs);
+  if (!ctx.tailRule) return damagedAt(ctx, scan, `${reason} in ${ctx.isLast ? 'a scavenged segment' : 'a segment that is not the last'}`, crcs);
   if (ctx.cleanPosition !== undefined) {
     return damagedAt(ctx, scan, `${reason}; the store was closed cleanly at position ${ctx.cleanPosition}, so this is damage to acknowledged data, not a torn write`, crcs);
   }
@@ -545,7 +597,14 @@ class UndecidableTail extends Error {
  * With a snapshot, the segments wholly before its end are not read: they must
  * be exactly the ones it saw. Returns the index of the first segment to scan.
  */
-async function skipCoveredSegments(fs: FileSystem, logDir: string, segments: Segment[], resume: NonNullable<ScanOptions['resumeAt']>): Promise<number> {
+async function skipCoveredSegments(
+  fs: FileSystem,
+  logDir: string,
+  segments: Segment[],
+  index: StreamIndex,
+  resume: NonNullable<ScanOptions['resumeAt']>,
+  keep: ((segment: Segment, handle: FileHandle) => void) | undefined,
+): Promise<number> {
   const at = segments.findIndex((s) => s.base === resume.segmentBase);
   const listed = segments.slice(0, Math.max(at, 0)).map((s) => s.base);
   const expected = resume.segmentBases.filter((base) => base < resume.segmentBase);
@@ -559,8 +618,34 @@ async function skipCoveredSegments(fs: FileSystem, logDir: string, segments: Seg
   }
   for (const segment of segments.slice(0, at)) {
     const handle = await fs.open(`${logDir}/${segment.name}`);
-    segment.durableSize = await handle.size();
-    await handle.close();
+    let keeping = false;
+    try {
+      segment.durableSize = await handle.size();
+      // Readers jump over the positions a scavenge removed, so a scavenged segment must be whole before
+      // they may: its header must pass its checks (it says whether the segment was scavenged) and its size
+      // must be where the header says its kept records end (the rest waits for the background check,
+      // which reads every record).
+      const header = Buffer.alloc(Math.min(SEGMENT_HEADER_BYTES, segment.durableSize));
+      await handle.read(header, 0, header.length, 0);
+      decodeSegmentHeader(header, logFile(segment.name));
+      const mark = scavengeMark(header);
+      if (mark) {
+        index.scavenged.set(segment.base, mark.span);
+        if (mark.end !== undefined && mark.end !== segment.durableSize) {
+          throw new CorruptionError({
+            file: logFile(segment.name),
+            offset: Math.min(mark.end, segment.durableSize),
+            reason: `scavenged segment ends at byte offset ${segment.durableSize}, but its header says its kept records end at byte offset ${mark.end}: the segment was cut short or added to`,
+          });
+        }
+      }
+      if (keep) {
+        keep(segment, handle);
+        keeping = true;
+      }
+    } finally {
+      if (!keeping) await handle.close().catch(() => undefined);
+    }
   }
   return at;
 }
