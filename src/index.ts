@@ -26,6 +26,7 @@ export type { ExpectedVersion, ValidExpectedVersion } from './expected-version';
 export type { RecoveryReport } from './log-reports';
 export type { StreamMetadata, RetentionReport } from './lifecycle/stream-metadata';
 export type { ScavengeProgress, ScavengeResult } from './log-reports';
+export type { ScavengeOptions } from './lifecycle/scavenge';
 export { LIMITS } from './validate/limits';
 export { Subscription } from './engine/subscriptions';
 export type { SubscribeOptions } from './engine/subscriptions';

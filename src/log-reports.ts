@@ -101,19 +101,26 @@ export interface BackupResult {
   durationMs: number;
 }
 
-/** How far a scavenge has come (`store.scavenge({ onProgress })`). */
+/**
+ * How far a scavenge got. The file log goes segment by segment: `segments*`
+ * count its sealed segments and `bytes*` the log bytes of those done, before
+ * and after. The PostgreSQL log goes stream by stream: `segments*` count the
+ * streams that have retention settings or a deletion, and `bytes*` are the
+ * events table's size (pg_total_relation_size) before, and after its VACUUM
+ * (see src/postgres/SCHEMA.md, "Scavenge").
+ */
 export interface ScavengeProgress {
   segmentsDone: number;
   segmentsTotal: number;
   bytesBefore: number;
   bytesAfter: number;
+  /** Events taken off the storage so far. */
+  eventsRemoved: number;
 }
 
 /** What `store.scavenge()` removed. */
 export interface ScavengeResult extends ScavengeProgress {
-  /** Events taken off the disk. */
-  eventsRemoved: number;
-  /** Segments rewritten (the others had nothing to remove). */
+  /** Segments rewritten (the others had nothing to remove); PostgreSQL: streams that lost events. */
   segmentsRewritten: number;
   /** Records of removed events overwritten with zeros in `quarantine/` (see scrub-quarantine.ts). */
   quarantinedRecordsZeroed: number;

@@ -25,9 +25,10 @@ import type { ExpectedVersion } from './expected-version';
 import { openFileLog } from './file-log/open-file-log';
 import { isPostgresUrl, openPostgres } from './postgres/open-postgres';
 import type { RetentionReport, StreamMetadata } from './lifecycle/stream-metadata';
+import type { ScavengeOptions } from './lifecycle/scavenge';
 import type { FileSystem } from './fs/file-system';
 import { SimulatedDisk } from './fs/simulated-disk';
-import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from './log-reports';
+import type { BackupResult, RecoveryReport, ScavengeResult } from './log-reports';
 import { IN_MEMORY_OPTIONS, readOptions, readStoreOptions } from './validate/options';
 
 /** Options of `EventStore.open`; `E` is the application's event union, `P` its projections' states by name. */
@@ -230,15 +231,19 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
   }
 
   /**
-   * Rewrites the log without the events that retention and deletion
-   * removed: the disk space comes back and their bytes are gone from the
-   * store's files (snapshots are removed; quarantined copies are zeroed).
-   * Every kept event stays exactly as it was; positions are never reused.
-   * Runs while the store keeps appending and reading; a power cut at any
-   * point leaves each segment as it was or as rewritten. `onProgress` is
-   * called after each segment. See src/lifecycle/scavenge.ts.
+   * Takes the events that retention and deletion removed off the storage.
+   * File log: rewrites the segments without them — the disk space comes back
+   * and their bytes are gone from the store's files (snapshots are removed;
+   * quarantined copies are zeroed); a power cut at any point leaves each
+   * segment as it was or as rewritten; `onProgress` after each segment.
+   * PostgreSQL: deletes their rows in short batches, then VACUUMs (the space
+   * is reused by the table); `erase: true` rewrites the table with VACUUM
+   * FULL so their bytes leave its files (appends and reads wait meanwhile);
+   * `onProgress` after each batch. Every kept event stays exactly as it was;
+   * positions are never reused; appends and reads go on meanwhile. See
+   * src/lifecycle/scavenge.ts and src/postgres/SCHEMA.md ("Scavenge").
    */
-  scavenge(options?: { onProgress?: (progress: ScavengeProgress) => void }): Promise<ScavengeResult> {
+  scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
     return this.engine.scavenge(options);
   }
 

@@ -1,4 +1,3 @@
-@file-only
 Feature: Scavenge gives the disk back
   Retention and deletion only hide events; `store.scavenge()` (or
   `eventfold scavenge <dir>`) rewrites the log's segments without them. The
@@ -9,9 +8,12 @@ Feature: Scavenge gives the disk back
   are never reused: the next append takes the next position as before.
   A power cut at any point of a scavenge leaves each segment either as it
   was or as rewritten, and never loses a kept event.
+  The scenarios that are not about files run on PostgreSQL too, where a
+  scavenge deletes rows instead (features/postgres/scavenge.feature).
 
   Rule: What retention and deletion removed leaves the disk
 
+    @file-only
     Scenario: A store of 20 MB in which 90% is deleted shrinks to about 10%
       Given a new store whose segments roll every 1024 KiB
       And 10 streams of 2000 events of 1 KB each
@@ -25,7 +27,7 @@ Feature: Scavenge gives the disk back
       Then every kept event reads back exactly as before, at the same position
       And eventfold verify says the store is healthy
 
-    @gigabyte
+    @file-only @gigabyte
     Scenario: A store of 1 GB in which 90% is deleted shrinks to about 100 MB (npm run features:scavenge-1gb)
       Given a new store
       And 10 streams of 100000 events of 1 KB each
@@ -34,23 +36,25 @@ Feature: Scavenge gives the disk back
       Then the log takes between 9% and 12% of its bytes before
       And every kept event reads back exactly as before, at the same position
 
-    Scenario: A stream of 1,000 events with maxCount 100 keeps its last 100 on disk too
-      Given a new store whose segments roll every 16 KiB
+    Scenario: A stream of 1,000 events with maxCount 100 keeps its last 100 in storage too
+      Given a new store whose segments roll every 16 KiB on the file log
       And "sensor-1" has 1000 events
       And "sensor-2" has 50 events
       And the metadata of "sensor-1" is set to maxCount 100
       When the store is scavenged
       Then the scavenge removed 900 events
+      And the storage holds 100 events of "sensor-1" and 50 of "sensor-2"
       And reading "sensor-1" forward returns 100 events, versions 900 to 999
       And reading "sensor-1" backward returns 100 events, versions 999 to 900
       When "sensor-1" appends 5 events
       And the store is closed and opened again
       Then reading "sensor-1" forward returns 100 events, versions 905 to 1004
       And reading "sensor-2" forward returns 50 events, versions 0 to 49
-      And eventfold verify says the store is healthy
+      And the storage checks out healthy
 
   Rule: After a hard delete and a scavenge the deleted bytes are gone from every file of the store
 
+    @file-only
     Scenario: An erasure request: the marker is found nowhere in the store any more
       Given a new store whose segments roll every 16 KiB
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
@@ -65,17 +69,18 @@ Feature: Scavenge gives the disk back
   Rule: Appends and reads go on during a scavenge
 
     Scenario: 500 appends race a scavenge and all of them are kept
-      Given a new store whose segments roll every 16 KiB
+      Given a new store whose segments roll every 16 KiB on the file log
       And "old" has 2000 events
       And "old" is deleted
       When the store is scavenged while 500 appends to "new" are made and "new" is read
       Then all 500 appends were acknowledged and "new" reads back 500 events
       And the store is closed and opened again
       And reading "new" forward returns 500 events, versions 0 to 499
-      And eventfold verify says the store is healthy
+      And the storage checks out healthy
 
   Rule: A power cut during a scavenge never loses a kept event
 
+    @file-only
     Scenario Outline: The power is cut at every fsync point of a scavenge and the disk <keeps>
       Given a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3
       When the power is cut at each fsync point of a scavenge in turn and the disk <keeps>
@@ -90,6 +95,7 @@ Feature: Scavenge gives the disk back
         | keeps only half of the last unsynced write                      |
         | writes back a random subset of the dirty pages, 4 subsets per cut |
 
+  @file-only
   Rule: Recovery and the command line understand scavenged segments
 
     Scenario: eventfold scavenge on a closed store, then verify and info
@@ -143,7 +149,7 @@ Feature: Scavenge gives the disk back
   Rule: A projection is a fold of history; the open after a scavenge rebuilds it from the events kept
 
     Scenario: A projection counts 1,050 events while the store runs, and 150 after the reopen that follows a scavenge
-      Given a new store with a projection counting events, whose segments roll every 16 KiB
+      Given a new store with a projection counting events, whose segments roll every 16 KiB on the file log
       And "sensor-1" has 1000 events
       And "sensor-2" has 50 events
       And the metadata of "sensor-1" is set to maxCount 100

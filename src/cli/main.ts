@@ -10,6 +10,7 @@ import { inspectStore } from '../recovery/inspect';
 import { toJson } from './json';
 import type { RecordedEvent } from '../api';
 import { EventStore } from '../store';
+import { isPostgresUrl } from '../postgres/connection';
 import type { RetentionReport, StreamMetadata } from '../lifecycle/stream-metadata';
 import { runBenchmark } from './bench';
 import { runDemo, runDemoWriter } from './demo';
@@ -173,23 +174,32 @@ program
 
 program
   .command('scavenge')
-  .description('Rewrite the log without the events that retention and deletion removed, giving the disk space back (every kept event stays exactly as it was). Needs the store to itself.')
-  .argument('<dir>', 'store directory')
-  .action(async (dir: string) => {
-    const store = await openExclusive('scavenge', dir);
+  .description(
+    'Take the events that retention and deletion removed off the storage (every kept event stays exactly as it was). ' +
+      'A store directory: rewrites the log, giving the disk space back; needs the store to itself. ' +
+      'A postgres:// URL: deletes their rows and VACUUMs, while other processes keep appending; --erase rewrites the table (VACUUM FULL).',
+  )
+  .argument('<store>', 'store directory, or postgres:// URL')
+  .option('--erase', 'PostgreSQL: rewrite the events table so the removed events\' bytes leave its files (appends and reads wait meanwhile)')
+  .action(async (target: string, options: { erase?: boolean }) => {
+    const store = isPostgresUrl(target) ? await EventStore.open(target) : await openExclusive('scavenge', target);
     if (!store) return;
+    const unit = isPostgresUrl(target) ? 'streams' : 'segments';
     let bar: ReturnType<typeof progressBar> | undefined;
     try {
       const result = await store.scavenge({
+        erase: options.erase === true,
         onProgress: (p) => {
-          bar ??= progressBar('scavenging', p.segmentsTotal, 'segments');
+          bar ??= progressBar('scavenging', p.segmentsTotal, unit);
           bar.update(p.segmentsDone);
         },
       });
       bar?.stop();
+      const rewritten = unit === 'segments' ? `${result.segmentsRewritten} rewritten` : `${result.segmentsRewritten} lost events`;
+      const size = unit === 'segments' ? `${result.bytesBefore} bytes of log now ${result.bytesAfter}` : `events table ${result.bytesBefore} bytes, now ${result.bytesAfter}`;
       console.log(
-        `scavenged ${result.segmentsDone} segments (${result.segmentsRewritten} rewritten): ${result.eventsRemoved} events removed, ` +
-          `${result.bytesBefore} bytes of log now ${result.bytesAfter}${result.quarantinedRecordsZeroed > 0 ? `, ${result.quarantinedRecordsZeroed} quarantined records zeroed` : ''} (${Math.round(result.durationMs)} ms)`,
+        `scavenged ${result.segmentsDone} ${unit} (${rewritten}): ${result.eventsRemoved} events removed, ` +
+          `${size}${result.quarantinedRecordsZeroed > 0 ? `, ${result.quarantinedRecordsZeroed} quarantined records zeroed` : ''} (${Math.round(result.durationMs)} ms)`,
       );
     } finally {
       bar?.stop();

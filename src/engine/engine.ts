@@ -4,7 +4,8 @@ import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionCo
 import type { ExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
-import type { ScavengeProgress, ScavengeResult } from '../log-reports';
+import type { ScavengeResult } from '../log-reports';
+import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
@@ -315,9 +316,9 @@ export class Engine implements LogListener {
    * good (see lifecycle/scavenge.ts); the log must support it (the file log
    * does). A second call while one runs returns the running one.
    */
-  scavenge(options?: { onProgress?: (progress: ScavengeProgress) => void }): Promise<ScavengeResult> {
+  scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
     this.assertWritable();
-    const checked = readOptions<{ onProgress?: (progress: ScavengeProgress) => void }>(options, 'scavenge options', SCAVENGE_OPTIONS);
+    const checked = readOptions<ScavengeOptions>(options, 'scavenge options', SCAVENGE_OPTIONS);
     const log = this.log;
     if (!log.scavenge) throw new InvalidInputError(`the ${log.kind} log cannot scavenge`);
     this.scavenging ??= (async () => {
@@ -331,7 +332,8 @@ export class Engine implements LogListener {
       } finally {
         this.pendingChanges.delete(append);
       }
-      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress);
+      const streams = this.lifecycles.entries().map(([stream]) => stream);
+      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase: checked.erase === true });
     })().finally(() => (this.scavenging = undefined));
     return this.scavenging;
   }

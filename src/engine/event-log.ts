@@ -358,14 +358,22 @@ export interface EventLog {
   measureRemoved?(stream: string, removed: (version: number, timestamp: number) => boolean): Promise<{ events: number; bytes: number }>;
 
   /**
-   * Optional (the file log): takes the events `removed` says are gone off the
-   * storage for good, keeping every other event exactly as it was (see
-   * src/lifecycle/scavenge.ts). `sealForScavenge` is called first, then the
-   * engine appends its own record of the scavenge, so that every event
-   * before it can be scavenged. Logs without it make `store.scavenge`
-   * reject with InvalidInputError.
+   * Optional (both logs have it): takes the events `removed` says are gone
+   * off the storage for good, keeping every other event exactly as it was
+   * (src/lifecycle/scavenge.ts, src/postgres/scavenge.ts). `sealForScavenge`
+   * is called first, then the engine appends its own record of the scavenge,
+   * so that every event before it can be scavenged. `scope` names the
+   * streams that can lose events (those with retention settings or a
+   * deletion) and whether the storage must be rewritten so the removed bytes
+   * leave its files (the file log always does both: it reads every segment
+   * and rewrites the ones that lose events). Logs without it make
+   * `store.scavenge` reject with InvalidInputError.
    */
-  scavenge?(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult>;
+  scavenge?(
+    removed: (stream: string, version: number, timestamp: number) => boolean,
+    onProgress?: (progress: ScavengeProgress) => void,
+    scope?: { streams: readonly string[]; erase: boolean },
+  ): Promise<ScavengeResult>;
   sealForScavenge?(): void;
 
   /**

@@ -42,6 +42,19 @@ export interface ScavengeHost {
   stopping(): boolean;
 }
 
+/** `store.scavenge(options)`. */
+export interface ScavengeOptions {
+  /** Called after each segment (file log) or each batch of deleted rows and each stream (PostgreSQL). */
+  onProgress?: (progress: ScavengeProgress) => void;
+  /**
+   * PostgreSQL: also rewrite the events table (VACUUM FULL) so the removed
+   * events' bytes are in none of its files, and its space goes back to the
+   * operating system; appends and reads wait while it runs. The file log
+   * always rewrites what it scavenges: there it changes nothing.
+   */
+  erase?: boolean;
+}
+
 export async function scavengeSegments(host: ScavengeHost, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
   const started = performance.now();
   // Sealed now: appends only ever go to the last segment.
@@ -92,7 +105,7 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
       result.bytesAfter += segment.durableSize;
     }
     result.segmentsDone++;
-    onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter });
+    onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
   }
   result.durationMs = performance.now() - started;
   return result;

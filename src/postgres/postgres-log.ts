@@ -42,6 +42,8 @@ import { Notifications } from './notifications';
 import type { PostgresSettings } from './options';
 import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
 import { migrate } from './schema';
+import { scavengedBelow, scavengeTable, type ScavengeScope } from './scavenge';
+import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 
 /** Events read per query (readAll, readStream, replay, discovery). */
 const PAGE = 2048;
@@ -88,6 +90,10 @@ class NotWritten extends Error {
 
 /** Takes the counter row's lock: held until COMMIT, it serialises the appends of every process. */
 export const LOCK_COUNTER = 'SELECT next_position AS next FROM eventfold_log WHERE singleton FOR UPDATE';
+/** The end of the log and every stream's version as of that end, in one snapshot of the database (the open, and discovery after a hole). */
+const VERSIONS_AT_END = `SELECT l.next_position - 1 AS last,
+  (SELECT json_agg(json_build_array(s.stream, s.version) ORDER BY s.first_position) FROM eventfold_streams s) AS versions
+  FROM eventfold_log l`;
 /** Writes the group and answers the transaction's id, by which a COMMIT lost on the way is looked up (settleLost). */
 const WRITE = 'SELECT eventfold_write($1, $2, $3, $4, $5, $6, $7, $8), txid_current()::text AS txid';
 
@@ -505,23 +511,70 @@ export class PostgresLog implements EventLog {
 
   // ---- what other processes appended ----
 
-  /** Reports every event up to `last` that this process has not seen (call under the mutex). */
+  /**
+   * Reports every event up to `last` that this process has not seen (call
+   * under the mutex). Rows a scavenge deleted leave holes in the positions:
+   * accepted below the newest scavenge's record only (see scavenge.ts). The
+   * removed rows' versions were never seen here, so after a hole every
+   * stream's version is taken from eventfold_streams, as of one end.
+   */
   private async discoverTo(last: number): Promise<void> {
+    if (await this.discoverRows(last)) {
+      for (;;) {
+        const { rows } = await this.query<{ last: number; versions: Array<[string, number]> | null }>(VERSIONS_AT_END, []);
+        const end = rows[0].last;
+        await this.discoverRows(end);
+        if (this.known !== end) continue;
+        for (const [stream, version] of rows[0].versions ?? []) if (version > (this.versions.get(stream) ?? -1)) this.versions.set(stream, version);
+        break;
+      }
+    }
+    this.wake();
+  }
+
+  /** The rows after `known` up to `last`, reported to the engine; resolves true when it crossed a hole a scavenge left. */
+  private async discoverRows(last: number): Promise<boolean> {
+    let crossedHole = false;
     while (this.known < last) {
       const { rows } = await this.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position > $1 AND position <= $2 ORDER BY position LIMIT ${PAGE}`,
         [this.known, last],
       );
-      if (rows.length === 0 || rows[0].position !== this.known + 1 || rows[rows.length - 1].position !== this.known + rows.length) {
-        throw new StorageError(`Could not read the events after position ${this.known} of ${this.location}`, new Error(`positions after ${this.known} are not dense`));
-      }
+      // Fewer rows than asked for means the page reached `last`: positions missing up to it are holes too.
+      const end = rows.length < PAGE ? last : rows[rows.length - 1].position;
+      if (await this.holesIn(this.known + 1, rows, end)) crossedHole = true;
       for (const row of rows) this.versions.set(row.stream, row.version);
-      const end = rows[rows.length - 1].position;
       // Before the engine hears of them: an automatic snapshot taken inside `discovered` records this position.
       this.known = end;
       this.listener.discovered(rows.map(eventOf), end);
     }
-    this.wake();
+    return crossedHole;
+  }
+
+  /** The position below which a scavenge may have deleted rows (cached; it only grows). */
+  private holesBelow = -1;
+
+  /**
+   * Checks that `rows` are every row from `from` to `to` but those a
+   * scavenge deleted (holes below the newest scavenge record); resolves true
+   * when there were holes. Anything else is not what this schema writes:
+   * StorageError, as for missing rows before any scavenge.
+   */
+  private async holesIn(from: number, rows: readonly { position: number }[], to: number): Promise<boolean> {
+    if (rows.length === to - from + 1 && (rows.length === 0 || (rows[0].position === from && rows[rows.length - 1].position === to))) return false;
+    // The last position missing: before a row, or at the end of the range.
+    let lastMissing = -1;
+    let expected = from;
+    for (const { position } of rows) {
+      if (position !== expected) lastMissing = position - 1;
+      expected = position + 1;
+    }
+    if (expected <= to) lastMissing = to;
+    if (lastMissing >= this.holesBelow) this.holesBelow = await scavengedBelow({ query: (sql, values) => this.query(sql, values) });
+    if (lastMissing >= this.holesBelow) {
+      throw new StorageError(`Could not read the events from position ${from} of ${this.location}`, new Error(`position ${lastMissing} is missing, and no scavenge removed it (found ${rows.length} rows from ${from} to ${to})`));
+    }
+    return true;
   }
 
   refresh(): Promise<number> {
@@ -585,10 +638,10 @@ export class PostgresLog implements EventLog {
       const rows = await this.rows(`SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE position >= $1 ORDER BY position LIMIT $2`, [next, n]);
       if (rows.length === 0) return;
       const last = rows[rows.length - 1].position;
-      // Positions are dense: a page that does not count up from `next` is not what this schema writes.
-      if (rows[0].position !== next || last !== next + rows.length - 1) {
-        throw new StorageError(`Could not read ${this.location}`, new Error(`positions ${next}… are not dense (found ${rows[0].position} to ${last} in ${rows.length} rows)`));
-      }
+      // Positions are dense but where a scavenge deleted rows: any other hole is not what this schema writes.
+      await this.holesIn(next, rows, last).catch((error: unknown) => {
+        throw asStorageError(error, `Could not read ${this.location}`);
+      });
       // Handed out in pages of at most READ_ALL_PAGE events (what `readAllPages` promises), fetched PAGE at a time.
       for (let at = 0; at < rows.length; at += READ_ALL_PAGE) yield rows.slice(at, at + READ_ALL_PAGE).map(eventOf);
       if (last > this.known) this.scheduleRefresh();
@@ -683,6 +736,19 @@ export class PostgresLog implements EventLog {
     }
   }
 
+  // ---- scavenge ----
+
+  /** Deletes the rows of the events `removed` says are gone, then VACUUMs (see scavenge.ts and SCHEMA.md "Scavenge"). */
+  async scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope?: ScavengeScope): Promise<ScavengeResult> {
+    if (this.readOnly) throw new ReadOnlyStoreError(this.location);
+    this.assertOpen();
+    try {
+      return await scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing }, removed, scope ?? { streams: [], erase: false }, onProgress);
+    } catch (error) {
+      throw asStorageError(error, `Could not scavenge ${this.location}`);
+    }
+  }
+
   // ---- closing ----
 
   async abandon(): Promise<void> {
@@ -739,11 +805,7 @@ export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target,
       client.release();
     }
     // The end and every stream's version as of that end, in one snapshot of the database.
-    const { rows: [{ last: end, versions: listed }] } = await pool.query<{ last: number; versions: Array<[string, number]> | null }>(
-      `SELECT l.next_position - 1 AS last,
-              (SELECT json_agg(json_build_array(s.stream, s.version) ORDER BY s.first_position) FROM eventfold_streams s) AS versions
-       FROM eventfold_log l`,
-    );
+    const { rows: [{ last: end, versions: listed }] } = await pool.query<{ last: number; versions: Array<[string, number]> | null }>(VERSIONS_AT_END);
     const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: [], fullReplayReason: null };
     let replayed = 0;
     if (replay.foldsEvents) {

@@ -101,6 +101,7 @@ export const READ_ALL_OPTIONS: Spec = {
 
 export const SCAVENGE_OPTIONS: Spec = {
   onProgress: fn,
+  erase: flag,
 };
 
 export const DELETE_OPTIONS: Spec = {

@@ -1,0 +1,101 @@
+@postgres
+Feature: Scavenge on PostgreSQL
+  On PostgreSQL `store.scavenge()` (or `eventfold scavenge <postgres://…>`)
+  deletes the rows of the events that retention and deletion removed, a
+  batch of 1,000 rows per statement, and then VACUUMs the events table: the
+  space of those rows is reused by the table's next rows. `erase: true`
+  rewrites the table instead (VACUUM FULL): its files shrink and no longer
+  hold the removed events' bytes, while appends and reads wait. Every other
+  row stays exactly as it was; positions and versions are never reused, and
+  other processes keep appending, reading and subscribing meanwhile.
+
+  Background:
+    Given a new store
+
+  Rule: The rows of removed events leave the table; every kept row stays exactly as it was
+
+    Scenario: 10 streams of 2,000 events of 1 KB, 9 of them deleted: the table keeps the 2,000 rows of the tenth
+      Given 10 streams of 2000 events of 1 KB each
+      And 9 of those streams are deleted
+      When the store is scavenged
+      Then the scavenge removed 18000 events
+      And the events table holds 2000 rows of the application's events
+      And the log takes between 9% and 12% of its bytes before
+      And every kept event reads back exactly as before, at the same position
+      And the next append takes the position after the last one
+      When the store is closed and opened again
+      Then every kept event reads back exactly as before, at the same position
+
+    Scenario: A plain scavenge leaves the space to the table: 18,000 new rows fit in the space of the 18,000 deleted
+      Given 10 streams of 2000 events of 1 KB each
+      And 9 of those streams are deleted
+      When the store is scavenged
+      Then the events table's heap takes at least 90% of its size before
+      When 9 more streams of 2000 events of 1 KB each are appended
+      Then the events table's heap grew by less than 10% since before the scavenge
+
+    Scenario: An erasing scavenge gives the space back to the operating system
+      Given 10 streams of 2000 events of 1 KB each
+      And 9 of those streams are deleted
+      When the store is scavenged with erase
+      Then the events table with its indexes takes between 8% and 16% of its size before
+      And every kept event reads back exactly as before, at the same position
+
+  Rule: After a hard delete, an erasing scavenge leaves the deleted bytes in no file of the events table
+
+    Scenario: An erasure request: a plain scavenge deletes the rows, an erasing one the bytes too
+      Given "orders" has 200 events
+      And "customer-7" has 30 events holding the text "ERASE-ME-4711"
+      When "customer-7" is deleted for good
+      And the store is scavenged
+      Then no row of the events table holds the text "ERASE-ME-4711"
+      But the files of the events table still hold the text "ERASE-ME-4711"
+      When the store is scavenged with erase
+      Then no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
+      And reading "orders" forward returns 200 events, versions 0 to 199
+
+  Rule: Other processes go on appending, reading and subscribing
+
+    Scenario: A scavenge in this process, 300 appends in a second and a subscription in a third
+      Given "old" has 3000 events
+      And "kept" has 100 events
+      And "old" is deleted
+      And a subscriber process "audit" that checkpoints every 50 events
+      When a writer process appends 300 events to "new" while this process scavenges the store
+      Then the scavenge removed 3000 events
+      And the 300 appends the writer saw acknowledged read back at the positions and versions they were acknowledged with
+      And the subscriber "audit" received every kept event's position exactly once, in order: 100 of "kept" and 300 of "new"
+
+    Scenario: A process that slept through a scavenge appends after it: versions go on, never reused
+      Given "kept" has 10 events
+      And a second process has the store open and is stopped with SIGSTOP
+      And "old" has 3000 events
+      And "old" is deleted
+      And the store is scavenged
+      When the second process is continued and appends 1 event to "old"
+      Then its append was written at version 3000
+      And the second process reads all events: 10 of "kept" and 1 of "old"
+
+  Rule: A scavenge stopped midway leaves a consistent store, and a rerun finishes it
+
+    Scenario: A scavenge killed with SIGKILL after its first batch of 1,000 rows
+      Given "old" has 5000 events
+      And "kept" has 100 events
+      And "old" is deleted
+      When a child process scavenges the store and is killed with SIGKILL after its first batch
+      Then the events table holds 4000 rows of "old"
+      And every kept event reads back exactly as before, at the same position
+      When the store is scavenged
+      Then the scavenge removed 4000 events
+      And the events table holds 0 rows of "old"
+      And every kept event reads back exactly as before, at the same position
+
+  Rule: The command line scavenges a PostgreSQL store while it is in use
+
+    Scenario: eventfold scavenge with a postgres:// URL, while the store stays open
+      Given "sensor-1" has 1000 events
+      And the metadata of "sensor-1" is set to maxCount 100
+      When the operator runs "eventfold scavenge" on the database
+      Then the command exits with 0 and says "900 events removed"
+      And the events table holds 100 rows of "sensor-1"
+      And reading "sensor-1" forward returns 100 events, versions 900 to 999

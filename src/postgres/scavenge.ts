@@ -1,0 +1,132 @@
+/**
+ * Scavenge on PostgreSQL: deletes the rows of the events that retention and
+ * deletion removed, then VACUUMs, so their space is reused (or, with
+ * `erase`, VACUUM FULL rewrites the table and the bytes leave its files).
+ * SCHEMA.md ("Scavenge") is the contract; this is how it runs:
+ *
+ * - The engine first appends the scavenge's own record (`$scavenge` in
+ *   `$lifecycle`, position W). Only rows below W are ever deleted, and
+ *   `$lifecycle` rows never are: a reader that meets a hole in the positions
+ *   accepts it only below the newest such record (`scavengedBelow`), and
+ *   reports anything else as missing rows, as before.
+ * - Only the streams that have retention settings or a deletion can lose
+ *   events. Each is walked by version from its start, a batch of BATCH rows
+ *   at a time (its (stream, version) index), up to its first kept event:
+ *   what a scavenge removes is a prefix of a stream, as on the file log.
+ *   Each batch is deleted by position in one statement of its own — a short
+ *   transaction that locks only those rows, so appends (which insert other
+ *   rows and take the position counter, never touched here) and reads go on.
+ *   A scavenge stopped anywhere (its process killed, its session ended)
+ *   leaves whole batches deleted and the rest in place; every row left is
+ *   untouched, and a rerun finishes the work.
+ * - Positions come from the counter (eventfold_log), which a scavenge never
+ *   changes: they are never reused. eventfold_streams keeps every stream's
+ *   last version, so versions are never reused either.
+ * - Snapshots are deleted when events were (their projection states may
+ *   hold what was folded from them), as on the file log.
+ */
+import type pg from 'pg';
+import type { ScavengeProgress, ScavengeResult } from '../log-reports';
+import { SCAVENGE_STARTED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
+
+/** Rows examined (and at most deleted) per statement. */
+export const BATCH = 1000;
+
+/** What a scavenge on PostgreSQL needs from the open log. */
+export interface TableScavengeHost {
+  query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  /** True once the store is closing: the scavenge stops between batches. */
+  stopping(): boolean;
+}
+
+/** What `store.scavenge` was asked to do (see EventLog.scavenge). */
+export interface ScavengeScope {
+  /** The streams that have retention settings or a deletion: no other stream loses events. */
+  streams: readonly string[];
+  /** Rewrite the table (VACUUM FULL) so that the removed events' bytes are in none of its files. */
+  erase: boolean;
+}
+
+/**
+ * The position below which rows may be missing: that of the newest scavenge
+ * record (-1 when no scavenge ever started). Rows at or above it are dense.
+ */
+export async function scavengedBelow(host: Pick<TableScavengeHost, 'query'>): Promise<number> {
+  const { rows } = await host.query<{ below: number | null }>('SELECT max(position) AS below FROM eventfold_events WHERE stream = $1 AND type = $2', [SYSTEM_STREAM, SCAVENGE_STARTED]);
+  return rows[0]?.below ?? -1;
+}
+
+/** Bytes of the events table with its TOAST table and indexes, as the server counts them (pg_total_relation_size). */
+async function tableBytes(host: TableScavengeHost): Promise<number> {
+  const { rows } = await host.query<{ bytes: number }>(`SELECT pg_total_relation_size('eventfold_events') AS bytes`, []);
+  return rows[0].bytes;
+}
+
+export async function scavengeTable(
+  host: TableScavengeHost,
+  removed: (stream: string, version: number, timestamp: number) => boolean,
+  scope: ScavengeScope,
+  onProgress?: (progress: ScavengeProgress) => void,
+): Promise<ScavengeResult> {
+  const started = performance.now();
+  const below = await scavengedBelow(host);
+  const bytesBefore = await tableBytes(host);
+  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
+  const report = () => onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
+  for (const stream of scope.streams) {
+    if (host.stopping()) break;
+    const removedHere = await scavengeStream(host, stream, below, removed, (deleted) => {
+      result.eventsRemoved += deleted;
+      report();
+    });
+    if (removedHere > 0) result.segmentsRewritten++;
+    result.segmentsDone++;
+    report();
+  }
+  if (result.eventsRemoved > 0) await host.query('DELETE FROM eventfold_snapshots', []);
+  if (!host.stopping() && (result.eventsRemoved > 0 || scope.erase)) {
+    // VACUUM cannot run inside a transaction: each is a statement of its own on the pool.
+    const vacuum = scope.erase ? 'VACUUM FULL' : 'VACUUM';
+    await host.query(`${vacuum} eventfold_events`, []);
+    await host.query(`${vacuum} eventfold_snapshots`, []);
+  }
+  result.bytesAfter = await tableBytes(host);
+  result.durationMs = performance.now() - started;
+  return result;
+}
+
+/** Deletes one stream's removed prefix below `below`, a batch at a time; resolves with the rows deleted. */
+async function scavengeStream(
+  host: TableScavengeHost,
+  stream: string,
+  below: number,
+  removed: (stream: string, version: number, timestamp: number) => boolean,
+  deletedBatch: (rows: number) => void,
+): Promise<number> {
+  let total = 0;
+  let fromVersion = 0;
+  for (;;) {
+    if (host.stopping()) return total;
+    const { rows } = await host.query<{ position: number; version: number; timestamp_ms: number }>(
+      'SELECT position, version, timestamp_ms FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
+      [stream, fromVersion, BATCH],
+    );
+    const gone: number[] = [];
+    let reachedKept = false;
+    for (const row of rows) {
+      // Appended after the scavenge started, or kept: this event and every later one of the stream stay.
+      if (row.position >= below || !removed(stream, row.version, row.timestamp_ms)) {
+        reachedKept = true;
+        break;
+      }
+      gone.push(row.position);
+    }
+    if (gone.length > 0) {
+      const deleted = await host.query('DELETE FROM eventfold_events WHERE position = ANY($1::bigint[]) AND position < $2', [gone, below]);
+      total += deleted.rowCount ?? 0;
+      deletedBatch(deleted.rowCount ?? 0);
+    }
+    if (reachedKept || rows.length < BATCH) return total;
+    fromVersion = rows[rows.length - 1].version + 1;
+  }
+}
