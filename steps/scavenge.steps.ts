@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult } from '../src/index';
 import { checkFrame, decodeHeader } from '../src/log/record';
@@ -383,4 +383,134 @@ Given('a new store with a projection counting events, whose segments roll every 
 
 Then('the projection has counted {int} events', function (this: EventfoldWorld, count: number) {
   expect((this.store!.state('count' as never) as { n: number }).n).to.equal(count);
+});
+
+// ---- a read-only store beside the scavenging writer ----
+
+Given('the read-only store has read {string} and {string}', async function (this: EventfoldWorld, a: string, b: string) {
+  const reader = this.memo.reader as EventStore;
+  for (const stream of [a, b]) expect(await collect(reader.readStream(stream))).to.not.deep.equal([]);
+  this.memo.readerSawBefore = await readAllEvents(reader);
+});
+
+When('the store is scavenged while the read-only store reads every event again and again', async function (this: EventfoldWorld) {
+  const reader = this.memo.reader as EventStore;
+  await rememberKept(this);
+  let scavenging = true;
+  const reads: RecordedEvent[][] = [];
+  const reading = (async () => {
+    // At least one read starts after the scavenge has finished: its segments are the rewritten ones.
+    for (let last = false; !last; ) {
+      last = !scavenging;
+      reads.push(await readAllEvents(reader));
+    }
+  })();
+  this.memo.scavenge = await this.store!.scavenge().finally(() => (scavenging = false));
+  await reading;
+  this.memo.readerReads = reads;
+  await this.figures({ name: 'reads by the read-only store during the scavenge', value: reads.length, unit: 'reads' });
+});
+
+Then('every read of the read-only store returned every kept event, in order, and nothing it had not seen before', function (this: EventfoldWorld) {
+  const before = new Map((this.memo.readerSawBefore as RecordedEvent[]).map((event) => [event.position, event]));
+  const kept = (this.memo.keptBefore as RecordedEvent[]).filter((event) => before.has(event.position));
+  for (const read of this.memo.readerReads as RecordedEvent[][]) {
+    for (const event of read) expect(event, `position ${event.position}`).to.deep.equal(before.get(event.position));
+    const positions = new Set(read.map((event) => event.position));
+    expect(kept.filter((event) => !positions.has(event.position)).map((event) => event.position), 'kept events missing').to.deep.equal([]);
+    read.forEach((event, i) => i === 0 || expect(event.position).to.be.greaterThan(read[i - 1].position));
+  }
+});
+
+Then(
+  'after a refresh the read-only store reads what the writer reads: every event, and {string}, {string} and {string} both ways',
+  async function (this: EventfoldWorld, a: string, b: string, c: string) {
+    const reader = this.memo.reader as EventStore;
+    expect(await reader.refresh()).to.equal(this.store!.position);
+    expect(await readAllEvents(reader)).to.deep.equal(await readAllEvents(this.store!));
+    for (const stream of [a, b, c]) {
+      for (const direction of ['forward', 'backward'] as const) {
+        expect(await collect(reader.readStream(stream, { direction })), `${stream} ${direction}`).to.deep.equal(await collect(this.store!.readStream(stream, { direction })));
+      }
+    }
+  },
+);
+
+/** Files of `dir` this process holds open although they were removed or replaced (Linux: /proc/self/fd says "(deleted)"). */
+function deletedFilesHeldOpen(dir: string): string[] {
+  const held: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target.startsWith(dir) && target.endsWith(' (deleted)')) held.push(target);
+  }
+  return held;
+}
+
+Then('no file the scavenge replaced is still open in this process: its disk space is free already', function (this: EventfoldWorld) {
+  expect(deletedFilesHeldOpen(this.storeDir)).to.deep.equal([]);
+});
+
+When('the store is scavenged while {string} and {string} are read both ways again and again', async function (this: EventfoldWorld, a: string, b: string) {
+  const store = this.store!;
+  let scavenging = true;
+  const reads: Array<{ stream: string; versions: number[] }> = [];
+  const reading = (async () => {
+    for (let last = false; !last; ) {
+      last = !scavenging;
+      for (const stream of [a, b]) {
+        for (const direction of ['forward', 'backward'] as const) {
+          const versions = (await collect(store.readStream(stream, { direction }))).map((event) => event.version);
+          reads.push({ stream, versions: direction === 'forward' ? versions : versions.reverse() });
+        }
+      }
+    }
+  })();
+  this.memo.scavenge = await store.scavenge().finally(() => (scavenging = false));
+  await reading;
+  this.memo.streamReads = reads;
+  await this.figures({ name: 'stream reads during the scavenge', value: reads.length, unit: 'reads' });
+});
+
+Then('every read of {string} returned versions {int} to {int} and every read of {string} versions {int} to {int}', function (this: EventfoldWorld, a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number) {
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const expected: Record<string, number[]> = { [a]: range(aFrom, aTo), [b]: range(bFrom, bTo) };
+  for (const read of this.memo.streamReads as Array<{ stream: string; versions: number[] }>) expect(read.versions, read.stream).to.deep.equal(expected[read.stream]);
+});
+
+Given('{string} and {string} have {int} events each, appended in turns', async function (this: EventfoldWorld, a: string, b: string, count: number) {
+  for (let i = 0; i < count; i++) for (const stream of [a, b]) await this.store!.append(stream, [{ type: 'Measured', data: { i, note: 'x'.repeat(40) } }]);
+});
+
+interface PartRead {
+  iterator: AsyncGenerator<RecordedEvent>;
+  versions: number[];
+}
+
+When('{string} is read forward and backward up to their {int}th event', async function (this: EventfoldWorld, stream: string, count: number) {
+  const reads: Record<'forward' | 'backward', PartRead> = {
+    forward: { iterator: this.store!.readStream(stream)[Symbol.asyncIterator]() as AsyncGenerator<RecordedEvent>, versions: [] },
+    backward: { iterator: this.store!.readStream(stream, { direction: 'backward' })[Symbol.asyncIterator]() as AsyncGenerator<RecordedEvent>, versions: [] },
+  };
+  for (const read of Object.values(reads)) {
+    while (read.versions.length < count) read.versions.push(((await read.iterator.next()).value as RecordedEvent).version);
+  }
+  this.memo.partReads = reads;
+});
+
+When('the rest of both reads is read', async function (this: EventfoldWorld) {
+  for (const read of Object.values(this.memo.partReads as Record<string, PartRead>)) {
+    for (let next = await read.iterator.next(); !next.done; next = await read.iterator.next()) read.versions.push(next.value.version);
+  }
+});
+
+Then('the forward read returned versions {int} to {int} and the backward read versions {int} to {int}', function (this: EventfoldWorld, f0: number, f1: number, b0: number, b1: number) {
+  const reads = this.memo.partReads as Record<'forward' | 'backward', PartRead>;
+  const count = (from: number, to: number) => Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => (to >= from ? from + i : from - i));
+  expect(reads.forward.versions).to.deep.equal(count(f0, f1));
+  expect(reads.backward.versions).to.deep.equal(count(b0, b1));
 });

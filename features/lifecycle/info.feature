@@ -18,3 +18,21 @@ Feature: eventfold info shows deleted streams, retention settings and reclaimabl
     And it says "cart-9 (deleted for good): 40 events removed"
     And the reclaimable bytes it shows are those of 940 of the store's events
     And the store's files are byte for byte as they were before the command
+
+  Scenario: The stream count leaves out the store's own stream and the deleted streams, and counts one appended to again
+    Given a new store
+    And "sensor-1" has 1000 events
+    And "orders" has 5 events
+    And "cart-9" has 40 events
+    And "old-7" has 3 events
+    And "reused-2" has 4 events
+    And the metadata of "sensor-1" is set to maxCount 100
+    And "cart-9" is deleted for good
+    And "old-7" is deleted
+    And "reused-2" is deleted
+    And "reused-2" appends 1 event
+    When the store is closed
+    And the operator runs "eventfold info" on the store
+    Then the command exits with 0 and says "streams:        3"
+    When the operator runs "eventfold info --json" on the store
+    Then the command exits with 0 and says "\"streams\": 3"

@@ -20,6 +20,7 @@ Feature: Scavenge gives the disk back
       And 9 of those streams are deleted
       When the store is scavenged
       Then the log takes between 9% and 12% of its bytes before
+      And no file the scavenge replaced is still open in this process: its disk space is free already
       And the scavenge reported its progress segment by segment
       And every kept event reads back exactly as before, at the same position
       And the next append takes the position after the last one
@@ -77,6 +78,26 @@ Feature: Scavenge gives the disk back
       And the store is closed and opened again
       And reading "new" forward returns 500 events, versions 0 to 499
       And the storage checks out healthy
+
+    Scenario: Streams whose kept events lie in segments being rewritten read back whole during the scavenge
+      Given a new store whose segments roll every 4 KiB on the file log
+      And "sensor-1" has 1000 events
+      And "sensor-2" has 300 events
+      And "visit-9" has 300 events
+      And the metadata of "sensor-1" is set to maxCount 100
+      And "visit-9" is deleted
+      When the store is scavenged while "sensor-1" and "sensor-2" are read both ways again and again
+      Then every read of "sensor-1" returned versions 900 to 999 and every read of "sensor-2" versions 0 to 299
+
+    @file-only
+    Scenario: Stream reads that began before the scavenge read the rest of the stream after it
+      Given a new store whose segments roll every 4 KiB
+      And "sensor-2" and "visit-9" have 600 events each, appended in turns
+      And "visit-9" is deleted
+      When "sensor-2" is read forward and backward up to their 300th event
+      And the store is scavenged
+      And the rest of both reads is read
+      Then the forward read returned versions 0 to 599 and the backward read versions 599 to 0
 
   Rule: A power cut during a scavenge never loses a kept event
 
@@ -145,6 +166,24 @@ Feature: Scavenge gives the disk back
       Given a store on a simulated disk with segments of 4 KiB, where "keep" has 200 events between those of a deleted stream
       When the application scavenges it during a read-only open, just before the open reads its first, second, … last segment
       Then every read-only open succeeded and read all 200 events of "keep"
+
+  @file-only
+  Rule: A read-only store open during a scavenge goes on reading
+
+    Scenario: A reader that had read part of the log reads every kept event during the scavenge and what the writer reads after a refresh
+      Given a new store whose segments roll every 16 KiB
+      And "sensor-1" has 1000 events
+      And "sensor-2" has 50 events
+      And "visit-9" has 20 events
+      And a read-only store is opened on the same directory
+      And the read-only store has read "sensor-2" and "visit-9"
+      And the metadata of "sensor-1" is set to maxCount 100
+      And "visit-9" is deleted
+      When the store is scavenged while the read-only store reads every event again and again
+      Then every read of the read-only store returned every kept event, in order, and nothing it had not seen before
+      When "sensor-2" appends 10 events
+      Then after a refresh the read-only store reads what the writer reads: every event, and "sensor-1", "sensor-2" and "visit-9" both ways
+      And no file the scavenge replaced is still open in this process: its disk space is free already
 
   Rule: A projection is a fold of history; the open after a scavenge rebuilds it from the events kept
 

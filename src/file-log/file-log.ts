@@ -5,9 +5,9 @@ import { asStorageError, type CorruptionError, EventfoldError, ExpectedVersionCo
 import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
-import { LogReader } from '../log/log-reader';
+import { LogReader, type BlockCache } from '../log/log-reader';
 import { decodeAppend, frameAppend, NO_PREVIOUS, sealAppend, type EventToFrame } from '../log/record';
-import type { SegmentedLog } from '../log/segmented-log';
+import type { Segment, SegmentedLog } from '../log/segmented-log';
 import type { EventPlace, StreamIndex } from '../log/stream-index';
 import { backupStore } from '../recovery/backup';
 import { writeCleanMarker } from '../recovery/clean-marker';
@@ -24,6 +24,7 @@ import { formatValueForMessage } from '../validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from '../writer/group-commit-writer';
 import { removeSnapshots, scavengeSegments } from '../lifecycle/scavenge';
 import { ScavengedSegments } from '../lifecycle/scavenged-segments';
+import { rewrittenUnderResume, ScavengeFollower } from '../lifecycle/follow-scavenge';
 import { scrubQuarantine } from '../lifecycle/scrub-quarantine';
 import { logDirOf } from '../store-layout';
 
@@ -72,6 +73,15 @@ const noop = () => undefined;
  * on open (open-file-log.ts), a kernel lock (or none, read-only), the
  * background check of the log a snapshot covers, and online backup.
  */
+/** A place of a stream's event and the segment file it is an offset of (a scavenge may replace the file). */
+type PlaceInFile = EventPlace & { file: Segment };
+
+/** The last block a stream read used, and the file it came from. */
+interface PlaceCache {
+  block: BlockCache | null;
+  file: Segment | undefined;
+}
+
 export class FileLog implements EventLog {
   readonly kind = 'file';
   readonly location: string;
@@ -124,6 +134,15 @@ export class FileLog implements EventLog {
     );
     if (!parts.readOnly) this.lockWatch = setInterval(() => void this.checkLock(), LOCK_CHECK_MS).unref();
     if (parts.covered) this.verifyInBackground(parts.covered, parts.onCorruption);
+    if (parts.readOnly) this.follower = new ScavengeFollower({ fs: parts.fs, logDir: logDirOf(parts.directory), log: parts.log, index: parts.index });
+  }
+
+  /** Read-only: follows a writer's scavenges (lifecycle/follow-scavenge.ts); set up by the open. */
+  private readonly follower: ScavengeFollower | undefined;
+
+  /** Read-only: holds a reader on every segment, so reads use the files the open read (called by the open). */
+  async pinSegments(): Promise<void> {
+    await this.follower?.pin();
   }
 
   listen(listener: LogListener): void {
@@ -339,13 +358,13 @@ export class FileLog implements EventLog {
       const from = options.from ?? 0;
       if (from > head.version) return;
       // Follow the chain back to `from`, then read forward.
-      const places: EventPlace[] = [];
+      const places: PlaceInFile[] = [];
       for await (const place of this.chain(stream, head, from)) places.push(place);
-      let cache = null;
+      const cache: PlaceCache = { block: null, file: undefined };
       for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
-        const read = await this.reader.eventAt(places[i].position, places[i].offset, cache, true);
-        cache = read.cache;
-        page.push(read.event as RecordedEvent);
+        const event = await this.eventAtPlace(places[i], cache, true);
+        if (!event) continue;
+        page.push(event);
         if (page.length === STREAM_PAGE_EVENTS) {
           yield page;
           page = [];
@@ -353,13 +372,13 @@ export class FileLog implements EventLog {
       }
     } else {
       const from = Math.min(options.from ?? head.version, head.version);
-      let cache = null;
+      const cache: PlaceCache = { block: null, file: undefined };
       const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
       for await (const place of this.chain(stream, head, lowest)) {
         if (place.version > from) continue;
-        const read = await this.reader.eventAt(place.position, place.offset, cache, false);
-        cache = read.cache;
-        page.push(read.event as RecordedEvent);
+        const event = await this.eventAtPlace(place, cache, false);
+        if (!event) continue;
+        page.push(event);
         if (page.length === STREAM_PAGE_EVENTS) {
           yield page;
           page = [];
@@ -369,28 +388,64 @@ export class FileLog implements EventLog {
     if (page.length > 0) yield page;
   }
 
-  /** The places of a stream's events from its head back to version `to`, each link checked. */
-  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<EventPlace & { version: number; bytes: number }> {
+  /**
+   * The event at a place `chain` found. A scavenge may have put a rewritten
+   * file in place of the segment since: the place's offset then names
+   * nothing there, and the event is found again by its position (undefined
+   * when that scavenge removed it). Nothing is awaited between making sure
+   * of the file and reading it, so the read is of that file.
+   */
+  private async eventAtPlace(place: PlaceInFile, cache: PlaceCache, ahead: boolean): Promise<RecordedEvent | undefined> {
+    let { offset, file } = place;
+    for (;;) {
+      const current = this.fileOf(place.position);
+      if (current === file) break;
+      const found = await this.scavengedSegments.locate(current, place.position);
+      if (found === undefined) return undefined;
+      offset = found;
+      file = current;
+    }
+    // A block read from the file before it was replaced names old offsets.
+    if (cache.file !== file) cache.block = null;
+    const read = await this.reader.eventAt(place.position, offset, cache.block, ahead);
+    cache.block = read.cache;
+    cache.file = file;
+    return read.event as RecordedEvent;
+  }
+
+  /** The segment file that holds `position` now. */
+  private fileOf(position: number): Segment {
+    return this.log.segments[this.index.segmentOf(position)];
+  }
+
+  /** The places of a stream's events from its head back to version `to`, each link checked, each with the file it was found in. */
+  private async *chain(stream: string, head: EventPlace & { version: number }, to: number): AsyncGenerator<PlaceInFile & { version: number; bytes: number }> {
     let place = head;
     let cache = null;
     let cacheFile: unknown;
     for (;;) {
+      let file = this.fileOf(place.position);
       if (this.index.inScavengedSegment(place.position)) {
-        // Rewritten by a scavenge: offsets that links name there are hints; the event is found by its position.
-        const segment = this.log.segments[this.index.segmentOf(place.position)];
-        const offset = await this.scavengedSegments.locate(segment, place.position);
+        // Rewritten by a scavenge: offsets that links name there are hints; the event is found by its position
+        // (again when the segment was rewritten once more meanwhile).
+        let offset: number | undefined;
+        do {
+          file = this.fileOf(place.position);
+          offset = await this.scavengedSegments.locate(file, place.position);
+        } while (offset !== undefined && file !== this.fileOf(place.position));
         if (offset === undefined) return; // removed: the stream's kept events begin after it
         place = { ...place, offset };
-        if (cacheFile !== segment) cache = null;
-        cacheFile = segment;
       }
+      // Read now, with nothing awaited since the file was looked up: the place's offset is one of this file.
+      if (cacheFile !== file) cache = null;
+      cacheFile = file;
       const read = await this.reader.headerAt(place.position, place.offset, cache, false);
       cache = read.cache;
       const header = read.header;
       if (header.stream !== stream || header.version !== place.version) {
         this.reader.fail(this.index.segmentOf(place.position), place.offset, `stream "${stream}" version ${place.version} links to an event of stream "${header.stream}" version ${header.version}`);
       }
-      yield { ...place, bytes: read.bytes };
+      yield { ...place, file, bytes: read.bytes };
       // NO_PREVIOUS past version 0: a scavenge removed the events before this one.
       if (place.version <= to || header.prevPosition === NO_PREVIOUS) return;
       place = { position: header.prevPosition, offset: header.prevOffset, version: place.version - 1 };
@@ -483,7 +538,18 @@ export class FileLog implements EventLog {
     this.refreshing ??= (async () => {
       try {
         const listener = this.listener;
-        const added = await readNewAppends(this.fs, this.directory, this.index, this.log, listener.foldsEvents ? (events) => listener.replay(events as RecordedEvent[]) : undefined);
+        const readNew = () => readNewAppends(this.fs, this.directory, this.index, this.log, listener.foldsEvents ? (events) => listener.replay(events as RecordedEvent[]) : undefined);
+        // A writer's scavenge may have replaced segments this store reads (lifecycle/follow-scavenge.ts).
+        await this.follower!.check(Date.now());
+        const resumeFrom = this.log.last;
+        const added = await readNew().catch(async (error: unknown) => {
+          // Replaced after it was looked at: the scan failed at its first record, before taking in anything. Looked at again, read again.
+          if (!rewrittenUnderResume(error, resumeFrom)) throw error;
+          await this.follower!.check(Date.now());
+          if (this.log.last === resumeFrom) throw error;
+          return readNew();
+        });
+        await this.follower!.pin();
         listener.finishReplay();
         if (added > 0) this.wakeWaiters();
       } finally {

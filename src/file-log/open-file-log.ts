@@ -137,7 +137,9 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       durationMs: 0,
     };
     recovery.durationMs = performance.now() - started;
-    return new FileLog({ directory, fs, baseFs, log, index, lock, settings, recovery, readOnly, covered, onCorruption: checked.onCorruption });
+    const fileLog = new FileLog({ directory, fs, baseFs, log, index, lock, settings, recovery, readOnly, covered, onCorruption: checked.onCorruption });
+    if (readOnly) await fileLog.pinSegments();
+    return fileLog;
   } catch (error) {
     for (const segment of scanned) await segment.reader?.close().catch(() => undefined);
     await lock.release({ clean: false }).catch(() => undefined);

@@ -132,17 +132,37 @@ export class SegmentedLog {
     const wanted = Math.max(0, Math.min(length, segment.durableSize - offset));
     const buffer = Buffer.allocUnsafe(wanted);
     const reader = segment.reader ?? (await this.openReader(segment));
+    this.readsUnderWay.set(reader, (this.readsUnderWay.get(reader) ?? 0) + 1);
     let got = 0;
-    while (got < wanted) {
-      const n = await reader.read(buffer, got, wanted - got, offset + got);
-      if (n === 0) break;
-      got += n;
+    try {
+      while (got < wanted) {
+        const n = await reader.read(buffer, got, wanted - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      this.readEnded(reader);
     }
     return got === wanted ? buffer : buffer.subarray(0, got);
   }
 
+  /** Reads under way per reader: a reader a scavenge retired is closed when its last one ends. */
+  private readonly readsUnderWay = new Map<FileHandle, number>();
+
+  private readEnded(reader: FileHandle): void {
+    const left = this.readsUnderWay.get(reader)! - 1;
+    if (left > 0) {
+      this.readsUnderWay.set(reader, left);
+      return;
+    }
+    this.readsUnderWay.delete(reader);
+    if (this.retiredReaders.delete(reader)) void reader.close().catch(() => undefined);
+  }
+
   private openReader(segment: Segment): Promise<FileHandle> {
     if (this.closed) return Promise.reject(fsError('EBADF', `the log is closed: ${segment.name} cannot be read`));
+    // A segment a scavenge replaced is read only through the reader it had: its name now names the new file.
+    if (!this.segments.includes(segment)) return Promise.reject(fsError('ESTALE', `${segment.name} was replaced by a scavenge while it was being read`));
     let opening = this.openingReaders.get(segment);
     if (!opening) {
       opening = this.fs.open(`${this.dir}/${segment.name}`).then((handle) => (segment.reader = handle));
@@ -155,20 +175,28 @@ export class SegmentedLog {
 
   /**
    * A scavenge renamed a rewritten file over sealed segment `index`: readers
-   * use it from now on. Reads already under way finish on the old file, whose
-   * handle stays open until the log closes.
+   * use it from now on. Reads already under way finish on the old file,
+   * whose handle is closed when the last of them ends — only then does the
+   * old file's disk space come back (a reader held open keeps it).
    */
   replaceSegment(index: number, rewritten: Segment): void {
     const old = this.segments[index];
-    if (old.reader) this.retiredReaders.push(old.reader);
     this.segments[index] = rewritten;
+    const retire = (reader: FileHandle) => {
+      if (this.readsUnderWay.has(reader)) this.retiredReaders.add(reader);
+      else void reader.close().catch(() => undefined);
+    };
+    if (old.reader) retire(old.reader);
+    else this.openingReaders.get(old)?.then(retire, () => undefined);
+    old.reader = undefined;
   }
 
-  private readonly retiredReaders: FileHandle[] = [];
+  private readonly retiredReaders = new Set<FileHandle>();
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const reader of this.retiredReaders.splice(0)) await reader.close().catch(() => undefined);
+    for (const reader of this.retiredReaders) await reader.close().catch(() => undefined);
+    this.retiredReaders.clear();
     // A reader still being opened is closed below with the others.
     await Promise.allSettled(this.openingReaders.values());
     await this.writer.close().catch(() => undefined);
