@@ -176,3 +176,55 @@ When('the operator runs {string} on the database', function (this: EventfoldWorl
   runCli(this, command, databaseUrl(database(this)));
 });
 
+
+When('a plain scavenge and an erasing one are asked for at once', async function (this: EventfoldWorld) {
+  const [plain, erasing] = await Promise.all([this.store!.scavenge(), this.store!.scavenge({ erase: true })]);
+  expect(plain.eventsRemoved).to.be.greaterThan(0);
+  this.memo.scavenge = erasing;
+});
+
+// ---- closing during a scavenge ----
+
+When('the store is closed as soon as its scavenge has deleted its first batch', async function (this: EventfoldWorld) {
+  const store = this.store!;
+  let closing: Promise<void> | undefined;
+  const outcome = await store
+    .scavenge({
+      onProgress: (progress) => {
+        if (progress.eventsRemoved > 0) closing ??= store.close();
+      },
+    })
+    .then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  await closing;
+  this.memo.closedScavenge = outcome;
+});
+
+Then('the scavenge ended without an error, having removed {int} events', function (this: EventfoldWorld, count: number) {
+  const outcome = this.memo.closedScavenge as { result?: ScavengeResult; error?: unknown };
+  expect(outcome.error, String(outcome.error)).to.equal(undefined);
+  expect(outcome.result!.eventsRemoved).to.equal(count);
+});
+
+// ---- sessions ended under a scavenge ----
+
+When('the store is scavenged while the server ends every session of the store after its first batch', async function (this: EventfoldWorld) {
+  this.memo.keptBefore = await readAllEvents(this.store!);
+  let ending: Promise<unknown> | undefined;
+  this.memo.scavenge = await this.store!.scavenge({
+    onProgress: (progress) => {
+      // The store's own sessions (its pool, append and notification connections), not this step's.
+      if (progress.eventsRemoved > 0) {
+        ending ??= queryDatabase(
+          database(this),
+          `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'eventfold' AND pid <> pg_backend_pid()`,
+        );
+      }
+    },
+  });
+  const [{ count }] = (await ending) as Array<{ count: string }>;
+  expect(Number(count), 'sessions ended').to.be.greaterThan(0);
+  await this.figures({ name: 'sessions of the store the server ended', value: Number(count), unit: 'sessions' });
+});

@@ -54,6 +54,13 @@ Feature: Scavenge on PostgreSQL
       Then no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
       And reading "orders" forward returns 200 events, versions 0 to 199
 
+    Scenario: An erasing scavenge asked for while a plain one runs runs after it, and erases
+      Given "orders" has 200 events
+      And "customer-7" has 30 events holding the text "ERASE-ME-4711"
+      When "customer-7" is deleted for good
+      And a plain scavenge and an erasing one are asked for at once
+      Then no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
+
   Rule: Other processes go on appending, reading and subscribing
 
     Scenario: A scavenge in this process, 300 appends in a second and a subscription in a third
@@ -89,6 +96,25 @@ Feature: Scavenge on PostgreSQL
       Then the scavenge removed 4000 events
       And the events table holds 0 rows of "old"
       And every kept event reads back exactly as before, at the same position
+
+    Scenario: The server ends the store's sessions after the scavenge's first batch, and the scavenge still finishes
+      Given "old" has 5000 events
+      And "kept" has 100 events
+      And "old" is deleted
+      When the store is scavenged while the server ends every session of the store after its first batch
+      Then the scavenge removed 5000 events
+      And the events table holds 0 rows of "old"
+      And every kept event reads back exactly as before, at the same position
+
+    Scenario: A store closed while it scavenges lets the scavenge stop after its batch, and the next scavenge finishes
+      Given "old" has 5000 events
+      And "old" is deleted
+      When the store is closed as soon as its scavenge has deleted its first batch
+      Then the scavenge ended without an error, having removed 1000 events
+      When the store is closed and opened again
+      And the store is scavenged
+      Then the scavenge removed 4000 events
+      And the events table holds 0 rows of "old"
 
   Rule: The command line scavenges a PostgreSQL store while it is in use
 

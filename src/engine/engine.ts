@@ -309,33 +309,44 @@ export class Engine implements LogListener {
     return report;
   }
 
-  private scavenging: Promise<ScavengeResult> | undefined;
+  private scavenging: { running: Promise<ScavengeResult>; erase: boolean } | undefined;
 
   /**
    * Takes the events that retention and deletion removed off the storage for
-   * good (see lifecycle/scavenge.ts); the log must support it (the file log
-   * does). A second call while one runs returns the running one.
+   * good (see lifecycle/scavenge.ts, postgres/scavenge.ts); the log must
+   * support it. A second call while one runs returns the running one, unless
+   * it asks to erase and the running one does not: it then runs after it.
    */
   scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
     this.assertWritable();
     const checked = readOptions<ScavengeOptions>(options, 'scavenge options', SCAVENGE_OPTIONS);
     const log = this.log;
     if (!log.scavenge) throw new InvalidInputError(`the ${log.kind} log cannot scavenge`);
-    this.scavenging ??= (async () => {
+    const erase = checked.erase === true;
+    const current = this.scavenging;
+    if (current && (current.erase || !erase)) return current.running;
+    const running = (async () => {
+      await current?.running.catch(() => undefined);
       // The storage's current end is sealed, and this record of the scavenge starts what follows: everything before it can be scavenged.
       log.sealForScavenge?.();
       const change: LifecycleChange = { scavengeStarted: new Date().toISOString() };
       const append: LogAppend = { stream: SYSTEM_STREAM, events: [changeAsEvent(change)], expectedVersion: 'any' };
       this.pendingChanges.set(append, change);
+      let record: AppendResult;
       try {
-        firstOutcome(await log.append([append]));
+        record = firstOutcome(await log.append([append]));
       } finally {
         this.pendingChanges.delete(append);
       }
       const streams = this.lifecycles.entries().map(([stream]) => stream);
-      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase: checked.erase === true });
-    })().finally(() => (this.scavenging = undefined));
-    return this.scavenging;
+      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position });
+    })();
+    const entry = { running, erase };
+    this.scavenging = entry;
+    void running.finally(() => {
+      if (this.scavenging === entry) this.scavenging = undefined;
+    }).catch(() => undefined);
+    return running;
   }
 
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */

@@ -364,15 +364,16 @@ export interface EventLog {
    * is called first, then the engine appends its own record of the scavenge,
    * so that every event before it can be scavenged. `scope` names the
    * streams that can lose events (those with retention settings or a
-   * deletion) and whether the storage must be rewritten so the removed bytes
-   * leave its files (the file log always does both: it reads every segment
-   * and rewrites the ones that lose events). Logs without it make
-   * `store.scavenge` reject with InvalidInputError.
+   * deletion), the position of the scavenge's own record (only events below
+   * it may be removed), and whether the storage must be rewritten so the
+   * removed bytes leave its files (the file log goes by its sealed segments
+   * instead and always rewrites the ones that lose events). Logs without it
+   * make `store.scavenge` reject with InvalidInputError.
    */
   scavenge?(
     removed: (stream: string, version: number, timestamp: number) => boolean,
     onProgress?: (progress: ScavengeProgress) => void,
-    scope?: { streams: readonly string[]; erase: boolean },
+    scope?: { streams: readonly string[]; erase: boolean; below: number },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;
 

@@ -75,7 +75,11 @@ export class ScavengeFollower {
     const size = await handle.size();
     const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
     if ((await handle.read(header, 0, header.length, 0)) < header.length) return false;
-    decodeSegmentHeader(header, logFile(known.name));
+    try {
+      decodeSegmentHeader(header, logFile(known.name));
+    } catch {
+      return false; // Damage is the reads' and verification's to name, not a rewrite.
+    }
     const span = scavengedSpan(header);
     const knownSpan = index.scavenged.get(known.base);
     if (span === undefined || (knownSpan !== undefined && size === known.durableSize)) return false;

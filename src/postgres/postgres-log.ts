@@ -741,13 +741,21 @@ export class PostgresLog implements EventLog {
   /** Deletes the rows of the events `removed` says are gone, then VACUUMs (see scavenge.ts and SCHEMA.md "Scavenge"). */
   async scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope?: ScavengeScope): Promise<ScavengeResult> {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
-    this.assertOpen();
+    if (this.closing) throw new StoreClosedError();
+    if (!scope) throw new InvalidInputError('a scavenge on PostgreSQL needs the streams that can lose events and the position of its own record');
+    const running = scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing }, removed, scope, onProgress);
+    this.scavenges.add(running);
     try {
-      return await scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing }, removed, scope ?? { streams: [], erase: false }, onProgress);
+      return await running;
     } catch (error) {
       throw asStorageError(error, `Could not scavenge ${this.location}`);
+    } finally {
+      this.scavenges.delete(running);
     }
   }
+
+  /** Scavenges under way: close waits for them (they stop after their current statement). */
+  private readonly scavenges = new Set<Promise<ScavengeResult>>();
 
   // ---- closing ----
 
@@ -768,6 +776,7 @@ export class PostgresLog implements EventLog {
     try {
       while (this.flushing) await this.flushing;
       await finishing?.catch(() => undefined);
+      await Promise.allSettled(this.scavenges);
       await this.reporting;
       await this.refreshing?.catch(() => undefined);
     } finally {

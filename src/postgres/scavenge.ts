@@ -45,6 +45,8 @@ export interface ScavengeScope {
   streams: readonly string[];
   /** Rewrite the table (VACUUM FULL) so that the removed events' bytes are in none of its files. */
   erase: boolean;
+  /** Position of this scavenge's own record: only rows below it are deleted. */
+  below: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function scavengeTable(
   onProgress?: (progress: ScavengeProgress) => void,
 ): Promise<ScavengeResult> {
   const started = performance.now();
-  const below = await scavengedBelow(host);
+  const { below } = scope;
   const bytesBefore = await tableBytes(host);
   const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
   const report = () => onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
