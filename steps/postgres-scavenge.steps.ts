@@ -20,7 +20,7 @@ Then("the events table holds {int} rows of the application's events", async func
   expect(await rowsOf(this, `stream NOT LIKE '$%'`)).to.equal(count);
 });
 
-Then('the events table holds {int} rows of {string}', async function (this: EventfoldWorld, count: number, stream: string) {
+Then('the events table holds {int} row(s) of {string}', async function (this: EventfoldWorld, count: number, stream: string) {
   expect(await rowsOf(this, 'stream = $1', [stream])).to.equal(count);
 });
 

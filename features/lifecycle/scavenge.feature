@@ -7,7 +7,9 @@ Feature: Scavenge gives the disk back
   it was — position, version, id, timestamp, data and metadata. Positions
   are never reused: the next append takes the next position as before.
   A power cut at any point of a scavenge leaves each segment either as it
-  was or as rewritten, and never loses a kept event.
+  was or as rewritten, and never loses a kept event. A stream's last event
+  stays stored, hidden, unless the stream was deleted for good: the stream's
+  version survives in it.
   The scenarios that are not about files run on PostgreSQL too, where a
   scavenge deletes rows instead (features/postgres/scavenge.feature).
 
@@ -53,6 +55,30 @@ Feature: Scavenge gives the disk back
       And reading "sensor-2" forward returns 50 events, versions 0 to 49
       And the storage checks out healthy
 
+    Scenario: A stream whose every event expired keeps its version through a scavenge and a reopen
+      Given a new store whose segments roll every 16 KiB on the file log
+      And "ledger-2" has 5 events
+      And "other" has 20 events
+      And the metadata of "ledger-2" is set to maxAge 3600000 ms
+      And the clock moves forward by 2 hours
+      When the store is scavenged
+      Then the scavenge removed 4 events
+      And reading "ledger-2" forward returns 0 events
+      When the store is closed and opened again
+      And "ledger-2" appends 1 event
+      Then reading "ledger-2" forward returns 1 events, versions 5 to 5
+
+    Scenario: A soft-deleted stream appended to after a scavenge and a reopen continues its versions
+      Given a new store whose segments roll every 16 KiB on the file log
+      And "old-7" has 5 events
+      And "other" has 20 events
+      And "old-7" is deleted
+      When the store is scavenged
+      Then the scavenge removed 4 events
+      When the store is closed and opened again
+      And "old-7" appends 1 event
+      Then reading "old-7" forward returns 1 events, versions 5 to 5
+
   Rule: After a hard delete and a scavenge the deleted bytes are gone from every file of the store
 
     @file-only
@@ -75,6 +101,7 @@ Feature: Scavenge gives the disk back
       And "old" is deleted
       When the store is scavenged while 500 appends to "new" are made and "new" is read
       Then all 500 appends were acknowledged and "new" reads back 500 events
+      And the scavenge removed 1999 events
       And the store is closed and opened again
       And reading "new" forward returns 500 events, versions 0 to 499
       And the storage checks out healthy
@@ -175,8 +202,7 @@ Feature: Scavenge gives the disk back
       And "sensor-1" has 1000 events
       And "sensor-2" has 50 events
       And "visit-9" has 20 events
-      And a read-only store is opened on the same directory
-      And the read-only store has read "sensor-2" and "visit-9"
+      And a read-only store is open beside the writer and has read "sensor-2" and "visit-9"
       And the metadata of "sensor-1" is set to maxCount 100
       And "visit-9" is deleted
       When the store is scavenged while the read-only store reads every event again and again

@@ -279,9 +279,22 @@ export class Engine implements LogListener {
 
   private readonly lastVersionOf = (stream: string) => this.log.streamVersion(stream);
 
-  /** True when the event is one that `stream`'s retention or deletion removed (never an event of the store's own streams). */
+  /**
+   * True when the event is one that `stream`'s retention or deletion removed
+   * and a scavenge may take off the storage: never an event of the store's
+   * own streams, and never a stream's last event unless the stream is
+   * deleted for good — it stays stored, hidden, so that the stream's version
+   * survives a scavenge and a reopen (the file log finds a stream's version
+   * in its records: a stream whose every event expired would start again at
+   * version 0). A stream deleted for good refuses appends: nothing of it stays.
+   */
   private removedNow(now: number): (stream: string, version: number, timestamp: number) => boolean {
-    return (stream, version, timestamp) => !isSystemStream(stream) && !keeps(this.retentionOf(stream, now), { version, timestamp });
+    return (stream, version, timestamp) => {
+      if (isSystemStream(stream)) return false;
+      const retention = this.retentionOf(stream, now);
+      if (keeps(retention, { version, timestamp })) return false;
+      return retention.hidden || version < this.log.streamVersion(stream);
+    };
   }
 
   /**
