@@ -1,6 +1,6 @@
 import { CorruptionError } from '../errors';
 import type { FileHandle, FileSystem } from '../fs/file-system';
-import { decodeSegmentHeader, scavengedSpan, SEGMENT_HEADER_BYTES } from '../log/segment-file';
+import { decodeSegmentHeader, scavengeMark, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment, SegmentedLog } from '../log/segmented-log';
 import type { StreamIndex } from '../log/stream-index';
 import { logFile } from '../store-layout';
@@ -80,7 +80,7 @@ export class ScavengeFollower {
     } catch {
       return false; // Damage is the reads' and verification's to name, not a rewrite.
     }
-    const span = scavengedSpan(header);
+    const span = scavengeMark(header)?.span;
     const knownSpan = index.scavenged.get(known.base);
     if (span === undefined || (knownSpan !== undefined && size === known.durableSize)) return false;
     const isLast = i === log.segments.length - 1;
