@@ -1,0 +1,97 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runEventfold } from '../support/eventfold-cli';
+import { logDamage } from '../support/log-damage-state';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+
+/** Every file of the store with its bytes, to prove a command changed nothing. */
+function filesOf(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const full = join(path, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else files.set(full, readFileSync(full).toString('base64'));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** Every file of the scenario's directory before the last CLI command ran. */
+const cliFiles = scenarioState(() => ({ before: new Map<string, string>() }));
+
+export function runCli(world: EventfoldWorld, command: string, dir: string): void {
+  const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
+  const [name, ...options] = args;
+  cliFiles(world).before = filesOf(world.dir);
+  // Commands that take no directory (bench --out <dir>) get it as their last option instead.
+  const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
+  if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
+  world.cli = runEventfold(args2);
+}
+
+When('the operator runs {string} on the store', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, this.storeDir);
+});
+
+Given('the operator has run {string} on the store', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, this.storeDir);
+  expect(this.cli!.status, this.cli!.stderr).to.equal(0);
+});
+
+Then('it says {string}', function (this: EventfoldWorld, text: string) {
+  expect(this.cli!.stdout).to.contain(text);
+});
+
+Then('the next open of the store starts from that snapshot and replays {int} events', async function (this: EventfoldWorld, replayed: number) {
+  const store = await this.openStore();
+  expect(store.recovery.snapshot.used).to.equal('snapshots/00000000000000000029.snap');
+  expect(store.recovery.eventsReplayed).to.equal(replayed);
+});
+
+Then('bench.json holds the ratios batchedAppendVsSqlite and replayVsSqlite, and bench.md the table', function (this: EventfoldWorld) {
+  const report = JSON.parse(readFileSync(join(this.storeDir, 'bench.json'), 'utf8'));
+  expect(report.ratios.batchedAppendVsSqlite).to.be.a('number').greaterThan(0);
+  expect(report.ratios.replayVsSqlite).to.be.a('number').greaterThan(0);
+  expect(readFileSync(join(this.storeDir, 'bench.md'), 'utf8')).to.contain('| batched durable appends');
+});
+
+When('the operator runs {string} on a directory that does not exist', function (this: EventfoldWorld, command: string) {
+  runCli(this, command, join(this.dir, 'missing'));
+});
+
+
+Then('the command exits with {int} and says {string}', function (this: EventfoldWorld, status: number, text: string) {
+  const result = this.cli!;
+  expect(result.status, result.stderr).to.equal(status);
+  expect(result.stdout + result.stderr).to.contain(text);
+});
+
+Then('the output names the segment file and the offset of record {int}', function (this: EventfoldWorld, _n: number) {
+  const damage = logDamage(this).damage!;
+  const result = this.cli!;
+  expect(result.stderr).to.contain(`log/${damage.path.split('/').pop()} at byte offset ${damage.span.offset}`);
+});
+
+Then("the store's files are byte for byte as they were before the command", function (this: EventfoldWorld) {
+  expect(filesOf(this.dir)).to.deep.equal(cliFiles(this).before);
+});
+
+Then('the command exits with 0 and prints JSON with {int} events, {int} streams and a clean last shutdown', function (this: EventfoldWorld, events: number, streams: number) {
+  const result = this.cli!;
+  expect(result.status, result.stderr).to.equal(0);
+  const info = JSON.parse(result.stdout);
+  expect(info).to.include({ events, streams, cleanShutdown: true, healthy: true, firstPosition: 0, lastPosition: events - 1 });
+});
+
+Then('the command exits with 0 and prints {int} events of stream {string} with versions {int} and {int}', function (this: EventfoldWorld, count: number, stream: string, v0: number, v1: number) {
+  const result = this.cli!;
+  expect(result.status, result.stderr).to.equal(0);
+  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  expect(events).to.have.length(count);
+  expect(events.map((e) => [e.stream, e.version])).to.deep.equal([[stream, v0], [stream, v1]]);
+});
