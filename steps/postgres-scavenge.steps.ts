@@ -8,7 +8,7 @@ import { exited, startChildWithInput, type ChildLines } from './support/child-li
 import { readAllEvents } from './support/events';
 import { database, databaseUrl, queryDatabase } from './support/postgres';
 import { eventsTableSize, relationsHolding, type TableSize } from './support/postgres-tables';
-import { runCli } from './cli.steps';
+import { runCli } from './support/eventfold-cli';
 import type { EventfoldWorld } from './support/world';
 
 async function rowsOf(world: EventfoldWorld, where: string, values: unknown[] = []): Promise<number> {

@@ -2,7 +2,7 @@ import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './cli.steps';
+import { runCli } from '../support/eventfold-cli';
 import type { EventfoldWorld } from '../support/world';
 
 const TARGETS: Record<string, (world: EventfoldWorld) => string> = {

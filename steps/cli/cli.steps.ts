@@ -1,38 +1,10 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runEventfold } from '../support/eventfold-cli';
+import { cliFiles, filesOf, runCli } from '../support/eventfold-cli';
 import { logDamage } from '../support/log-damage-state';
-import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
-
-/** Every file of the store with its bytes, to prove a command changed nothing. */
-function filesOf(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (path: string) => {
-    for (const name of readdirSync(path)) {
-      const full = join(path, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else files.set(full, readFileSync(full).toString('base64'));
-    }
-  };
-  walk(dir);
-  return files;
-}
-
-/** Every file of the scenario's directory before the last CLI command ran. */
-const cliFiles = scenarioState(() => ({ before: new Map<string, string>() }));
-
-export function runCli(world: EventfoldWorld, command: string, dir: string): void {
-  const args = command.replace(/^eventfold\s+/, '').split(/\s+/);
-  const [name, ...options] = args;
-  cliFiles(world).before = filesOf(world.dir);
-  // Commands that take no directory (bench --out <dir>) get it as their last option instead.
-  const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
-  if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
-  world.cli = runEventfold(args2);
-}
 
 When('the operator runs {string} on the store', function (this: EventfoldWorld, command: string) {
   runCli(this, command, this.storeDir);

@@ -17,6 +17,8 @@ const appendsAndReads = scenarioState(() => ({
   readFrom: { from: 0, limit: 0 },
   /** Every event of the store, read back whole. */
   all: [] as RecordedEvent[],
+  /** What each of several `next()` calls asked of one read at once answered. */
+  answers: [] as Array<IteratorResult<RecordedEvent>>,
   /** How many streams were written, and how many events each. */
   expectedStreams: 0,
   expectedEach: 0,
@@ -88,11 +90,11 @@ Then('they are the events that reading one at a time returns', async function (t
 
 When('{int} events are asked of one full read at once, without waiting for any answer', async function (this: EventfoldWorld, asks: number) {
   const read = this.store!.readAll();
-  this.memo.answers = await Promise.all(Array.from({ length: asks }, () => read.next()));
+  appendsAndReads(this).answers = await Promise.all(Array.from({ length: asks }, () => read.next()));
 });
 
 Then('the answers are the events with positions {int} to {int} in order, then the end of the read', function (this: EventfoldWorld, first: number, last: number) {
-  const answers = this.memo.answers as Array<IteratorResult<RecordedEvent>>;
+  const { answers } = appendsAndReads(this);
   expect(answers.slice(0, -1).map((answer) => (answer.done ? 'end' : answer.value.position))).to.deep.equal(Array.from({ length: last - first + 1 }, (_, i) => first + i));
   expect(answers[answers.length - 1].done).to.equal(true);
 });
