@@ -14,7 +14,7 @@ import { isPostgresUrl } from '../postgres/connection';
 import type { RetentionReport, StreamMetadata } from '../lifecycle/stream-metadata';
 import { runBenchmark } from './bench';
 import { runDemo, runDemoWriter } from './demo';
-import { CliProblem, count, describeProblem, existingStore, repairHint } from './problems';
+import { CliProblem, describeProblem, existingStore, pluralize, repairHint } from './problems';
 import { progressBar } from './progress';
 
 const program = new Command();
@@ -69,14 +69,14 @@ program
     bar?.stop();
     if (!inspection.healthy) {
       for (const problem of inspection.problems) console.error(`problem: ${problem}`);
-      console.error(`${inspection.directory} is NOT healthy (${count(inspection.events, 'event')} readable before the first problem); ${repairHint(dir)}`);
+      console.error(`${inspection.directory} is NOT healthy (${pluralize(inspection.events, 'event')} readable before the first problem); ${repairHint(dir)}`);
       process.exitCode = 2;
       return;
     }
     const torn = inspection.wouldRecover.tornTail;
     if (torn) console.log(`note: ${torn.bytesTruncated} bytes of torn tail at ${torn.file} offset ${torn.offset} (never acknowledged; the next open cuts them)`);
     console.log(
-      `${inspection.directory} is healthy: ${count(inspection.events, 'event')} in ${count(inspection.segments.length, 'segment')} and ${count(inspection.snapshots.length, 'snapshot')}, every CRC and position checked`,
+      `${inspection.directory} is healthy: ${pluralize(inspection.events, 'event')} in ${pluralize(inspection.segments.length, 'segment')} and ${pluralize(inspection.snapshots.length, 'snapshot')}, every CRC and position checked`,
     );
   });
 
@@ -232,7 +232,7 @@ program
     const store = await EventStore.open(existingDir(dir), { readOnly: true });
     try {
       const done = await store.backup(resolve(dest));
-      const what = [count(done.segments, 'segment'), done.snapshot ? `snapshot ${done.snapshot}` : 'no snapshot', count(done.subscriptions.length, 'subscription checkpoint')].join(', ');
+      const what = [pluralize(done.segments, 'segment'), done.snapshot ? `snapshot ${done.snapshot}` : 'no snapshot', pluralize(done.subscriptions.length, 'subscription checkpoint')].join(', ');
       console.log(
         done.position < 0
           ? `backed up an empty store to ${done.directory}`

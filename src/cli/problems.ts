@@ -14,8 +14,8 @@ export const PROBLEM_EXIT_CODE = 2;
 /** A problem the command line found itself, already worded for the operator. */
 export class CliProblem extends EventfoldError {}
 
-/** "1 segment", "2 segments". */
-export function count(n: number, singular: string, plural = `${singular}s`): string {
+/** A number with its noun, singular or plural: "1 segment", "2 segments". */
+export function pluralize(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
 
