@@ -1,10 +1,13 @@
 import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult } from '../src/index';
+import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult, type StoreOptions } from '../src/index';
 import { checkFrame, decodeHeader } from '../src/log/record';
+import { segmentName } from '../src/log/segment-file';
+import { decodeSnapshot } from '../src/snapshot/snapshot-file';
+import { filesHolding, filesHoldingOnDisk, LAST_TEXTS } from './support/erasure';
 import { collect, numberedEvents, readAllEvents } from './support/events';
 import { logBytes } from './support/log-files';
 import { queryDatabase } from './support/postgres';
@@ -204,18 +207,6 @@ function flipBitInRecord(logDir: string, position: number): string {
   throw new Error(`no record of position ${position}`);
 }
 
-/** Every file under `dir` whose bytes contain `text`. */
-function filesHolding(dir: string, text: string): string[] {
-  const found: string[] = [];
-  const needle = Buffer.from(text);
-  const walk = (path: string) => {
-    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
-    else if (readFileSync(path).includes(needle)) found.push(path);
-  };
-  walk(dir);
-  return found;
-}
-
 // ---- racing appends ----
 
 When('the store is scavenged while {int} appends to {string} are made and {string} is read', async function (this: EventfoldWorld, appends: number, stream: string, _alsoRead: string) {
@@ -255,20 +246,63 @@ const POLICIES: Record<string, PowerLossPolicy[]> = {
 };
 const SEGMENT_SIZE = 4 * 1024;
 
-Given('a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3', async function (this: EventfoldWorld) {
+/** How the power-cut sweep opens its stores, where it cuts, and the text of the stream deleted for good it looks for after a rerun. */
+interface Sweep {
+  options: StoreOptions;
+  ops: DiskOperation[];
+  marker?: string;
+}
+
+/** The store the sweep scavenges: 6 streams of 20 events; "s-1" (holding `marker` when given) deleted for good, two deleted softly, one with maxCount 3. */
+async function sweepStore(world: EventfoldWorld, sweep: Sweep, beforeClose: (store: EventStore) => Promise<void> = async () => undefined): Promise<void> {
   const disk = new SimulatedDisk();
-  const store = await EventStore.open(DIR, { fs: disk, segmentSize: SEGMENT_SIZE });
+  const store = await EventStore.open(DIR, { ...sweep.options, fs: disk });
   for (let round = 0; round < 4; round++) {
-    for (let s = 0; s < 6; s++) await store.append(`s-${s}`, numberedEvents(5, round * 5));
+    for (let s = 0; s < 6; s++) {
+      const events = numberedEvents(5, round * 5);
+      if (s === 1 && sweep.marker) events.forEach((event, i) => (event.data = { ...(event.data as object), note: `${sweep.marker} #${round * 5 + i}` }));
+      await store.append(`s-${s}`, events);
+    }
   }
   await store.deleteStream('s-0');
   await store.deleteStream('s-1', { hard: true });
   await store.deleteStream('s-2');
   await store.setStreamMetadata('s-3', { maxCount: 3 });
+  await beforeClose(store);
   const kept = await readAllEvents(store);
   await store.close();
-  this.memo.base = disk.clone();
-  this.memo.keptBefore = kept;
+  world.memo.base = disk.clone();
+  world.memo.keptBefore = kept;
+  world.memo.sweep = sweep;
+}
+
+Given('a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3', async function (this: EventfoldWorld) {
+  await sweepStore(this, { options: { segmentSize: SEGMENT_SIZE }, ops: FSYNC_OPS });
+});
+
+/** Every disk call that changes what a power cut leaves. */
+const CHANGING_OPS: DiskOperation[] = ['create', 'write', 'datasync', 'truncate', 'rename', 'unlink', 'syncDir'];
+
+Given(
+  'a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3, the one deleted for good held the text {string}, a projection keeps each stream\'s last text and a checkpoint was taken last',
+  async function (this: EventfoldWorld, marker: string) {
+    await sweepStore(this, { options: { segmentSize: SEGMENT_SIZE, projections: LAST_TEXTS as never }, ops: CHANGING_OPS, marker }, async (store) => {
+      // 5 more of the stream with maxCount 3: 2 of them, in the segment the checkpoint ends in, are removed by the scavenge.
+      await store.append('s-3', numberedEvents(5, 20));
+      const checkpoint = await store.checkpoint();
+      this.memo.checkpointFile = checkpoint!.file;
+    });
+  },
+);
+
+Then('the checkpoint ends in a segment that the scavenge rewrote', async function (this: EventfoldWorld) {
+  const base = this.memo.base as SimulatedDisk;
+  const contents = decodeSnapshot(base.peek(`${DIR}/${this.memo.checkpointFile as string}`), (this.memo.checkpointFile as string).split('/').pop()!);
+  const name = segmentName(contents.logEnd.segmentBase);
+  const before = (this.memo.segmentsBefore as Map<string, Buffer>).get(name);
+  const after = (this.memo.segmentsAfter as Map<string, Buffer>).get(name);
+  expect(before, `segment ${name}`).to.not.equal(undefined);
+  expect(after!.length, `segment ${name} is shorter after the scavenge`).to.be.lessThan(before!.length);
 });
 
 async function segmentsOf(disk: SimulatedDisk): Promise<Map<string, Buffer>> {
@@ -277,8 +311,8 @@ async function segmentsOf(disk: SimulatedDisk): Promise<Map<string, Buffer>> {
   return files;
 }
 
-async function scavengeOn(disk: SimulatedDisk, beforeScavenge: (disk: SimulatedDisk) => void): Promise<void> {
-  const store = await EventStore.open(DIR, { fs: disk, segmentSize: SEGMENT_SIZE });
+async function scavengeOn(disk: SimulatedDisk, options: StoreOptions, beforeScavenge: (disk: SimulatedDisk) => void): Promise<void> {
+  const store = await EventStore.open(DIR, { ...options, fs: disk });
   beforeScavenge(disk);
   await store.scavenge().catch((error: Error) => {
     if (!disk.isDead) throw error;
@@ -293,49 +327,72 @@ interface ScavengeCut {
   segments: Map<string, Buffer>;
   kept: RecordedEvent[];
   keptAfterSecondCut: RecordedEvent[];
+  /** With a marker: where it is found after the scavenge is run again to its end, and whether the reopened projection holds it. */
+  erasure?: { files: string[]; inProjection: boolean };
 }
 
-When('the power is cut at each fsync point of a scavenge in turn and the disk {}', async function (this: EventfoldWorld, keeps: string) {
+When(/^the power is cut at each (fsync point|disk call) of a scavenge in turn and the disk (.+)$/, async function (this: EventfoldWorld, _points: string, keeps: string) {
   const base = this.memo.base as SimulatedDisk;
+  const { options, ops, marker } = this.memo.sweep as Sweep;
   const policies = POLICIES[keeps];
   expect(policies, `known disk behaviour "${keeps}"`).to.not.equal(undefined);
   const clean = base.clone();
   const trace: Array<{ op: DiskOperation; path: string }> = [];
-  await scavengeOn(clean, (disk) => (disk.trace = trace));
+  await scavengeOn(clean, options, (disk) => (disk.trace = trace));
   this.memo.segmentsBefore = await segmentsOf(base);
   this.memo.segmentsAfter = await segmentsOf(clean);
-  const points = trace.filter((call) => FSYNC_OPS.includes(call.op));
+  const points = trace.filter((call) => ops.includes(call.op));
   const cuts: ScavengeCut[] = [];
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
     const sameOpBefore = points.slice(0, i).filter((p) => p.op === point.op).length;
     const disk = base.clone();
-    await scavengeOn(disk, (d) => d.inject({ op: point.op, after: sameOpBefore, powerLoss: true }));
-    expect(disk.isDead, `the power cut at fsync point ${i} (${point.op} ${point.path}) must have happened`).to.equal(true);
+    await scavengeOn(disk, options, (d) => d.inject({ op: point.op, after: sameOpBefore, powerLoss: true }));
+    expect(disk.isDead, `the power cut at disk call ${i} (${point.op} ${point.path}) must have happened`).to.equal(true);
     for (const policy of policies) {
       const after = disk.powerLoss(policy);
       const segments = await segmentsOf(after);
       // A second cut, at the first fsync of the next open, then a third open.
       const twice = after.clone();
       twice.inject({ op: 'syncDir', after: 0, powerLoss: true });
-      await EventStore.open(DIR, { fs: twice, segmentSize: SEGMENT_SIZE }).then((s) => s.close()).catch(() => undefined);
+      await EventStore.open(DIR, { ...options, fs: twice }).then((s) => s.close()).catch(() => undefined);
       expect(twice.isDead, 'the second power cut must have happened').to.equal(true);
       const third = twice.powerLoss('drop-unsynced');
-      const store = await EventStore.open(DIR, { fs: after, segmentSize: SEGMENT_SIZE });
+      const store = await EventStore.open(DIR, { ...options, fs: after });
       const kept = await readAllEvents(store);
       await store.close();
-      const reopened = await EventStore.open(DIR, { fs: third, segmentSize: SEGMENT_SIZE });
+      const reopened = await EventStore.open(DIR, { ...options, fs: third });
       const keptAfterSecondCut = await readAllEvents(reopened);
       await reopened.close();
-      cuts.push({ point: `${i} (${point.op} ${point.path}, ${JSON.stringify(policy)})`, segments, kept, keptAfterSecondCut });
+      const cut: ScavengeCut = { point: `${i} (${point.op} ${point.path}, ${JSON.stringify(policy)})`, segments, kept, keptAfterSecondCut };
+      if (marker) cut.erasure = await scavengeAgain(after, options, marker);
+      cuts.push(cut);
     }
   }
   this.memo.cuts = cuts;
   await this.figures(
-    { name: 'fsync points of the scavenge cut', value: points.length, unit: 'points' },
+    { name: 'disk calls of the scavenge cut', value: points.length, unit: 'points' },
     { name: 'disks reopened after a cut', value: cuts.length, unit: 'reopens' },
   );
   expect(points.length).to.be.greaterThan(5);
+});
+
+/** Runs a scavenge to its end on `disk`, then looks for `marker` in every file, and in the projection states after a reopen. */
+async function scavengeAgain(disk: SimulatedDisk, options: StoreOptions, marker: string): Promise<{ files: string[]; inProjection: boolean }> {
+  const store = await EventStore.open(DIR, { ...options, fs: disk });
+  await store.scavenge();
+  await store.close();
+  const files = await filesHoldingOnDisk(disk, DIR, marker);
+  const reopened = await EventStore.open(DIR, { ...options, fs: disk });
+  const inProjection = Object.keys(options.projections ?? {}).some((name) => JSON.stringify(reopened.state(name as never)).includes(marker));
+  await reopened.close();
+  return { files, inProjection };
+}
+
+Then('after every cut a scavenge run again leaves the text of the stream deleted for good in no file, nor in the projection after a reopen', function (this: EventfoldWorld) {
+  for (const cut of this.memo.cuts as ScavengeCut[]) {
+    expect(cut.erasure, `cut ${cut.point}`).to.deep.equal({ files: [], inProjection: false });
+  }
 });
 
 Then('after every cut each segment is either as it was or as the scavenge rewrote it', function (this: EventfoldWorld) {

@@ -340,19 +340,24 @@ export class Engine implements LogListener {
     if (current && (current.erase || !erase)) return current.running;
     const running = (async () => {
       await current?.running.catch(() => undefined);
-      // The storage's current end is sealed, and this record of the scavenge starts what follows: everything before it can be scavenged.
-      log.sealForScavenge?.();
-      const change: LifecycleChange = { scavengeStarted: new Date().toISOString() };
-      const append: LogAppend = { stream: SYSTEM_STREAM, events: [changeAsEvent(change)], expectedVersion: 'any' };
-      this.pendingChanges.set(append, change);
-      let record: AppendResult;
-      try {
-        record = firstOutcome(await log.append([append]));
-      } finally {
-        this.pendingChanges.delete(append);
-      }
-      const streams = this.lifecycles.entries().map(([stream]) => stream);
-      return log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position });
+      // No snapshot is written while it runs: one of the old segments must not outlive them, nor states folded from removed events.
+      return this.snapshots.heldDuring(async () => {
+        // The storage's current end is sealed, and this record of the scavenge starts what follows: everything before it can be scavenged.
+        log.sealForScavenge?.();
+        const change: LifecycleChange = { scavengeStarted: new Date().toISOString() };
+        const append: LogAppend = { stream: SYSTEM_STREAM, events: [changeAsEvent(change)], expectedVersion: 'any' };
+        this.pendingChanges.set(append, change);
+        let record: AppendResult;
+        try {
+          record = firstOutcome(await log.append([append]));
+        } finally {
+          this.pendingChanges.delete(append);
+        }
+        const streams = this.lifecycles.entries().map(([stream]) => stream);
+        const result = await log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position });
+        if (result.eventsRemoved > 0) await this.rebuildProjections();
+        return result;
+      });
     })();
     const entry = { running, erase };
     this.scavenging = entry;
@@ -360,6 +365,18 @@ export class Engine implements LogListener {
       if (this.scavenging === entry) this.scavenging = undefined;
     }).catch(() => undefined);
     return running;
+  }
+
+  /**
+   * After a scavenge removed events: every projection's state is folded
+   * again from the events the log holds, as the next open would, while
+   * appends go on (see ProjectionStates.rebuild), so that neither `state()`
+   * nor a later snapshot holds what was folded from removed events.
+   */
+  private async rebuildProjections(): Promise<void> {
+    if (!this.foldsEvents) return;
+    const log = this.log;
+    await this.projections.rebuild((from, to) => log.readAll(from, to - from + 1), () => log.lastPosition, () => this.closing);
   }
 
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
@@ -615,6 +632,8 @@ export class Engine implements LogListener {
     const stopping = Promise.allSettled([...this.subscriptions.values()].map((s) => s?.stop()));
     this.closingSignal.abort();
     const finishing = (async () => {
+      // A scavenge stops between segments, and its rebuild of the projections between pages.
+      await this.scavenging?.running.catch(() => undefined);
       await this.snapshots.settled();
       await stopping;
     })();

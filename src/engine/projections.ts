@@ -30,7 +30,7 @@ export class ProjectionStates implements LogReplay {
   /** Projections stopped by a durable event their evolve refused (see foldDurable). */
   private readonly stopped = new Map<string, ProjectionError>();
   /** States of batches settled before they were durable, oldest first (at most one with the file log). */
-  private settledBatches: Array<{ last: object; states: Map<string, unknown> }> = [];
+  private settledBatches: Array<{ last: object; states: Map<string, unknown>; events: RecordedEvent[] }> = [];
   /** The state the open drafts started from: after every append already settled into a batch. */
   private base = new Map<string, unknown>();
   private drafts: Map<string, Draft<unknown>> | undefined;
@@ -96,8 +96,10 @@ export class ProjectionStates implements LogReplay {
    * when it is durable (`publishDurable`).
    */
   settleBatch(lastAppend: object): void {
+    const events = this.inDrafts.slice(0, this.inDrafts.findIndex((a) => a.append === lastAppend) + 1).flatMap((a) => a.events);
     const states = this.settle(lastAppend);
-    if (states) this.settledBatches.push({ last: lastAppend, states });
+    // Its events are kept until it is durable: a rebuild (see `rebuild`) folds them again on its new states.
+    if (states) this.settledBatches.push({ last: lastAppend, states, events });
   }
 
   /**
@@ -235,6 +237,55 @@ export class ProjectionStates implements LogReplay {
     return drafts;
   }
 
+  /**
+   * Rebuilds every projection from the log while appends go on (after a
+   * scavenge removed events the states were folded from): folds the events
+   * `read` returns, from the initial states, up to the durable end
+   * (`durableEnd`, read again until a round ends there), then, in the same
+   * synchronous step, adopts the result as the published states and folds
+   * this process's appends not yet durable on top of it again. Returns false
+   * (changing nothing) when `stop` says so between pages. A projection whose
+   * evolve refuses a durable event stops there, as in `foldDurable`.
+   */
+  async rebuild(read: (from: number, to: number) => AsyncIterable<readonly RecordedEvent[]>, durableEnd: () => number, stop: () => boolean): Promise<boolean> {
+    let states = new Map<string, unknown>(this.entries.map(([name, projection]) => [name, freeze(projection.initialState, true)]));
+    const stopped = new Map<string, ProjectionError>();
+    let next = 0;
+    for (let end = durableEnd(); next <= end; end = durableEnd()) {
+      for await (const page of read(next, end)) {
+        if (stop()) return false;
+        const events = applicationEvents(page.filter((event) => event.position <= end));
+        for (const [name, projection] of this.entries) {
+          if (stopped.has(name)) continue;
+          try {
+            states.set(name, foldAll(projection, states.get(name), events));
+          } catch (error) {
+            stopped.set(name, new ProjectionError(name, new Error(`it refused the durable event at position ${(error as FoldFailure).position}: ${(error as FoldFailure).message}`, { cause: error })));
+          }
+        }
+      }
+      next = end + 1;
+    }
+    // Synchronous from here: no batch becomes durable before the states are adopted.
+    this.published = states;
+    this.stopped.clear();
+    for (const [name, error] of stopped) this.stopped.set(name, error);
+    let settled = states;
+    try {
+      for (const batch of this.settledBatches) {
+        const previous = settled;
+        batch.states = new Map(this.entries.map(([name, projection]) => [name, foldAll(projection, previous.get(name), batch.events)]));
+        settled = batch.states;
+      }
+    } catch (error) {
+      // Appends already ordered cannot be refused any more.
+      this.stopAll(error);
+    }
+    this.base = settled;
+    this.drafts = undefined;
+    return true;
+  }
+
   /** The durable states with their projection versions, for a snapshot. */
   snapshot(): ProjectionSnapshot {
     const states: ProjectionSnapshot = {};
@@ -280,4 +331,23 @@ export class ProjectionStates implements LogReplay {
 /** Projections see the application's events only, never the store's own (system streams): on open, refresh and live alike. */
 export function applicationEvents(events: readonly RecordedEvent[]): readonly RecordedEvent[] {
   return events.some((e) => isSystemStream(e.stream)) ? events.filter((e) => !isSystemStream(e.stream)) : events;
+}
+
+/** An evolve's throw while folding durable events, with the position of the event it refused. */
+type FoldFailure = Error & { position: number };
+
+/** `state` with `events` folded in (one produce); a throw carries the refused event's position. */
+function foldAll(projection: Projection, state: unknown, events: readonly RecordedEvent[]): unknown {
+  if (events.length === 0) return state;
+  let at: RecordedEvent | undefined;
+  try {
+    return produce(state, (draft: Draft<unknown>) => {
+      for (const event of events) {
+        at = event;
+        projection.evolve(draft, event);
+      }
+    });
+  } catch (error) {
+    throw Object.assign(new Error((error as Error)?.message ?? String(error), { cause: error }), { position: at?.position ?? -1 });
+  }
 }

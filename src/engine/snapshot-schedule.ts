@@ -25,6 +25,8 @@ export class SnapshotSchedule {
   private logBytesSinceSnapshot = 0;
   /** The last automatic snapshot's failure, if the latest attempt failed (the log is unaffected). */
   lastError: Error | undefined;
+  /** Set while snapshots are held (see `heldDuring`): resolves when they may be written again. */
+  private held: Promise<void> | undefined;
 
   constructor(
     private readonly log: EventLog,
@@ -39,7 +41,8 @@ export class SnapshotSchedule {
     this.logBytesSinceSnapshot += bytes;
     const { snapshotEvery: every, snapshotEveryBytes: everyBytes } = this.every;
     const due = (every > 0 && lastPosition - this.lastSnapshotPosition >= every) || (everyBytes > 0 && this.logBytesSinceSnapshot >= everyBytes);
-    if (due) {
+    // While held, one that falls due is taken by the first durable batch after.
+    if (due && !this.held) {
       this.start().then(
         () => (this.lastError = undefined),
         (error: Error) => (this.lastError = error),
@@ -49,9 +52,30 @@ export class SnapshotSchedule {
 
   /** Takes one now (after any in flight); null for an empty store. */
   async checkpoint(): Promise<CheckpointResult | null> {
-    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    for (;;) {
+      if (this.held) await this.held;
+      else if (this.inFlight) await this.inFlight.catch(() => undefined);
+      else break;
+    }
     if (this.log.lastPosition < 0) return null;
     return this.start();
+  }
+
+  /**
+   * Runs `work` once the snapshot in flight (if any) is written, writing no
+   * snapshot until it settles: automatic ones are not started, `checkpoint()`
+   * waits. A scavenge runs this way (see Engine.scavenge).
+   */
+  async heldDuring<T>(work: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await this.settled();
+      return await work();
+    } finally {
+      this.held = undefined;
+      release();
+    }
   }
 
   /** Resolves once no snapshot is being written (whatever became of it). */

@@ -479,9 +479,11 @@ export class FileLog implements EventLog {
 
   /**
    * Rewrites the sealed segments without the events `removed` says are gone
-   * (src/lifecycle/scavenge.ts), then removes the snapshots and zeroes the
-   * removed events' records in quarantine/. Each segment is put in place
-   * while no backup or snapshot is being written.
+   * (src/lifecycle/scavenge.ts), then zeroes the removed events' records in
+   * quarantine/. Each segment is put in place while no backup or snapshot is
+   * being written; every snapshot is removed (and snapshots/ fsynced) just
+   * before the first one, so no crash point leaves a snapshot of the old
+   * segments behind. The engine writes no snapshot while a scavenge runs.
    */
   scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
     this.assertWritable();
@@ -490,6 +492,8 @@ export class FileLog implements EventLog {
   }
 
   private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+    /** Set once this run removed the snapshots, before its first segment swap. */
+    let snapshotsRemoved = false;
     try {
       const result = await scavengeSegments(
         {
@@ -502,6 +506,12 @@ export class FileLog implements EventLog {
             this.exclusive(async () => {
               // Until the swap below, this process reads the old file through an open handle, never the new one by name.
               await this.log.readSegment(this.log.segments[i], 0, 1);
+              // Before the first rename, durably: a snapshot describes the old segments (their byte offsets) and may hold
+              // states folded from the removed events, so after any crash or backup from here on none is left to be used.
+              if (!snapshotsRemoved) {
+                await removeSnapshots(this.fs, this.directory);
+                snapshotsRemoved = true;
+              }
               await write();
               this.log.replaceSegment(i, rewritten);
               this.index.scavenged.set(rewritten.base, span);
@@ -511,7 +521,6 @@ export class FileLog implements EventLog {
         },
         onProgress,
       );
-      if (result.segmentsRewritten > 0) await this.exclusive(() => removeSnapshots(this.fs, this.directory));
       result.quarantinedRecordsZeroed = await scrubQuarantine(this.fs, this.directory, removed);
       return result;
     } catch (error) {

@@ -20,7 +20,8 @@ import type { ScavengeProgress, ScavengeResult } from '../log-reports';
  *    once one event of a stream is kept, every later one is kept in this run.
  * 2. write the kept records, byte for byte except their links and write
  *    fields (re-checksummed header), to `<segment>.scavenged.tmp`, fdatasync.
- * 3. commit: rename it over the segment, fsync `log/`. A power cut before the
+ * 3. commit: rename it over the segment, fsync `log/` (the first commit of a
+ *    run removes every snapshot before, see removeSnapshots). A power cut before the
  *    rename leaves the segment as it was (the temp file is removed by the next
  *    open); after it, the new one. The rename is the commit point.
  * Positions and every kept event's bytes (id, timestamp, data, metadata)
@@ -161,10 +162,14 @@ function writeU64(target: Buffer, at: number, value: number): void {
 }
 
 /**
- * After a scavenge: every snapshot is removed (and `snapshots/` fsynced).
- * A snapshot's projection states may hold what was folded from removed
- * events; without one the next open replays the log, which no longer holds
- * them, and so rebuilds every projection from the events kept.
+ * Before a scavenge puts its first rewritten segment in place: every
+ * snapshot is removed (and `snapshots/` fsynced). A snapshot records byte
+ * offsets of the segments it covers (its log end, stream heads), which a
+ * rewrite changes, and its projection states may hold what was folded from
+ * removed events; without one the next open replays the log, which no
+ * longer holds them, and so rebuilds every projection from the events kept.
+ * Removed first, there is no crash point (nor a moment a backup could copy)
+ * at which a snapshot outlives the segments it describes.
  */
 export async function removeSnapshots(fs: FileSystem, dir: string): Promise<void> {
   const names = await listSnapshots(fs, dir);
