@@ -124,5 +124,7 @@ export interface ScavengeResult extends ScavengeProgress {
   segmentsRewritten: number;
   /** Records of removed events overwritten with zeros in `quarantine/` (see scrub-quarantine.ts). */
   quarantinedRecordsZeroed: number;
+  /** The file log: `$metadata` records of `$lifecycle` that nothing reads any more, erased in place (see Engine.redacted). */
+  metadataRecordsErased?: number;
   durationMs: number;
 }

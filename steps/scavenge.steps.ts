@@ -161,6 +161,10 @@ Then('the scavenge removed {int} events', function (this: EventfoldWorld, count:
   expect((this.memo.scavenge as ScavengeResult).eventsRemoved).to.equal(count);
 });
 
+Then('the scavenge erased {int} metadata records', function (this: EventfoldWorld, count: number) {
+  expect((this.memo.scavenge as ScavengeResult).metadataRecordsErased).to.equal(count);
+});
+
 // ---- erasure ----
 
 Given('{string} has {int} events holding the text {string}', async function (this: EventfoldWorld, stream: string, count: number, text: string) {

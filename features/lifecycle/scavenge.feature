@@ -94,6 +94,27 @@ Feature: Scavenge gives the disk back
       Then no file of the store holds the text "ERASE-ME-4711"
       And reading "orders" forward returns 200 events, versions 0 to 199
 
+    Scenario: The erased stream's metadata goes too, replaced values included; other streams keep only their current metadata
+      Given a new store whose segments roll every 4 KiB
+      And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4711@example.com"}
+      And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4712@example.com"}
+      And "customer-7" has 5 events
+      And the metadata of "orders" is set to custom {"owner":"OLD-OWNER-1"}
+      And the metadata of "orders" is set to custom {"owner":"OWNER-2"} and maxCount 100
+      And "orders" has 200 events
+      When "customer-7" is deleted for good
+      And the store is scavenged
+      Then the scavenge erased 3 metadata records
+      And no file of the store holds the text "ERASE-ME-4711"
+      And no file of the store holds the text "ERASE-ME-4712"
+      And no file of the store holds the text "OLD-OWNER-1"
+      When the store is closed and opened again
+      Then the metadata of "orders" says custom {"owner":"OWNER-2"} and maxCount 100
+      And reading "orders" forward returns 100 events, versions 100 to 199
+      When an append to "customer-7" is tried
+      Then the last append was rejected with a StreamDeletedError
+      And eventfold verify says the store is healthy
+
   Rule: Appends and reads go on during a scavenge
 
     Scenario: 500 appends race a scavenge and all of them are kept

@@ -298,6 +298,22 @@ export class Engine implements LogListener {
   }
 
   /**
+   * What a scavenge leaves of a record of SYSTEM_STREAM that holds what is no
+   * longer read — a `$metadata` record a later one replaced, or one of a
+   * stream deleted for good (its `custom` data is the application's, maybe
+   * personal) — or null to keep it as it is. The record keeps its place and
+   * version (the stream's chain of records stays whole) and says only that
+   * a `$metadata` record was erased. The `$deleted` records stay: they
+   * refuse later appends, and so keep the stream's name.
+   */
+  private readonly redacted = (event: RecordedEvent): { type: string; data: unknown } | null => {
+    if (event.stream !== SYSTEM_STREAM) return null;
+    const change = readLifecycleChange(event);
+    if (!change || !('metadata' in change) || !this.lifecycles.metadataRecordErasable(change.stream, event.version)) return null;
+    return changeAsEvent({ erased: event.type });
+  };
+
+  /**
    * Every stream that has metadata or was deleted: its settings, and how many
    * of its events (and storage bytes) retention and deletion remove now —
    * what a scavenge would give back.
@@ -354,7 +370,7 @@ export class Engine implements LogListener {
           this.pendingChanges.delete(append);
         }
         const streams = this.lifecycles.entries().map(([stream]) => stream);
-        const result = await log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position });
+        const result = await log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position, redact: this.redacted });
         if (result.eventsRemoved > 0) await this.rebuildProjections();
         return result;
       });

@@ -367,13 +367,17 @@ export interface EventLog {
    * deletion), the position of the scavenge's own record (only events below
    * it may be removed), and whether the storage must be rewritten so the
    * removed bytes leave its files (the file log goes by its sealed segments
-   * instead and always rewrites the ones that lose events). Logs without it
-   * make `store.scavenge` reject with InvalidInputError.
+   * instead and always rewrites the ones that lose events). `scope.redact`
+   * names the store's own records that a scavenge rewrites (with the type
+   * and data it returns) because they hold what is no longer read:
+   * superseded `$metadata` records and those of a stream deleted for good
+   * (the file log does; PostgreSQL keeps its `$lifecycle` rows). Logs
+   * without it make `store.scavenge` reject with InvalidInputError.
    */
   scavenge?(
     removed: (stream: string, version: number, timestamp: number) => boolean,
     onProgress?: (progress: ScavengeProgress) => void,
-    scope?: { streams: readonly string[]; erase: boolean; below: number },
+    scope?: { streams: readonly string[]; erase: boolean; below: number; redact?: (event: RecordedEvent) => { type: string; data: unknown } | null },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;
 

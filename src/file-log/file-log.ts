@@ -22,7 +22,7 @@ import { recordLastRecord, writeSnapshot } from '../snapshot/snapshots';
 import type { StoreSettings } from '../validate/options';
 import { formatValueForMessage } from '../validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from '../writer/group-commit-writer';
-import { removeSnapshots, scavengeSegments } from '../lifecycle/scavenge';
+import { removeSnapshots, scavengeSegments, type ScavengeHost } from '../lifecycle/scavenge';
 import { ScavengedSegments } from '../lifecycle/scavenged-segments';
 import { rewrittenUnderResume, ScavengeFollower } from '../lifecycle/follow-scavenge';
 import { scrubQuarantine } from '../lifecycle/scrub-quarantine';
@@ -485,13 +485,13 @@ export class FileLog implements EventLog {
    * before the first one, so no crash point leaves a snapshot of the old
    * segments behind. The engine writes no snapshot while a scavenge runs.
    */
-  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope?: { redact?: ScavengeHost['redact'] }): Promise<ScavengeResult> {
     this.assertWritable();
-    this.scavenging ??= this.runScavenge(removed, onProgress).finally(() => (this.scavenging = undefined));
+    this.scavenging ??= this.runScavenge(removed, onProgress, scope?.redact).finally(() => (this.scavenging = undefined));
     return this.scavenging;
   }
 
-  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void): Promise<ScavengeResult> {
+  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, redact?: ScavengeHost['redact']): Promise<ScavengeResult> {
     /** Set once this run removed the snapshots, before its first segment swap. */
     let snapshotsRemoved = false;
     try {
@@ -502,6 +502,7 @@ export class FileLog implements EventLog {
           segments: this.log.segments,
           read: (segment, offset, length) => this.log.readSegment(segment, offset, length),
           removed,
+          redact,
           commit: (i, write, rewritten, span, places) =>
             this.exclusive(async () => {
               // Until the swap below, this process reads the old file through an open handle, never the new one by name.
@@ -512,6 +513,8 @@ export class FileLog implements EventLog {
                 await removeSnapshots(this.fs, this.directory);
                 snapshotsRemoved = true;
               }
+              // What the rewrite relies on (a stream's newer event, a newer `$metadata`) must not be lost to a power cut it outlives.
+              if (this.settings.durability !== 'fsync') await this.log.sync();
               await write();
               this.log.replaceSegment(i, rewritten);
               this.index.scavenged.set(rewritten.base, span);

@@ -1,7 +1,9 @@
 import { writeFileDurably } from '../fs/write-file-durably';
 import CRC32 from 'crc-32';
 import type { FileSystem } from '../fs/file-system';
-import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, NO_PREVIOUS } from '../log/record';
+import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeEvent, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, FRAME_HEADER_BYTES, NO_PREVIOUS, type RecordedEvent } from '../log/record';
+import { reframeRecord } from './erase-record';
+import { isSystemStream } from './stream-metadata';
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import { segmentRecords } from './segment-records';
@@ -20,6 +22,9 @@ import type { ScavengeProgress, ScavengeResult } from '../log-reports';
  *    once one event of a stream is kept, every later one is kept in this run.
  * 2. write the kept records, byte for byte except their links and write
  *    fields (re-checksummed header), to `<segment>.scavenged.tmp`, fdatasync.
+ *    A record of the store's own streams that nothing reads any more (a
+ *    superseded `$metadata`, see `redact`) is kept in its place with its
+ *    type and data replaced, so that what it held leaves the disk too.
  * 3. commit: rename it over the segment, fsync `log/` (the first commit of a
  *    run removes every snapshot before, see removeSnapshots). A power cut before the
  *    rename leaves the segment as it was (the temp file is removed by the next
@@ -37,6 +42,8 @@ export interface ScavengeHost {
   read(segment: Segment, offset: number, length: number): Promise<Buffer>;
   /** True for an event that retention or deletion removed. */
   removed(stream: string, version: number, timestamp: number): boolean;
+  /** For a record of the store's own streams: the type and data it is rewritten with (see erase-record.ts), or null to keep it as it is. */
+  redact?(event: RecordedEvent): { type: string; data: unknown } | null;
   /** Puts the rewritten segment in place of the old one (under the store's backup exclusion); `places`: every kept record's position and offset. */
   commit(index: number, write: () => Promise<void>, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>): Promise<void>;
   /** True once the store is closing: the scavenge stops between segments. */
@@ -60,7 +67,7 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
   const started = performance.now();
   // Sealed now: appends only ever go to the last segment.
   const sealed = host.segments.length - 1;
-  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: Math.max(0, sealed), bytesBefore: 0, bytesAfter: 0, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
+  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: Math.max(0, sealed), bytesBefore: 0, bytesAfter: 0, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, metadataRecordsErased: 0, durationMs: 0 };
   /** Streams whose kept events began in this run (nothing more of them is removed), and those that lost events in it. */
   const keeping = new Set<string>();
   const removing = new Set<string>();
@@ -70,6 +77,7 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
     result.bytesBefore += segment.durableSize;
     const kept: KeptRecord[] = [];
     let removed = 0;
+    let erased = 0;
     for await (const record of segmentRecords(segment, (offset, length) => host.read(segment, offset, length))) {
       const { bytes } = record;
       const { stream, version } = decodeHeader(bytes, 0);
@@ -79,11 +87,13 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
         removed++;
         continue;
       }
+      const replacement = host.redact && isSystemStream(stream) ? host.redact(decodeEvent(bytes, 0, bytes.length - FRAME_HEADER_BYTES)) : null;
+      if (replacement) erased++;
       // Its previous event was removed in this run when none of its stream was kept before it.
-      kept.push({ bytes: Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
+      kept.push({ bytes: replacement ? reframeRecord(bytes, replacement.type, replacement.data) : Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
       keeping.add(stream);
     }
-    if (removed > 0) {
+    if (removed > 0 || erased > 0) {
       const { file, places } = rewrite(segment, span, kept);
       const tmp = `${host.logDir}/${segment.name}.scavenged.tmp`;
       const rewritten: Segment = { base: segment.base, name: segment.name, durableSize: file.length };
@@ -100,6 +110,7 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
         places,
       );
       result.eventsRemoved += removed;
+      result.metadataRecordsErased! += erased;
       result.segmentsRewritten++;
       result.bytesAfter += file.length;
     } else {

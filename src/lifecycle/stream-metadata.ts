@@ -27,6 +27,8 @@ export const RESERVED_PREFIX = '$';
 export const SYSTEM_STREAM = '$lifecycle';
 export const METADATA_SET = '$metadata';
 export const STREAM_DELETED = '$deleted';
+/** What a scavenge leaves of a `$metadata` record it erases (see Engine.erasedNow). */
+export const RECORD_ERASED = '$erased';
 
 export function isSystemStream(stream: string): boolean {
   return stream.startsWith(RESERVED_PREFIX);
@@ -69,7 +71,9 @@ export type LifecycleChange =
   /** A deletion. Soft: the versions below `truncateBefore` (the stream's next version when it was deleted) are removed. */
   | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number }
   /** A scavenge started (and sealed the segment being appended to, so this event opens a new one). */
-  | { scavengeStarted: string };
+  | { scavengeStarted: string }
+  /** A record a scavenge erased (`erased`: its type then): a superseded `$metadata`, or one of a stream deleted for good. It changes nothing. */
+  | { erased: string };
 
 export const SCAVENGE_STARTED = '$scavenge';
 
@@ -83,6 +87,7 @@ export function readLifecycleChange(event: { type: string; data: unknown }): Lif
   if (typeof data !== 'object' || data === null) return null;
   // The start of a scavenge names no stream: it marks where what follows begins (see lifecycle/scavenge.ts).
   if (event.type === SCAVENGE_STARTED) return typeof data.scavengeStarted === 'string' ? { scavengeStarted: data.scavengeStarted } : null;
+  if (event.type === RECORD_ERASED) return typeof data.erased === 'string' ? { erased: data.erased } : null;
   if (typeof data.stream !== 'string') return null;
   if (event.type === METADATA_SET) {
     return typeof data.metadata === 'object' && data.metadata !== null && !Array.isArray(data.metadata) ? (data as unknown as LifecycleChange) : null;
@@ -95,7 +100,9 @@ export function readLifecycleChange(event: { type: string; data: unknown }): Lif
 }
 
 export function changeAsEvent(change: LifecycleChange): { type: string; data: LifecycleChange } {
-  return { type: 'scavengeStarted' in change ? SCAVENGE_STARTED : 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
+  if ('scavengeStarted' in change) return { type: SCAVENGE_STARTED, data: change };
+  if ('erased' in change) return { type: RECORD_ERASED, data: change };
+  return { type: 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
 }
 
 /** Which of a stream's events reads return now. */
@@ -112,6 +119,8 @@ export const KEEP_EVERYTHING: Retention = { hidden: false, fromVersion: 0, minTi
 
 interface StreamLife {
   metadata: StreamMetadata;
+  /** Version in SYSTEM_STREAM of the `$metadata` record `metadata` comes from (-1: none). */
+  metadataVersion: number;
   /** Versions below this were removed by a soft delete. */
   deletedBefore: number;
   softDeleted: boolean;
@@ -153,13 +162,17 @@ export class StreamLifecycles {
     if (version <= this.appliedVersion) return;
     this.appliedVersion = version;
     if (!('stream' in change)) return;
-    const life = this.streams.get(change.stream) ?? { metadata: {}, deletedBefore: 0, softDeleted: false, hardDeleted: false };
+    const life = this.streams.get(change.stream) ?? { metadata: {}, metadataVersion: -1, deletedBefore: 0, softDeleted: false, hardDeleted: false };
     if ('metadata' in change) {
       life.metadata = change.metadata;
+      life.metadataVersion = version;
     } else {
       life.deletedBefore = Math.max(life.deletedBefore, change.truncateBefore);
-      if (change.deleted === 'hard') life.hardDeleted = true;
-      else life.softDeleted = true;
+      // Deleted for good: its metadata is gone too (a scavenge erases its `$metadata` records).
+      if (change.deleted === 'hard') {
+        life.hardDeleted = true;
+        life.metadata = {};
+      } else life.softDeleted = true;
       this.hardDeleting.delete(change.stream);
     }
     this.streams.set(change.stream, life);
@@ -186,6 +199,16 @@ export class StreamLifecycles {
 
   metadata(stream: string): StreamMetadata {
     return this.streams.get(stream)?.metadata ?? {};
+  }
+
+  /**
+   * True for the `$metadata` record of `stream` at `version` of SYSTEM_STREAM
+   * once nothing reads it any more: a later one replaced it, or the stream
+   * was deleted for good. A scavenge erases such records (see Engine.erasedNow).
+   */
+  metadataRecordErasable(stream: string, version: number): boolean {
+    const life = this.streams.get(stream);
+    return life !== undefined && (life.hardDeleted || life.metadataVersion > version);
   }
 
   /** Streams with metadata or deletions, for `info`. */
