@@ -20,6 +20,7 @@ const scavenged = scenarioState(() => ({
   copies: [] as Array<{ dir: string; afterSegment: number; kept: RecordedEvent[]; filesHolding: string[] }>,
   backups: [] as BackupResult[],
   result: undefined as ScavengeResult | undefined,
+  checkpointAfterScavenge: undefined as boolean | undefined,
 }));
 
 Given("a new store with a projection keeping each stream's last text, whose segments roll every {int} KiB", async function (this: EventfoldWorld, kib: number) {
@@ -121,4 +122,23 @@ Then('every backup opens with every event it holds, as the store reads them', as
     await copy.close();
     expect(events, backup.directory).to.deep.equal(now.filter((event) => event.position <= backup.position));
   }
+});
+
+When('the store is scavenged while a checkpoint is asked for after its first segment', async function (this: EventfoldWorld) {
+  const store = this.store!;
+  let scavengeEnded = false;
+  let checkpoint: Promise<unknown> | undefined;
+  const state = scavenged(this);
+  state.result = await store.scavenge({
+    onProgress: () => {
+      checkpoint ??= store.checkpoint().then(() => (state.checkpointAfterScavenge = scavengeEnded));
+    },
+  });
+  scavengeEnded = true;
+  expect(checkpoint, 'a checkpoint was asked for').to.not.equal(undefined);
+  await checkpoint;
+});
+
+Then('the checkpoint was written after the scavenge ended', function (this: EventfoldWorld) {
+  expect(scavenged(this).checkpointAfterScavenge).to.equal(true);
 });

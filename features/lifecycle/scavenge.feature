@@ -300,6 +300,16 @@ Feature: Scavenge gives the disk back
       When the store is closed and opened again
       Then the projection holds no text "ERASE-ME-4711"
 
+    Scenario: A checkpoint asked for while a scavenge runs waits for it and holds nothing of the erased stream
+      Given a new store with a projection keeping each stream's last text, whose segments roll every 4 KiB
+      And "customer-7" has 30 events holding the text "ERASE-ME-4711"
+      And "orders" has 200 events
+      And a checkpoint was taken
+      When "customer-7" is deleted for good
+      And the store is scavenged while a checkpoint is asked for after its first segment
+      Then the checkpoint was written after the scavenge ended
+      And no file of the store holds the text "ERASE-ME-4711"
+
     Scenario: 500 appends race a scavenge and the rebuild of a projection, which counts each of them once
       Given a new store with a projection counting events, whose segments roll every 16 KiB on the file log
       And "old" has 2000 events
