@@ -107,8 +107,8 @@ export class AggregateStreamError extends EventfoldError {
 
 /** The store was closed; open it again to use it. */
 export class StoreClosedError extends EventfoldError {
-  constructor() {
-    super('The store is closed');
+  constructor(message = 'The store is closed') {
+    super(message);
   }
 }
 

@@ -241,7 +241,10 @@ export class EventStore<E extends AnyEvent = AnyEvent, P extends ProjectionState
    * FULL so their bytes leave its files (appends and reads wait meanwhile);
    * `onProgress` after each batch. Every kept event stays exactly as it was;
    * positions are never reused; appends and reads go on meanwhile. See
-   * src/lifecycle/scavenge.ts and src/postgres/SCHEMA.md ("Scavenge").
+   * src/lifecycle/scavenge.ts and src/postgres/SCHEMA.md ("Scavenge"). A
+   * call while a scavenge runs gets the next one, started when it ends, so
+   * it covers every change made before the call; `close()` stops a scavenge
+   * early and its promise then rejects with StoreClosedError.
    */
   scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
     return this.engine.scavenge(options);

@@ -142,3 +142,56 @@ When('the store is scavenged while a checkpoint is asked for after its first seg
 Then('the checkpoint was written after the scavenge ended', function (this: EventfoldWorld) {
   expect(scavenged(this).checkpointAfterScavenge).to.equal(true);
 });
+
+// ---- what a call's scavenge covers ----
+
+const calls = scenarioState(() => ({
+  erasureStartedAfterRunning: undefined as boolean | undefined,
+  outcome: undefined as unknown,
+}));
+
+When(
+  'a scavenge runs and, after its first segment, {string} is deleted for good and a scavenge is asked for at once',
+  async function (this: EventfoldWorld, stream: string) {
+    const store = this.store!;
+    let runningEnded = false;
+    let erasure: Promise<unknown> | undefined;
+    const running = store.scavenge({
+      onProgress: () => {
+        if (erasure) return;
+        // Inside the running scavenge's progress report: it has not ended, whatever the machine's speed.
+        const deleted = store.deleteStream(stream, { hard: true });
+        let erasureStarted = false;
+        const scavenge = store.scavenge({
+          onProgress: () => {
+            if (erasureStarted) return;
+            erasureStarted = true;
+            calls(this).erasureStartedAfterRunning = runningEnded;
+          },
+        });
+        erasure = Promise.all([deleted, scavenge]).then(() => expect(erasureStarted, 'the second scavenge reported progress').to.equal(true));
+      },
+    });
+    await running;
+    runningEnded = true;
+    expect(erasure, 'the delete and the second scavenge were asked for').to.not.equal(undefined);
+    await erasure;
+  },
+);
+
+Then('the scavenge asked for after the delete started once the running one had ended', function (this: EventfoldWorld) {
+  expect(calls(this).erasureStartedAfterRunning).to.equal(true);
+});
+
+When('a scavenge runs and the store is closed after its first segment', async function (this: EventfoldWorld) {
+  const store = this.store!;
+  let closing: Promise<void> | undefined;
+  calls(this).outcome = await store.scavenge({ onProgress: () => void (closing ??= store.close()) }).catch((error: unknown) => error);
+  await closing;
+});
+
+Then('the scavenge was rejected with a StoreClosedError saying {string}', function (this: EventfoldWorld, text: string) {
+  const outcome = calls(this).outcome as Error;
+  expect(outcome?.name, String(outcome)).to.equal('StoreClosedError');
+  expect(outcome.message).to.contain(text);
+});

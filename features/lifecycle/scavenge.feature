@@ -115,6 +115,27 @@ Feature: Scavenge gives the disk back
       Then the last append was rejected with a StreamDeletedError
       And eventfold verify says the store is healthy
 
+  Rule: A scavenge a call returns covers every change made before the call, or says that it did not finish
+
+    Scenario: A scavenge asked for right after a hard delete, while another scavenge runs, still erases the deleted stream
+      Given a new store whose segments roll every 4 KiB
+      And "customer-7" has 100 events holding the text "ERASE-ME-4711"
+      And "sensor-1" has 300 events
+      And the metadata of "sensor-1" is set to maxCount 1
+      When a scavenge runs and, after its first segment, "customer-7" is deleted for good and a scavenge is asked for at once
+      Then the scavenge asked for after the delete started once the running one had ended
+      And no file of the store holds the text "ERASE-ME-4711"
+
+    Scenario: Closing the store stops a running scavenge between segments, and its promise says it did not finish
+      Given a new store whose segments roll every 4 KiB
+      And "customer-7" has 100 events holding the text "ERASE-ME-4711"
+      And "customer-7" is deleted for good
+      When a scavenge runs and the store is closed after its first segment
+      Then the scavenge was rejected with a StoreClosedError saying "1 of"
+      When the store is opened again
+      And the store is scavenged
+      Then no file of the store holds the text "ERASE-ME-4711"
+
   Rule: Appends and reads go on during a scavenge
 
     Scenario: 500 appends race a scavenge and all of them are kept

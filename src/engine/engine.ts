@@ -4,7 +4,7 @@ import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionCo
 import type { ExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
-import type { ScavengeResult } from '../log-reports';
+import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
@@ -338,26 +338,48 @@ export class Engine implements LogListener {
     return report;
   }
 
-  private scavenging: { running: Promise<ScavengeResult>; erase: boolean } | undefined;
+  private scavenging: Promise<ScavengeResult> | undefined;
+  /** The run that starts when the running one ends, shared by every call made meanwhile: whether one of them asked to erase, and their progress callbacks. */
+  private nextScavenge: { run: Promise<ScavengeResult>; erase: boolean; onProgress: Array<(progress: ScavengeProgress) => void> } | undefined;
 
   /**
    * Takes the events that retention and deletion removed off the storage for
    * good (see lifecycle/scavenge.ts, postgres/scavenge.ts); the log must
-   * support it. A second call while one runs returns the running one, unless
-   * it asks to erase and the running one does not: it then runs after it.
+   * support it. A call while one runs does not share it — that run may have
+   * passed what the caller deleted just before — but gets the next one,
+   * started when the running one ends (calls made meanwhile share it, and it
+   * erases if one of them asked to), so every scavenge a call returns covers
+   * every change made before the call. Rejects with StoreClosedError when
+   * `close()` stopped it before its end.
    */
   scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
     this.assertWritable();
     const checked = readOptions<ScavengeOptions>(options, 'scavenge options', SCAVENGE_OPTIONS);
-    const log = this.log;
-    if (!log.scavenge) throw new InvalidInputError(`the ${log.kind} log cannot scavenge`);
+    if (!this.log.scavenge) throw new InvalidInputError(`the ${this.log.kind} log cannot scavenge`);
     const erase = checked.erase === true;
-    const current = this.scavenging;
-    if (current && (current.erase || !erase)) return current.running;
-    const running = (async () => {
-      await current?.running.catch(() => undefined);
-      // No snapshot is written while it runs: one of the old segments must not outlive them, nor states folded from removed events.
-      return this.snapshots.heldDuring(async () => {
+    const running = this.scavenging;
+    if (!running) return this.startScavenge(erase, checked.onProgress);
+    if (!this.nextScavenge) {
+      const next: NonNullable<Engine['nextScavenge']> = { run: Promise.resolve() as never, erase: false, onProgress: [] };
+      next.run = running
+        .catch(() => undefined)
+        .then(() => {
+          this.nextScavenge = undefined;
+          if (this.closing) throw new StoreClosedError();
+          return this.startScavenge(next.erase, (progress) => next.onProgress.forEach((report) => report(progress)));
+        });
+      this.nextScavenge = next;
+    }
+    this.nextScavenge.erase ||= erase;
+    if (checked.onProgress) this.nextScavenge.onProgress.push(checked.onProgress);
+    return this.nextScavenge.run;
+  }
+
+  private startScavenge(erase: boolean, onProgress: ((progress: ScavengeProgress) => void) | undefined): Promise<ScavengeResult> {
+    const log = this.log;
+    // No snapshot is written while it runs: one of the old segments must not outlive them, nor states folded from removed events.
+    this.scavenging = this.snapshots
+      .heldDuring(async () => {
         // The storage's current end is sealed, and this record of the scavenge starts what follows: everything before it can be scavenged.
         log.sealForScavenge?.();
         const change: LifecycleChange = { scavengeStarted: new Date().toISOString() };
@@ -370,17 +392,16 @@ export class Engine implements LogListener {
           this.pendingChanges.delete(append);
         }
         const streams = this.lifecycles.entries().map(([stream]) => stream);
-        const result = await log.scavenge!(this.removedNow(Date.now()), checked.onProgress, { streams, erase, below: record.position, redact: this.redacted });
+        const result = await log.scavenge!(this.removedNow(Date.now()), onProgress, { streams, erase, below: record.position, redact: this.redacted });
+        if (result.segmentsDone < result.segmentsTotal) {
+          // Only close() stops a scavenge early: what was done stays done, the rest waits for a scavenge after the next open.
+          throw new StoreClosedError(`The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} segments were done; scavenge again after the next open`);
+        }
         if (result.eventsRemoved > 0) await this.rebuildProjections();
         return result;
-      });
-    })();
-    const entry = { running, erase };
-    this.scavenging = entry;
-    void running.finally(() => {
-      if (this.scavenging === entry) this.scavenging = undefined;
-    }).catch(() => undefined);
-    return running;
+      })
+      .finally(() => (this.scavenging = undefined));
+    return this.scavenging;
   }
 
   /**
@@ -649,7 +670,7 @@ export class Engine implements LogListener {
     this.closingSignal.abort();
     const finishing = (async () => {
       // A scavenge stops between segments, and its rebuild of the projections between pages.
-      await this.scavenging?.running.catch(() => undefined);
+      await this.scavenging?.catch(() => undefined);
       await this.snapshots.settled();
       await stopping;
     })();
