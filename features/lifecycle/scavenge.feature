@@ -94,6 +94,7 @@ Feature: Scavenge gives the disk back
       Then no file of the store holds the text "ERASE-ME-4711"
       And reading "orders" forward returns 200 events, versions 0 to 199
 
+    @file-only
     Scenario: The erased stream's metadata goes too, replaced values included; other streams keep only their current metadata
       Given a new store whose segments roll every 4 KiB
       And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4711@example.com"}
@@ -117,6 +118,7 @@ Feature: Scavenge gives the disk back
 
   Rule: A scavenge a call returns covers every change made before the call, or says that it did not finish
 
+    @file-only
     Scenario: A scavenge asked for right after a hard delete, while another scavenge runs, still erases the deleted stream
       Given a new store whose segments roll every 4 KiB
       And "customer-7" has 100 events holding the text "ERASE-ME-4711"
@@ -126,6 +128,7 @@ Feature: Scavenge gives the disk back
       Then the scavenge asked for after the delete started once the running one had ended
       And no file of the store holds the text "ERASE-ME-4711"
 
+    @file-only
     Scenario: Closing the store stops a running scavenge between segments, and its promise says it did not finish
       Given a new store whose segments roll every 4 KiB
       And "customer-7" has 100 events holding the text "ERASE-ME-4711"
@@ -321,6 +324,7 @@ Feature: Scavenge gives the disk back
       When the store is closed and opened again
       Then the projection holds no text "ERASE-ME-4711"
 
+    @file-only
     Scenario: A checkpoint asked for while a scavenge runs waits for it and holds nothing of the erased stream
       Given a new store with a projection keeping each stream's last text, whose segments roll every 4 KiB
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
