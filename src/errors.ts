@@ -267,3 +267,23 @@ export class StreamDeletedError extends EventfoldError {
     super(`Stream "${stream}" was deleted for good (hard delete): it cannot be written to again, and its name cannot be reused`);
   }
 }
+
+/**
+ * An erasing scavenge on PostgreSQL could not erase: the removed events' rows
+ * are deleted (and the snapshots), but other sessions of the database still
+ * hold snapshots older than those deletions, so rewriting the table now would
+ * copy the deleted rows into its new files (PostgreSQL keeps a row every
+ * snapshot may still see). Nothing was rewritten; `blockers` names those
+ * sessions. Run the erasing scavenge again once they have ended.
+ */
+export class ErasureIncompleteError extends EventfoldError {
+  constructor(
+    readonly location: string,
+    readonly blockers: readonly string[],
+    waitedMs: number,
+  ) {
+    super(
+      `Erasure of ${location} is not complete: the removed events' rows are deleted, but ${blockers.length} session(s) of the database still hold a snapshot older than the deletions (${blockers.join('; ')}), and a rewrite now would copy those rows into the new table files. Waited ${Math.round(waitedMs)} ms; nothing was rewritten. Run scavenge({ erase: true }) again once they have ended.`,
+    );
+  }
+}

@@ -51,6 +51,7 @@ export {
   LegacyStreamNamesError,
   ReservedStreamNameError,
   StreamDeletedError,
+  ErasureIncompleteError,
 } from './errors';
 export type { CorruptionDetails } from './errors';
 export type { FileSystem, FileHandle } from './fs/file-system';

@@ -3,7 +3,8 @@
 // subscriber, one that slept through it, one killed in the middle of it).
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import type { RecordedEvent, ScavengeResult } from '../src/index';
+import pg from 'pg';
+import { ErasureIncompleteError, type RecordedEvent, type ScavengeResult } from '../src/index';
 import { exited, startChildWithInput, type ChildLines } from './support/child-lines';
 import { readAllEvents } from './support/events';
 import { database, databaseUrl, queryDatabase } from './support/postgres';
@@ -227,4 +228,76 @@ When('the store is scavenged while the server ends every session of the store af
   const [{ count }] = (await ending) as Array<{ count: string }>;
   expect(Number(count), 'sessions ended').to.be.greaterThan(0);
   await this.figures({ name: 'sessions of the store the server ended', value: Number(count), unit: 'sessions' });
+});
+
+// ---- statistics, older snapshots and snapshots left by a killed scavenge (erasure) ----
+
+Given('the server has analyzed the events table, as autovacuum does after that many new rows', async function (this: EventfoldWorld) {
+  await queryDatabase(database(this), 'ANALYZE eventfold_events');
+});
+
+/** The columns of the events table whose statistics (pg_stats: most common values, histogram) hold `text`. */
+async function statisticsHolding(world: EventfoldWorld, text: string): Promise<string[]> {
+  const stats = await queryDatabase<{ attname: string; v: string }>(
+    database(world),
+    `SELECT attname, coalesce(most_common_vals::text, '') || coalesce(histogram_bounds::text, '') AS v FROM pg_stats WHERE tablename = 'eventfold_events'`,
+  );
+  const hex = Buffer.from(text).toString('hex');
+  return stats.filter((s) => s.v.includes(text) || s.v.includes(hex)).map((s) => s.attname);
+}
+
+Then('no statistic of the events table holds the text {string}', async function (this: EventfoldWorld, text: string) {
+  expect(await statisticsHolding(this, text)).to.deep.equal([]);
+});
+
+Then("no row of the server's statistics catalog holds the text {string}", async function (this: EventfoldWorld, text: string) {
+  // The catalog's file itself (a dropped statistic's old row version stays in it until VACUUM FULL pg_statistic).
+  await queryDatabase(database(this), 'CHECKPOINT');
+  const [{ path }] = await queryDatabase<{ path: string }>(database(this), `SELECT pg_relation_filepath('pg_statistic') AS path`);
+  const [{ bytes }] = await queryDatabase<{ bytes: Buffer }>(database(this), 'SELECT pg_read_binary_file($1) AS bytes', [path]);
+  expect(bytes.includes(Buffer.from(text)), `pg_statistic (${path}) holds "${text}"`).to.equal(false);
+});
+
+Given('the schema is made a version 1 schema whose payload statistics the server has sampled', async function (this: EventfoldWorld) {
+  const db = database(this);
+  await queryDatabase(db, 'UPDATE eventfold_schema SET version = 1');
+  await queryDatabase(db, 'ALTER TABLE eventfold_events ALTER COLUMN data SET STATISTICS -1, ALTER COLUMN metadata SET STATISTICS -1');
+  await queryDatabase(db, 'ANALYZE eventfold_events');
+  expect(await statisticsHolding(this, this.memo.marker as string), 'the version 1 schema has statistics of the payloads').to.include('data');
+});
+
+Given('another session of the database reads in a REPEATABLE READ transaction it keeps open', async function (this: EventfoldWorld) {
+  const other = new pg.Client({ connectionString: databaseUrl(database(this)) });
+  other.on('error', () => undefined);
+  await other.connect();
+  await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await other.query('SELECT count(*) FROM eventfold_events');
+  const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+  this.memo.otherSession = { client: other, pid };
+});
+
+When('the store is scavenged with erase while that session stays open', async function (this: EventfoldWorld) {
+  this.memo.erasing = await this.store!.scavenge({ erase: true }).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+});
+
+Then('the scavenge failed with an ErasureIncompleteError naming that session', function (this: EventfoldWorld) {
+  const { result, error } = this.memo.erasing as { result?: ScavengeResult; error?: unknown };
+  expect(result, 'the erasing scavenge reported success').to.equal(undefined);
+  expect(error).to.be.instanceOf(ErasureIncompleteError);
+  const { pid } = this.memo.otherSession as { pid: number };
+  expect((error as ErasureIncompleteError).message).to.include(`session pid ${pid} `).and.include('not complete');
+});
+
+When('the other session ends its transaction', async function (this: EventfoldWorld) {
+  const { client } = this.memo.otherSession as { client: pg.Client };
+  await client.query('COMMIT');
+  await client.end();
+});
+
+Then('the snapshots table holds {int} rows', async function (this: EventfoldWorld, count: number) {
+  const [{ n }] = await queryDatabase<{ n: number }>(database(this), 'SELECT count(*)::int AS n FROM eventfold_snapshots');
+  expect(n).to.equal(count);
 });

@@ -63,6 +63,37 @@ Feature: Scavenge on PostgreSQL
       And a plain scavenge and an erasing one are asked for at once
       Then no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
 
+  Rule: An erasure leaves the deleted events in none of the server's statistics, and is never reported done while a session could still see them
+
+    Scenario: The server sampled the events before the hard delete: no statistic of the events table holds them after the erasing scavenge
+      Given "orders" has 200 events
+      And "customer-7" has 30 events holding the text "ERASE-ME-4711"
+      And the server has analyzed the events table, as autovacuum does after that many new rows
+      When "customer-7" is deleted for good
+      And the store is scavenged with erase
+      Then no statistic of the events table holds the text "ERASE-ME-4711"
+      And no row of the server's statistics catalog holds the text "ERASE-ME-4711"
+
+    Scenario: A schema of version 1 whose payload columns have statistics is migrated to version 2 on open, and the statistics go
+      Given "customer-7" has 300 events holding the text "ERASE-ME-4711"
+      And the store is closed
+      And the schema is made a version 1 schema whose payload statistics the server has sampled
+      When the store is opened
+      Then the schema's version row still says 2
+      And no statistic of the events table holds the text "ERASE-ME-4711"
+
+    Scenario: A report holds a snapshot older than the deletions: the erasing scavenge fails saying why, and succeeds once the report ends
+      Given "orders" has 200 events
+      And "customer-7" has 30 events holding the text "ERASE-ME-4711"
+      And another session of the database reads in a REPEATABLE READ transaction it keeps open
+      When "customer-7" is deleted for good
+      And the store is scavenged with erase while that session stays open
+      Then the scavenge failed with an ErasureIncompleteError naming that session
+      And no row of the events table holds the text "ERASE-ME-4711"
+      When the other session ends its transaction
+      And the store is scavenged with erase
+      Then no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
+
   Rule: Other processes go on appending, reading and subscribing
 
     Scenario: A scavenge in this process, 300 appends in a second and a subscription in a third
@@ -98,6 +129,15 @@ Feature: Scavenge on PostgreSQL
       Then the scavenge removed 3999 events
       And the events table holds 1 row of "old"
       And every kept event reads back exactly as before, at the same position
+
+    Scenario: A scavenge killed after its last batch leaves no snapshot of the deleted events
+      Given "orders" has 50 events
+      And "customer-7" has 10 events holding the text "ERASE-ME-4711"
+      And a checkpoint was taken
+      And "customer-7" is deleted for good
+      When a child process scavenges the store and is killed with SIGKILL after its first batch
+      Then the events table holds 0 rows of "customer-7"
+      And the snapshots table holds 0 rows
 
     Scenario: The server ends the store's sessions after the scavenge's first batch, and the scavenge still finishes
       Given "old" has 5000 events

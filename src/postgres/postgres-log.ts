@@ -743,7 +743,7 @@ export class PostgresLog implements EventLog {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
     if (this.closing) throw new StoreClosedError();
     if (!scope) throw new InvalidInputError('a scavenge on PostgreSQL needs the streams that can lose events and the position of its own record');
-    const running = scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing }, removed, scope, onProgress);
+    const running = scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing, location: this.location }, removed, scope, onProgress);
     this.scavenges.add(running);
     try {
       return await running;

@@ -22,12 +22,18 @@
  * - Positions come from the counter (eventfold_log), which a scavenge never
  *   changes: they are never reused. eventfold_streams keeps every stream's
  *   last version, so versions are never reused either.
- * - Snapshots are deleted when events were (their projection states may
- *   hold what was folded from them), as on the file log.
+ * - Snapshots are deleted right before the first row is (their projection
+ *   states may hold what was folded from the rows), as on the file log: a
+ *   scavenge stopped after its last batch has nothing left to finish.
+ * - An erasing one rewrites the tables only once no session holds a snapshot
+ *   older than the deletions (eraseTable), and drops the payload columns'
+ *   statistics.
  */
 import type pg from 'pg';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import { SCAVENGE_STARTED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
+import { ErasureIncompleteError } from '../errors';
+import { PAYLOAD_STATISTICS_CLEARED } from './schema';
 
 /** Rows examined (and at most deleted) per statement. */
 export const BATCH = 1000;
@@ -37,6 +43,8 @@ export interface TableScavengeHost {
   query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<pg.QueryResult<R>>;
   /** True once the store is closing: the scavenge stops between batches. */
   stopping(): boolean;
+  /** The store's location, for errors. */
+  readonly location: string;
 }
 
 /** What `store.scavenge` was asked to do (see EventLog.scavenge). */
@@ -75,9 +83,19 @@ export async function scavengeTable(
   const bytesBefore = await tableBytes(host);
   const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
   const report = () => onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
+  // The snapshots go before the first row does (their states may hold what was
+  // folded from the rows about to be deleted): a scavenge stopped anywhere after
+  // that — even after its last batch — leaves no snapshot of the deleted rows,
+  // and a rerun that finds nothing left to delete has nothing left to finish.
+  let snapshotsDeleted = false;
+  const beforeDelete = async () => {
+    if (snapshotsDeleted) return;
+    await host.query('DELETE FROM eventfold_snapshots', []);
+    snapshotsDeleted = true;
+  };
   for (const stream of scope.streams) {
     if (host.stopping()) break;
-    const removedHere = await scavengeStream(host, stream, below, removed, (deleted) => {
+    const removedHere = await scavengeStream(host, stream, below, removed, beforeDelete, (deleted) => {
       result.eventsRemoved += deleted;
       report();
     });
@@ -85,16 +103,68 @@ export async function scavengeTable(
     result.segmentsDone++;
     report();
   }
-  if (result.eventsRemoved > 0) await host.query('DELETE FROM eventfold_snapshots', []);
-  if (!host.stopping() && (result.eventsRemoved > 0 || scope.erase)) {
+  if (!host.stopping() && scope.erase) {
+    await eraseTable(host);
+  } else if (!host.stopping() && result.eventsRemoved > 0) {
     // VACUUM cannot run inside a transaction: each is a statement of its own on the pool.
-    const vacuum = scope.erase ? 'VACUUM FULL' : 'VACUUM';
-    await host.query(`${vacuum} eventfold_events`, []);
-    await host.query(`${vacuum} eventfold_snapshots`, []);
+    await host.query('VACUUM eventfold_events', []);
+    await host.query('VACUUM eventfold_snapshots', []);
   }
   result.bytesAfter = await tableBytes(host);
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/** How long an erasing scavenge waits for older snapshots of other sessions to end before it fails (ErasureIncompleteError). */
+export const ERASE_WAIT_MS = 10_000;
+
+/**
+ * Rewrites the events and snapshots tables (VACUUM FULL) so that the deleted
+ * rows' bytes are in none of their files, and drops the payload columns'
+ * statistics (SCHEMA.md "Scavenge", "Erasure"). VACUUM FULL copies every row
+ * a snapshot still in use may see — a deleted row too, while a session holds
+ * a snapshot older than its deletion — so it runs only once no session of
+ * the database (nor a prepared transaction or a replication slot) holds one:
+ * it waits up to ERASE_WAIT_MS, then fails with ErasureIncompleteError
+ * (nothing rewritten, no false success).
+ */
+async function eraseTable(host: TableScavengeHost): Promise<void> {
+  // A transaction id newer than every deleting one (all committed): a snapshot older than it may still see deleted rows.
+  const { rows } = await host.query<{ mark: string }>('SELECT pg_current_xact_id()::text AS mark', []);
+  const mark = rows[0].mark;
+  const waitFrom = performance.now();
+  for (;;) {
+    const blockers = await olderSnapshots(host, mark);
+    if (blockers.length === 0) break;
+    const waited = performance.now() - waitFrom;
+    if (waited >= ERASE_WAIT_MS || host.stopping()) throw new ErasureIncompleteError(host.location, blockers, waited);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await host.query(PAYLOAD_STATISTICS_CLEARED, []);
+  await host.query('VACUUM FULL eventfold_events', []);
+  await host.query('VACUUM FULL eventfold_snapshots', []);
+  // The dropped statistics' old tuples leave pg_statistic's file too. Allowed to a superuser and to the
+  // database's owner; anyone else gets a warning (not an error) and SCHEMA.md says what then stays.
+  await host.query('VACUUM FULL pg_statistic', []);
+}
+
+/** Sessions, prepared transactions and replication slots holding a snapshot (or a transaction) older than `mark`, described for the error. */
+async function olderSnapshots(host: TableScavengeHost, mark: string): Promise<string[]> {
+  const { rows } = await host.query<{ who: string }>(
+    `WITH m AS (SELECT age($1::xid8::xid) AS mark_age)
+     SELECT format('session pid %s (%s, %s, since %s)', a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), coalesce(a.state, 'unknown state'), coalesce(a.xact_start::text, 'unknown')) AS who
+       FROM pg_stat_activity a, m
+      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+        AND (age(a.backend_xmin) > m.mark_age OR age(a.backend_xid) > m.mark_age)
+     UNION ALL
+     SELECT format('prepared transaction %s', p.gid) FROM pg_prepared_xacts p, m
+      WHERE p.database = current_database() AND age(p.transaction) > m.mark_age
+     UNION ALL
+     SELECT format('replication slot %s', r.slot_name) FROM pg_replication_slots r, m
+      WHERE (r.database IS NULL OR r.database = current_database()) AND age(r.xmin) > m.mark_age`,
+    [mark],
+  );
+  return rows.map((row) => row.who);
 }
 
 /** Deletes one stream's removed prefix below `below`, a batch at a time; resolves with the rows deleted. */
@@ -103,6 +173,7 @@ async function scavengeStream(
   stream: string,
   below: number,
   removed: (stream: string, version: number, timestamp: number) => boolean,
+  beforeDelete: () => Promise<void>,
   deletedBatch: (rows: number) => void,
 ): Promise<number> {
   let total = 0;
@@ -124,6 +195,7 @@ async function scavengeStream(
       gone.push(row.position);
     }
     if (gone.length > 0) {
+      await beforeDelete();
       const deleted = await host.query('DELETE FROM eventfold_events WHERE position = ANY($1::bigint[]) AND position < $2', [gone, below]);
       total += deleted.rowCount ?? 0;
       deletedBatch(deleted.rowCount ?? 0);

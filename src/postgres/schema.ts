@@ -6,7 +6,28 @@
 import type { ClientBase } from 'pg';
 import { StoreNotFoundError, UnsupportedFormatError } from '../errors';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Version 2: the payload columns keep no planner statistics. ANALYZE (the
+ * one autovacuum runs on its own) copies sampled values of every column into
+ * pg_statistic, readable through pg_stats by any role that can read the
+ * table, where neither a scavenge nor VACUUM FULL reaches them: the bytes of
+ * hard-deleted events would outlive their erasure. No query of eventfold
+ * filters or sorts by `data` or `metadata`, so their statistics serve
+ * nothing. Run on creation and when migrating a version 1 schema.
+ */
+const PAYLOAD_STATISTICS_OFF = 'ALTER TABLE eventfold_events ALTER COLUMN data SET STATISTICS 0, ALTER COLUMN metadata SET STATISTICS 0';
+
+/**
+ * Removes whatever statistics of the payload columns pg_statistic holds (a
+ * version 1 schema's, sampled before version 2 turned them off): altering a
+ * column to its own type drops its statistics, without rewriting the table
+ * (bytea to bytea needs no conversion). Takes the table's ACCESS EXCLUSIVE
+ * lock for that instant; the erasing scavenge runs it (it takes that lock
+ * for its rewrite anyway), and so does the migration from version 1.
+ */
+export const PAYLOAD_STATISTICS_CLEARED = 'ALTER TABLE eventfold_events ALTER COLUMN data TYPE bytea, ALTER COLUMN metadata TYPE bytea';
 
 /** Key of the advisory lock the migration holds ("eventfold" in ASCII, as a 64-bit number). */
 export const MIGRATION_LOCK = '7311142570156257132';
@@ -73,16 +94,16 @@ async function storedVersion(client: ClientBase): Promise<number | undefined> {
   }
 }
 
-/** Refuses any schema version but SCHEMA_VERSION: a newer eventfold's, or one no eventfold wrote (1 is the first) — nothing to migrate from. */
-function refuseOther(version: number, location: string): void {
-  if (version === SCHEMA_VERSION) return;
+/** Refuses any schema version but SCHEMA_VERSION (a read-only open also takes version 1, which it cannot migrate and reads alike): a newer eventfold's, or one no eventfold wrote (1 is the first) — nothing to migrate from. */
+function refuseOther(version: number, location: string, readOnly: boolean): void {
+  if (version === SCHEMA_VERSION || (version === 1 && readOnly)) return;
   throw new UnsupportedFormatError(
     `${location} (table eventfold_schema)`,
     version,
     SCHEMA_VERSION,
     version > SCHEMA_VERSION
       ? 'A newer eventfold created this schema: open it with that version. Nothing was changed.'
-      : `No eventfold writes a schema version below ${SCHEMA_VERSION}: these tables are not eventfold's as it expects them. Nothing was changed.`,
+      : `No eventfold writes a schema version below 1: these tables are not eventfold's as it expects them. Nothing was changed.`,
   );
 }
 
@@ -100,12 +121,24 @@ export async function migrate(client: ClientBase, location: string, readOnly: bo
       await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
       version = await storedVersion(client);
     }
+    if (version === 1 && !readOnly) {
+      // Version 1 to 2 (payload statistics off), under the lock, once.
+      await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+      version = await storedVersion(client);
+      if (version === 1) {
+        await client.query(PAYLOAD_STATISTICS_OFF);
+        await client.query(PAYLOAD_STATISTICS_CLEARED);
+        await client.query('UPDATE eventfold_schema SET version = $1', [SCHEMA_VERSION]);
+        version = SCHEMA_VERSION;
+      }
+    }
     if (version === undefined) {
       await client.query(CREATE);
+      await client.query(PAYLOAD_STATISTICS_OFF);
       await client.query('INSERT INTO eventfold_log (next_position) VALUES (0) ON CONFLICT DO NOTHING');
       await client.query('INSERT INTO eventfold_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     } else {
-      refuseOther(version, location);
+      refuseOther(version, location, readOnly);
     }
     await client.query('COMMIT');
   } catch (error) {
