@@ -1,7 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent } from '../src/index';
 import { checkFrame, decodeHeader } from '../src/log/record';
@@ -78,7 +78,7 @@ Given(
     const store = await EventStore.open(DIR, { fs: disk, segmentSize: 4096 });
     for (let i = 0; i < count; i++) {
       await store.append('gone', [{ type: 'Gone', data: { i, pad: 'x'.repeat(50) } }]);
-      await store.append(stream, [{ type: 'Kept', data: { i } }]);
+      await store.append(stream, [{ type: 'Kept', id: `${stream}-${i}`, data: { i } }]);
     }
     await store.deleteStream('gone');
     await store.close();
@@ -259,3 +259,104 @@ Then('every run ends with the events before the damage, and the 5 appended after
   expect(runs.length).to.be.greaterThan(0);
   for (const run of runs) expect(run.problem, `cut ${run.cut}`).to.equal(undefined);
 });
+
+// ---- reads of a stream racing the application's own scavenge ----
+
+When('the application scavenges it while {string} is read forward, backward and from version 150 over and over, and its last append is retried', async function (this: EventfoldWorld, stream: string) {
+  const state = racing(this);
+  const disk = state.base!.clone();
+  // Every read of a file waits for the event loop's next turn, as a real disk's would: the reads, the
+  // appends and the scavenge interleave at every disk read, the same way on every run and machine.
+  const open = disk.open.bind(disk);
+  disk.open = async (...args: Parameters<SimulatedDisk['open']>) => {
+    const handle = await open(...args);
+    const read = handle.read.bind(handle);
+    handle.read = async (...readArgs: Parameters<typeof read>) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return read(...readArgs);
+    };
+    return handle;
+  };
+  const store = await EventStore.open(DIR, { fs: disk, segmentSize: 4096 });
+  let swaps = 0;
+  let done = false;
+  const outcomes = { reads: 0, acrossSwaps: 0, failures: [] as string[] };
+  const last = state.events - 1;
+  const expectVersions = (what: string, versions: number[], expected: number[]) => {
+    if (JSON.stringify(versions) !== JSON.stringify(expected)) outcomes.failures.push(`${what}: versions ${versions[0]}…${versions[versions.length - 1]} (${versions.length})`);
+  };
+  const all = Array.from({ length: state.events }, (_, i) => i);
+  const reader = (read: () => Promise<void>) =>
+    (async () => {
+      while (!done) {
+        const before = swaps;
+        try {
+          await read();
+        } catch (error) {
+          outcomes.failures.push(String(error));
+        }
+        outcomes.reads++;
+        if (swaps !== before) outcomes.acrossSwaps++;
+      }
+    })();
+  const readers = [
+    reader(async () => expectVersions('forward', (await collect(store.readStream(stream))).map((e) => e.version), all)),
+    reader(async () => expectVersions('backward', (await collect(store.readStream(stream, { direction: 'backward' }))).map((e) => e.version), [...all].reverse())),
+    reader(async () => expectVersions('from 150', (await collect(store.readStream(stream, { from: 150 }))).map((e) => e.version), all.slice(150))),
+    reader(async () => {
+      const retried = await store.append(stream, [{ type: 'Kept', id: `${stream}-${last}`, data: { i: last } }]);
+      if (retried.version !== last) outcomes.failures.push(`the retry was taken as a new append: version ${retried.version}`);
+    }),
+  ];
+  const result = await store.scavenge({ onProgress: () => void swaps++ }).finally(() => (done = true));
+  await Promise.all(readers);
+  await store.close();
+  expect(result.segmentsRewritten, 'segments rewritten').to.be.greaterThan(3);
+  Object.assign(racing(this), { raced: outcomes });
+  await this.figures({ name: 'reads made during the scavenge', value: outcomes.reads, unit: 'reads' }, { name: 'reads that ran across a segment swap', value: outcomes.acrossSwaps, unit: 'reads' });
+});
+
+Then('no read failed or returned other events, and at least {int} of them ran across a segment swap', function (this: EventfoldWorld, atLeast: number) {
+  const { raced } = racing(this) as unknown as { raced: { reads: number; acrossSwaps: number; failures: string[] } };
+  expect(raced.failures.slice(0, 5), `${raced.failures.length} of ${raced.reads} reads failed`).to.deep.equal([]);
+  expect(raced.acrossSwaps).to.be.at.least(atLeast);
+});
+
+// ---- erasure of damaged records in quarantine ----
+
+When('one bit flips in the data of the first event of {string}, and a repair sets it aside with the {int} after it', async function (this: EventfoldWorld, stream: string, after: number) {
+  const events = await collect(this.store!.readStream(stream));
+  expect(events.length, `events of "${stream}"`).to.equal(after + 1);
+  await this.store!.close();
+  const logDir = join(this.storeDir, 'log');
+  let flipped = false;
+  for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg'))) {
+    const path = join(logDir, name);
+    const bytes = readFileSync(path);
+    const at = recordOffsets(bytes).find((offset) => decodeHeader(bytes, offset).position === events[0].position);
+    if (at === undefined) continue;
+    const check = checkFrame(bytes, at, bytes.length - at);
+    if (check.kind !== 'ok') throw new Error('the record is damaged already');
+    // The last byte of its data: the header (and so the stream's name) stays readable, the body fails its CRC.
+    bytes[at + 8 + check.length - 1] ^= 1;
+    writeFileSync(path, bytes);
+    flipped = true;
+  }
+  expect(flipped, 'the record was found').to.equal(true);
+  await this.openStore({ repair: 'truncate' });
+  const quarantine = this.store!.recovery.quarantine;
+  expect(quarantine, 'the repair quarantined the damaged record and the ones after it').to.not.equal(null);
+  expect(quarantine!.lastPosition).to.equal(events[0].position - 1);
+  expect(filesUnderHolding(join(this.storeDir, 'quarantine'), this.memo.marker as string)).to.have.length.greaterThan(0);
+});
+
+/** Every file under `dir` whose bytes contain `text`. */
+function filesUnderHolding(dir: string, text: string): string[] {
+  const found: string[] = [];
+  const walk = (path: string) => {
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    else if (readFileSync(path).includes(Buffer.from(text))) found.push(path);
+  };
+  walk(dir);
+  return found;
+}

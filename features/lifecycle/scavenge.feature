@@ -116,6 +116,20 @@ Feature: Scavenge gives the disk back
       Then the last append was rejected with a StreamDeletedError
       And eventfold verify says the store is healthy
 
+    @file-only
+    Scenario: Erasure wins over forensics: a damaged record in quarantine is zeroed too
+      A repair always quarantines the damaged record itself. Its stream cannot
+      be trusted, so its bytes may be anyone's: a scavenge keeps in quarantine
+      only the records it can prove are events still kept, and zeroes the rest.
+      Given a new store whose segments roll every 16 KiB
+      And "orders" has 20 events
+      And "customer-7" has 6 events holding the text "ERASE-ME-4711"
+      And one bit flips in the data of the first event of "customer-7", and a repair sets it aside with the 5 after it
+      When "customer-7" is deleted for good
+      And the store is scavenged
+      Then no file of the store holds the text "ERASE-ME-4711"
+      And reading "orders" forward returns 20 events, versions 0 to 19
+
   Rule: A scavenge a call returns covers every change made before the call, or says that it did not finish
 
     @file-only
@@ -171,6 +185,12 @@ Feature: Scavenge gives the disk back
       And the store is scavenged
       And the rest of both reads is read
       Then the forward read returned versions 0 to 599 and the backward read versions 599 to 0
+
+    @file-only
+    Scenario: Reads of a stream whose events lie in the segments being rewritten, and a retried append, race a scavenge at every disk read
+      Given a store on a simulated disk with segments of 4 KiB, where "keep" has 200 events between those of a deleted stream
+      When the application scavenges it while "keep" is read forward, backward and from version 150 over and over, and its last append is retried
+      Then no read failed or returned other events, and at least 10 of them ran across a segment swap
 
   Rule: A power cut during a scavenge never loses a kept event
 

@@ -3,16 +3,26 @@ import { fsError } from '../fs/file-system';
 import { AT_TIMESTAMP, checkFrame, decodeHeader, FRAME_HEADER_BYTES } from '../log/record';
 import { quarantineDirOf, REPAIR_RECORD } from '../store-layout';
 
+/** Quarantined log bytes: whole segments (`<id>-<segment>.seg`) and cut tails (`<id>-<segment>.seg-from-<offset>`). */
+const LOG_BYTES = /\.seg(-from-\d+)?$/;
+
 /**
  * A repair sets damaged log bytes aside in `quarantine/` and never deletes
  * them; a scavenge must still take removed events off the disk there too
- * (an erasure request covers every copy). In each quarantined file every
- * checked record — found at any byte offset, since the bytes may start
- * anywhere — whose event `removed` says is gone is overwritten with zeros,
- * in place (the file keeps its size; what cannot be read as a record stays
- * as it was), then fdatasync'ed. Snapshots a repair set aside there are
- * removed, like the store's own (their states may hold removed data).
- * Returns the number of records zeroed.
+ * (an erasure request covers every copy). Erasure wins over forensics: in
+ * each quarantined file of log bytes, the scavenge keeps only what it can
+ * prove is an event still kept — a checked record (both CRCs pass; found at
+ * any byte offset, since the bytes may start anywhere) whose event `removed`
+ * says is not gone. Everything else is overwritten with zeros, in place
+ * (the file keeps its size): records of removed events, and every byte that
+ * cannot be read as a whole record — a damaged record (the very one a repair
+ * quarantines; its stream cannot be trusted, its bytes may be anyone's),
+ * torn or unreadable bytes. Until the first scavenge after a repair the
+ * quarantine keeps them as cut, for inspection. Then the file is
+ * fdatasync'ed. Snapshots a repair set aside there are removed, like the
+ * store's own (their states may hold removed data). The repair records
+ * (`REPAIR`, `*.repair`) hold no event data and stay. Returns the number of
+ * spans zeroed: removed events' records, and runs of unprovable bytes.
  */
 export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (stream: string, version: number, timestamp: number) => boolean): Promise<number> {
   const quarantine = quarantineDirOf(dir);
@@ -27,19 +37,9 @@ export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (str
       unlinked = true;
       continue;
     }
+    if (!LOG_BYTES.test(name)) continue;
     const bytes = await fs.readFile(path);
-    const spans: Array<[number, number]> = [];
-    for (let at = 0; at + FRAME_HEADER_BYTES < bytes.length; ) {
-      const check = checkFrame(bytes, at, bytes.length - at);
-      if (check.kind !== 'ok') {
-        at++;
-        continue;
-      }
-      const size = FRAME_HEADER_BYTES + check.length;
-      const header = decodeHeader(bytes, at);
-      if (removed(header.stream, header.version, bytes.readDoubleLE(at + AT_TIMESTAMP))) spans.push([at, size]);
-      at += size;
-    }
+    const spans = spansToZero(bytes, removed);
     if (spans.length === 0) continue;
     const handle = await fs.open(path);
     try {
@@ -54,4 +54,30 @@ export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (str
   }
   if (unlinked) await fs.syncDir(quarantine);
   return zeroed;
+}
+
+/** The spans of `bytes` that are not a checked record of a kept event, and hold anything but zeros. */
+function spansToZero(bytes: Buffer, removed: (stream: string, version: number, timestamp: number) => boolean): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  const zero = (from: number, to: number) => {
+    if (to > from && bytes.subarray(from, to).some((b) => b !== 0)) spans.push([from, to - from]);
+  };
+  /** Start of the bytes not yet proven to be a kept event's record. */
+  let unproven = 0;
+  for (let at = 0; at + FRAME_HEADER_BYTES < bytes.length; ) {
+    const check = checkFrame(bytes, at, bytes.length - at);
+    if (check.kind !== 'ok') {
+      at++;
+      continue;
+    }
+    const size = FRAME_HEADER_BYTES + check.length;
+    const header = decodeHeader(bytes, at);
+    // A kept event's record stays; a removed one's is zeroed (a span of its own, so the count says how many).
+    zero(unproven, at);
+    if (removed(header.stream, header.version, bytes.readDoubleLE(at + AT_TIMESTAMP))) zero(at, at + size);
+    unproven = at + size;
+    at += size;
+  }
+  zero(unproven, bytes.length);
+  return spans;
 }
