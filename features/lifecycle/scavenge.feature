@@ -261,6 +261,8 @@ Feature: Scavenge gives the disk back
       And eventfold verify says the store is healthy
       When the operator runs "eventfold info" on the store
       Then it says "reclaimable:    0 bytes"
+      And it says "events:         102"
+      And it says "positions:      0 to 1001"
 
     Scenario: A damaged record in a scavenged segment is still named as corruption
       Given a new store whose segments roll every 16 KiB

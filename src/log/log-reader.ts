@@ -154,6 +154,7 @@ export class LogReader {
     this.assertOpen();
     const segment = this.index.segmentOf(position);
     const segmentEnd = this.log.segments[segment].durableSize;
+    if (offset + FIXED_RECORD_BYTES > segmentEnd) this.fail(segment, offset, `no record of position ${position} can start at byte offset ${offset}: the segment's records end at byte offset ${segmentEnd}`);
     let block = cache;
     if (!block || block.segment !== segment || offset < block.start || offset + FIXED_RECORD_BYTES > block.start + block.bytes.length) {
       const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + 4096 - RANDOM_READ_BYTES);
