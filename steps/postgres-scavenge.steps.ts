@@ -301,3 +301,20 @@ Then('the snapshots table holds {int} rows', async function (this: EventfoldWorl
   const [{ n }] = await queryDatabase<{ n: number }>(database(this), 'SELECT count(*)::int AS n FROM eventfold_snapshots');
   expect(n).to.equal(count);
 });
+
+// ---- a retention change while a scavenge in another process waits between batches ----
+
+When('a child process scavenges the store and waits after its first batch', async function (this: EventfoldWorld) {
+  const scavenger = startChildWithInput(this, 'pg-scavenge.ts', [databaseUrl(database(this)), 'hold']);
+  await scavenger.next(/^batch \d+$/);
+  this.memo.heldScavenger = scavenger;
+});
+
+When('the child process goes on scavenging and finishes', async function (this: EventfoldWorld) {
+  const scavenger = this.memo.heldScavenger as ChildLines;
+  scavenger.send('go');
+  await scavenger.next(/^finished \d+$/);
+  scavenger.child.stdin!.end();
+  await exited(scavenger.child);
+  expect(scavenger.child.exitCode).to.equal(0);
+});

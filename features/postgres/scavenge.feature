@@ -158,6 +158,18 @@ Feature: Scavenge on PostgreSQL
       Then the scavenge removed 3999 events
       And the events table holds 1 row of "old"
 
+  Rule: A batch is judged by the retention in force when it is deleted
+
+    Scenario: A retention loosened while a scavenge in another process waits between batches: the events it brought back stay
+      Given "sensor" has 3000 events
+      And the metadata of "sensor" is set to maxCount 1
+      When a child process scavenges the store and waits after its first batch
+      And the metadata of "sensor" is set to {}
+      Then reading "sensor" forward returns 2000 events, versions 1000 to 2999
+      When the child process goes on scavenging and finishes
+      Then reading "sensor" forward returns 2000 events, versions 1000 to 2999
+      And the events table holds 2000 rows of "sensor"
+
   Rule: The command line scavenges a PostgreSQL store while it is in use
 
     Scenario: eventfold scavenge with a postgres:// URL, while the store stays open

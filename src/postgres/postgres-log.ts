@@ -42,7 +42,7 @@ import { Notifications } from './notifications';
 import type { PostgresSettings } from './options';
 import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
 import { migrate } from './schema';
-import { scavengedBelow, scavengeTable, type ScavengeScope } from './scavenge';
+import { scavengedBelow, scavengeTable, type ScavengeScope, type TransactionQuery } from './scavenge';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 
 /** Events read per query (readAll, readStream, replay, discovery). */
@@ -133,9 +133,12 @@ function carriesIds(append: LogAppend): boolean {
 
 function connectionLost(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
-  // No SQLSTATE: the socket failed or was closed; class 08 and 57P0x: the server ended the session.
-  return code === undefined || code.startsWith('08') || code.startsWith('57P0');
+  // No SQLSTATE: the socket failed or was closed (or a socket error's code); class 08 and 57P0x: the server ended the session.
+  return code === undefined || code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('08') || code.startsWith('57P0');
 }
+
+/** Connections of a store's pool (reads, scavenge batches; appends and notifications have their own). */
+const POOL_SIZE = 4;
 
 export class PostgresLog implements EventLog {
   readonly kind = 'postgres' as const;
@@ -743,7 +746,15 @@ export class PostgresLog implements EventLog {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
     if (this.closing) throw new StoreClosedError();
     if (!scope) throw new InvalidInputError('a scavenge on PostgreSQL needs the streams that can lose events and the position of its own record');
-    const running = scavengeTable({ query: (sql, values) => this.query(sql, values), stopping: () => this.closing, location: this.location }, removed, scope, onProgress);
+    const host = {
+      query: <R extends pg.QueryResultRow>(sql: string, values: unknown[]) => this.query<R>(sql, values),
+      stopping: () => this.closing,
+      location: this.location,
+      known: () => this.known,
+      refresh: () => this.refresh(),
+      transaction: <T>(work: (query: TransactionQuery) => Promise<T>) => this.scavengeTransaction(work),
+    };
+    const running = scavengeTable(host, removed, scope, onProgress);
     this.scavenges.add(running);
     try {
       return await running;
@@ -751,6 +762,42 @@ export class PostgresLog implements EventLog {
       throw asStorageError(error, `Could not scavenge ${this.location}`);
     } finally {
       this.scavenges.delete(running);
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on a pool connection (BEGIN … COMMIT,
+   * ROLLBACK when it throws). Idempotent work only: after a lost connection
+   * it is run again on a fresh one, up to once per connection of the pool
+   * (the server may have ended them all).
+   */
+  private async scavengeTransaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let client: pg.PoolClient | undefined;
+      let lost = false;
+      // A session the server ends while this transaction holds it is reported here too, not only to the statement under way.
+      const onError = () => {
+        lost = true;
+      };
+      try {
+        client = await this.pool.connect();
+        client.on('error', onError);
+        const on = client;
+        await on.query('BEGIN');
+        const result = await work((sql, values) => on.query(sql, values));
+        await on.query('COMMIT');
+        on.off('error', onError);
+        on.release();
+        return result;
+      } catch (error) {
+        if (client) {
+          const held = client;
+          if (!lost && !connectionLost(error)) await held.query('ROLLBACK').catch(() => undefined);
+          held.off('error', onError);
+          held.release(lost || connectionLost(error) ? true : undefined);
+        }
+        if (attempt >= POOL_SIZE || !(lost || connectionLost(error)) || this.closed) throw error;
+      }
     }
   }
 
@@ -803,7 +850,7 @@ export interface PostgresArguments {
 export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target, settings }, replay) => {
   const started = performance.now();
   const location = redact(target);
-  const pool = new pg.Pool({ ...clientConfig(target), max: 4 });
+  const pool = new pg.Pool({ ...clientConfig(target), max: POOL_SIZE });
   // An idle connection the server closed (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   try {

@@ -13,9 +13,11 @@
  *   events. Each is walked by version from its start, a batch of BATCH rows
  *   at a time (its (stream, version) index), up to its first kept event:
  *   what a scavenge removes is a prefix of a stream, as on the file log.
- *   Each batch is deleted by position in one statement of its own — a short
- *   transaction that locks only those rows, so appends (which insert other
- *   rows and take the position counter, never touched here) and reads go on.
+ *   Each batch is deleted by position in a short transaction of its own
+ *   that holds the position counter FOR SHARE (appends wait for it: no
+ *   retention change can commit meanwhile) and deletes nothing when a
+ *   `$lifecycle` change this process has not taken in exists: it takes it
+ *   in and judges the batch again (deleteUnlessLifecycleChanged). Reads go on.
  *   A scavenge stopped anywhere (its process killed, its session ended)
  *   leaves whole batches deleted and the rest in place; every row left is
  *   untouched, and a rerun finishes the work.
@@ -45,7 +47,16 @@ export interface TableScavengeHost {
   stopping(): boolean;
   /** The store's location, for errors. */
   readonly location: string;
+  /** The last position this process has taken in (its own appends and other processes'): what `removed` judges by. */
+  known(): number;
+  /** Takes in what other processes appended (their lifecycle changes included), so `removed` judges by them. */
+  refresh(): Promise<number>;
+  /** Runs `work` in one transaction of its own (idempotent work: it may be run again after a lost connection). */
+  transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T>;
 }
+
+/** A statement inside a transaction of `TableScavengeHost.transaction`. */
+export type TransactionQuery = <R extends pg.QueryResultRow>(sql: string, values: unknown[]) => Promise<pg.QueryResult<R>>;
 
 /** What `store.scavenge` was asked to do (see EventLog.scavenge). */
 export interface ScavengeScope {
@@ -167,6 +178,32 @@ async function olderSnapshots(host: TableScavengeHost, mark: string): Promise<st
   return rows.map((row) => row.who);
 }
 
+/**
+ * Deletes the rows at `positions` (below `below`) in one transaction that
+ * first takes the position counter's row FOR SHARE — no append, and so no
+ * change of retention or deletion (an append to `$lifecycle`), can commit
+ * until it ends — and then looks for a `$lifecycle` row (other than a
+ * scavenge's record) after `judgedAt`, the last position this process had
+ * taken in when it judged the batch.
+ * If there is one, the batch was judged by retention this process no longer
+ * knows to be current (a loosening acknowledged meanwhile may have brought
+ * these events back): nothing is deleted and it resolves 'changed'.
+ * Otherwise the judgement is that of the lifecycle state as of this
+ * transaction, and it resolves with the rows deleted.
+ */
+async function deleteUnlessLifecycleChanged(host: TableScavengeHost, positions: number[], below: number, judgedAt: number): Promise<number | 'changed'> {
+  return host.transaction(async (query) => {
+    await query('SELECT 1 FROM eventfold_log WHERE singleton FOR SHARE', []);
+    const { rows } = await query<{ changed: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM eventfold_events WHERE stream = $1 AND type <> $2 AND position > $3) AS changed',
+      [SYSTEM_STREAM, SCAVENGE_STARTED, judgedAt],
+    );
+    if (rows[0].changed) return 'changed';
+    const deleted = await query('DELETE FROM eventfold_events WHERE position = ANY($1::bigint[]) AND position < $2', [positions, below]);
+    return deleted.rowCount ?? 0;
+  });
+}
+
 /** Deletes one stream's removed prefix below `below`, a batch at a time; resolves with the rows deleted. */
 async function scavengeStream(
   host: TableScavengeHost,
@@ -184,6 +221,8 @@ async function scavengeStream(
       'SELECT position, version, timestamp_ms FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
       [stream, fromVersion, BATCH],
     );
+    // What this process has taken in as the batch is judged (synchronously, below): the delete checks for anything newer.
+    const judgedAt = host.known();
     const gone: number[] = [];
     let reachedKept = false;
     for (const row of rows) {
@@ -196,9 +235,14 @@ async function scavengeStream(
     }
     if (gone.length > 0) {
       await beforeDelete();
-      const deleted = await host.query('DELETE FROM eventfold_events WHERE position = ANY($1::bigint[]) AND position < $2', [gone, below]);
-      total += deleted.rowCount ?? 0;
-      deletedBatch(deleted.rowCount ?? 0);
+      const deleted = await deleteUnlessLifecycleChanged(host, gone, below, judgedAt);
+      if (deleted === 'changed') {
+        // A retention or deletion change this process had not taken in: learn it, and judge this batch again.
+        await host.refresh();
+        continue;
+      }
+      total += deleted;
+      deletedBatch(deleted);
     }
     if (reachedKept || rows.length < BATCH) return total;
     fromVersion = rows[rows.length - 1].version + 1;
