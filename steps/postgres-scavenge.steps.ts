@@ -318,3 +318,14 @@ When('the child process goes on scavenging and finishes', async function (this: 
   await exited(scavenger.child);
   expect(scavenger.child.exitCode).to.equal(0);
 });
+
+// ---- a scavenging machine whose clock runs ahead ----
+
+When('a child process whose clock runs {int} hours ahead scavenges the store', async function (this: EventfoldWorld, hours: number) {
+  const scavenger = startChildWithInput(this, 'pg-scavenge.ts', [databaseUrl(database(this)), `clock-ahead-hours=${hours}`]);
+  const [, removed] = /^finished (\d+)$/.exec(await scavenger.next(/^finished \d+$/))!;
+  scavenger.child.stdin!.end();
+  await exited(scavenger.child);
+  expect(scavenger.child.exitCode).to.equal(0);
+  await this.figures({ name: 'events the scavenge removed', value: Number(removed), unit: 'events' });
+});

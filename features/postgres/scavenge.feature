@@ -170,6 +170,15 @@ Feature: Scavenge on PostgreSQL
       Then reading "sensor" forward returns 2000 events, versions 1000 to 2999
       And the events table holds 2000 rows of "sensor"
 
+  Rule: maxAge is judged by the server's clock, which every instance shares
+
+    Scenario: A scavenge on a machine whose clock runs 2 hours ahead deletes none of the events that are 1 second old
+      Given "sessions" has 100 events
+      And the metadata of "sessions" is set to maxAge 3600000 ms
+      When a child process whose clock runs 2 hours ahead scavenges the store
+      Then the events table holds 100 rows of "sessions"
+      And reading "sessions" forward returns 100 events, versions 0 to 99
+
   Rule: The command line scavenges a PostgreSQL store while it is in use
 
     Scenario: eventfold scavenge with a postgres:// URL, while the store stays open

@@ -195,7 +195,8 @@ program
         },
       });
       bar?.stop();
-      const rewritten = unit === 'segments' ? `${result.segmentsRewritten} rewritten` : `${result.segmentsRewritten} lost events`;
+      const erased = options.erase === true ? ', table rewritten' : '';
+      const rewritten = unit === 'segments' ? `${result.segmentsRewritten} rewritten` : `${result.segmentsRewritten} of them had events removed${erased}`;
       const size = unit === 'segments' ? `${result.bytesBefore} bytes of log now ${result.bytesAfter}` : `events table ${result.bytesBefore} bytes, now ${result.bytesAfter}`;
       console.log(
         `scavenged ${result.segmentsDone} ${unit} (${rewritten}): ${result.eventsRemoved} events removed, ` +

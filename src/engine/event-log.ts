@@ -367,17 +367,25 @@ export interface EventLog {
    * deletion), the position of the scavenge's own record (only events below
    * it may be removed), and whether the storage must be rewritten so the
    * removed bytes leave its files (the file log goes by its sealed segments
-   * instead and always rewrites the ones that lose events). `scope.redact`
-   * names the store's own records that a scavenge rewrites (with the type
-   * and data it returns) because they hold what is no longer read:
-   * superseded `$metadata` records and those of a stream deleted for good
-   * (the file log does; PostgreSQL keeps its `$lifecycle` rows). Logs
+   * instead and always rewrites the ones that lose events), and `removed`
+   * as of any clock's now (PostgreSQL judges `maxAge` by the server's).
+   * `scope.redact` names the store's own records that a scavenge rewrites
+   * (with the type and data it returns) because they hold what is no longer
+   * read: superseded `$metadata` records and those of a stream deleted for
+   * good (the file log does; PostgreSQL keeps its `$lifecycle` rows). Logs
    * without it make `store.scavenge` reject with InvalidInputError.
    */
   scavenge?(
     removed: (stream: string, version: number, timestamp: number) => boolean,
     onProgress?: (progress: ScavengeProgress) => void,
-    scope?: { streams: readonly string[]; erase: boolean; below: number; redact?: (event: RecordedEvent) => { type: string; data: unknown } | null },
+    scope?: {
+      streams: readonly string[];
+      erase: boolean;
+      below: number;
+      redact?: (event: RecordedEvent) => { type: string; data: unknown } | null;
+      /** `removed` as of another clock's `now` (ms since the epoch): a log shared by several machines judges age by one clock they share. */
+      removedAt?: (now: number) => (stream: string, version: number, timestamp: number) => boolean;
+    },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;
 

@@ -66,6 +66,8 @@ export interface ScavengeScope {
   erase: boolean;
   /** Position of this scavenge's own record: only rows below it are deleted. */
   below: number;
+  /** `removed` as of a given now: the scavenge takes the server's clock, which every instance shares. */
+  removedAt?: (now: number) => (stream: string, version: number, timestamp: number) => boolean;
 }
 
 /**
@@ -75,6 +77,12 @@ export interface ScavengeScope {
 export async function scavengedBelow(host: Pick<TableScavengeHost, 'query'>): Promise<number> {
   const { rows } = await host.query<{ below: number | null }>('SELECT max(position) AS below FROM eventfold_events WHERE stream = $1 AND type = $2', [SYSTEM_STREAM, SCAVENGE_STARTED]);
   return rows[0]?.below ?? -1;
+}
+
+/** The server's clock (the start of this statement's transaction), in ms since the epoch. */
+async function serverNow(host: Pick<TableScavengeHost, 'query'>): Promise<number> {
+  const { rows } = await host.query<{ now: number }>('SELECT (extract(epoch FROM now()) * 1000)::float8 AS now', []);
+  return Number(rows[0].now);
 }
 
 /** Bytes of the events table with its TOAST table and indexes, as the server counts them (pg_total_relation_size). */
@@ -91,6 +99,9 @@ export async function scavengeTable(
 ): Promise<ScavengeResult> {
   const started = performance.now();
   const { below } = scope;
+  // maxAge is judged by the server's clock, the one every instance shares: a machine whose clock runs ahead
+  // would otherwise delete, for every instance and for good, events the others still keep.
+  if (scope.removedAt) removed = scope.removedAt(await serverNow(host));
   const bytesBefore = await tableBytes(host);
   const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
   const report = () => onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
