@@ -186,7 +186,7 @@ When(
     for (let w = 1; w <= Number(count); w++) {
       // The application name tells the writers' server sessions apart.
       const url = `${databaseUrl(database(this))}?application_name=writer-${w}`;
-      const child = startChildWithInput(this, 'pg-writer.ts', [url, String(w), appends, ...streams]);
+      const child = startChildWithInput(this, 'pg-writer.ts', ['--pause-after=10', url, String(w), appends, ...streams]);
       writers.perWriter[w] = 0;
       child.listeners.push((line) => {
         const match = /^acked (\S+) (\d+) (\d+) (\d+) (\d+)$/.exec(line);
@@ -198,8 +198,8 @@ When(
     }
     this.memo.writers = writers;
     this.memo.poller = pollAll(this);
-    // Every writer is under way before anything happens to one of them.
-    await Promise.all(writers.children.map((child) => child.next(/^acked \S+ \d+ \d+ \d+ 9$/)));
+    // Every writer is under way (10 appends acknowledged, then paused until told to go on) before anything happens to one of them.
+    await Promise.all(writers.children.map((child) => child.next(/^paused$/)));
   },
 );
 
@@ -245,6 +245,8 @@ When('writer {int} is killed with SIGKILL while its append transaction waits for
   await holder.connect();
   await holder.query('BEGIN');
   await holder.query('SELECT next_position FROM eventfold_log FOR UPDATE');
+  // Only now do the writers go on: none can finish while the counter is held, so the victim's next append must wait for it.
+  for (const writer of writers.children) writer.child.stdin!.write('go\n');
   await until(this, WAITING_APPENDS, [], (rows) => rows.some((row) => row.application_name === `writer-${victim}`));
   const child = writers.children[victim - 1].child;
   child.kill('SIGKILL');

@@ -1,10 +1,15 @@
 // A writer process of the multi-process PostgreSQL scenario:
-//   pg-writer.ts <url> <writer> <appends> <stream>...
+//   pg-writer.ts [--pause-after=<n>] <url> <writer> <appends> <stream>...
 // Appends <appends> events, one per append, to the streams in turn, each
 // with the version it last read as its expected version (retrying with the
 // actual version after a conflict). Prints "acked <stream> <version>
 // <position> <writer> <i>" for every acknowledged append, straight to the
-// pipe (a SIGKILL loses no printed line), and "done" at the end.
+// pipe (a SIGKILL loses no printed line), and "done" at the end. With
+// `--pause-after=<n>` first, after <n> appends it prints "paused" and waits
+// for the line "go" on stdin, so a scenario can hold the position counter
+// before any writer can have finished (under load one could otherwise be).
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { printNow } from './print-now';
 import { EventStore, ExpectedVersionConflictError } from '../../src/index';
 
@@ -14,9 +19,20 @@ async function lastVersion(store: EventStore, stream: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const [url, writer, appends, ...streams] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const pauseAfter = args[0]?.startsWith('--pause-after=') ? Number(args.shift()!.slice('--pause-after='.length)) : -1;
+  const [url, writer, appends, ...streams] = args;
   const store = await EventStore.open(url);
   for (let i = 0; i < Number(appends); i++) {
+    if (i === pauseAfter) {
+      printNow('paused\n');
+      const lines = createInterface({ input: process.stdin });
+      for (;;) {
+        const [line] = (await once(lines, 'line')) as [string];
+        if (line === 'go') break;
+      }
+      lines.close();
+    }
     const stream = streams[i % streams.length];
     let expected = await lastVersion(store, stream);
     for (;;) {
