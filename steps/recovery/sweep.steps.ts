@@ -56,6 +56,31 @@ function fingerprint(event: RecordedEvent): string {
   return JSON.stringify([event.position, event.stream, event.version, event.type, event.id, event.timestamp, event.data, event.metadata]);
 }
 
+/**
+ * Ends a sweep fixture: a subscription checkpoints up to `last`, the events
+ * are read back as the sweep's reference, the store is closed cleanly, and
+ * the fixture is kept with more than `minSegments` segments and a snapshot.
+ */
+async function closeAsFixture(
+  world: EventfoldWorld,
+  store: EventStore,
+  disk: SimulatedDisk,
+  options: { segmentSize: number },
+  last: number,
+  minSegments: number,
+): Promise<{ files: string[] }> {
+  const subscription = await store.subscribe('statements', () => undefined, { checkpointEvery: 50 });
+  await subscription.waitFor(last);
+  await subscription.stop();
+  const events = (await collect(store.readAll())).map(fingerprint);
+  await store.close();
+  const files = await filesUnder(disk, DIR);
+  expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(minSegments);
+  expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
+  sweeps(world).store = { disk, files, events, options };
+  return { files };
+}
+
 Given(
   'a cleanly closed store on a simulated disk with {int} events in segments of {int} KiB, a snapshot and a subscription checkpoint',
   async function (this: EventfoldWorld, count: number, kib: number) {
@@ -67,16 +92,8 @@ Given(
       await store.append(`account-${i % 11}`, numberedEvents(Math.min(3, count - i), i));
       if (i + 3 >= (count * 2) / 3 && i + 3 - 3 < (count * 2) / 3) await store.checkpoint();
     }
-    const subscription = await store.subscribe('statements', () => undefined, { checkpointEvery: 50 });
-    await subscription.waitFor(count - 1);
-    await subscription.stop();
-    const events = (await collect(store.readAll())).map(fingerprint);
-    await store.close();
-    const files = await filesUnder(disk, DIR);
-    expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(1);
-    expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
+    const { files } = await closeAsFixture(this, store, disk, options, count - 1, 1);
     expect(files.some((f) => f.includes('/subscriptions/')), 'a subscription checkpoint').to.equal(true);
-    sweeps(this).store = { disk, files, events, options };
   },
 );
 
@@ -94,15 +111,7 @@ Given(
     // The snapshot covers the scavenged segments: the open skips them and the background check reads them.
     await store.checkpoint();
     for (let i = 0; i < more; i += 3) await store.append(`later-${i % 5}`, numberedEvents(Math.min(3, more - i), count + i));
-    const subscription = await store.subscribe('statements', () => undefined, { checkpointEvery: 50 });
-    await subscription.waitFor(store.position);
-    await subscription.stop();
-    const events = (await collect(store.readAll())).map(fingerprint);
-    await store.close();
-    const files = await filesUnder(disk, DIR);
-    expect(files.filter((f) => f.endsWith('.seg')).length, 'segments').to.be.greaterThan(2);
-    expect(files.some((f) => f.includes('/snapshots/')), 'a snapshot').to.equal(true);
-    sweeps(this).store = { disk, files, events, options };
+    await closeAsFixture(this, store, disk, options, store.position, 2);
   },
 );
 
