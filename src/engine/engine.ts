@@ -13,7 +13,7 @@ import type { ProjectionStates } from './projections';
 import { eventsOfPages } from './events-of-pages';
 import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
 import { StreamLanes } from './stream-lanes';
-import { Subscription, type EventHandler, type SubscribeOptions } from './subscriptions';
+import { Subscription, type EventHandler, type SubscribeOptions, type SubscriptionSource } from './subscriptions';
 
 /** The engine's own settings (the rest of the open options belong to the log). */
 export interface EngineSettings extends SnapshotEvery {
@@ -609,29 +609,10 @@ export class Engine implements LogListener {
     this.assertWritable();
     const checkedOptions = readOptions<SubscribeOptions>(options, 'subscribe options', SUBSCRIBE_OPTIONS);
     if (typeof name === 'string' && this.subscriptions.has(name)) throw new SubscriptionActiveError(name);
-    const log = this.log;
-    const starting = Subscription.start(
-      {
-        get lastPosition() {
-          return log.lastPosition;
-        },
-        read: (from) => this.readAll({ from }),
-        refresh: () => log.refresh(),
-        // Never resolves at once for a caught-up subscription, even while closing:
-        // close() stops every subscription first (which wakes it), and an
-        // immediate answer here would spin its loop without ever yielding.
-        waitForEventsAfter: (position) => log.waitForEvents(position),
-        readCheckpoint: (subscription) => log.readCheckpoint(subscription),
-        writeCheckpoint: (subscription, position) => log.writeCheckpoint(subscription, position),
-      },
-      name,
-      handler,
-      checkedOptions,
-      (s) => {
-        const live = this.subscriptions.get(s.name);
-        if (live === s || live === null) this.subscriptions.delete(s.name);
-      },
-    ).catch((error: unknown) => {
+    const starting = Subscription.start(this.subscriptionSource(), name, handler, checkedOptions, (s) => {
+      const live = this.subscriptions.get(s.name);
+      if (live === s || live === null) this.subscriptions.delete(s.name);
+    }).catch((error: unknown) => {
       throw asStorageError(error, `Could not start subscription ${formatValueForMessage(name)}`);
     });
     // The name is taken before the first await, so that two concurrent calls cannot both start.
@@ -650,6 +631,24 @@ export class Engine implements LogListener {
       this.subscriptions.delete(name);
       throw error;
     }
+  }
+
+  /** What a subscription reads from and stores its checkpoints in: this store's log, events as `readAll` returns them. */
+  private subscriptionSource(): SubscriptionSource {
+    const log = this.log;
+    return {
+      get lastPosition() {
+        return log.lastPosition;
+      },
+      read: (from) => this.readAll({ from }),
+      refresh: () => log.refresh(),
+      // Never resolves at once for a caught-up subscription, even while closing:
+      // close() stops every subscription first (which wakes it), and an
+      // immediate answer here would spin its loop without ever yielding.
+      waitForEventsAfter: (position) => log.waitForEvents(position),
+      readCheckpoint: (subscription) => log.readCheckpoint(subscription),
+      writeCheckpoint: (subscription, position) => log.writeCheckpoint(subscription, position),
+    };
   }
 
   /**

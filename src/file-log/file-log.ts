@@ -66,13 +66,6 @@ export interface FileLogParts {
 
 const noop = () => undefined;
 
-/**
- * The file log: segments written by a group commit (one write and one
- * fdatasync per batch), a stream index in memory (each stream's last event
- * and byte offset; records link to their stream's previous event), recovery
- * on open (open-file-log.ts), a kernel lock (or none, read-only), the
- * background check of the log a snapshot covers, and online backup.
- */
 /** A place of a stream's event and the segment file it is an offset of (a scavenge may replace the file). */
 type PlaceInFile = EventPlace & { file: Segment };
 
@@ -82,6 +75,13 @@ interface PlaceCache {
   file: Segment | undefined;
 }
 
+/**
+ * The file log: segments written by a group commit (one write and one
+ * fdatasync per batch), a stream index in memory (each stream's last event
+ * and byte offset; records link to their stream's previous event), recovery
+ * on open (open-file-log.ts), a kernel lock (or none, read-only), the
+ * background check of the log a snapshot covers, and online backup.
+ */
 export class FileLog implements EventLog {
   readonly kind = 'file';
   readonly location: string;
@@ -353,39 +353,39 @@ export class FileLog implements EventLog {
     const entry = this.index.streams.get(stream);
     if (!entry || entry.version < 0 || limit <= 0) return;
     const head = { position: entry.position, offset: entry.offset, version: entry.version };
+    const events = direction === 'forward' ? this.streamForward(stream, head, options.from ?? 0, limit) : this.streamBackward(stream, head, Math.min(options.from ?? head.version, head.version), limit);
     let page: RecordedEvent[] = [];
-    if (direction === 'forward') {
-      const from = options.from ?? 0;
-      if (from > head.version) return;
-      // Follow the chain back to `from`, then read forward.
-      const places: PlaceInFile[] = [];
-      for await (const place of this.chain(stream, head, from)) places.push(place);
-      const cache: PlaceCache = { block: null, file: undefined };
-      for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
-        const event = await this.eventAtPlace(places[i], cache, true);
-        if (!event) continue;
-        page.push(event);
-        if (page.length === STREAM_PAGE_EVENTS) {
-          yield page;
-          page = [];
-        }
-      }
-    } else {
-      const from = Math.min(options.from ?? head.version, head.version);
-      const cache: PlaceCache = { block: null, file: undefined };
-      const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
-      for await (const place of this.chain(stream, head, lowest)) {
-        if (place.version > from) continue;
-        const event = await this.eventAtPlace(place, cache, false);
-        if (!event) continue;
-        page.push(event);
-        if (page.length === STREAM_PAGE_EVENTS) {
-          yield page;
-          page = [];
-        }
+    for await (const event of events) {
+      page.push(event);
+      if (page.length === STREAM_PAGE_EVENTS) {
+        yield page;
+        page = [];
       }
     }
     if (page.length > 0) yield page;
+  }
+
+  /** A stream's events from version `from` up: the chain is followed back to `from` first, then read forward. */
+  private async *streamForward(stream: string, head: EventPlace & { version: number }, from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    if (from > head.version) return;
+    const places: PlaceInFile[] = [];
+    for await (const place of this.chain(stream, head, from)) places.push(place);
+    const cache: PlaceCache = { block: null, file: undefined };
+    for (let i = places.length - 1, n = 0; i >= 0 && n < limit; i--, n++) {
+      const event = await this.eventAtPlace(places[i], cache, true);
+      if (event) yield event;
+    }
+  }
+
+  /** A stream's events from version `from` down, as the chain is followed. */
+  private async *streamBackward(stream: string, head: EventPlace & { version: number }, from: number, limit: number): AsyncGenerator<RecordedEvent> {
+    const cache: PlaceCache = { block: null, file: undefined };
+    const lowest = limit === Infinity ? 0 : Math.max(0, from - limit + 1);
+    for await (const place of this.chain(stream, head, lowest)) {
+      if (place.version > from) continue;
+      const event = await this.eventAtPlace(place, cache, false);
+      if (event) yield event;
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { LogReplay } from '../engine/event-log';
 import { asStorageError, InvalidInputError, StoreNotFoundError } from '../errors';
+import type { FileSystem } from '../fs/file-system';
 import { readOnlyFileSystem, refusingHandle } from '../fs/read-only-file-system';
 import { SegmentedLog, type Segment } from '../log/segmented-log';
 import { StreamIndex } from '../log/stream-index';
@@ -9,7 +10,7 @@ import { CLEAN_MARKER, logDirOf } from '../store-layout';
 import { acquireLock, type HeldLock } from '../recovery/lock';
 import { finishInterruptedRepair, refuseUnfinishedRepair } from '../recovery/quarantine';
 import type { RecoveryReport } from '../log-reports';
-import { scanLog } from '../recovery/scan-log';
+import { scanLog, type ScanOptions } from '../recovery/scan-log';
 import { syncStoreDirectories } from '../recovery/sync-store-directories';
 import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';
 import { listCheckpoints, resetCheckpointsBeyond } from '../snapshot/checkpoint-file';
@@ -33,19 +34,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
   const { directory, settings, readOnly } = checked;
   const baseFs = checked.fs;
   const fs = readOnly ? readOnlyFileSystem(baseFs) : baseFs;
-  let lock: HeldLock;
-  if (readOnly) {
-    if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
-    if (!(await fs.exists(logDirOf(directory)))) throw new StoreNotFoundError(directory);
-    lock = { previousOwner: null, verify: async () => 'held' as const, release: async () => undefined };
-  } else {
-    await prepareDirectory(fs, directory);
-    try {
-      lock = await acquireLock(fs, directory);
-    } catch (error) {
-      throw asStorageError(error, `Could not lock the store in ${directory}`);
-    }
-  }
+  const lock = await takeOwnership(fs, checked);
   /** The segments the scan found: a read-only open's hold the handles the scan read (closed here if the open fails after it). */
   let scanned: Segment[] = [];
   try {
@@ -54,38 +43,18 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
     // Writes this process rejected but could not cut back are cut before the log is read.
     const rejectedWrites = readOnly ? [] : await cutRejectedWrites(fs, logDirOf(directory));
     const clean = await readCleanMarker(fs, directory);
-    const cleanShutdown = clean.marker !== undefined;
     const index = new StreamIndex();
     const repairing = checked.repair === 'truncate';
-    const verifyOnOpen = checked.verifyOnOpen;
     // Before anything else: a repair a crash interrupted is finished exactly as it was planned (a read-only open refuses to read around one).
     const finishedRepair = readOnly ? await refuseUnfinishedRepair(fs, directory) : await finishInterruptedRepair(fs, directory, repairing);
-    const snapshots = await loadNewestSnapshot(fs, directory, { readOnly, checkLogEnd: !repairing });
-    const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null };
-    let resumeAt;
-    let covered: CoveredLog | undefined;
-    if (snapshots.chosen && repairing) {
-      snapshot.fullReplayReason = 'repair reads the whole log';
-    } else if (snapshots.chosen) {
-      const { file, contents } = snapshots.chosen;
-      const mismatch = replay.restoreSnapshot(contents.projections);
-      if (mismatch) {
-        snapshot.fullReplayReason = `${mismatch}: every projection is rebuilt from the log`;
-      } else {
-        seedIndex(index, contents);
-        snapshot.used = file;
-        snapshot.position = contents.position;
-        resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
-        covered = { snapshot: file, position: contents.position, ...contents.logEnd };
-      }
-    } else if (snapshots.skipped.length > 0) {
-      snapshot.fullReplayReason = 'no snapshot passed its checks';
-    }
+    const start = await startFromSnapshot(fs, checked, index, replay);
+    const { snapshot } = start;
+    let covered = start.covered;
     const scan = await scanLog(fs, directory, index, {
       repair: checked.repair,
       readOnly,
       onCommit: replay.foldsEvents ? (events) => replay.replay(events) : undefined,
-      resumeAt,
+      resumeAt: start.resumeAt,
       keepReaders: readOnly,
       // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
       cleanPosition: clean.marker && finishedRepair ? finishedRepair.lastPosition : clean.marker?.position,
@@ -95,7 +64,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
     // Before anything is changed (the clean-shutdown marker, snapshots) and before the engine reads "$lifecycle":
     // an earlier version's "$" streams are refused, never misread.
     await checkSystemStreams(fs, directory, index, readOnly);
-    if (covered && verifyOnOpen === 'full') {
+    if (covered && checked.verifyOnOpen === 'full') {
       const problem = await verifyCoveredLog(fs, directory, covered);
       if (problem) throw problem;
       covered = undefined;
@@ -121,7 +90,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
       : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);
     const recovery: RecoveryReport = {
-      cleanShutdown,
+      cleanShutdown: clean.marker !== undefined,
       staleLockOwner: lock.previousOwner?.pid ?? null,
       segmentsScanned: scan.segmentsScanned,
       eventsRecovered: index.durableCount,
@@ -130,7 +99,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       rejectedWrites,
       quarantine,
       checkpoints,
-      removedFiles: [...snapshots.removedFiles, ...scan.removedFiles],
+      removedFiles: [...start.removedFiles, ...scan.removedFiles],
       snapshot,
       eventsReplayed: index.durableCount - (snapshot.position ?? -1) - 1,
       coveredLog: covered ? 'checked in the background' : snapshot.used ? 'checked by this open' : null,
@@ -145,6 +114,72 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
     await lock.release({ clean: false }).catch(() => undefined);
     throw asStorageError(error, `Could not open the store in ${directory}`);
   }
+}
+
+/**
+ * A writable open makes the directory and takes the store's lock; a
+ * read-only one takes none (it changes nothing) and needs the store to exist.
+ */
+async function takeOwnership(fs: FileSystem, checked: OpenArguments): Promise<HeldLock> {
+  const { directory } = checked;
+  if (checked.readOnly) {
+    if (checked.repair === 'truncate') throw new InvalidInputError("a read-only store cannot repair: open it without readOnly to use repair: 'truncate'");
+    if (!(await fs.exists(logDirOf(directory)))) throw new StoreNotFoundError(directory);
+    return { previousOwner: null, verify: async () => 'held' as const, release: async () => undefined };
+  }
+  await prepareDirectory(fs, directory);
+  try {
+    return await acquireLock(fs, directory);
+  } catch (error) {
+    throw asStorageError(error, `Could not lock the store in ${directory}`);
+  }
+}
+
+/** Where the scan starts: after the newest snapshot that passed its checks and that the projections can use, or at the log's start. */
+interface ScanStart {
+  /** What the recovery report says of snapshots (the open adds to `skipped` later). */
+  snapshot: RecoveryReport['snapshot'];
+  /** Where the scan resumes; undefined: from the start of the log. */
+  resumeAt: ScanOptions['resumeAt'];
+  /** The log the snapshot covers, which the scan does not read: checked by the open or in the background. */
+  covered: CoveredLog | undefined;
+  /** Temp files of snapshots a crash left, removed. */
+  removedFiles: string[];
+}
+
+/**
+ * Restores the index and the projections from the newest valid snapshot.
+ * A repair reads the whole log, and a snapshot whose projection states do not
+ * match the projections is not used (every projection is rebuilt).
+ */
+async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: StreamIndex, replay: LogReplay): Promise<ScanStart> {
+  const repairing = checked.repair === 'truncate';
+  const snapshots = await loadNewestSnapshot(fs, checked.directory, { readOnly: checked.readOnly, checkLogEnd: !repairing });
+  const start: ScanStart = {
+    snapshot: { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null },
+    resumeAt: undefined,
+    covered: undefined,
+    removedFiles: snapshots.removedFiles,
+  };
+  const { snapshot } = start;
+  if (snapshots.chosen && repairing) {
+    snapshot.fullReplayReason = 'repair reads the whole log';
+  } else if (snapshots.chosen) {
+    const { file, contents } = snapshots.chosen;
+    const mismatch = replay.restoreSnapshot(contents.projections);
+    if (mismatch) {
+      snapshot.fullReplayReason = `${mismatch}: every projection is rebuilt from the log`;
+    } else {
+      seedIndex(index, contents);
+      snapshot.used = file;
+      snapshot.position = contents.position;
+      start.resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
+      start.covered = { snapshot: file, position: contents.position, ...contents.logEnd };
+    }
+  } else if (snapshots.skipped.length > 0) {
+    snapshot.fullReplayReason = 'no snapshot passed its checks';
+  }
+  return start;
 }
 
 /** Starts the index from a snapshot; the log scan then adds what came after it. */

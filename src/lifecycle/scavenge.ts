@@ -1,7 +1,6 @@
 import { writeFileDurably } from '../fs/write-file-durably';
-import CRC32 from 'crc-32';
 import type { FileSystem } from '../fs/file-system';
-import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_LENGTH, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeEvent, decodeHeader, FIXED_RECORD_BYTES, FLAG_COMMIT, FRAME_HEADER_BYTES, NO_PREVIOUS, type RecordedEvent } from '../log/record';
+import { AT_BATCH_BYTES, AT_BATCH_START, AT_FLAGS, AT_HEADER_CRC, AT_PREV_OFFSET, AT_PREV_POSITION, AT_TIMESTAMP, decodeEvent, decodeHeader, FLAG_COMMIT, FRAME_HEADER_BYTES, headerCrcOf, NO_PREVIOUS, writeU64, type RecordedEvent } from '../log/record';
 import { reframeRecord } from './erase-record';
 import { isSystemStream } from './stream-metadata';
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES } from '../log/segment-file';
@@ -123,16 +122,17 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
   return result;
 }
 
-/**
- * The scavenged segment's bytes: its header (flagged, with the positions it
- * spans), then the kept records with their links and write fields redone.
- */
+/** A record a scavenge keeps, as read from the segment it rewrites. */
 interface KeptRecord {
   bytes: Buffer;
   /** The stream's previous event was removed in this run: this one now begins its chain. */
   previousRemoved: boolean;
 }
 
+/**
+ * The scavenged segment's bytes: its header (flagged, with the positions it
+ * spans), then the kept records with their links and write fields redone.
+ */
 function rewrite(segment: Segment, span: number, kept: KeptRecord[]): { file: Buffer; places: Array<{ position: number; offset: number }> } {
   let total = 0;
   for (const { bytes } of kept) total += bytes.length;
@@ -151,25 +151,18 @@ function rewrite(segment: Segment, span: number, kept: KeptRecord[]): { file: Bu
     else if (prevPosition === NO_PREVIOUS || previousRemoved) link = { position: NO_PREVIOUS, offset: 0 };
     // In an earlier segment (kept there, or removed by an earlier scavenge): the link stays; its offset is a hint if that segment was rewritten.
     else link = { position: prevPosition, offset: prevOffset };
-    writeU64(file, at + AT_PREV_POSITION, link.position + 1);
+    writeU64(file, link.position + 1, at + AT_PREV_POSITION);
     file.writeUInt32LE(link.offset, at + AT_PREV_OFFSET);
     // The whole segment is one write, each record its own commit: every event in it was acknowledged long ago.
     file[at + AT_FLAGS] |= FLAG_COMMIT;
     file.writeUInt32LE(SEGMENT_HEADER_BYTES, at + AT_BATCH_START);
     file.writeUInt32LE(total, at + AT_BATCH_BYTES);
-    file.writeUInt32LE(CRC32.buf(file.subarray(at + AT_LENGTH, at + FIXED_RECORD_BYTES)) >>> 0, at + AT_HEADER_CRC);
+    file.writeUInt32LE(headerCrcOf(file, at), at + AT_HEADER_CRC);
     lastKept.set(stream, { position, offset: at });
     places.push({ position, offset: at });
     at += record.length;
   }
   return { file, places };
-}
-
-
-const TWO_32 = 0x1_0000_0000;
-function writeU64(target: Buffer, at: number, value: number): void {
-  target.writeUInt32LE(value % TWO_32, at);
-  target.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
 }
 
 /**

@@ -2,6 +2,7 @@ import { CorruptionError } from '../errors';
 import { checkFrame, FRAME_HEADER_BYTES, positionAt } from '../log/record';
 import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
+import { logFile } from '../store-layout';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -32,12 +33,12 @@ export async function* segmentRecords(segment: Segment, read: (offset: number, l
         if (rel === 0) wanted = Math.max(check.needed, CHUNK_BYTES);
         break;
       }
-      if (check.kind === 'bad') throw new CorruptionError({ file: `log/${segment.name}`, offset: offset + rel, reason: check.reason, expectedCrc: check.expectedCrc, actualCrc: check.actualCrc });
+      if (check.kind === 'bad') throw new CorruptionError({ file: logFile(segment.name), offset: offset + rel, reason: check.reason, expectedCrc: check.expectedCrc, actualCrc: check.actualCrc });
       const size = FRAME_HEADER_BYTES + check.length;
       yield { offset: offset + rel, position: positionAt(chunk, rel), bytes: chunk.subarray(rel, rel + size) };
       rel += size;
     }
-    if (rel === 0 && chunk.length === 0) throw new CorruptionError({ file: `log/${segment.name}`, offset, reason: 'segment ends before its durable size' });
+    if (rel === 0 && chunk.length === 0) throw new CorruptionError({ file: logFile(segment.name), offset, reason: 'segment ends before its durable size' });
     offset += rel;
   }
 }

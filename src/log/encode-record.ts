@@ -49,17 +49,23 @@ export interface FramedAppend {
 /** msgpackr's own buffer, as `pack` returns it in REUSE_BUFFER_MODE: the payload is bytes start … end-1. */
 type PackedPayload = Buffer & { start: number; end: number };
 
-/** One append's timestamp (the same for each of its records), encoded once. */
-const timestampBytes = Buffer.alloc(8);
+/** One append's timestamp (an f64, the same for each of its records), encoded once. */
+const timestampBytes = Buffer.alloc(Float64Array.BYTES_PER_ELEMENT);
 
 // Event types repeat: their UTF-8 bytes are kept (up to a bound) instead of re-encoded per event.
 const typeBytesCache = new Map<string, Buffer>();
+/** Most event types whose bytes are kept: a store with endless distinct types must not grow the cache without end. */
+const TYPE_CACHE_LIMIT = 4096;
+/** UTF-8 takes at most 3 bytes per UTF-16 unit of a string. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** Room set aside for a generated id, in UTF-16 units (18 bytes ≥ GENERATED_ID_BYTES). */
+const GENERATED_ID_ROOM_UNITS = 6;
 
 function utf8Of(type: string): Buffer {
   let bytes = typeBytesCache.get(type);
   if (!bytes) {
     bytes = Buffer.from(type, 'utf8');
-    if (typeBytesCache.size < 4096) typeBytesCache.set(type, bytes);
+    if (typeBytesCache.size < TYPE_CACHE_LIMIT) typeBytesCache.set(type, bytes);
   }
   return bytes;
 }
@@ -88,7 +94,7 @@ export function frameAppend(
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     const typeUtf8 = utf8Of(event.type);
-    ensureRoom(span, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + 3 * (event.id?.length ?? 6));
+    ensureRoom(span, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + MAX_UTF8_BYTES_PER_UNIT * (event.id?.length ?? GENERATED_ID_ROOM_UNITS));
     const start = at;
     recordOffsets[i] = start;
     let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
@@ -128,7 +134,7 @@ export function frameAppend(
     bytes.writeUInt32LE(firstVersion + i, h + AT_VERSION);
     writeU64(bytes, firstPosition + i, h + AT_POSITION);
     bytes.writeUInt32LE(0, h + AT_RESERVED_2);
-    for (let k = 0; k < 8; k++) bytes[h + AT_TIMESTAMP + k] = timestampBytes[k];
+    for (let k = 0; k < timestampBytes.length; k++) bytes[h + AT_TIMESTAMP + k] = timestampBytes[k];
     // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
     bytes.writeUInt32LE(crc32(bytes.subarray(h + FIXED_RECORD_BYTES, span.base + at)), h + AT_BODY_CRC);
   }

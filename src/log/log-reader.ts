@@ -10,6 +10,12 @@ import { logFile } from '../store-layout';
 const READ_AHEAD_BYTES = 1024 * 1024;
 const RANDOM_READ_BYTES = 16 * 1024;
 /**
+ * A block read backwards (a stream's chain) ends this far past the record it
+ * is read for, so that record is in it whole unless it is larger; the rest of
+ * the block holds the records before it, where the chain goes next.
+ */
+const BACKWARD_BLOCK_PAST_RECORD = 4096;
+/**
  * Most events in one page of `forwardPages`. Small enough that a page is
  * consumed before the young generation fills up (a page that outlives a
  * scavenge is copied, then promoted: 5,000-event pages made replay 2× slower
@@ -136,11 +142,6 @@ export class LogReader {
     return { event: this.decodeAt(found.cache.bytes, found.rel, found.length, found.segment, offset, position), cache: found.cache };
   }
 
-  /**
-   * Finds a checked record by place. `ahead`: the next reads go forward, so
-   * a fresh block starts at the record; otherwise it ends just after it (a
-   * stream's chain is followed backwards).
-   */
   /** One read of the log; a failing disk surfaces as StorageError (per block read, not per event). */
   private async read(segment: number, offset: number, length: number): Promise<Buffer> {
     try {
@@ -150,6 +151,11 @@ export class LogReader {
     }
   }
 
+  /**
+   * Finds a checked record by place. `ahead`: the next reads go forward, so
+   * a fresh block starts at the record; otherwise it ends just after it (a
+   * stream's chain is followed backwards).
+   */
   private async recordAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean) {
     this.assertOpen();
     const segment = this.index.segmentOf(position);
@@ -157,7 +163,7 @@ export class LogReader {
     if (offset + FIXED_RECORD_BYTES > segmentEnd) this.fail(segment, offset, `no record of position ${position} can start at byte offset ${offset}: the segment's records end at byte offset ${segmentEnd}`);
     let block = cache;
     if (!block || block.segment !== segment || offset < block.start || offset + FIXED_RECORD_BYTES > block.start + block.bytes.length) {
-      const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + 4096 - RANDOM_READ_BYTES);
+      const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + BACKWARD_BLOCK_PAST_RECORD - RANDOM_READ_BYTES);
       block = { segment, start, bytes: await this.read(segment, start, RANDOM_READ_BYTES) };
     }
     let rel = offset - block.start;

@@ -1,6 +1,6 @@
-import CRC32 from 'crc-32';
 import { CorruptionError } from '../errors';
 import { ensureDir, fsError, writeFileAtomic, type FileHandle, type FileSystem } from '../fs/file-system';
+import { crc32 } from '../log/crc';
 import { encodeSegmentHeader, parseSegmentName, scavengeMark, SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
 import { listSnapshots } from '../snapshot/snapshots';
@@ -10,7 +10,11 @@ import { logDirOf, logFile, quarantineDirOf, quarantineFile, REPAIR_RECORD, snap
 import { countValidRecords } from './count-valid-records';
 import type { RecoveryReport } from '../log-reports';
 
+// The repair record's header (REPAIR-FORMAT.md beside this file); the plan as UTF-8 JSON follows it.
 const MAGIC = Buffer.from('EVFLDREP', 'ascii');
+const AT_REPAIR_MAGIC = 0;
+const AT_REPAIR_BODY_BYTES = 8; // u32: the plan's length in bytes
+const AT_REPAIR_BODY_CRC = 12; // u32: CRC-32 of the plan
 const HEADER_BYTES = 16;
 
 /**
@@ -248,18 +252,18 @@ function reportOf(plan: RepairPlan, resumed: boolean): QuarantineReport {
 export function encodeRepairPlan(plan: RepairPlan): Buffer {
   const body = Buffer.from(JSON.stringify(plan), 'utf8');
   const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeUInt32LE(body.length, 8);
-  header.writeUInt32LE(CRC32.buf(body) >>> 0, 12);
+  MAGIC.copy(header, AT_REPAIR_MAGIC);
+  header.writeUInt32LE(body.length, AT_REPAIR_BODY_BYTES);
+  header.writeUInt32LE(crc32(body), AT_REPAIR_BODY_CRC);
   return Buffer.concat([header, body]);
 }
 
 export function decodeRepairPlan(bytes: Buffer, file: string): RepairPlan {
-  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) throw new CorruptionError({ file, offset: 0, reason: 'not a repair record (bad magic or too short)' });
-  const length = bytes.readUInt32LE(8);
-  if (HEADER_BYTES + length !== bytes.length) throw new CorruptionError({ file, offset: 8, reason: `header says ${length} bytes, the file holds ${bytes.length - HEADER_BYTES}` });
-  const expectedCrc = bytes.readUInt32LE(12);
-  const actualCrc = CRC32.buf(bytes.subarray(HEADER_BYTES)) >>> 0;
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(AT_REPAIR_MAGIC, AT_REPAIR_MAGIC + MAGIC.length).equals(MAGIC)) throw new CorruptionError({ file, offset: 0, reason: 'not a repair record (bad magic or too short)' });
+  const length = bytes.readUInt32LE(AT_REPAIR_BODY_BYTES);
+  if (HEADER_BYTES + length !== bytes.length) throw new CorruptionError({ file, offset: AT_REPAIR_BODY_BYTES, reason: `header says ${length} bytes, the file holds ${bytes.length - HEADER_BYTES}` });
+  const expectedCrc = bytes.readUInt32LE(AT_REPAIR_BODY_CRC);
+  const actualCrc = crc32(bytes.subarray(HEADER_BYTES));
   if (expectedCrc !== actualCrc) throw new CorruptionError({ file, offset: HEADER_BYTES, reason: 'repair record fails its checksum', expectedCrc, actualCrc });
   return JSON.parse(bytes.subarray(HEADER_BYTES).toString('utf8')) as RepairPlan;
 }

@@ -14,11 +14,13 @@ import {
   positionAt,
   type FrameCheck,
   type RecordedEvent,
+  type RecordHeader,
 } from '../log/record';
 import { SegmentBytes } from './segment-bytes';
+import { AT_FILE_NUMBER } from '../log/file-header';
 import { createSegment, decodeSegmentHeader, parseSegmentName, scavengeMark, segmentName, SEGMENT_HEADER_BYTES, type ScavengeMark } from '../log/segment-file';
 import type { Segment } from '../log/segmented-log';
-import { segmentHolding, type StreamIndex } from '../log/stream-index';
+import { segmentHolding, type StreamHead, type StreamIndex } from '../log/stream-index';
 import { logDirOf, logFile } from '../store-layout';
 import type { RecoveryReport } from '../log-reports';
 import { quarantineFrom } from './quarantine';
@@ -71,6 +73,16 @@ type SegmentOutcome =
   /** Anything else wrong: corruption. */
   | { kind: 'damaged'; damage: Damage };
 
+/** What the scan of the whole log works with, handed to its parts. */
+interface LogScan {
+  fs: FileSystem;
+  /** The store's directory, and its `log/`. */
+  dir: string;
+  logDir: string;
+  index: StreamIndex;
+  options: ScanOptions;
+}
+
 /**
  * Walks every segment from its header, checking every CRC, position, stream
  * version, chain link and write boundary, and fills the index with the
@@ -85,20 +97,12 @@ export async function scanLog(
   options: ScanOptions,
 ): Promise<{ segments: Segment[] } & ScanFindings> {
   const logDir = logDirOf(dir);
+  const log: LogScan = { fs, dir, logDir, index, options };
   if (!options.readOnly) await ensureDir(fs, logDir);
   const findings: ScanFindings = { tornTail: null, quarantine: null, removedFiles: [], segmentsScanned: 0 };
   const names = await fs.readdir(logDir);
-  for (const name of names.filter((n) => n.endsWith('.tmp'))) {
-    if (!options.readOnly) await fs.unlink(`${logDir}/${name}`);
-    findings.removedFiles.push(logFile(name));
-  }
-  if (findings.removedFiles.length > 0 && !options.readOnly) await fs.syncDir(logDir);
-  let segments: Segment[] = names
-    .map((name) => ({ name, base: parseSegmentName(name) }))
-    .filter((s): s is { name: string; base: number } => s.base !== undefined)
-    .sort((a, b) => a.base - b.base)
-    .map((s) => ({ ...s, durableSize: 0 }));
-
+  findings.removedFiles = await removeTempFiles(fs, logDir, names, options.readOnly === true);
+  let segments = segmentsNamed(names);
   // Which segments a scavenge rewrote is read from each file's own header as
   // the scan reaches it (a scavenge may rename a rewritten file over a
   // segment while a read-only open runs): links only ever name earlier events.
@@ -112,7 +116,7 @@ export async function scanLog(
   const kept: FileHandle[] = [];
   const keep = options.keepReaders === true ? (segment: Segment, handle: FileHandle) => void kept.push((segment.reader = handle)) : undefined;
   try {
-    if (resume) first = await skipCoveredSegments(fs, logDir, segments, index, resume, keep);
+    if (resume) first = await skipCoveredSegments(log, segments, resume, keep);
     for (let i = first; i < segments.length; i++) {
       const segment = segments[i];
       findings.segmentsScanned++;
@@ -134,27 +138,10 @@ export async function scanLog(
         });
         if (outcome.kind === 'torn-tail-cut') findings.tornTail = outcome.tornTail;
         if (outcome.kind === 'damaged') {
-          const { damage } = outcome;
-          if (options.repair !== 'truncate' || options.readOnly) throw damage.error;
-          // A scavenged segment with no record left before the damage is set aside whole (one with records left
-          // keeps them, and the repair rewrites its header to say where they end and how many positions it spans).
-          const scavenged = index.scavenged.has(segment.base);
-          const cutOffset = scavenged && damage.cutOffset === SEGMENT_HEADER_BYTES ? 0 : damage.cutOffset;
-          findings.quarantine = await quarantineFrom(fs, dir, {
-            segments,
-            damagedIndex: i,
-            handle,
-            cutOffset,
-            reason: damage.error.message,
-            lastPosition: index.durableCount - 1,
-          });
-          segments = cutOffset === 0 ? segments.slice(0, i) : segments.slice(0, i + 1);
-          segment.durableSize = cutOffset;
-          if (cutOffset > 0) index.endOffset = cutOffset;
-          if (scavenged) {
-            if (cutOffset === 0) index.scavenged.delete(segment.base);
-            else index.scavenged.set(segment.base, index.durableCount - segment.base);
-          }
+          if (options.repair !== 'truncate' || options.readOnly) throw outcome.damage.error;
+          const repair = await repairDamage(log, segments, i, handle, outcome.damage);
+          findings.quarantine = repair.quarantine;
+          segments = segments.slice(0, repair.cutOffset === 0 ? i : i + 1);
           break;
         }
         if (keep) {
@@ -172,53 +159,116 @@ export async function scanLog(
   }
   const clean = options.cleanPosition;
   if (clean !== undefined && !findings.quarantine && index.durableCount - 1 < clean) {
-    // Nothing in the log is damaged, yet events acknowledged before the clean close are gone (a segment, or the end of one, is missing).
-    const last = segments[segments.length - 1];
-    const file = last ? logFile(last.name) : logFile('');
-    const error = new CorruptionError({
-      file,
-      offset: last?.durableSize ?? 0,
-      reason: `the store was closed cleanly at position ${clean}, but the log ends at position ${index.durableCount - 1}: acknowledged events ${index.durableCount} to ${clean} are missing`,
-    });
-    if (options.repair !== 'truncate' || options.readOnly) throw error;
-    if (last) {
-      // Nothing to cut, but the repair still runs as one (snapshots and checkpoints past the end are set aside), and reports the loss.
-      const handle = await fs.open(`${logDir}/${last.name}`);
-      try {
-        findings.quarantine = await quarantineFrom(fs, dir, {
-          segments,
-          damagedIndex: segments.length - 1,
-          handle,
-          cutOffset: last.durableSize,
-          reason: error.message,
-          lastPosition: index.durableCount - 1,
-        });
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
-    } else {
-      findings.quarantine = { files: [], cutFile: file, cutOffset: 0, bytes: 0, records: 0, reason: error.message, lastPosition: -1, snapshotsSetAside: [], checkpointsReset: [], resumedAfterCrash: false };
-    }
+    findings.quarantine = await judgeMissingAfterCleanClose(log, segments, clean);
   }
-  const last = segments[segments.length - 1];
-  if (last && index.scavenged.has(last.base) && !options.readOnly) {
-    // A scavenged segment never takes appends (its header fixes its span and its end). When it is the last
-    // one — a repair cut the log inside it, or set aside every segment after it — appends go on in a new
-    // segment where it ends (base + span), so no position it spans is ever used again. A crash before this
-    // leaves the same store for the next open to finish.
-    const base = index.durableCount;
-    await (await createSegment(fs, logDir, base)).close();
-    segments.push({ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES });
-    index.endOffset = SEGMENT_HEADER_BYTES;
-  }
-  if (segments.length === 0 && !options.readOnly) {
-    const base = index.durableCount;
-    await (await createSegment(fs, logDir, base)).close();
-    segments = [{ base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES }];
-    index.endOffset = SEGMENT_HEADER_BYTES;
-  }
+  if (!options.readOnly) segments = await startAppendableSegment(log, segments);
   for (const segment of segments) index.segmentBases.push(segment.base);
   return { segments, ...findings };
+}
+
+/** Removes the temp files a crash left in `log/` (a read-only scan only names them); returns their paths inside the store. */
+async function removeTempFiles(fs: FileSystem, logDir: string, names: string[], readOnly: boolean): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+    if (!readOnly) await fs.unlink(`${logDir}/${name}`);
+    removed.push(logFile(name));
+  }
+  if (removed.length > 0 && !readOnly) await fs.syncDir(logDir);
+  return removed;
+}
+
+/** The segments among `log/`'s file names, in position order (their sizes not read yet). */
+function segmentsNamed(names: string[]): Segment[] {
+  return names
+    .map((name) => ({ name, base: parseSegmentName(name) }))
+    .filter((s): s is { name: string; base: number } => s.base !== undefined)
+    .sort((a, b) => a.base - b.base)
+    .map((s) => ({ ...s, durableSize: 0 }));
+}
+
+/**
+ * An explicit repair of the damage found in `segments[damagedIndex]`: the log
+ * is cut before it (quarantine.ts), and the segment and the index end where
+ * the cut is. A cut at offset 0 sets the segment aside whole.
+ */
+async function repairDamage(
+  { fs, dir, index }: LogScan,
+  segments: Segment[],
+  damagedIndex: number,
+  handle: FileHandle,
+  damage: Damage,
+): Promise<{ quarantine: ScanFindings['quarantine']; cutOffset: number }> {
+  const segment = segments[damagedIndex];
+  // A scavenged segment with no record left before the damage is set aside whole (one with records left
+  // keeps them, and the repair rewrites its header to say where they end and how many positions it spans).
+  const scavenged = index.scavenged.has(segment.base);
+  const cutOffset = scavenged && damage.cutOffset === SEGMENT_HEADER_BYTES ? 0 : damage.cutOffset;
+  const quarantine = await quarantineFrom(fs, dir, {
+    segments,
+    damagedIndex,
+    handle,
+    cutOffset,
+    reason: damage.error.message,
+    lastPosition: index.durableCount - 1,
+  });
+  segment.durableSize = cutOffset;
+  if (cutOffset > 0) index.endOffset = cutOffset;
+  if (scavenged) {
+    if (cutOffset === 0) index.scavenged.delete(segment.base);
+    else index.scavenged.set(segment.base, index.durableCount - segment.base);
+  }
+  return { quarantine, cutOffset };
+}
+
+/**
+ * Nothing in the log is damaged, yet events acknowledged before the clean
+ * close are gone (a segment, or the end of one, is missing): corruption, or
+ * with `repair: 'truncate'` a repair that reports the loss.
+ */
+async function judgeMissingAfterCleanClose({ fs, dir, logDir, index, options }: LogScan, segments: Segment[], clean: number): Promise<ScanFindings['quarantine']> {
+  const last = segments[segments.length - 1];
+  const file = last ? logFile(last.name) : logFile('');
+  const error = new CorruptionError({
+    file,
+    offset: last?.durableSize ?? 0,
+    reason: `the store was closed cleanly at position ${clean}, but the log ends at position ${index.durableCount - 1}: acknowledged events ${index.durableCount} to ${clean} are missing`,
+  });
+  if (options.repair !== 'truncate' || options.readOnly) throw error;
+  if (!last) {
+    return { files: [], cutFile: file, cutOffset: 0, bytes: 0, records: 0, reason: error.message, lastPosition: -1, snapshotsSetAside: [], checkpointsReset: [], resumedAfterCrash: false };
+  }
+  // Nothing to cut, but the repair still runs as one (snapshots and checkpoints past the end are set aside), and reports the loss.
+  const handle = await fs.open(`${logDir}/${last.name}`);
+  try {
+    return await quarantineFrom(fs, dir, {
+      segments,
+      damagedIndex: segments.length - 1,
+      handle,
+      cutOffset: last.durableSize,
+      reason: error.message,
+      lastPosition: index.durableCount - 1,
+    });
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Appends go to the last segment: when there is none, or the last one is a
+ * scavenged segment (which never takes appends), a new one is created where
+ * the log ends. Returns the segments with it.
+ */
+async function startAppendableSegment({ fs, logDir, index }: LogScan, segments: Segment[]): Promise<Segment[]> {
+  const last = segments[segments.length - 1];
+  // A scavenged segment never takes appends (its header fixes its span and its end). When it is the last
+  // one — a repair cut the log inside it, or set aside every segment after it — appends go on in a new
+  // segment where it ends (base + span), so no position it spans is ever used again. A crash before this
+  // leaves the same store for the next open to finish.
+  if (last && !index.scavenged.has(last.base)) return segments;
+  const base = index.durableCount;
+  await (await createSegment(fs, logDir, base)).close();
+  index.endOffset = SEGMENT_HEADER_BYTES;
+  return [...segments, { base, name: segmentName(base), durableSize: SEGMENT_HEADER_BYTES }];
 }
 
 /** A record read after the last COMMIT: it becomes durable only when its append's COMMIT record is read. */
@@ -266,11 +316,14 @@ interface SegmentProgress {
   pendingEvents: RecordedEvent[];
 }
 
+/**
+ * Reads one segment record by record from `ctx.startOffset`, taking each
+ * committed append into the index; says how the segment ends.
+ */
 async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
-  const { handle, segment, isLast, index, onCommit, startOffset } = ctx;
+  const { handle, segment, index, startOffset } = ctx;
   const file = logFile(segment.name);
   const size = await handle.size();
-  const resuming = startOffset > SEGMENT_HEADER_BYTES;
   const headerError = await checkSegmentHeader(ctx, file, size);
   if (headerError) return { kind: 'damaged', damage: { error: headerError, cutOffset: 0 } };
   // A scavenged segment holds the events a scavenge kept: positions with holes, every record its own commit,
@@ -283,103 +336,141 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
   }
 
   const scan: SegmentProgress = { file, size, bytes: new SegmentBytes(handle, size), offset: startOffset, lastCommitEnd: startOffset, write: undefined, pending: [], pendingEvents: [] };
-  const { pending, pendingEvents } = scan;
-  const nextPosition = () => index.durableCount + pending.length;
-  const damaged = (reason: string): SegmentOutcome => damagedAt(ctx, scan, reason);
-
-  const span = mark?.span;
   while (scan.offset < size) {
-    const offset = scan.offset;
-    const { check, rel } = await scan.bytes.check(offset);
+    const { check, rel } = await scan.bytes.check(scan.offset);
     if (check.kind !== 'ok') return judgeBadRecord(ctx, scan, check);
-    const chunk = scan.bytes.window;
-    let header;
-    let event: RecordedEvent | undefined;
-    try {
-      header = decodeHeader(chunk, rel);
-      if (onCommit) event = decodeEvent(chunk, rel, check.length);
-    } catch {
-      return damaged('record passes its checksum but cannot be decoded');
-    }
-    const write = scan.write;
-    if (!write && resuming && offset === startOffset && header.batchStart <= offset) {
-      // Resuming where an earlier scan of this process stopped (a read-only
-      // store following a writer) can land inside a write whose first
-      // appends it already took in: the write began before this point.
-      scan.write = { start: header.batchStart, bytes: header.batchBytes };
-    } else if (!write || header.batchStart !== write.start || header.batchBytes !== write.bytes) {
-      // A new write begins: at this very record, and only after a whole append.
-      if (header.batchStart !== offset || pending.length > 0) {
-        return damaged(`record claims to belong to a write that starts at byte offset ${header.batchStart}, which does not fit the records before it`);
-      }
-      scan.write = { start: header.batchStart, bytes: header.batchBytes };
-    }
-    // The positions a scavenge removed before this record are skipped only once the record passed every check below.
-    const removedBefore = span !== undefined && header.position > nextPosition() && pending.length === 0 && header.position < segment.base + span;
-    if (header.position !== nextPosition() && !removedBefore) {
-      return damaged(`record has position ${header.position} where position ${nextPosition()} was expected (duplicate, missing or out-of-order position)`);
-    }
-    // Whole, valid writes after the clean close's position are kept: no damage
-    // makes them, only a writer that did not see the marker (an old owner in
-    // the moment before it noticed its lock had moved). Damage after it is
-    // still corruption: the crash rules never apply when the marker is there.
-    const head = index.headOrCreate(header.stream);
-    const previous = lastPendingOf(pending, header.stream) ?? head;
-    const expectedPrev = head.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
-    // A scavenge removed the stream's events before this one: its link ends the chain, or names a removed event.
-    // (A chain that begins anew in a scavenged segment may follow an event the scan still saw: a read-only open
-    // can read a segment before a running scavenge rewrites it, and the next one after.)
-    const earlierRemoved =
-      header.prevPosition === NO_PREVIOUS
-        ? span !== undefined && header.version >= head.pendingVersion + 1
-        : header.version > head.pendingVersion + 1 && header.prevPosition > expectedPrev && ctx.inScavenged(header.prevPosition);
-    if (!earlierRemoved) {
-      if (header.version !== head.pendingVersion + 1) {
-        return damaged(`event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`);
-      }
-      // An offset into a scavenged segment is only a hint (the segment was rewritten after the link was written).
-      const offsetKnown = expectedPrev === NO_PREVIOUS || !ctx.inScavenged(expectedPrev);
-      if (header.prevPosition !== expectedPrev || (offsetKnown && header.prevOffset !== previous.offset)) {
-        return damaged(`event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`);
-      }
-    }
-    if (removedBefore) index.skipRemoved(header.position);
-    head.pendingVersion = header.version;
-    pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
-    if (event) pendingEvents.push(event);
-    scan.offset += FRAME_HEADER_BYTES + check.length;
-    if (check.flags & FLAG_COMMIT) {
-      for (const p of pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
-      pending.length = 0;
-      if (onCommit) {
-        onCommit(pendingEvents.slice());
-        pendingEvents.length = 0;
-      }
-      scan.lastCommitEnd = scan.offset;
-    }
+    const stop = takeRecord(ctx, scan, mark, check, rel);
+    if (stop) return stop;
   }
-  if (pending.length > 0) {
-    const clean = ctx.cleanPosition !== undefined;
-    if (ctx.tailRule && !clean) {
-      const reason = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
-      return cutTornTail(ctx, scan, { eventsDiscarded: pending.length, reason });
-    }
-    return damaged(isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${ctx.cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
+  if (scan.pending.length > 0) return judgeUnfinishedAppend(ctx, scan);
+  const cutShort = mark && scavengedSegmentCutShort(scan, mark);
+  if (cutShort) return damagedAt(ctx, scan, cutShort);
+  segment.durableSize = size;
+  index.endOffset = size;
+  if (mark) index.skipRemoved(segment.base + mark.span);
+  return { kind: 'whole' };
+}
+
+/**
+ * Checks the record at `scan.offset`, which passed its own checks (`check`,
+ * at `rel` in the bytes' window), against the log before it (its write,
+ * position, stream version and chain link) and takes it in; returns how the
+ * segment ends when the record stops the scan.
+ */
+function takeRecord(ctx: SegmentContext, scan: SegmentProgress, mark: ScavengeMark | undefined, check: Extract<FrameCheck, { kind: 'ok' }>, rel: number): SegmentOutcome | undefined {
+  const { index, onCommit } = ctx;
+  const { offset, pending } = scan;
+  const chunk = scan.bytes.window;
+  let header: RecordHeader;
+  let event: RecordedEvent | undefined;
+  try {
+    header = decodeHeader(chunk, rel);
+    if (onCommit) event = decodeEvent(chunk, rel, check.length);
+  } catch {
+    return damagedAt(ctx, scan, 'record passes its checksum but cannot be decoded');
   }
+  const writeProblem = joinWrite(ctx, scan, header);
+  if (writeProblem) return damagedAt(ctx, scan, writeProblem);
+  const nextPosition = index.durableCount + pending.length;
+  // The positions a scavenge removed before this record are skipped only once the record passed every check below.
+  const removedBefore = mark !== undefined && header.position > nextPosition && pending.length === 0 && header.position < ctx.segment.base + mark.span;
+  if (header.position !== nextPosition && !removedBefore) {
+    return damagedAt(ctx, scan, `record has position ${header.position} where position ${nextPosition} was expected (duplicate, missing or out-of-order position)`);
+  }
+  // Whole, valid writes after the clean close's position are kept: no damage
+  // makes them, only a writer that did not see the marker (an old owner in
+  // the moment before it noticed its lock had moved). Damage after it is
+  // still corruption: the crash rules never apply when the marker is there.
+  const head = index.headOrCreate(header.stream);
+  const linkProblem = checkStreamLink(ctx, scan, header, head, mark);
+  if (linkProblem) return damagedAt(ctx, scan, linkProblem);
+  if (removedBefore) index.skipRemoved(header.position);
+  head.pendingVersion = header.version;
+  pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
+  if (event) scan.pendingEvents.push(event);
+  scan.offset += FRAME_HEADER_BYTES + check.length;
+  if (check.flags & FLAG_COMMIT) commitPending(ctx, scan);
+  return undefined;
+}
+
+/** The record belongs to the write under way, or starts a new one after a whole append; otherwise says what is wrong. */
+function joinWrite(ctx: SegmentContext, scan: SegmentProgress, header: RecordHeader): string | undefined {
+  const { offset, write } = scan;
+  const resuming = ctx.startOffset > SEGMENT_HEADER_BYTES;
+  if (!write && resuming && offset === ctx.startOffset && header.batchStart <= offset) {
+    // Resuming where an earlier scan of this process stopped (a read-only
+    // store following a writer) can land inside a write whose first
+    // appends it already took in: the write began before this point.
+    scan.write = { start: header.batchStart, bytes: header.batchBytes };
+  } else if (!write || header.batchStart !== write.start || header.batchBytes !== write.bytes) {
+    // A new write begins: at this very record, and only after a whole append.
+    if (header.batchStart !== offset || scan.pending.length > 0) {
+      return `record claims to belong to a write that starts at byte offset ${header.batchStart}, which does not fit the records before it`;
+    }
+    scan.write = { start: header.batchStart, bytes: header.batchBytes };
+  }
+  return undefined;
+}
+
+/** The record's stream version and link to its stream's previous event follow the stream's events before it; otherwise says what is wrong. */
+function checkStreamLink(ctx: SegmentContext, scan: SegmentProgress, header: RecordHeader, head: StreamHead, mark: ScavengeMark | undefined): string | undefined {
+  const previous = lastPendingOf(scan.pending, header.stream) ?? head;
+  const expectedPrev = head.pendingVersion < 0 ? NO_PREVIOUS : previous.position;
+  // A scavenge removed the stream's events before this one: its link ends the chain, or names a removed event.
+  // (A chain that begins anew in a scavenged segment may follow an event the scan still saw: a read-only open
+  // can read a segment before a running scavenge rewrites it, and the next one after.)
+  const earlierRemoved =
+    header.prevPosition === NO_PREVIOUS
+      ? mark !== undefined && header.version >= head.pendingVersion + 1
+      : header.version > head.pendingVersion + 1 && header.prevPosition > expectedPrev && ctx.inScavenged(header.prevPosition);
+  if (earlierRemoved) return undefined;
+  if (header.version !== head.pendingVersion + 1) {
+    return `event of stream "${header.stream}" has version ${header.version} where ${head.pendingVersion + 1} was expected`;
+  }
+  // An offset into a scavenged segment is only a hint (the segment was rewritten after the link was written).
+  const offsetKnown = expectedPrev === NO_PREVIOUS || !ctx.inScavenged(expectedPrev);
+  if (header.prevPosition !== expectedPrev || (offsetKnown && header.prevOffset !== previous.offset)) {
+    return `event of stream "${header.stream}" links to position ${header.prevPosition} at offset ${header.prevOffset}, but its previous event is position ${expectedPrev} at offset ${previous.offset}`;
+  }
+  return undefined;
+}
+
+/** A COMMIT record was read: the append it ends is durable, its events go into the index (and to `onCommit`). */
+function commitPending(ctx: SegmentContext, scan: SegmentProgress): void {
+  const { index, onCommit } = ctx;
+  for (const p of scan.pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
+  scan.pending.length = 0;
+  if (onCommit) {
+    onCommit(scan.pendingEvents.slice());
+    scan.pendingEvents.length = 0;
+  }
+  scan.lastCommitEnd = scan.offset;
+}
+
+/** The segment ends after records of an append with no COMMIT: a torn last write after a crash, corruption otherwise. */
+async function judgeUnfinishedAppend(ctx: SegmentContext, scan: SegmentProgress): Promise<SegmentOutcome> {
+  const clean = ctx.cleanPosition !== undefined;
+  if (ctx.tailRule && !clean) {
+    const reason = 'the log ends in the middle of an append: its write was never completed, so never acknowledged';
+    return cutTornTail(ctx, scan, { eventsDiscarded: scan.pending.length, reason });
+  }
+  return damagedAt(ctx, scan, ctx.isLast ? `the log ends in the middle of an append, but the store was closed cleanly at position ${ctx.cleanPosition}` : 'segment ends in the middle of an append (no commit record)');
+}
+
+/** Says how a scavenged segment whose records all passed was cut short, if it was. */
+function scavengedSegmentCutShort(scan: SegmentProgress, mark: ScavengeMark): string | undefined {
+  const { size, write } = scan;
   // A scavenged segment is one write from its header to its end: one that ends on a record boundary before
   // that write's end was cut short (its kept events are missing), not scavenged down to there.
   // (Its header's end, when it has one, is what counts: a repair that cut it keeps its records' write fields as they were.)
-  if (span !== undefined && mark?.end === undefined && scan.write && scan.write.start + scan.write.bytes !== size) {
-    return damaged(`scavenged segment ends at byte offset ${size}, but its records were written up to byte offset ${scan.write.start + scan.write.bytes}: the segment was cut short`);
+  if (mark.end === undefined && write && write.start + write.bytes !== size) {
+    return `scavenged segment ends at byte offset ${size}, but its records were written up to byte offset ${write.start + write.bytes}: the segment was cut short`;
   }
   // Its header says where its kept records end: a segment cut back to a record boundary, even to its header, is still found.
-  if (mark?.end !== undefined && mark.end !== size) {
-    return damaged(`scavenged segment ends at byte offset ${size}, but its header says its kept records end at byte offset ${mark.end}: the segment was cut short`);
+  if (mark.end !== undefined && mark.end !== size) {
+    return `scavenged segment ends at byte offset ${size}, but its header says its kept records end at byte offset ${mark.end}: the segment was cut short`;
   }
-  segment.durableSize = size;
-  index.endOffset = size;
-  if (span !== undefined) index.skipRemoved(segment.base + span);
-  return { kind: 'whole' };
+  return undefined;
 }
 
 /** What a segment's header says of a scavenge (undefined: never scavenged, or the header is damaged, which the scan names). */
@@ -415,12 +506,12 @@ async function checkSegmentHeader(ctx: SegmentContext, file: string, size: numbe
   try {
     const base = decodeSegmentHeader(header, file);
     if (base !== segment.base) {
-      return new CorruptionError({ file, offset: 16, reason: `header says base position ${base}, the file name says ${segment.base}` });
+      return new CorruptionError({ file, offset: AT_FILE_NUMBER, reason: `header says base position ${base}, the file name says ${segment.base}` });
     }
     if (base !== index.durableCount && !resuming) {
       return new CorruptionError({
         file,
-        offset: 16,
+        offset: AT_FILE_NUMBER,
         reason:
           base > index.durableCount
             ? `segment starts at position ${base} but the log before it ends at position ${index.durableCount - 1}: a segment is missing`
@@ -598,10 +689,8 @@ class UndecidableTail extends Error {
  * be exactly the ones it saw. Returns the index of the first segment to scan.
  */
 async function skipCoveredSegments(
-  fs: FileSystem,
-  logDir: string,
+  { fs, logDir, index }: LogScan,
   segments: Segment[],
-  index: StreamIndex,
   resume: NonNullable<ScanOptions['resumeAt']>,
   keep: ((segment: Segment, handle: FileHandle) => void) | undefined,
 ): Promise<number> {

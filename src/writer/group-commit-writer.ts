@@ -27,7 +27,6 @@ export interface WriterOptions {
   maxQueueEvents: number;
 }
 
-/** What a slot of the queue holds once its append was taken into a batch. */
 /**
  * Queued events from which a batch is written at once instead of at the end
  * of the tick (when no batch delay is set). A caller that keeps many large
@@ -36,6 +35,7 @@ export interface WriterOptions {
  * (measured: batched appends of 1,000 events, 32 in flight, +15–25%).
  */
 const START_WRITE_AT_EVENTS = 8192;
+/** What a slot of the queue holds once its append was taken into a batch. */
 const TAKEN = undefined as unknown as QueuedAppend;
 
 /**

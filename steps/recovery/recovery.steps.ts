@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import CRC32 from 'crc-32';
 import { CorruptionError, EventStore, SimulatedDisk, type RecordedEvent } from '../../src/index';
-import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES, headerCrcOf } from '../../src/log/record';
+import { AT_BODY_CRC, AT_HEADER_CRC, AT_LENGTH, AT_POSITION, FIXED_RECORD_BYTES, headerCrcOf, writeU64 } from '../../src/log/record';
 import { AT_FILE_CRC, AT_FILE_VERSION, fileHeaderCrc } from '../../src/log/file-header';
 import { encodeSegmentHeader, segmentName } from '../../src/log/segment-file';
 import { countValidRecords } from '../../src/recovery/count-valid-records';
@@ -175,7 +175,9 @@ Then('the last segment ends exactly where the {int}th event ends', async functio
 When(/^one bit flips in the body of (?:record (\d+)|the last record of the first segment)$/, async function (this: EventfoldWorld, n: string | null) {
   const { path, span, bytes } = await recordOf(this, n ? Number(n) : -1, 0);
   const damaged = Buffer.from(bytes);
-  damaged[span.offset + FIXED_RECORD_BYTES + 4] ^= 0x10;
+  // A byte of the body (the stream's name): only the body CRC can tell.
+  const insideTheBody = span.offset + FIXED_RECORD_BYTES + 4;
+  damaged[insideTheBody] ^= 0x10;
   await writeBytes(this, path, damaged);
   logDamage(this).damage = { path, span, storedCrc: bytes.readUInt32LE(span.offset + AT_BODY_CRC), damaged };
 });
@@ -235,8 +237,7 @@ When('record {int} is rewritten with a valid checksum but position {int}', async
   const { path, span, bytes } = await recordOf(this, n);
   // Position is a u64 of the record header (src/log/FORMAT.md); the header CRC is then made to match.
   const damaged = Buffer.from(bytes);
-  damaged.writeUInt32LE(position, span.offset + AT_POSITION);
-  damaged.writeUInt32LE(0, span.offset + AT_POSITION + 4);
+  writeU64(damaged, position, span.offset + AT_POSITION);
   damaged.writeUInt32LE(headerCrcOf(damaged, span.offset), span.offset + AT_HEADER_CRC);
   await writeBytes(this, path, damaged);
 });
