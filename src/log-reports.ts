@@ -122,7 +122,7 @@ export interface ScavengeProgress {
 export interface ScavengeResult extends ScavengeProgress {
   /** Segments rewritten (the others had nothing to remove); PostgreSQL: streams that lost events. */
   segmentsRewritten: number;
-  /** Spans overwritten with zeros in `quarantine/`: records of removed events, and runs of bytes not provably a kept event's record (see scrub-quarantine.ts). */
+  /** Spans overwritten with zeros in `quarantine/`: records of removed events, and runs of bytes not provably a kept event's record (see lifecycle/scrub-quarantine.ts). */
   quarantinedRecordsZeroed: number;
   /** The file log: `$metadata` records of `$lifecycle` that nothing reads any more, erased in place (see Engine.redacted). */
   metadataRecordsErased?: number;

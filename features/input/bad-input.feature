@@ -19,7 +19,7 @@ Feature: Bad input is refused before anything is written
 
     Scenario Outline: An append with <problem>
       When an append is made with <problem>
-      Then the last append was rejected with an InvalidInputError mentioning "<message>"
+      Then the last append was rejected with an InvalidInputError saying "<message>"
       And the store still holds 2 events
       And no byte was written to the log
       And "good" can still append 1 event expecting version 1

@@ -13,7 +13,7 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
 
     Scenario Outline: Opening a new store with <options> is refused
       When a store is opened in a new directory with options <options>
-      Then the call was refused with an InvalidInputError saying "<message>"
+      Then the call was rejected with an InvalidInputError saying "<message>"
       And nothing was created on disk
 
       Examples:
@@ -40,7 +40,7 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
 
     Scenario Outline: Opening a store at <path> is refused
       When a store is opened at <path>
-      Then the call was refused with an InvalidInputError saying "<message>"
+      Then the call was rejected with an InvalidInputError saying "<message>"
       And nothing was created on disk
 
       Examples:
@@ -56,7 +56,7 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
       Given a new store
       And "acct" has 2 events
       When the store is called as <call>
-      Then the call was refused with an InvalidInputError saying "<message>"
+      Then the call was rejected with an InvalidInputError saying "<message>"
       And the store still holds 2 events
 
       Examples:
@@ -84,5 +84,5 @@ Feature: Options and arguments are checked, so a typo never changes behaviour si
       Given a new store
       And "acct" has 2 events
       When the store is called as store.readAll({ get from() { throw new Error('no from today') } })
-      Then the call was refused with an InvalidInputError saying "readAll options could not be read: no from today"
+      Then the call was rejected with an InvalidInputError saying "readAll options could not be read: no from today"
       And the error's cause is the getter's error

@@ -31,7 +31,7 @@ Feature: The store keeps exactly what it checked
     Scenario Outline: A getter that returns <first> when checked and <later> afterwards
       Given a new store
       When "orders" appends 1 event whose <field> is a getter returning <first> the first time and <later> afterwards
-      And the store is reopened
+      And the store is closed and opened again
       Then "orders" reads back its event with <field> <first>
 
       Examples:
@@ -48,7 +48,7 @@ Feature: The store keeps exactly what it checked
       Given a new store
       And "good" has 2 events
       When an event is appended with <problem>
-      Then the last append was rejected with an InvalidInputError mentioning "<message>"
+      Then the last append was rejected with an InvalidInputError saying "<message>"
       And the store still holds 2 events
       And no byte was written to the log
 

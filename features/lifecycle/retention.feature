@@ -65,7 +65,7 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
     Scenario Outline: Bad metadata is refused with an InvalidInputError and nothing is written
       Given "ledger-4" has 3 events
       When the metadata of "ledger-4" is set to <metadata>
-      Then the last append was rejected with an InvalidInputError mentioning "<says>"
+      Then the last append was rejected with an InvalidInputError saying "<says>"
       And the store still holds 3 events
 
       Examples:

@@ -17,7 +17,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: A store of 20 MB in which 90% is deleted shrinks to about 10%
-      Given a new store whose segments roll every 1024 KiB
+      Given a new store with:
+        | segmentSize | 1024 KiB |
       And 10 streams of 2000 events of 1 KB each
       And 9 of those streams are deleted
       When the store is scavenged
@@ -84,7 +85,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: An erasure request: the marker is found nowhere in the store any more
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
       And "orders" has 200 events
       And a checkpoint was taken
@@ -96,7 +98,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: The erased stream's metadata goes too, replaced values included; other streams keep only their current metadata
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4711@example.com"}
       And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4712@example.com"}
       And "customer-7" has 5 events
@@ -121,7 +124,8 @@ Feature: Scavenge gives the disk back
       A repair always quarantines the damaged record itself. Its stream cannot
       be trusted, so its bytes may be anyone's: a scavenge keeps in quarantine
       only the records it can prove are events still kept, and zeroes the rest.
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "orders" has 20 events
       And "customer-7" has 6 events holding the text "ERASE-ME-4711"
       And one bit flips in the data of the first event of "customer-7", and a repair sets it aside with the 5 after it
@@ -134,7 +138,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: A scavenge asked for right after a hard delete, while another scavenge runs, still erases the deleted stream
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And "customer-7" has 100 events holding the text "ERASE-ME-4711"
       And "sensor-1" has 300 events
       And the metadata of "sensor-1" is set to maxCount 1
@@ -144,7 +149,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: Closing the store stops a running scavenge between segments, and its promise says it did not finish
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And "customer-7" has 100 events holding the text "ERASE-ME-4711"
       And "customer-7" is deleted for good
       When a scavenge runs and the store is closed after its first segment
@@ -178,7 +184,8 @@ Feature: Scavenge gives the disk back
 
     @file-only
     Scenario: Stream reads that began before the scavenge read the rest of the stream after it
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And "sensor-2" and "visit-9" have 600 events each, appended in turns
       And "visit-9" is deleted
       When "sensor-2" is read forward and backward up to their 300th event
@@ -235,14 +242,16 @@ Feature: Scavenge gives the disk back
         | writes back a random subset of the dirty pages, 4 subsets per cut |
 
     Scenario: The scavenging process is killed with SIGKILL right after each segment it puts in place
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And 6 streams of 20 events, "s-1" deleted for good with its events holding the text "ERASE-ME-4711", "s-3" with maxCount 3 and 5 more events, and a checkpoint taken last
       When for each segment the scavenge rewrites, a copy of the store is scavenged by a child process killed with SIGKILL right after that segment is in place
       Then every copy opens with every kept event exactly as before
       And in every copy a scavenge run again leaves the text "ERASE-ME-4711" in no file
 
     Scenario: A backup asked for after each segment a scavenge puts in place opens with every event it holds
-      Given a new store whose segments roll every 4 KiB
+      Given a new store with:
+        | segmentSize | 4 KiB |
       And 6 streams of 20 events, "s-1" deleted for good with its events holding the text "ERASE-ME-4711", "s-3" with maxCount 3 and 5 more events, and a checkpoint taken last
       When the store is scavenged and a backup is asked for after each segment it puts in place
       Then there are as many backups as segments rewritten, at least 4
@@ -252,7 +261,8 @@ Feature: Scavenge gives the disk back
   Rule: Recovery and the command line understand scavenged segments
 
     Scenario: eventfold scavenge on a closed store, then verify and info
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "sensor-1" has 1000 events
       And the metadata of "sensor-1" is set to maxCount 100
       When the store is closed
@@ -265,7 +275,8 @@ Feature: Scavenge gives the disk back
       And it says "positions:      0 to 1001"
 
     Scenario: A damaged record in a scavenged segment is still named as corruption
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "sensor-1" has 1000 events
       And the metadata of "sensor-1" is set to maxCount 100
       And the store is scavenged
@@ -275,7 +286,8 @@ Feature: Scavenge gives the disk back
       Then the open fails with a CorruptionError naming the segment that holds it
 
     Scenario: A scavenged segment cut back to its header is named as corruption, by verify and by the open
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "sensor-1" has 1000 events
       And the metadata of "sensor-1" is set to maxCount 100
       And the store is scavenged
@@ -286,7 +298,8 @@ Feature: Scavenge gives the disk back
       Then the open fails with a CorruptionError naming the segment that holds it
 
     Scenario: A scavenged segment under a snapshot, cut short by its last record, fails the open before any read
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "sensor-1" has 1000 events
       And the metadata of "sensor-1" is set to maxCount 100
       And the store is scavenged
@@ -305,7 +318,8 @@ Feature: Scavenge gives the disk back
   Rule: A read-only store open during a scavenge goes on reading
 
     Scenario: A reader that had read part of the log reads every kept event during the scavenge and what the writer reads after a refresh
-      Given a new store whose segments roll every 16 KiB
+      Given a new store with:
+        | segmentSize | 16 KiB |
       And "sensor-1" has 1000 events
       And "sensor-2" has 50 events
       And "visit-9" has 20 events

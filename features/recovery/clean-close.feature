@@ -18,7 +18,7 @@ Feature: After a clean close there is no torn tail
     Scenario Outline: <damage> after a clean close
       When <damage>
       And the store is opened again
-      Then the open fails with a CorruptionError saying "<says>"
+      Then the open was rejected with a CorruptionError saying "<says>"
 
       Examples:
         | damage                                                  | says                                                       |

@@ -26,7 +26,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Given a store on a simulated disk whose segments roll every 4 KiB, holding 200 events
       When one bit flips in the body of the last record of the first segment
       And the store is opened again
-      Then the open fails with a CorruptionError saying "in a segment that is not the last"
+      Then the open was rejected with a CorruptionError saying "in a segment that is not the last"
 
   Rule: An explicit repair quarantines the damage and reports the loss
 
@@ -52,7 +52,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Given a store on a simulated disk holding 30 events, one per append
       When the length field of record 5 is set to 2147483000
       And the store is opened again
-      Then the open fails with a CorruptionError saying "impossible record length 2147483000"
+      Then the open was rejected with a CorruptionError saying "impossible record length 2147483000"
       And opening allocated less than 16 MiB of buffers
 
   Rule: Positions must run without gap, repeat or reversal
@@ -61,7 +61,7 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Given a store on a simulated disk holding 30 events, one per append
       When record 20 is rewritten with a valid checksum but position <written>
       And the store is opened again
-      Then the open fails with a CorruptionError saying "record has position <written> where position 19 was expected"
+      Then the open was rejected with a CorruptionError saying "record has position <written> where position 19 was expected"
 
       Examples:
         | what         | written |
@@ -78,13 +78,13 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Given a store whose segments roll every 4 KiB, holding 200 events
       When the second segment file is deleted
       And the store is opened again
-      Then the open fails with a CorruptionError saying "a segment is missing"
+      Then the open was rejected with a CorruptionError saying "a segment is missing"
 
     Scenario: A segment written by an unknown format version 9
       Given a store holding 30 events
       When the format version in the segment header is changed to 9
       And the store is opened again
-      Then the open fails with a CorruptionError saying "unknown format version 9"
+      Then the open was rejected with a CorruptionError saying "unknown format version 9"
 
     Scenario: An empty segment file as the whole log is damage, not an empty store
       A segment is renamed into place only after its header is on the disk,
@@ -92,13 +92,13 @@ Feature: Real corruption is detected, named, and only repaired when asked
 
       Given a directory whose only segment file is empty
       When the store is opened again
-      Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
+      Then the open was rejected with a CorruptionError saying "shorter than its 32-byte header"
 
     Scenario: A segment shorter than its header is damage, not an interrupted roll
       Given a store whose segments roll every 4 KiB, holding 200 events
       When a new segment file with only 11 bytes of its header is left after the last one
       And the store is opened again
-      Then the open fails with a CorruptionError saying "shorter than its 32-byte header"
+      Then the open was rejected with a CorruptionError saying "shorter than its 32-byte header"
       When the store is opened again with repair "truncate"
       Then reading all events returns 200 events with positions 0 to 199
       And the recovery report says the damaged segment was moved to quarantine
@@ -107,5 +107,5 @@ Feature: Real corruption is detected, named, and only repaired when asked
       Given a store holding 30 events
       When the format version in the segment header is changed to 2
       And the store is opened again
-      Then the open fails with an UnsupportedFormatError saying "format version 2; this eventfold reads version 3"
+      Then the open was rejected with an UnsupportedFormatError saying "format version 2; this eventfold reads version 3"
       And the error says how to upgrade: "append them in order to a new, empty store"

@@ -128,13 +128,13 @@ Feature: After a crash, only the last, unacknowledged write is cut
       Given a store holding 30 events when the machine stops
       When one bit flips in the body of record 29
       And the store is opened again
-      Then the open fails with a CorruptionError saying "a later write follows it"
+      Then the open was rejected with a CorruptionError saying "a later write follows it"
 
     Scenario: Leftovers followed by a whole later write
       Given a store holding 30 events when the machine stops
       When 50 bytes of leftovers and then a whole write of 1 event are added after the last record
       And the store is opened again
-      Then the open fails with a CorruptionError saying "a later write follows it"
+      Then the open was rejected with a CorruptionError saying "a later write follows it"
 
   Rule: Resynchronising after damage costs time linear in the bytes read
 

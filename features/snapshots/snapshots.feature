@@ -107,7 +107,7 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
     Scenario: The log holds fewer events than the snapshot covers
       When the log is cut back to its first 150 events
       And the store is opened again
-      Then the open fails with a CorruptionError saying "acknowledged events are missing from the log"
+      Then the open was rejected with a CorruptionError saying "acknowledged events are missing from the log"
 
     Scenario: A repair that cuts the log also sets aside the snapshots that covered what it cut
       When one bit flips in the body of record 150
@@ -130,5 +130,5 @@ Feature: Snapshots let a store reopen from a checkpoint instead of replaying its
       Given a new store with a "balance" projection that keeps its total as a Money object
       And 10 events are appended over 2 streams
       When a checkpoint is attempted
-      Then the checkpoint is refused with an InvalidInputError saying "is a Money object"
+      Then the checkpoint was rejected with an InvalidInputError saying "is a Money object"
       And no snapshot file was written

@@ -75,7 +75,8 @@ Feature: Append events to streams and read them back
 
     @file-only
     Scenario: Asking for the next event before the previous answer arrived still gives the events in order
-      Given a new store whose segments roll every 64 KiB
+      Given a new store with:
+        | segmentSize | 64 KiB |
       And 20 streams have 250 events each
       When 5001 events are asked of one full read at once, without waiting for any answer
       Then the answers are the events with positions 0 to 4999 in order, then the end of the read

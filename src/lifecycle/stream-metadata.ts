@@ -27,7 +27,7 @@ export const RESERVED_PREFIX = '$';
 export const SYSTEM_STREAM = '$lifecycle';
 export const METADATA_SET = '$metadata';
 export const STREAM_DELETED = '$deleted';
-/** What a scavenge leaves of a `$metadata` record it erases (see Engine.erasedNow). */
+/** What a scavenge leaves of a `$metadata` record it erases (see Engine.redacted). */
 export const RECORD_ERASED = '$erased';
 
 export function isSystemStream(stream: string): boolean {
@@ -204,7 +204,7 @@ export class StreamLifecycles {
   /**
    * True for the `$metadata` record of `stream` at `version` of SYSTEM_STREAM
    * once nothing reads it any more: a later one replaced it, or the stream
-   * was deleted for good. A scavenge erases such records (see Engine.erasedNow).
+   * was deleted for good. A scavenge erases such records (see Engine.redacted).
    */
   metadataRecordErasable(stream: string, version: number): boolean {
     const life = this.streams.get(stream);

@@ -37,6 +37,8 @@ export interface WriterOptions {
 const START_WRITE_AT_EVENTS = 8192;
 /** What a slot of the queue holds once its append was taken into a batch. */
 const TAKEN = undefined as unknown as QueuedAppend;
+/** Taken slots at the queue's front that are cut off once they outnumber the rest. */
+const COMPACT_QUEUE_AFTER = 1024;
 
 /**
  * Group commit: appends queue up while a batch is on its way to disk; the
@@ -111,10 +113,15 @@ export class GroupCommitWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Decides when the queued appends are written: now (a full batch, or no
+   * batch delay: at the end of the tick, or at once for a large backlog), or
+   * when the open batch reaches `maxBatchDelayMs`.
+   */
   private schedule(): void {
     if (this.writing || this.failure) return;
     if (this.queuedEvents >= this.options.maxBatchEvents || this.options.maxBatchDelayMs <= 0) {
-      this.clearTimers();
+      this.clearBatchTimer();
       if (this.queuedEvents >= START_WRITE_AT_EVENTS && this.options.maxBatchDelayMs <= 0) {
         // A large batch is already waiting: start its write now (once the running job ends) rather than at the end
         // of the tick, so that its write and fsync overlap the framing of the appends that follow it.
@@ -136,7 +143,8 @@ export class GroupCommitWriter {
     }
   }
 
-  private clearTimers(): void {
+  /** Drops the timer of a batch that waits for its `maxBatchDelayMs` (the setImmediate run is cleared by `run`). */
+  private clearBatchTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -144,7 +152,7 @@ export class GroupCommitWriter {
   private async run(): Promise<void> {
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
-    this.clearTimers();
+    this.clearBatchTimer();
     if (this.writing || this.failure) return;
     this.writing = true;
     try {
@@ -177,7 +185,8 @@ export class GroupCommitWriter {
       // The queue lets go of a taken append at once: its bytes (a view that keeps a whole framing arena alive) are the batch's now.
       this.queue[this.head++] = TAKEN;
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+    // Taken slots are cut off the queue's front once they are most of it, rather than shifting it on every batch.
+    if (this.head > COMPACT_QUEUE_AFTER && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
@@ -230,7 +239,7 @@ export class GroupCommitWriter {
     this.head = 0;
     this.waiters = [];
     this.queuedEvents = 0;
-    this.clearTimers();
+    this.clearBatchTimer();
     this.notifyIdle();
   }
 

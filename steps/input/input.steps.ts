@@ -74,11 +74,6 @@ function unescape(text: string): string {
   return text.replace(/\\u([0-9A-Fa-f]{4})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-Then(/^the last append was rejected with an InvalidInputError mentioning "(.*)"$/, function (this: EventfoldWorld, text: string) {
-  expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('InvalidInputError');
-  expect((this.lastError as Error).message).to.contain(text);
-});
-
 Then('{string} can still append {int} event expecting version {int}', async function (this: EventfoldWorld, stream: string, count: number, version: number) {
   const result = await this.store!.append(stream, Array.from({ length: count }, () => ({ type: 'Again' })), { expectedVersion: version });
   expect(result.version).to.equal(version + count);

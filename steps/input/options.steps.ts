@@ -58,11 +58,6 @@ When('the store is called as {}', async function (this: EventfoldWorld, call: st
   await this.capture(() => settle(evaluate(call, { store: this.store, EventStore })));
 });
 
-Then(/^the call was refused with an InvalidInputError saying "(.*)"$/, function (this: EventfoldWorld, text: string) {
-  expect(this.lastError, 'the call should have been refused').to.be.instanceOf(InvalidInputError);
-  expect((this.lastError as Error).message).to.contain(text);
-});
-
 Then('nothing was created on disk', function (this: EventfoldWorld) {
   const { target, entriesBefore } = optionChecks(this);
   if (target && !entriesBefore) expect(existsSync(target), `${target} exists`).to.equal(false);

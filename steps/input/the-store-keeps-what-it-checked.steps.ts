@@ -105,11 +105,6 @@ When(
   },
 );
 
-When('the store is reopened', async function (this: EventfoldWorld) {
-  await this.store!.close();
-  await this.openStore();
-});
-
 Then('{string} reads back its event with {} {}', async function (this: EventfoldWorld, stream: string, field: string, first: string) {
   const events = [];
   for await (const event of this.store!.readStream(stream)) events.push(event);

@@ -99,7 +99,3 @@ When('the child process is killed with SIGKILL', async function (this: Eventfold
   await exited;
 });
 
-Then('the open was rejected with a StoreLockedError naming the child process', function (this: EventfoldWorld) {
-  expect((this.lastError as Error)?.name).to.equal('StoreLockedError');
-  expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(this.childOwnerPid);
-});

@@ -133,11 +133,6 @@ Then('the recovery report says the damaged segment was moved to quarantine', fun
   expect(quarantine!.files.some((f) => f.includes(logDamage(this).incompleteSegment!.split('/').pop()!))).to.equal(true);
 });
 
-Then('the open fails with an UnsupportedFormatError saying {string}', function (this: EventfoldWorld, text: string) {
-  expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('UnsupportedFormatError');
-  expect((this.lastError as Error).message).to.contain(text);
-});
-
 Then('the error says how to upgrade: {string}', function (this: EventfoldWorld, text: string) {
   expect((this.lastError as Error).message).to.contain(text);
 });

@@ -71,17 +71,13 @@ When('the test setup runs with CHROME_PATH naming that browser', function (this:
   runSetup(this, { CHROME_PATH: browserSetup(this).browser });
 });
 
-When('the test setup runs', function (this: EventfoldWorld) {
-  runSetup(this, {});
+When(/^the test setup runs( as a dry run)?$/, function (this: EventfoldWorld, dryRun: string | undefined) {
+  runSetup(this, {}, dryRun ? ['--dry-run'] : []);
 });
 
 When('the test setup runs with CHROME_PATH naming a file that does not exist', function (this: EventfoldWorld) {
   browserSetup(this).browser = join(this.dir, 'no-such-chrome');
   runSetup(this, { CHROME_PATH: browserSetup(this).browser });
-});
-
-When('the test setup runs as a dry run', function (this: EventfoldWorld) {
-  runSetup(this, {}, ['--dry-run']);
 });
 
 Then('the setup uses that browser, found via {string}', function (this: EventfoldWorld, via: string) {

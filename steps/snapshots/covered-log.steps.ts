@@ -5,10 +5,6 @@ import { logDamage } from '../support/log-damage-state';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
 
-When('the store is opened again with verifyOnOpen {string}', async function (this: EventfoldWorld, mode: 'full') {
-  await this.capture(() => this.openStore({ verifyOnOpen: mode }));
-});
-
 Then('the background check reports the log verified', async function (this: EventfoldWorld) {
   expect(this.store!.recovery.coveredLog).to.equal('checked in the background');
   const health = await this.store!.verified();

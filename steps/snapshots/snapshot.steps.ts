@@ -257,11 +257,6 @@ When('a checkpoint is attempted', async function (this: EventfoldWorld) {
   await this.capture(() => this.store!.checkpoint());
 });
 
-Then('the checkpoint is refused with an InvalidInputError saying {string}', function (this: EventfoldWorld, text: string) {
-  expect(this.lastError).to.be.instanceOf(InvalidInputError);
-  expect((this.lastError as Error).message).to.contain(text);
-});
-
 Then('no snapshot file was written', async function (this: EventfoldWorld) {
   const dir = snapshotsDir(this);
   const names = this.disk ? await this.disk.readdir(dir).catch(() => []) : (() => {

@@ -1,5 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
+import * as errors from '../../src/errors';
 import { EventStore, SimulatedDisk, type RecordedEvent } from '../../src/index';
 import { appendVia, inMemoryStore, numberList, parseExpectation } from '../support/appends';
 import { assertGapless, collect, numberedEvents, readAllEvents } from '../support/events';
@@ -28,11 +29,6 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 /** "a new store on a simulated disk" is the shorthand of "the store lives on a simulated disk" and "a new store". */
 Given(/^a new store( on a simulated disk)?$/, async function (this: EventfoldWorld, simulated: string | null) {
   if (simulated) this.disk = new SimulatedDisk();
-  await this.openStore();
-});
-
-Given('a new store whose segments roll every {int} KiB', async function (this: EventfoldWorld, kib: number) {
-  this.storeOptions.segmentSize = kib * 1024;
   await this.openStore();
 });
 
@@ -226,9 +222,16 @@ Then("every event's content matches what was appended", function (this: Eventfol
   for (const count of seen.values()) expect(count).to.equal(expectedEach);
 });
 
-Then(/^the (?:last append|open) was rejected with an? (\w+)$/, function (this: EventfoldWorld, errorClass: string) {
-  expect(this.lastError, 'an error was expected').to.be.instanceOf(Error);
+/**
+ * Every typed refusal, said one way: "the last append was rejected with an InvalidInputError saying "…"".
+ * The error is of exactly that exported class, and its message holds the text when one is given.
+ */
+Then(/^the (?:last append|open|call|checkpoint) was rejected with an? (\w+)(?: saying "(.*)")?$/, function (this: EventfoldWorld, errorClass: string, text: string | undefined) {
+  const exported = (errors as Record<string, unknown>)[errorClass];
+  expect(exported, `${errorClass} is an error class eventfold exports`).to.be.a('function');
+  expect(this.lastError, `a ${errorClass} was expected`).to.be.instanceOf(exported as new () => Error);
   expect((this.lastError as Error).name).to.equal(errorClass);
+  if (text !== undefined) expect((this.lastError as Error).message).to.contain(text);
 });
 
 Then('the error says version {word} was expected and the actual version is {int}', function (this: EventfoldWorld, expected: string, actual: number) {
@@ -253,8 +256,10 @@ Then('stream {string} ends at version {int}', function (this: EventfoldWorld, st
   expect(this.store!.streamVersion(stream)).to.equal(version);
 });
 
-Then('the open was rejected with a StoreLockedError naming this process', function (this: EventfoldWorld) {
+/** The owner it names: this test process, or the child process that holds (or held) the store. */
+Then(/^the open was rejected with a StoreLockedError naming (this process|the child process)$/, function (this: EventfoldWorld, owner: string) {
   expect((this.lastError as Error)?.name).to.equal('StoreLockedError');
-  expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(process.pid);
-  expect((this.lastError as Error).message).to.contain(`locked by process ${process.pid}`);
+  const pid = owner === 'this process' ? process.pid : this.childOwnerPid;
+  expect((this.lastError as { ownerPid: number }).ownerPid).to.equal(pid);
+  expect((this.lastError as Error).message).to.contain(`locked by process ${pid}`);
 });
