@@ -31,7 +31,7 @@ Feature: The command line looks without touching, and says when a store is in us
       Given a child process that has opened the store and keeps it open
       When the operator runs "<command>" on the store
       Then the command exits with 2 and says "needs the store to itself, but process"
-      And the store's files are byte for byte as they were before the command
+      And every file of the store is byte for byte as it was
 
       Examples:
         | command            |

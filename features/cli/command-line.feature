@@ -24,7 +24,7 @@ Feature: The eventfold command line tells an operator what is in a store
       And the operator runs "eventfold verify" on the store
       Then the command exits with 2 and says "record fails its checksum"
       And the output names the segment file and the offset of record 10
-      And the store's files are byte for byte as they were before the command
+      And every file of the store is byte for byte as it was
 
   Rule: info, read and recover show what is there
 
@@ -63,7 +63,8 @@ Feature: The eventfold command line tells an operator what is in a store
       Then the command exits with 0 and says "covers positions 0 to 29"
       When the operator runs "eventfold info" on the store
       Then the command exits with 0 and says "snapshots:      00000000000000000029.snap (position 29)"
-      And the next open of the store starts from that snapshot and replays 0 events
+      When the store is opened again
+      Then the reopen started from the snapshot at position 29 and replayed 0 events
 
     Scenario: A damaged snapshot makes verify fail, naming the file
       Given the operator has run "eventfold snapshot" on the store

@@ -17,7 +17,7 @@ Feature: eventfold info shows deleted streams, retention settings and reclaimabl
     And it says "sensor-1 [maxCount 100]: 900 events removed"
     And it says "cart-9 (deleted for good): 40 events removed"
     And the reclaimable bytes it shows are those of 940 of the store's events
-    And the store's files are byte for byte as they were before the command
+    And every file of the store is byte for byte as it was
 
   Scenario: The stream count leaves out the store's own stream and the deleted streams, and counts one appended to again
     Given a new store

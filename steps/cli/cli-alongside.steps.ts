@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../../src/index';
 import { exited, startCli, type ChildLines } from '../support/child-lines';
 import { runEventfold } from '../support/eventfold-cli';
 import { assertGapless } from '../support/events';
-import { hashTree } from '../support/file-hashes';
+import { rememberFiles } from '../support/file-hashes';
 import { expectAcknowledged, writerAcks, writerChild, writerLines, writerReached } from '../support/writer-acks';
 import { scenarioState } from '../support/scenario-state';
 import type { CliRun, EventfoldWorld } from '../support/world';
@@ -61,7 +61,7 @@ When('the writer is killed with SIGKILL', async function (this: EventfoldWorld) 
 
 When('the operator runs {string}, {string} and {string} on the store', function (this: EventfoldWorld, read: string, info: string, verify: string) {
   const commands = [read, info, verify];
-  this.fileHashesBefore = hashTree(this.storeDir);
+  rememberFiles(this, this.storeDir);
   alongside(this).results = commands.map((command) => {
     const [name, ...options] = command.replace(/^eventfold\s+/, '').split(/\s+/);
     return runEventfold([name, this.storeDir, ...options]);

@@ -7,7 +7,7 @@ import { checkFrame, FRAME_HEADER_BYTES } from '../../src/log/record';
 import { SEGMENT_HEADER_BYTES } from '../../src/log/segment-file';
 import { exited, startChildWithInput } from '../support/child-lines';
 import { assertGapless, collect } from '../support/events';
-import { hashTree } from '../support/file-hashes';
+import { expectFilesUnchanged, rememberFiles } from '../support/file-hashes';
 import { segmentPaths } from '../support/log-files';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
@@ -105,7 +105,7 @@ Then('after a refresh it sees {int} events, the same ones the writer reads', asy
 });
 
 When('this process opens the store read-only, reads every event and closes it', async function (this: EventfoldWorld) {
-  this.fileHashesBefore = hashTree(this.storeDir);
+  rememberFiles(this, this.storeDir);
   const store = await EventStore.open(this.storeDir, { readOnly: true });
   readers(this).seen = await collect(store.readAll());
   await store.close();
@@ -119,7 +119,7 @@ Then('it saw every acknowledged event and nothing of the torn append', function 
 });
 
 Then('every file of the store is byte for byte as it was', function (this: EventfoldWorld) {
-  expect(hashTree(this.storeDir)).to.deep.equal(this.fileHashesBefore);
+  expectFilesUnchanged(this);
 });
 
 Then("the next writer's open still finds the crash: a torn tail and an unclean shutdown", async function (this: EventfoldWorld) {

@@ -55,8 +55,8 @@ export class EventfoldWorld extends World {
   childOwnerPid?: number;
   /** How many events a reader saw before the store's last append was torn (read-only and CLI steps). */
   eventsBeforeTear?: number;
-  /** The store's files and their hashes before something that must change none of them (support/file-hashes.ts). */
-  fileHashesBefore?: Record<string, string>;
+  /** The files under a directory and their hashes, before something that must change none of them (support/file-hashes.ts). */
+  filesBefore?: { dir: string; hashes: Record<string, string> };
   /**
    * Untyped values of the lifecycle and PostgreSQL steps, still to be moved
    * to their concern's `scenarioState`: new values never go here.
