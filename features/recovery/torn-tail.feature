@@ -120,7 +120,7 @@ Feature: After a crash, only the last, unacknowledged write is cut
       And the store is opened again
       Then the store opens with the first 29 events
       And the recovery report says of the cut write: "the last write was damaged or torn; it may have been acknowledged"
-      And the recovery report never says of the cut write "never acknowledged"
+      And the recovery report never says of the cut write: "never acknowledged"
 
   Rule: Damage with a later write after it is corruption, never cut
 
