@@ -70,17 +70,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
       covered = undefined;
     }
     const quarantine = scan.quarantine ?? finishedRepair;
-    for (const moved of quarantine?.snapshotsSetAside ?? []) {
-      snapshot.skipped.push({ file: moved.file, reason: `covers position ${moved.position}, past the repaired log's end at ${quarantine!.lastPosition}: moved to ${moved.movedTo}` });
-    }
-    if (repairing) {
-      // Whatever a repair found, no snapshot past the repaired end may survive it (a damaged repair record is redone this way).
-      snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
-    }
-    const checkpoints: RecoveryReport['checkpoints'] = {
-      reset: await resetCheckpointsBeyond(fs, directory, index.durableCount - 1, readOnly),
-      damaged: (await listCheckpoints(fs, directory)).flatMap((c) => ('damaged' in c ? [{ name: c.name, reason: c.damaged }] : [])),
-    };
+    const checkpoints = await settlePastTheEnd(fs, checked, index, snapshot, quarantine);
     if (clean.present && !readOnly) {
       // From here on a crash must not look like a clean shutdown.
       await fs.unlink(`${directory}/${CLEAN_MARKER}`);
@@ -133,6 +123,27 @@ async function takeOwnership(fs: FileSystem, checked: OpenArguments): Promise<He
   } catch (error) {
     throw asStorageError(error, `Could not lock the store in ${directory}`);
   }
+}
+
+/**
+ * Nothing past the recovered log's end is used: the snapshots a repair set
+ * aside are reported skipped (and after a repair, any other past the end is
+ * set aside too), checkpoints past the end are reset to it. Returns what the
+ * recovery report says of the checkpoints (those reset, and those damaged).
+ */
+async function settlePastTheEnd(fs: FileSystem, checked: OpenArguments, index: StreamIndex, snapshot: RecoveryReport['snapshot'], quarantine: RecoveryReport['quarantine']): Promise<RecoveryReport['checkpoints']> {
+  const { directory, readOnly } = checked;
+  for (const moved of quarantine?.snapshotsSetAside ?? []) {
+    snapshot.skipped.push({ file: moved.file, reason: `covers position ${moved.position}, past the repaired log's end at ${quarantine!.lastPosition}: moved to ${moved.movedTo}` });
+  }
+  if (checked.repair === 'truncate') {
+    // Whatever a repair found, no snapshot past the repaired end may survive it (a damaged repair record is redone this way).
+    snapshot.skipped.push(...(await quarantineSnapshotsBeyond(fs, directory, index.durableCount - 1)));
+  }
+  return {
+    reset: await resetCheckpointsBeyond(fs, directory, index.durableCount - 1, readOnly),
+    damaged: (await listCheckpoints(fs, directory)).flatMap((c) => ('damaged' in c ? [{ name: c.name, reason: c.damaged }] : [])),
+  };
 }
 
 /** Where the scan starts: after the newest snapshot that passed its checks and that the projections can use, or at the log's start. */
