@@ -54,7 +54,7 @@ Given('a directory whose only segment file is empty', async function (this: Even
 });
 
 /** Opens the store again, keeping what the open throws; `with repair "truncate"` or `with verifyOnOpen "full"` sets that one option. */
-When(/^the store is opened again(?: with (repair|verifyOnOpen) "([^"]+)")?$/, async function (this: EventfoldWorld, option: 'repair' | 'verifyOnOpen' | undefined, value: string | undefined) {
+When(/^the store is opened again(?: with (repair|verifyOnOpen) "([^"]+)")?$/, async function (this: EventfoldWorld, option: 'repair' | 'verifyOnOpen' | null | undefined, value: string | null | undefined) {
   await this.capture(() => this.openStore(option ? { [option]: value } : {}));
 });
 

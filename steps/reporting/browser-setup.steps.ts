@@ -71,7 +71,7 @@ When('the test setup runs with CHROME_PATH naming that browser', function (this:
   runSetup(this, { CHROME_PATH: browserSetup(this).browser });
 });
 
-When(/^the test setup runs( as a dry run)?$/, function (this: EventfoldWorld, dryRun: string | undefined) {
+When(/^the test setup runs( as a dry run)?$/, function (this: EventfoldWorld, dryRun: string | null | undefined) {
   runSetup(this, {}, dryRun ? ['--dry-run'] : []);
 });
 

@@ -226,12 +226,12 @@ Then("every event's content matches what was appended", function (this: Eventfol
  * Every typed refusal, said one way: "the last append was rejected with an InvalidInputError saying "…"".
  * The error is of exactly that exported class, and its message holds the text when one is given.
  */
-Then(/^the (?:last append|open|call|checkpoint) was rejected with an? (\w+)(?: saying "(.*)")?$/, function (this: EventfoldWorld, errorClass: string, text: string | undefined) {
+Then(/^the (?:last append|open|call|checkpoint) was rejected with an? (\w+)(?: saying "(.*)")?$/, function (this: EventfoldWorld, errorClass: string, text: string | null | undefined) {
   const exported = (errors as Record<string, unknown>)[errorClass];
   expect(exported, `${errorClass} is an error class eventfold exports`).to.be.a('function');
   expect(this.lastError, `a ${errorClass} was expected`).to.be.instanceOf(exported as new () => Error);
   expect((this.lastError as Error).name).to.equal(errorClass);
-  if (text !== undefined) expect((this.lastError as Error).message).to.contain(text);
+  if (text != null) expect((this.lastError as Error).message).to.contain(text);
 });
 
 Then('the error says version {word} was expected and the actual version is {int}', function (this: EventfoldWorld, expected: string, actual: number) {
