@@ -4,7 +4,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import pg from 'pg';
-import { ErasureIncompleteError, type RecordedEvent, type ScavengeResult } from '../src/index';
+import { ErasureIncompleteError, StoreClosedError, type RecordedEvent, type ScavengeResult } from '../src/index';
 import { exited, startChildWithInput, type ChildLines } from './support/child-lines';
 import { readAllEvents } from './support/events';
 import { database, databaseUrl, queryDatabase } from './support/postgres';
@@ -203,10 +203,11 @@ When('the store is closed as soon as its scavenge has deleted its first batch', 
   this.memo.closedScavenge = outcome;
 });
 
-Then('the scavenge ended without an error, having removed {int} events', function (this: EventfoldWorld, count: number) {
+Then('the stopped scavenge was rejected with a StoreClosedError saying {string}', function (this: EventfoldWorld, text: string) {
   const outcome = this.memo.closedScavenge as { result?: ScavengeResult; error?: unknown };
-  expect(outcome.error, String(outcome.error)).to.equal(undefined);
-  expect(outcome.result!.eventsRemoved).to.equal(count);
+  expect(outcome.result, 'the scavenge close() stopped resolved as if it had finished').to.equal(undefined);
+  expect(outcome.error).to.be.instanceOf(StoreClosedError);
+  expect((outcome.error as Error).message).to.include(text);
 });
 
 // ---- sessions ended under a scavenge ----

@@ -48,5 +48,5 @@ Feature: Opening a store on PostgreSQL
 
       Examples:
         | version | who                                   |
-        | 3       | a newer eventfold                     |
+        | 4       | a newer eventfold                     |
         | 0       | something that is not eventfold       |

@@ -74,12 +74,12 @@ Feature: Scavenge on PostgreSQL
       Then no statistic of the events table holds the text "ERASE-ME-4711"
       And no row of the server's statistics catalog holds the text "ERASE-ME-4711"
 
-    Scenario: A schema of version 1 whose payload columns have statistics is migrated to version 2 on open, and the statistics go
+    Scenario: A schema of version 1 whose payload columns have statistics is migrated to version 3 on open, and the statistics go
       Given "customer-7" has 300 events holding the text "ERASE-ME-4711"
       And the store is closed
       And the schema is made a version 1 schema whose payload statistics the server has sampled
       When the store is opened
-      Then the schema's version row still says 2
+      Then the schema's version row still says 3
       And no statistic of the events table holds the text "ERASE-ME-4711"
 
     Scenario: A report holds a snapshot older than the deletions: the erasing scavenge fails saying why, and succeeds once the report ends
@@ -148,11 +148,12 @@ Feature: Scavenge on PostgreSQL
       And the events table holds 1 row of "old"
       And every kept event reads back exactly as before, at the same position
 
-    Scenario: A store closed while it scavenges lets the scavenge stop after its batch, and the next scavenge finishes
+    Scenario: A store closed while it scavenges lets the scavenge stop after its batch, rejects it, and the next scavenge finishes
       Given "old" has 5000 events
       And "old" is deleted
       When the store is closed as soon as its scavenge has deleted its first batch
-      Then the scavenge ended without an error, having removed 1000 events
+      Then the stopped scavenge was rejected with a StoreClosedError saying "1000 events removed"
+      And the events table holds 4000 rows of "old"
       When the store is closed and opened again
       And the store is scavenged
       Then the scavenge removed 3999 events
@@ -188,3 +189,98 @@ Feature: Scavenge on PostgreSQL
       Then the command exits with 0 and says "900 events removed"
       And the events table holds 100 rows of "sensor-1"
       And reading "sensor-1" forward returns 100 events, versions 900 to 999
+
+  Rule: Every process with the store open lets go of what a scavenge removed: its projections are rebuilt when the scavenge ends, and no snapshot keeps it
+
+    Scenario: A second process with a projection while a third scavenges a stream deleted for good: its count drops without a reopen, and none of its snapshots holds the stream's text
+      Given "orders" has 50 events
+      And "customer-7" has 1500 events holding the text "ERASE-ME-4711"
+      And a second process keeps a projection of the events' notes, counting those holding "ERASE-ME-4711", with a snapshot every 10 events
+      And "customer-7" is deleted for good
+      And the second process's projection counts 1550 events, 1500 of their notes holding the text
+      When a child process scavenges the store and waits after its first batch
+      And the second process appends 30 events to "orders"
+      Then no snapshot row holds the text "ERASE-ME-4711 lives at number 0"
+      When the child process goes on scavenging and finishes
+      Then the second process's projection comes to 80 events, 0 of their notes holding the text, without a reopen
+      When the second process appends 30 events to "orders"
+      And the second process takes a checkpoint
+      Then the snapshots table holds the second process's checkpoint
+      And no snapshot row holds the text "ERASE-ME-4711"
+      And a checkpoint was taken
+
+    Scenario: The scavenger is killed midway: no snapshot keeps what it deleted, and the rerun's end rebuilds the second process's projection
+      Given "orders" has 50 events
+      And "customer-7" has 1500 events holding the text "ERASE-ME-4711"
+      And a second process keeps a projection of the events' notes, counting those holding "ERASE-ME-4711", with a snapshot every 10 events
+      And "customer-7" is deleted for good
+      When a child process scavenges the store and is killed with SIGKILL after its first batch
+      And the second process appends 30 events to "orders"
+      And the store is scavenged
+      Then the second process's projection comes to 80 events, 0 of their notes holding the text, without a reopen
+      When the second process takes a checkpoint
+      Then the snapshots table holds the second process's checkpoint
+      And no snapshot row holds the text "ERASE-ME-4711"
+
+  Rule: A scavenge erases the stream metadata nothing reads any more; the deletion stays and refuses appends
+
+    Scenario: The erased stream's metadata goes too, replaced values included; other streams keep only their current metadata
+      Given the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4711@example.com"}
+      And the metadata of "customer-7" is set to custom {"email":"ERASE-ME-4712@example.com"}
+      And "customer-7" has 5 events
+      And the metadata of "orders" is set to custom {"owner":"OLD-OWNER-1"}
+      And the metadata of "orders" is set to custom {"owner":"OWNER-2"} and maxCount 100
+      And "orders" has 200 events
+      When "customer-7" is deleted for good
+      And the store is scavenged with erase
+      Then the scavenge erased 3 metadata records
+      And no row of the events table holds the text "ERASE-ME-4711"
+      And no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4711"
+      And no file of the events table, its TOAST table or their indexes holds the text "ERASE-ME-4712"
+      And no file of the events table, its TOAST table or their indexes holds the text "OLD-OWNER-1"
+      When the store is closed and opened again
+      Then the metadata of "orders" says custom {"owner":"OWNER-2"} and maxCount 100
+      And reading "orders" forward returns 100 events, versions 100 to 199
+      When an append to "customer-7" is tried
+      Then the last append was rejected with a StreamDeletedError
+
+  Rule: The open counts the events stored, and a scavenge removes the records of earlier scavenges
+
+    Scenario: After a scavenge removed 2,999 of 3,000 events the open reports the 104 rows stored, not the 3,103 positions taken
+      Given "old" has 3000 events
+      And "kept" has 100 events
+      And "old" is deleted
+      When the store is scavenged
+      And the store is closed and opened again
+      Then the open reports 104 events recovered, the last at position 3102, as many as the events table holds
+
+    Scenario: Three scavenges leave the records of the last one only, and a process that slept through them reads past the holes
+      Given "kept" has 10 events
+      And a second process has the store open and is stopped with SIGSTOP
+      And "old" has 3000 events
+      And "old" is deleted
+      When the store is scavenged
+      And the store is scavenged
+      And the store is scavenged
+      Then the events table holds 1 row of type "$scavenge" and 1 row of type "$scavenged"
+      And reading "kept" forward returns 10 events, versions 0 to 9
+      When the second process is continued and appends 1 event to "old"
+      Then its append was written at version 3000
+      And the second process reads all events: 10 of "kept" and 1 of "old"
+
+  Rule: Below the newest scavenge record a missing row is trusted to be a scavenge's: the removals count tells a lost one
+
+    Scenario: A row lost below the newest scavenge record is skipped by readers, and the count of removed rows shows it
+      Below its newest scavenge record a reader cannot tell a row a scavenge
+      deleted from one the server lost: there eventfold relies on
+      PostgreSQL's own durability. Every row a scavenge deletes is counted in
+      the transaction that deletes it, so one query compares the positions
+      taken with the rows stored and the rows removed.
+      Given "old" has 3000 events
+      And "kept" has 10 events
+      And "old" is deleted
+      And the store is scavenged
+      Then the events table misses 0 rows that no scavenge deleted
+      When the row of "kept" at version 4 is lost from the events table
+      Then reading all events returns 9 events
+      And the events table misses 1 row that no scavenge deleted

@@ -12,7 +12,7 @@ Feature: Several processes share one store on PostgreSQL
     Scenario: 4 processes open an empty database at the same moment
       When 4 processes open it as a store at the same moment
       Then each of the 4 processes opened the empty store
-      And the database holds eventfold's schema at version 2, created once
+      And the database holds eventfold's schema at version 3, created once
 
   Rule: Four writers, one killed inside its transaction, and a subscriber in a fifth process
 

@@ -8,7 +8,7 @@ import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
-import type { EventLog, LogAppend, LogAppendOutcome, LogListener, ProjectionSnapshot } from './event-log';
+import { OutdatedStatesError, type EventLog, type LogAppend, type LogAppendOutcome, type LogListener, type ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
 import { eventsOfPages } from './events-of-pages';
 import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
@@ -67,7 +67,7 @@ export class Engine implements LogListener {
     private readonly settings: EngineSettings,
   ) {
     this.foldsEvents = projections.names.length > 0;
-    this.snapshots = new SnapshotSchedule(log, projections, settings);
+    this.snapshots = new SnapshotSchedule(log, projections, settings, () => this.eventsRemoved());
     log.listen(this);
   }
 
@@ -132,6 +132,40 @@ export class Engine implements LogListener {
     }
     if (this.foldsEvents) this.projections.foldDurable(events);
     this.snapshots.noteDurable(lastPosition, 0);
+  }
+
+  /** A rebuild of the projections asked for by the log (see `eventsRemoved`), while it runs. */
+  private rebuilding: Promise<void> | undefined;
+  private rebuildAgain = false;
+  /** Why the last such rebuild failed (its states stay as they were, and so do their refused snapshots). */
+  private rebuildError: unknown;
+
+  /**
+   * A scavenge in another process removed stored events (the log says so: a
+   * shared log's record that a scavenge finished, a hole it crossed, a
+   * snapshot refused as outdated): every projection is rebuilt from the
+   * events the log holds, as after this process's own scavenge, with no
+   * snapshot written meanwhile. Rebuilds asked for while one runs share one
+   * more, after it.
+   */
+  eventsRemoved(): void {
+    if (this.closing) return;
+    if (this.rebuilding) {
+      this.rebuildAgain = true;
+      return;
+    }
+    this.rebuilding = (async () => {
+      do {
+        this.rebuildAgain = false;
+        try {
+          await this.snapshots.heldDuring(() => this.rebuildProjections(false));
+          this.rebuildError = undefined;
+        } catch (error) {
+          // The states stay as they were; the log keeps refusing their snapshots, and the next refusal asks again.
+          this.rebuildError = error;
+        }
+      } while (this.rebuildAgain && !this.closing);
+    })().finally(() => (this.rebuilding = undefined));
   }
 
   // ---- The store's operations ----
@@ -397,7 +431,8 @@ export class Engine implements LogListener {
           // Only close() stops a scavenge early: what was done stays done, the rest waits for a scavenge after the next open.
           throw new StoreClosedError(`The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} segments were done; scavenge again after the next open`);
         }
-        if (result.eventsRemoved > 0) await this.rebuildProjections();
+        // Rows another run deleted (one that was killed, or runs in another process) count too: the log's basis tells.
+        await this.rebuildProjections(result.eventsRemoved > 0);
         return result;
       })
       .finally(() => (this.scavenging = undefined));
@@ -410,10 +445,16 @@ export class Engine implements LogListener {
    * appends go on (see ProjectionStates.rebuild), so that neither `state()`
    * nor a later snapshot holds what was folded from removed events.
    */
-  private async rebuildProjections(): Promise<void> {
-    if (!this.foldsEvents) return;
+  private async rebuildProjections(always: boolean): Promise<void> {
     const log = this.log;
-    await this.projections.rebuild((from, to) => log.readAll(from, to - from + 1), () => log.lastPosition, () => this.closing);
+    // Read before the log is: a removal after it makes the rebuilt states outdated too (see EventLog.projectionsBasis).
+    const basis = await log.projectionsBasis?.();
+    // No projection: nothing was folded from the removed events, and snapshots (of no state) may go on at once.
+    if (!this.foldsEvents) return basis?.adopt();
+    if (!always && (!basis || basis.current)) return;
+    const adopted = await this.projections.rebuild((from, to) => log.readAll(from, to - from + 1), () => log.lastPosition, () => this.closing);
+    // Snapshots are held: none is captured between the adoption and this.
+    if (adopted) basis?.adopt();
   }
 
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
@@ -557,7 +598,17 @@ export class Engine implements LogListener {
   /** Takes a snapshot of everything durable now; null for an empty store. */
   async checkpoint(): Promise<CheckpointResult | null> {
     this.assertWritable();
-    return this.snapshots.checkpoint();
+    for (;;) {
+      try {
+        return await this.snapshots.checkpoint();
+      } catch (error) {
+        if (!(error instanceof OutdatedStatesError) || this.closing) throw error;
+        // A scavenge removed events these states were folded from: they are rebuilt, then the snapshot is taken.
+        this.eventsRemoved();
+        await this.rebuilding;
+        if (this.rebuildError) throw this.rebuildError;
+      }
+    }
   }
 
   /** Takes in what other writers appended (see EventLog.refresh); resolves with the new last position. */
@@ -670,6 +721,7 @@ export class Engine implements LogListener {
     const finishing = (async () => {
       // A scavenge stops between segments, and its rebuild of the projections between pages.
       await this.scavenging?.catch(() => undefined);
+      await this.rebuilding;
       await this.snapshots.settled();
       await stopping;
     })();

@@ -204,6 +204,14 @@ export interface LogListener extends LogReplay {
    * Must not throw.
    */
   discovered(events: readonly RecordedEvent[], lastPosition: number): void;
+
+  /**
+   * Optional: a scavenge of another process (of a shared log) removed stored
+   * events, or may have: the projection states may hold what was folded from
+   * them. The engine rebuilds them from the log (see
+   * `EventLog.projectionsBasis`). Must not throw.
+   */
+  eventsRemoved?(): void;
 }
 
 /** A listener that does nothing: a log's until the engine listens (nothing is appended before). */
@@ -372,7 +380,7 @@ export interface EventLog {
    * `scope.redact` names the store's own records that a scavenge rewrites
    * (with the type and data it returns) because they hold what is no longer
    * read: superseded `$metadata` records and those of a stream deleted for
-   * good (the file log does; PostgreSQL keeps its `$lifecycle` rows). Logs
+   * good (both logs do; PostgreSQL updates those rows in place). Logs
    * without it make `store.scavenge` reject with InvalidInputError.
    */
   scavenge?(
@@ -388,6 +396,16 @@ export interface EventLog {
     },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;
+
+  /**
+   * Optional (a shared log whose scavenges run in other processes too:
+   * PostgreSQL): read before a rebuild of the projections reads the log.
+   * `current`: no event was removed since the states were folded (the open,
+   * or the last rebuild adopted), so a rebuild changes nothing. `adopt()`,
+   * called at the moment the rebuilt states are adopted, makes that read the
+   * states' basis: snapshots captured after carry it (see OutdatedStatesError).
+   */
+  projectionsBasis?(): Promise<{ current: boolean; adopt(): void }>;
 
   /**
    * Refuses new appends at once (StoreClosedError, also for appends still
@@ -407,6 +425,20 @@ export interface EventLog {
    * own loading). Never rejects.
    */
   abandon(): Promise<void>;
+}
+
+/**
+ * Thrown by `EventLog.writeSnapshot` of a shared log that stored nothing
+ * because events were removed from the storage (by a scavenge, in any
+ * process) after the snapshot's states were folded: they may hold what was
+ * folded from them. Not an error of the store: the engine rebuilds its
+ * projections, and `checkpoint()` then takes a snapshot of the rebuilt ones.
+ */
+export class OutdatedStatesError extends Error {
+  constructor(location: string) {
+    super(`no snapshot was stored in ${location}: a scavenge removed events after its projection states were folded`);
+    this.name = 'OutdatedStatesError';
+  }
 }
 
 /**

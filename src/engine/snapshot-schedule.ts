@@ -1,6 +1,6 @@
 import type { CheckpointResult } from '../api';
 import { assertPlainData } from '../validate/validate-input';
-import type { EngineSnapshot, EventLog } from './event-log';
+import { OutdatedStatesError, type EngineSnapshot, type EventLog } from './event-log';
 import type { ProjectionStates } from './projections';
 
 /** When snapshots fall due: every this many events, and/or this many log bytes, since the last (0: never by that measure). */
@@ -27,11 +27,16 @@ export class SnapshotSchedule {
   lastError: Error | undefined;
   /** Set while snapshots are held (see `heldDuring`): resolves when they may be written again. */
   private held: Promise<void> | undefined;
+  /** Holds under way (a scavenge and a rebuild may overlap): snapshots resume when the last ends. */
+  private holds = 0;
+  private release: (() => void) | undefined;
 
   constructor(
     private readonly log: EventLog,
     private readonly projections: ProjectionStates,
     private readonly every: SnapshotEvery,
+    /** An automatic snapshot the log refused because its states are outdated (OutdatedStatesError): the projections want a rebuild. */
+    private readonly outdated: () => void = () => undefined,
   ) {
     this.lastSnapshotPosition = log.recovery.snapshot.position ?? -1;
   }
@@ -45,7 +50,11 @@ export class SnapshotSchedule {
     if (due && !this.held) {
       this.start().then(
         () => (this.lastError = undefined),
-        (error: Error) => (this.lastError = error),
+        (error: Error) => {
+          // Not a failure: a scavenge removed events its states were folded from; the next one due holds the rebuilt states.
+          if (error instanceof OutdatedStatesError) this.outdated();
+          else this.lastError = error;
+        },
       );
     }
   }
@@ -67,14 +76,17 @@ export class SnapshotSchedule {
    * waits. A scavenge runs this way (see Engine.scavenge).
    */
   async heldDuring<T>(work: () => Promise<T>): Promise<T> {
-    let release!: () => void;
-    this.held = new Promise<void>((resolve) => (release = resolve));
+    if (this.holds++ === 0) this.held = new Promise<void>((resolve) => (this.release = resolve));
     try {
       await this.settled();
       return await work();
     } finally {
-      this.held = undefined;
-      release();
+      if (--this.holds === 0) {
+        const release = this.release!;
+        this.held = undefined;
+        this.release = undefined;
+        release();
+      }
     }
   }
 

@@ -72,10 +72,17 @@ export type LifecycleChange =
   | { stream: string; deleted: 'soft' | 'hard'; truncateBefore: number }
   /** A scavenge started (and sealed the segment being appended to, so this event opens a new one). */
   | { scavengeStarted: string }
+  /**
+   * A scavenge on PostgreSQL ended its deletions (`deletions`: the removals
+   * count after them, see src/postgres/SCHEMA.md): other processes rebuild
+   * their projections. It changes nothing.
+   */
+  | { scavengeFinished: string; deletions: number }
   /** A record a scavenge erased (`erased`: its type then): a superseded `$metadata`, or one of a stream deleted for good. It changes nothing. */
   | { erased: string };
 
 export const SCAVENGE_STARTED = '$scavenge';
+export const SCAVENGE_FINISHED = '$scavenged';
 
 /**
  * The change an event of SYSTEM_STREAM records, or null when the event is
@@ -87,6 +94,9 @@ export function readLifecycleChange(event: { type: string; data: unknown }): Lif
   if (typeof data !== 'object' || data === null) return null;
   // The start of a scavenge names no stream: it marks where what follows begins (see lifecycle/scavenge.ts).
   if (event.type === SCAVENGE_STARTED) return typeof data.scavengeStarted === 'string' ? { scavengeStarted: data.scavengeStarted } : null;
+  if (event.type === SCAVENGE_FINISHED) {
+    return typeof data.scavengeFinished === 'string' && Number.isSafeInteger(data.deletions) ? { scavengeFinished: data.scavengeFinished, deletions: data.deletions as number } : null;
+  }
   if (event.type === RECORD_ERASED) return typeof data.erased === 'string' ? { erased: data.erased } : null;
   if (typeof data.stream !== 'string') return null;
   if (event.type === METADATA_SET) {
@@ -101,6 +111,7 @@ export function readLifecycleChange(event: { type: string; data: unknown }): Lif
 
 export function changeAsEvent(change: LifecycleChange): { type: string; data: LifecycleChange } {
   if ('scavengeStarted' in change) return { type: SCAVENGE_STARTED, data: change };
+  if ('scavengeFinished' in change) return { type: SCAVENGE_FINISHED, data: change };
   if ('erased' in change) return { type: RECORD_ERASED, data: change };
   return { type: 'metadata' in change ? METADATA_SET : STREAM_DELETED, data: change };
 }

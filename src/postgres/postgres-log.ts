@@ -31,17 +31,18 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { AppendResult, RecordedEvent } from '../api';
-import { NO_LISTENER, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogReplay, type LogStreamRead, type OpenEventLog, type StoredCheckpoint } from '../engine/event-log';
+import { NO_LISTENER, OutdatedStatesError, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogReplay, type LogStreamRead, type OpenEventLog, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StorageError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, windowToExamine, type StoredId } from '../lifecycle/idempotency';
+import { changeAsEvent, SCAVENGE_FINISHED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
 import type { EventInput as ValidEvent } from '../validate/validate-input';
 import type { RecoveryReport } from '../log-reports';
 import { appendSessionSettings, clientConfig, redact } from './connection';
 import { Notifications } from './notifications';
 import type { PostgresSettings } from './options';
 import { EVENT_COLUMNS, eventOf, pack, unpack, type EventRow } from './payload';
-import { migrate } from './schema';
+import { migrate, SCHEMA_VERSION } from './schema';
 import { scavengedBelow, scavengeTable, type ScavengeScope, type TransactionQuery } from './scavenge';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 
@@ -94,6 +95,8 @@ export const LOCK_COUNTER = 'SELECT next_position AS next FROM eventfold_log WHE
 const VERSIONS_AT_END = `SELECT l.next_position - 1 AS last,
   (SELECT json_agg(json_build_array(s.stream, s.version) ORDER BY s.first_position) FROM eventfold_streams s) AS versions
   FROM eventfold_log l`;
+/** The removals count (SCHEMA.md "Scavenge"): events' rows deleted by how many transactions, and rows deleted in all. */
+const REMOVALS = 'SELECT deletions, rows_deleted FROM eventfold_removals';
 /** Writes the group and answers the transaction's id, by which a COMMIT lost on the way is looked up (settleLost). */
 const WRITE = 'SELECT eventfold_write($1, $2, $3, $4, $5, $6, $7, $8), txid_current()::text AS txid';
 
@@ -171,6 +174,13 @@ export class PostgresLog implements EventLog {
     /** Every stream's last version known to this process, in the order the streams began. */
     private readonly versions: Map<string, number>,
     readonly recovery: RecoveryReport,
+    /**
+     * The deletions count (eventfold_removals) the projection states were
+     * folded under: read before the open's replay, and before each rebuild
+     * (projectionsBasis). A snapshot is stored only while the count is still
+     * this (writeSnapshot); null for a read-only open of a schema older than 3.
+     */
+    private basis: number | null,
   ) {
     this.known = recovery.lastPosition;
     this.notifications = new Notifications(clientConfig(url), (last) => {
@@ -227,6 +237,11 @@ export class PostgresLog implements EventLog {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       if (this.closing) throw new StoreClosedError();
     }
+    return this.enqueue(batch);
+  }
+
+  /** Queues a batch for the next group (`append` without its checks: the scavenge's own last record goes in while the store closes). */
+  private enqueue(batch: readonly LogAppend[]): Promise<LogAppendOutcome[]> {
     const outcomes: LogAppendOutcome[] = new Array(batch.length);
     let unsettled = batch.length;
     return new Promise<LogAppendOutcome[]>((resolve) => {
@@ -545,13 +560,24 @@ export class PostgresLog implements EventLog {
       );
       // Fewer rows than asked for means the page reached `last`: positions missing up to it are holes too.
       const end = rows.length < PAGE ? last : rows[rows.length - 1].position;
-      if (await this.holesIn(this.known + 1, rows, end)) crossedHole = true;
+      const hole = await this.holesIn(this.known + 1, rows, end);
+      if (hole) crossedHole = true;
       for (const row of rows) this.versions.set(row.stream, row.version);
       // Before the engine hears of them: an automatic snapshot taken inside `discovered` records this position.
       this.known = end;
-      this.listener.discovered(rows.map(eventOf), end);
+      const events = rows.map(eventOf);
+      this.listener.discovered(events, end);
+      // A scavenge finished whose deletions the projection states were not folded under, or one crossed here whose
+      // record a later scavenge removed: the engine rebuilds them (at once when nothing changed, see projectionsBasis).
+      if (hole || events.some((event) => this.removedSinceBasis(event))) this.listener.eventsRemoved?.();
     }
     return crossedHole;
+  }
+
+  /** True for a `$scavenged` record whose deletions count is not the projection states' basis. */
+  private removedSinceBasis(event: RecordedEvent): boolean {
+    if (event.stream !== SYSTEM_STREAM || event.type !== SCAVENGE_FINISHED || this.basis === null) return false;
+    return (event.data as { deletions?: unknown }).deletions !== this.basis;
   }
 
   /** The position below which a scavenge may have deleted rows (cached; it only grows). */
@@ -702,22 +728,47 @@ export class PostgresLog implements EventLog {
   // ---- snapshots and checkpoints ----
 
   captureSnapshot(): { position: number; log: unknown } {
-    return { position: this.known, log: null };
+    // The basis the states were folded under, captured with them.
+    return { position: this.known, log: { deletions: this.basis } };
   }
 
+  /**
+   * Stores a snapshot, unless events' rows were deleted since its states were
+   * folded (the deletions count is not the one captured with them): then
+   * nothing is stored and it rejects with OutdatedStatesError. The count is
+   * locked FOR SHARE until the snapshot commits, and a scavenge's deleting
+   * transaction locks it FOR UPDATE and deletes every snapshot: so no
+   * snapshot of states folded from deleted rows is ever left stored, whatever
+   * the timing (SCHEMA.md "Scavenge").
+   */
   async writeSnapshot(snapshot: EngineSnapshot): Promise<string> {
     if (this.readOnly) throw new ReadOnlyStoreError(this.location);
+    const basis = (snapshot.log as { deletions: number | null }).deletions;
     try {
-      const { rows } = await this.query<{ id: number }>(
-        'INSERT INTO eventfold_snapshots (position, projections, created_at) VALUES ($1, $2, $3) RETURNING id',
-        [snapshot.position, pack(snapshot.projections), snapshot.createdAt],
-      );
-      const id = rows[0].id;
-      await this.query('DELETE FROM eventfold_snapshots WHERE id NOT IN (SELECT id FROM eventfold_snapshots ORDER BY position DESC, id DESC LIMIT $1)', [this.settings.keepSnapshots]);
+      const id = await this.inTransaction(async (query) => {
+        const { rows: [count] } = await query<{ deletions: number }>('SELECT deletions FROM eventfold_removals WHERE singleton FOR SHARE', []);
+        if (count.deletions !== basis) return undefined;
+        const { rows } = await query<{ id: number }>(
+          'INSERT INTO eventfold_snapshots (position, projections, created_at) VALUES ($1, $2, $3) RETURNING id',
+          [snapshot.position, pack(snapshot.projections), snapshot.createdAt],
+        );
+        await query('DELETE FROM eventfold_snapshots WHERE id NOT IN (SELECT id FROM eventfold_snapshots ORDER BY position DESC, id DESC LIMIT $1)', [this.settings.keepSnapshots]);
+        return rows[0].id;
+      });
+      if (id === undefined) throw new OutdatedStatesError(this.location);
       return `eventfold_snapshots id ${id}`;
     } catch (error) {
+      if (error instanceof OutdatedStatesError) throw error;
       throw asStorageError(error, `Could not write a snapshot to ${this.location}`);
     }
+  }
+
+  /** See EventLog.projectionsBasis: the deletions count now, against the states' basis. */
+  async projectionsBasis(): Promise<{ current: boolean; adopt(): void }> {
+    if (this.basis === null) return { current: true, adopt: () => undefined };
+    const { rows } = await this.query<{ deletions: number }>(REMOVALS, []);
+    const now = rows[0].deletions;
+    return { current: now === this.basis, adopt: () => (this.basis = now) };
   }
 
   async readCheckpoint(name: string): Promise<StoredCheckpoint | null> {
@@ -752,7 +803,8 @@ export class PostgresLog implements EventLog {
       location: this.location,
       known: () => this.known,
       refresh: () => this.refresh(),
-      transaction: <T>(work: (query: TransactionQuery) => Promise<T>) => this.scavengeTransaction(work),
+      transaction: <T>(work: (query: TransactionQuery) => Promise<T>) => this.inTransaction(work),
+      finished: () => this.appendScavengeFinished(),
     };
     const running = scavengeTable(host, removed, scope, onProgress);
     this.scavenges.add(running);
@@ -771,7 +823,7 @@ export class PostgresLog implements EventLog {
    * it is run again on a fresh one, up to once per connection of the pool
    * (the server may have ended them all).
    */
-  private async scavengeTransaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient | undefined;
       let lost = false;
@@ -799,6 +851,19 @@ export class PostgresLog implements EventLog {
         if (attempt >= POOL_SIZE || !(lost || connectionLost(error)) || this.closed) throw error;
       }
     }
+  }
+
+  /**
+   * The `$scavenged` record (SCHEMA.md "Scavenge" step 5), with the deletions
+   * count after this run's last delete: a process that takes it in and whose
+   * states were folded under another count rebuilds them (discoverRows).
+   * Appended even while the store closes: close() waits for it.
+   */
+  private async appendScavengeFinished(): Promise<void> {
+    const { rows } = await this.query<{ deletions: number }>(REMOVALS, []);
+    const event = changeAsEvent({ scavengeFinished: new Date().toISOString(), deletions: rows[0].deletions });
+    const [outcome] = await this.enqueue([{ stream: SYSTEM_STREAM, events: [event], expectedVersion: 'any' }]);
+    if (outcome instanceof EventfoldError) throw outcome;
   }
 
   /** Scavenges under way: close waits for them (they stop after their current statement). */
@@ -855,13 +920,28 @@ export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target,
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
+    let schema: number;
+    let opened: { end: number; listed: Array<[string, number]> | null; removals: { deletions: number; rows_deleted: number } | null };
     try {
-      await migrate(client, location, settings.readOnly);
+      schema = await migrate(client, location, settings.readOnly);
+      // The end, every stream's version as of that end and the removals count, in one snapshot of the database,
+      // read before any event: the count is the basis of the states the replay folds (see PostgresLog.basis).
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const { rows: [{ last, versions }] } = await client.query<{ last: number; versions: Array<[string, number]> | null }>(VERSIONS_AT_END);
+        // A read-only open of an older schema (no removals table): every missing row counted.
+        const { rows: [removals] } =
+          schema === SCHEMA_VERSION
+            ? await client.query<{ deletions: number; rows_deleted: number }>(REMOVALS)
+            : await client.query<{ deletions: number; rows_deleted: number }>('SELECT NULL AS deletions, $1::bigint + 1 - count(*) AS rows_deleted FROM eventfold_events', [last]);
+        opened = { end: last, listed: versions, removals };
+      } finally {
+        await client.query('COMMIT');
+      }
     } finally {
       client.release();
     }
-    // The end and every stream's version as of that end, in one snapshot of the database.
-    const { rows: [{ last: end, versions: listed }] } = await pool.query<{ last: number; versions: Array<[string, number]> | null }>(VERSIONS_AT_END);
+    const { end, listed, removals } = opened;
     const snapshot: RecoveryReport['snapshot'] = { used: null, position: null, skipped: [], fullReplayReason: null };
     let replayed = 0;
     if (replay.foldsEvents) {
@@ -894,7 +974,8 @@ export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target,
       cleanShutdown: true,
       staleLockOwner: null,
       segmentsScanned: 0,
-      eventsRecovered: end + 1,
+      // Events stored, not positions: the positions of the rows scavenges deleted are counted out.
+      eventsRecovered: end + 1 - Number(removals?.rows_deleted ?? 0),
       lastPosition: end,
       tornTail: null,
       rejectedWrites: [],
@@ -906,7 +987,7 @@ export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target,
       coveredLog: null,
       durationMs: performance.now() - started,
     };
-    return new PostgresLog(target, location, settings, pool, new Map(listed ?? []), recovery);
+    return new PostgresLog(target, location, settings, pool, new Map(listed ?? []), recovery, removals?.deletions ?? null);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw asStorageError(error, `Could not open the store at ${location}`);

@@ -24,17 +24,25 @@
  * - Positions come from the counter (eventfold_log), which a scavenge never
  *   changes: they are never reused. eventfold_streams keeps every stream's
  *   last version, so versions are never reused either.
- * - Snapshots are deleted right before the first row is (their projection
- *   states may hold what was folded from the rows), as on the file log: a
- *   scavenge stopped after its last batch has nothing left to finish.
+ * - Each batch's transaction also counts its rows in eventfold_removals and
+ *   deletes every snapshot (their projection states may hold what was
+ *   folded from the rows), under that row's lock, which a snapshot's
+ *   transaction holds FOR SHARE: no snapshot of states folded before a
+ *   deletion is left stored, whichever process wrote it (countRemoval,
+ *   PostgresLog.writeSnapshot). The run then erases `$metadata` rows
+ *   nothing reads (eraseSystemRecords), removes earlier scavenges' records
+ *   (removeOlderMarkers) and appends its `$scavenged` record, on which the
+ *   other processes rebuild their projections.
  * - An erasing one rewrites the tables only once no session holds a snapshot
  *   older than the deletions (eraseTable), and drops the payload columns'
  *   statistics.
  */
 import type pg from 'pg';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
-import { SCAVENGE_STARTED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
-import { ErasureIncompleteError } from '../errors';
+import type { RecordedEvent } from '../api';
+import { METADATA_SET, SCAVENGE_FINISHED, SCAVENGE_STARTED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
+import { ErasureIncompleteError, StoreClosedError } from '../errors';
+import { EVENT_COLUMNS, eventOf, pack, type EventRow } from './payload';
 import { PAYLOAD_STATISTICS_CLEARED } from './schema';
 
 /** Rows examined (and at most deleted) per statement. */
@@ -53,6 +61,8 @@ export interface TableScavengeHost {
   refresh(): Promise<number>;
   /** Runs `work` in one transaction of its own (idempotent work: it may be run again after a lost connection). */
   transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T>;
+  /** Appends the record that this run deletes nothing more (`$scavenged`, SCHEMA.md "Scavenge" step 5), even while the store closes. */
+  finished(): Promise<void>;
 }
 
 /** A statement inside a transaction of `TableScavengeHost.transaction`. */
@@ -68,6 +78,8 @@ export interface ScavengeScope {
   below: number;
   /** `removed` as of a given now: the scavenge takes the server's clock, which every instance shares. */
   removedAt?: (now: number) => (stream: string, version: number, timestamp: number) => boolean;
+  /** For a `$metadata` record nothing reads any more: what it is rewritten as (see eraseSystemRecords); null to keep it. */
+  redact?: (event: RecordedEvent) => { type: string; data: unknown } | null;
 }
 
 /**
@@ -103,31 +115,42 @@ export async function scavengeTable(
   // would otherwise delete, for every instance and for good, events the others still keep.
   if (scope.removedAt) removed = scope.removedAt(await serverNow(host));
   const bytesBefore = await tableBytes(host);
-  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, durationMs: 0 };
+  const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: scope.streams.length, bytesBefore, bytesAfter: bytesBefore, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, metadataRecordsErased: 0, durationMs: 0 };
   const report = () => onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
-  // The snapshots go before the first row does (their states may hold what was
-  // folded from the rows about to be deleted): a scavenge stopped anywhere after
-  // that — even after its last batch — leaves no snapshot of the deleted rows,
-  // and a rerun that finds nothing left to delete has nothing left to finish.
-  let snapshotsDeleted = false;
-  const beforeDelete = async () => {
-    if (snapshotsDeleted) return;
-    await host.query('DELETE FROM eventfold_snapshots', []);
-    snapshotsDeleted = true;
-  };
-  for (const stream of scope.streams) {
-    if (host.stopping()) break;
-    const removedHere = await scavengeStream(host, stream, below, removed, beforeDelete, (deleted) => {
-      result.eventsRemoved += deleted;
+  let stopped = false;
+  let walkFailed = false;
+  try {
+    for (const stream of scope.streams) {
+      const walked = await scavengeStream(host, stream, below, removed, (deleted) => {
+        result.eventsRemoved += deleted;
+        report();
+      });
+      if (walked.removed > 0) result.segmentsRewritten++;
+      // A stream whose walk close() cut short is not done: the rerun finishes it.
+      if (!walked.complete) {
+        stopped = true;
+        break;
+      }
+      result.segmentsDone++;
       report();
+    }
+    if (!stopped && scope.redact) result.metadataRecordsErased = await eraseSystemRecords(host, below, scope.redact);
+    if (!stopped && !host.stopping()) await removeOlderMarkers(host, below);
+  } catch (error) {
+    walkFailed = true;
+    throw error;
+  } finally {
+    // Whatever became of the walk, this run deletes nothing more: the other processes rebuild their projections
+    // (unless it was killed: then the next one's record tells them, and meanwhile their snapshots are refused).
+    // After a failed walk the walk's error is the one to report.
+    await host.finished().catch((error: unknown) => {
+      if (!walkFailed) throw error;
     });
-    if (removedHere > 0) result.segmentsRewritten++;
-    result.segmentsDone++;
-    report();
   }
-  if (!host.stopping() && scope.erase) {
+  if (stopped || host.stopping()) throw closedDuring(result, scope.erase ? 'nothing was rewritten (the erasure is not complete)' : 'the table was not vacuumed');
+  if (scope.erase) {
     await eraseTable(host);
-  } else if (!host.stopping() && result.eventsRemoved > 0) {
+  } else if (result.eventsRemoved > 0) {
     // VACUUM cannot run inside a transaction: each is a statement of its own on the pool.
     await host.query('VACUUM eventfold_events', []);
     await host.query('VACUUM eventfold_snapshots', []);
@@ -135,6 +158,13 @@ export async function scavengeTable(
   result.bytesAfter = await tableBytes(host);
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/** close() stopped the scavenge before its end (as on the file log, the caller hears it): what was done stays done. */
+function closedDuring(result: ScavengeResult, after: string): StoreClosedError {
+  return new StoreClosedError(
+    `The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} streams were done (${result.eventsRemoved} events removed) and ${after}; scavenge again after the next open`,
+  );
 }
 
 /** How long an erasing scavenge waits for older snapshots of other sessions to end before it fails (ErasureIncompleteError). */
@@ -204,30 +234,107 @@ async function olderSnapshots(host: TableScavengeHost, mark: string): Promise<st
  */
 async function deleteUnlessLifecycleChanged(host: TableScavengeHost, positions: number[], below: number, judgedAt: number): Promise<number | 'changed'> {
   return host.transaction(async (query) => {
+    // First, before the counter (so appends do not wait meanwhile): waits for snapshots being stored (they hold it
+    // FOR SHARE); each is either deleted below or refused once this commits.
+    await query(LOCK_REMOVALS, []);
     await query('SELECT 1 FROM eventfold_log WHERE singleton FOR SHARE', []);
     const { rows } = await query<{ changed: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM eventfold_events WHERE stream = $1 AND type <> $2 AND position > $3) AS changed',
-      [SYSTEM_STREAM, SCAVENGE_STARTED, judgedAt],
+      'SELECT EXISTS (SELECT 1 FROM eventfold_events WHERE stream = $1 AND type NOT IN ($2, $3) AND position > $4) AS changed',
+      [SYSTEM_STREAM, SCAVENGE_STARTED, SCAVENGE_FINISHED, judgedAt],
     );
     if (rows[0].changed) return 'changed';
     const deleted = await query('DELETE FROM eventfold_events WHERE position = ANY($1::bigint[]) AND position < $2', [positions, below]);
-    return deleted.rowCount ?? 0;
+    const count = deleted.rowCount ?? 0;
+    if (count > 0) await countRemoval(query, count, true);
+    return count;
   });
 }
 
-/** Deletes one stream's removed prefix below `below`, a batch at a time; resolves with the rows deleted. */
+/** Locks the removals count (SCHEMA.md "Scavenge"): a deleting transaction takes it FOR UPDATE, a snapshot's FOR SHARE. */
+const LOCK_REMOVALS = 'SELECT deletions FROM eventfold_removals WHERE singleton FOR UPDATE';
+
+/**
+ * Counts `rows` deleted (under LOCK_REMOVALS, in the deleting transaction).
+ * When they were events that projections fold (`folded`), the deletions
+ * count moves on and every snapshot goes in the same transaction: a snapshot
+ * stored before is deleted here, one whose states were folded before is
+ * refused after (PostgresLog.writeSnapshot), and a scavenge stopped anywhere
+ * leaves no snapshot of the rows it deleted.
+ */
+async function countRemoval(query: TransactionQuery, rows: number, folded: boolean): Promise<void> {
+  await query(`UPDATE eventfold_removals SET rows_deleted = rows_deleted + $1${folded ? ', deletions = deletions + 1' : ''} WHERE singleton`, [rows]);
+  if (folded) await query('DELETE FROM eventfold_snapshots', []);
+}
+
+/**
+ * The store's own rows that no longer matter (SCHEMA.md "Scavenge" step 4):
+ * the records of earlier scavenges' starts and ends, below this one's
+ * record. Readers accept holes below the newest start record, which is this
+ * one's or a later one's: it is never among them.
+ */
+async function removeOlderMarkers(host: TableScavengeHost, below: number): Promise<void> {
+  await host.transaction(async (query) => {
+    await query(LOCK_REMOVALS, []);
+    const deleted = await query('DELETE FROM eventfold_events WHERE stream = $1 AND type IN ($2, $3) AND position < $4', [SYSTEM_STREAM, SCAVENGE_STARTED, SCAVENGE_FINISHED, below]);
+    if ((deleted.rowCount ?? 0) > 0) await countRemoval(query, deleted.rowCount!, false);
+  });
+}
+
+/**
+ * Rewrites, in place, each `$metadata` row of `$lifecycle` below `below`
+ * that nothing reads any more (`redact` names them: a later one replaced
+ * it, or its stream was deleted for good) as the file log does: type
+ * `$erased`, the data saying only that, no metadata; position, version, id
+ * and timestamp stay, and so does every `$deleted` row (it refuses later
+ * appends). Which rows are erasable only grows, so no lock is needed.
+ * Resolves with the rows rewritten.
+ */
+async function eraseSystemRecords(host: TableScavengeHost, below: number, redact: NonNullable<ScavengeScope['redact']>): Promise<number> {
+  let erased = 0;
+  let fromVersion = 0;
+  for (;;) {
+    if (host.stopping()) return erased;
+    const { rows } = await host.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM eventfold_events WHERE stream = $1 AND version >= $2 AND position < $3 ORDER BY version LIMIT $4`,
+      [SYSTEM_STREAM, fromVersion, below, BATCH],
+    );
+    const positions: number[] = [];
+    const types: string[] = [];
+    const data: Buffer[] = [];
+    for (const row of rows) {
+      if (row.type !== METADATA_SET) continue;
+      const replacement = redact(eventOf(row));
+      if (!replacement) continue;
+      positions.push(row.position);
+      types.push(replacement.type);
+      data.push(pack(replacement.data));
+    }
+    if (positions.length > 0) {
+      const updated = await host.query(
+        `UPDATE eventfold_events e SET type = r.type, data = r.data, metadata = NULL
+           FROM unnest($1::bigint[], $2::text[], $3::bytea[]) AS r(position, type, data)
+          WHERE e.position = r.position AND e.type = $4`,
+        [positions, types, data, METADATA_SET],
+      );
+      erased += updated.rowCount ?? 0;
+    }
+    if (rows.length < BATCH) return erased;
+    fromVersion = rows[rows.length - 1].version + 1;
+  }
+}
+
+/** Deletes one stream's removed prefix below `below`, a batch at a time; `complete` is false when close() stopped it first. */
 async function scavengeStream(
   host: TableScavengeHost,
   stream: string,
   below: number,
   removed: (stream: string, version: number, timestamp: number) => boolean,
-  beforeDelete: () => Promise<void>,
   deletedBatch: (rows: number) => void,
-): Promise<number> {
+): Promise<{ removed: number; complete: boolean }> {
   let total = 0;
   let fromVersion = 0;
   for (;;) {
-    if (host.stopping()) return total;
+    if (host.stopping()) return { removed: total, complete: false };
     const { rows } = await host.query<{ position: number; version: number; timestamp_ms: number }>(
       'SELECT position, version, timestamp_ms FROM eventfold_events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3',
       [stream, fromVersion, BATCH],
@@ -245,7 +352,6 @@ async function scavengeStream(
       gone.push(row.position);
     }
     if (gone.length > 0) {
-      await beforeDelete();
       const deleted = await deleteUnlessLifecycleChanged(host, gone, below, judgedAt);
       if (deleted === 'changed') {
         // A retention or deletion change this process had not taken in: learn it, and judge this batch again.
@@ -255,7 +361,7 @@ async function scavengeStream(
       total += deleted;
       deletedBatch(deleted);
     }
-    if (reachedKept || rows.length < BATCH) return total;
+    if (reachedKept || rows.length < BATCH) return { removed: total, complete: true };
     fromVersion = rows[rows.length - 1].version + 1;
   }
 }

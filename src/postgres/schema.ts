@@ -6,7 +6,7 @@
 import type { ClientBase } from 'pg';
 import { StoreNotFoundError, UnsupportedFormatError } from '../errors';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Version 2: the payload columns keep no planner statistics. ANALYZE (the
@@ -32,6 +32,32 @@ export const PAYLOAD_STATISTICS_CLEARED = 'ALTER TABLE eventfold_events ALTER CO
 /** Key of the advisory lock the migration holds ("eventfold" in ASCII, as a 64-bit number). */
 export const MIGRATION_LOCK = '7311142570156257132';
 
+/**
+ * Version 3: what scavenges deleted, counted (see SCHEMA.md "Scavenge").
+ * `deletions` counts the transactions that deleted events' rows: projection
+ * states folded before one of them may hold what it deleted, and a snapshot
+ * is stored only while the count is still the one its states were folded
+ * under. `rows_deleted` counts every row any scavenge deleted: the rows
+ * stored are `next_position - rows_deleted`.
+ */
+const CREATE_REMOVALS = `CREATE TABLE IF NOT EXISTS eventfold_removals (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), deletions bigint NOT NULL, rows_deleted bigint NOT NULL);`;
+
+/**
+ * Version 2 (or 1) to 3: the removals row starts with the rows missing so far
+ * (only scavenges delete rows), and the snapshots go: a version 2 scavenge
+ * let other processes write snapshots of states folded from the rows it was
+ * deleting (review-pg #3/#7), and nothing tells those from sound ones. The
+ * next open of each process replays the log.
+ */
+async function migrateToRemovals(client: ClientBase): Promise<void> {
+  await client.query(CREATE_REMOVALS);
+  await client.query(
+    `INSERT INTO eventfold_removals (deletions, rows_deleted)
+     SELECT 0, l.next_position - (SELECT count(*) FROM eventfold_events) FROM eventfold_log l ON CONFLICT DO NOTHING`,
+  );
+  await client.query('DELETE FROM eventfold_snapshots');
+}
+
 const CREATE = `
 CREATE TABLE IF NOT EXISTS eventfold_schema (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL);
 CREATE TABLE IF NOT EXISTS eventfold_log (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), next_position bigint NOT NULL);
@@ -49,6 +75,7 @@ CREATE TABLE IF NOT EXISTS eventfold_events (
 CREATE TABLE IF NOT EXISTS eventfold_streams (stream text PRIMARY KEY, version bigint NOT NULL, first_position bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS eventfold_checkpoints (name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS eventfold_snapshots (id bigserial PRIMARY KEY, position bigint NOT NULL, projections bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+${CREATE_REMOVALS}
 CREATE OR REPLACE FUNCTION eventfold_write(
   p_positions bigint[], p_streams text[], p_versions bigint[],
   p_types text[], p_ids text[], p_timestamps double precision[], p_data bytea[], p_metadata bytea[]
@@ -94,9 +121,9 @@ async function storedVersion(client: ClientBase): Promise<number | undefined> {
   }
 }
 
-/** Refuses any schema version but SCHEMA_VERSION (a read-only open also takes version 1, which it cannot migrate and reads alike): a newer eventfold's, or one no eventfold wrote (1 is the first) — nothing to migrate from. */
+/** Refuses any schema version but SCHEMA_VERSION (a read-only open also takes versions 1 and 2, which it cannot migrate and reads alike): a newer eventfold's, or one no eventfold wrote (1 is the first) — nothing to migrate from. */
 function refuseOther(version: number, location: string, readOnly: boolean): void {
-  if (version === SCHEMA_VERSION || (version === 1 && readOnly)) return;
+  if (version === SCHEMA_VERSION || ((version === 1 || version === 2) && readOnly)) return;
   throw new UnsupportedFormatError(
     `${location} (table eventfold_schema)`,
     version,
@@ -111,7 +138,7 @@ function refuseOther(version: number, location: string, readOnly: boolean): void
  * Makes sure the schema is there at SCHEMA_VERSION: creates it on an empty
  * database, refuses any other version. `readOnly` never creates anything.
  */
-export async function migrate(client: ClientBase, location: string, readOnly: boolean): Promise<void> {
+export async function migrate(client: ClientBase, location: string, readOnly: boolean): Promise<number> {
   await client.query('BEGIN');
   try {
     // The common case (already created) needs no lock.
@@ -121,13 +148,17 @@ export async function migrate(client: ClientBase, location: string, readOnly: bo
       await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
       version = await storedVersion(client);
     }
-    if (version === 1 && !readOnly) {
-      // Version 1 to 2 (payload statistics off), under the lock, once.
+    if ((version === 1 || version === 2) && !readOnly) {
+      // Version 1 to 2 (payload statistics off), 2 to 3 (removals counted), under the lock, once.
       await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
       version = await storedVersion(client);
       if (version === 1) {
         await client.query(PAYLOAD_STATISTICS_OFF);
         await client.query(PAYLOAD_STATISTICS_CLEARED);
+        version = 2;
+      }
+      if (version === 2) {
+        await migrateToRemovals(client);
         await client.query('UPDATE eventfold_schema SET version = $1', [SCHEMA_VERSION]);
         version = SCHEMA_VERSION;
       }
@@ -136,11 +167,13 @@ export async function migrate(client: ClientBase, location: string, readOnly: bo
       await client.query(CREATE);
       await client.query(PAYLOAD_STATISTICS_OFF);
       await client.query('INSERT INTO eventfold_log (next_position) VALUES (0) ON CONFLICT DO NOTHING');
+      await client.query('INSERT INTO eventfold_removals (deletions, rows_deleted) VALUES (0, 0) ON CONFLICT DO NOTHING');
       await client.query('INSERT INTO eventfold_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     } else {
       refuseOther(version, location, readOnly);
     }
     await client.query('COMMIT');
+    return version ?? SCHEMA_VERSION;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
