@@ -5,9 +5,10 @@
  * SCHEMA.md ("Scavenge") is the contract; this is how it runs:
  *
  * - The engine first appends the scavenge's own record (`$scavenge` in
- *   `$lifecycle`, position W). Only rows below W are ever deleted, and
- *   `$lifecycle` rows never are: a reader that meets a hole in the positions
- *   accepts it only below the newest such record (`scavengedBelow`), and
+ *   `$lifecycle`, position W). Only rows below W are ever deleted, and of
+ *   `$lifecycle` only earlier scavenges' records: a reader that meets a
+ *   hole in the positions accepts it only below the newest `$scavenge`
+ *   (`scavengedBelow`), which is never deleted while it is the newest, and
  *   reports anything else as missing rows, as before.
  * - Only the streams that have retention settings or a deletion can lose
  *   events. Each is walked by version from its start, a batch of BATCH rows
