@@ -222,6 +222,20 @@ Feature: Scavenge on PostgreSQL
       Then the snapshots table holds the second process's checkpoint
       And no snapshot row holds the text "ERASE-ME-4711"
 
+    Scenario: Two processes scavenge at once while a third counts in a projection: each row is deleted and counted once, and the third counts what is kept
+      Given "orders" has 50 events
+      And "customer-7" has 3000 events holding the text "ERASE-ME-4711"
+      And a second process keeps a projection of the events' notes, counting those holding "ERASE-ME-4711", with a snapshot every 10 events
+      And "customer-7" is deleted for good
+      When two child processes scavenge the store at once, while the second process appends 100 events to "orders"
+      Then the two scavenges removed 3000 events between them
+      And the events table holds 0 rows of "customer-7"
+      And the events table misses 0 rows that no scavenge deleted
+      And the second process's projection comes to 150 events, 0 of their notes holding the text, without a reopen
+      When the second process takes a checkpoint
+      Then the snapshots table holds the second process's checkpoint
+      And no snapshot row holds the text "ERASE-ME-4711"
+
   Rule: A scavenge erases the stream metadata nothing reads any more; the deletion stays and refuses appends
 
     Scenario: The erased stream's metadata goes too, replaced values included; other streams keep only their current metadata

@@ -1,5 +1,5 @@
 // A scavenge in a child process, to be killed or held midway:
-//   pg-scavenge.ts <url> [hold | clock-ahead-hours=<n>]
+//   pg-scavenge.ts <url> [hold | through | clock-ahead-hours=<n>]
 // Scavenges the store; after the first batch of deleted rows it prints
 // "batch <events removed>" and never returns from its progress handler, so
 // the scavenge stops right there (its batch committed, nothing else begun)
@@ -7,7 +7,8 @@
 // instead waits (its thread blocked, as in a long GC pause) until the parent
 // writes a line to its stdin, then the scavenge goes on; it prints
 // "finished <events removed>" at the end. With `clock-ahead-hours=<n>` its
-// clock (Date.now) runs n hours ahead and the scavenge runs to its end.
+// clock (Date.now) runs n hours ahead and the scavenge runs to its end; with
+// `through` it just runs to its end.
 import { spawnSync } from 'node:child_process';
 import { printNow } from './print-now';
 import { EventStore } from '../../src/index';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   let held = false;
   const result = await store.scavenge({
     onProgress: (progress) => {
-      if (progress.eventsRemoved === 0 || held || ahead) return;
+      if (progress.eventsRemoved === 0 || held || ahead || mode === 'through') return;
       held = true;
       printNow(`batch ${progress.eventsRemoved}\n`);
       // Blocks this thread until the parent's line (the shell reads one line of this process's stdin).

@@ -10,6 +10,8 @@ import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
 
 const second = scenarioState(() => ({ process: undefined as ChildLines | undefined, checkpoint: undefined as number | undefined }));
+/** What each of the child scavengers that ran at once removed. */
+const removedAtOnce = scenarioState(() => ({ byScavenger: [] as number[] }));
 
 function secondProcess(world: EventfoldWorld): ChildLines {
   const child = second(world).process;
@@ -110,4 +112,30 @@ Then(/^the events table misses (\d+) rows? that no scavenge deleted$/, async fun
     'SELECT (l.next_position - r.rows_deleted - (SELECT count(*) FROM eventfold_events))::int AS lost FROM eventfold_log l, eventfold_removals r',
   );
   expect(lost).to.equal(Number(count));
+});
+
+// ---- two scavengers at once ----
+
+When(
+  'two child processes scavenge the store at once, while the second process appends {int} events to {string}',
+  async function (this: EventfoldWorld, count: number, stream: string) {
+    const scavengers = [0, 1].map(() => startChildWithInput(this, 'pg-scavenge.ts', [databaseUrl(database(this)), 'through']));
+    const child = secondProcess(this);
+    child.send(`append ${stream} ${count}`);
+    const removed = removedAtOnce(this).byScavenger;
+    for (const scavenger of scavengers) {
+      removed.push(Number(/^finished (\d+)$/.exec(await scavenger.next(/^finished \d+$/))![1]));
+      scavenger.child.stdin!.end();
+      await exited(scavenger.child);
+      expect(scavenger.child.exitCode).to.equal(0);
+    }
+    await child.next(/^appended /);
+    await this.figures({ name: 'events the first scavenger removed', value: removed[0], unit: 'events' }, { name: 'events the second scavenger removed', value: removed[1], unit: 'events' });
+  },
+);
+
+Then('the two scavenges removed {int} events between them', function (this: EventfoldWorld, count: number) {
+  const removed = removedAtOnce(this).byScavenger;
+  expect(removed).to.have.length(2);
+  expect(removed[0] + removed[1]).to.equal(count);
 });
