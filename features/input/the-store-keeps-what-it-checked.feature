@@ -28,6 +28,12 @@ Feature: The store keeps exactly what it checked
 
   Rule: What was checked is what is written, even when a value answers differently the second time
 
+    Scenario: A getter on an event's data appends to another stream while the event is checked
+      Given a new store
+      When "orders" appends an event with metadata whose data getter appends an "Audited" event with metadata to "audit"
+      Then both appends are acknowledged
+      And after a reopen "orders" and "audit" read back each event with the data and metadata it was appended with
+
     Scenario Outline: A getter that returns <first> when checked and <later> afterwards
       Given a new store
       When "orders" appends 1 event whose <field> is a getter returning <first> the first time and <later> afterwards

@@ -1,9 +1,9 @@
 import { crc32 } from './crc';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
 import { headerCrcOf } from './check-record';
-import { closeSpan, ensureRoom, openSpan } from './arena';
+import { recordArena } from './arena';
 import { writeGeneratedId } from './id-pool';
-import { payloadCodec } from './payload-codec';
+import { payloadCodec, type PackedPayload } from './payload-codec';
 import {
   AT_BATCH_BYTES,
   AT_BATCH_START,
@@ -32,7 +32,8 @@ import {
   writeU64,
 } from './record-layout';
 
-export interface EventToFrame {
+/** An event to frame: its payload is `packed` when validateEvents encoded it (then `data` and `metadata` are not read), else encoded here. */
+export interface EventToFrame extends Partial<PackedPayload> {
   type: string;
   data?: unknown;
   metadata?: unknown;
@@ -47,7 +48,7 @@ export interface FramedAppend {
 }
 
 /** msgpackr's own buffer, as `pack` returns it in REUSE_BUFFER_MODE: the payload is bytes start … end-1. */
-type PackedPayload = Buffer & { start: number; end: number };
+type ReusedBuffer = Buffer & { start: number; end: number };
 
 /** One append's timestamp (an f64, the same for each of its records), encoded once. */
 const timestampBytes = Buffer.alloc(Float64Array.BYTES_PER_ELEMENT);
@@ -89,12 +90,12 @@ export function frameAppend(
   const streamBytes = streamUtf8.length;
   const recordOffsets: number[] = new Array(events.length);
   // `at` counts from the span's base, which moves if the arena fills up while the append grows.
-  const span = openSpan();
+  const span = recordArena.openSpan();
   let at = 0;
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     const typeUtf8 = utf8Of(event.type);
-    ensureRoom(span, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + MAX_UTF8_BYTES_PER_UNIT * (event.id?.length ?? GENERATED_ID_ROOM_UNITS));
+    recordArena.ensureRoom(span, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + MAX_UTF8_BYTES_PER_UNIT * (event.id?.length ?? GENERATED_ID_ROOM_UNITS));
     const start = at;
     recordOffsets[i] = start;
     let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
@@ -112,16 +113,29 @@ export function frameAppend(
       idBytes = span.bytes.write(event.id, span.base + at, 'utf8');
     }
     at += idBytes;
-    const hasMetadata = event.metadata !== undefined && event.metadata !== null;
-    if (hasMetadata) flags |= FLAG_METADATA;
-    // REUSE_BUFFER_MODE: msgpackr hands back its own buffer with the payload's start and end, not a new view per event.
-    const packed = payloadCodec.pack(hasMetadata ? [event.data ?? null, event.metadata] : (event.data ?? null), REUSE_BUFFER_MODE) as PackedPayload;
-    const payloadBytes = packed.end - packed.start;
+    let packed: Buffer;
+    let payloadStart: number;
+    let payloadEnd: number;
+    if (event.packed) {
+      packed = event.packed;
+      payloadStart = event.payloadStart!;
+      payloadEnd = event.payloadEnd!;
+      if (event.dataStart !== payloadStart) flags |= FLAG_METADATA;
+    } else {
+      const hasMetadata = event.metadata !== undefined && event.metadata !== null;
+      if (hasMetadata) flags |= FLAG_METADATA;
+      // REUSE_BUFFER_MODE: msgpackr hands back its own buffer with the payload's start and end, not a new view per event.
+      const reused = payloadCodec.pack(hasMetadata ? [event.data ?? null, event.metadata] : (event.data ?? null), REUSE_BUFFER_MODE) as ReusedBuffer;
+      packed = reused;
+      payloadStart = reused.start;
+      payloadEnd = reused.end;
+    }
+    const payloadBytes = payloadEnd - payloadStart;
     const bodyLength = at + payloadBytes - start - FRAME_HEADER_BYTES;
     if (bodyLength > maxEventBytes) throw new RangeError(`event ${i} is ${bodyLength} bytes encoded; the limit is ${maxEventBytes} bytes`);
-    ensureRoom(span, at + payloadBytes);
+    recordArena.ensureRoom(span, at + payloadBytes);
     const bytes = span.bytes;
-    packed.copy(bytes, span.base + at, packed.start, packed.end);
+    packed.copy(bytes, span.base + at, payloadStart, payloadEnd);
     at += payloadBytes;
 
     const h = span.base + start;
@@ -138,7 +152,7 @@ export function frameAppend(
     // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
     bytes.writeUInt32LE(crc32(bytes.subarray(h + FIXED_RECORD_BYTES, span.base + at)), h + AT_BODY_CRC);
   }
-  return { bytes: closeSpan(span, at), recordOffsets };
+  return { bytes: recordArena.closeSpan(span, at), recordOffsets };
 }
 
 /**

@@ -11,3 +11,19 @@ import { Packr } from 'msgpackr';
  * is its own copy, not a view of a read buffer.
  */
 export const payloadCodec = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+
+/**
+ * An event's payload already encoded with these settings (by validateEvents,
+ * src/validate/pack-plain-data.ts), as a record holds it: bytes
+ * `payloadStart` … `payloadEnd`-1 of `packed`. Without metadata it is the
+ * data alone (`dataStart` = `payloadStart`); with metadata it is the array
+ * `[data, metadata]`: one byte (a msgpack array of 2), the data
+ * (`dataStart` … `dataEnd`-1), then the metadata (`dataEnd` … `payloadEnd`-1).
+ */
+export interface PackedPayload {
+  packed: Buffer;
+  payloadStart: number;
+  dataStart: number;
+  dataEnd: number;
+  payloadEnd: number;
+}

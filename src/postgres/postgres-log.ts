@@ -267,7 +267,7 @@ export class PostgresLog implements EventLog {
     });
   }
 
-  /** Packs events for eventfold_write; refuses what PostgreSQL cannot hold. */
+  /** Packs events for eventfold_write (or takes the payloads validateEvents packed); refuses what PostgreSQL cannot hold. */
   private encode(stream: string, events: readonly ValidEvent[]): Encoded {
     refuseNul(stream, 'stream name');
     const encoded: Encoded = { types: [], ids: [], timestamps: [], data: [], metadata: [], bytes: 0 };
@@ -276,8 +276,7 @@ export class PostgresLog implements EventLog {
       refuseNul(event.type, `event ${i} type`);
       const id = event.id ?? randomUUID();
       refuseNul(id, `event ${i} id`);
-      const data = pack(event.data ?? null);
-      const metadata = event.metadata !== undefined && event.metadata !== null ? pack(event.metadata) : null;
+      const { data, metadata } = packedParts(event);
       const size = Buffer.byteLength(event.type) + Buffer.byteLength(id) + data.length + (metadata?.length ?? 0);
       if (size > this.settings.maxEventBytes) {
         throw new InvalidInputError(`event ${i} takes ${size} bytes encoded; the limit (maxEventBytes) is ${this.settings.maxEventBytes} bytes`);
@@ -993,3 +992,13 @@ export const openPostgresLog: OpenEventLog<PostgresArguments> = async ({ target,
     throw asStorageError(error, `Could not open the store at ${location}`);
   }
 };
+
+/** An event's data and metadata (null: none) as msgpack: the bytes validateEvents packed, or packed here (events made by `prepare`). */
+function packedParts(event: ValidEvent): { data: Buffer; metadata: Buffer | null } {
+  const { packed } = event;
+  if (packed) {
+    const metadata = event.dataStart !== event.payloadStart ? packed.subarray(event.dataEnd, event.payloadEnd) : null;
+    return { data: packed.subarray(event.dataStart, event.dataEnd), metadata };
+  }
+  return { data: pack(event.data ?? null), metadata: event.metadata !== undefined && event.metadata !== null ? pack(event.metadata) : null };
+}

@@ -20,7 +20,7 @@ declare global {
 }
 
 /** Thrown inside the walk; carries the path to the refused value, innermost first. */
-class Refusal {
+export class Refusal {
   readonly path: Array<string | number> = [];
   constructor(readonly reason: string) {}
 }
@@ -75,8 +75,7 @@ export function assertPlainData(value: unknown, where: string): void {
  * cannot fit is refused before anything is packed.
  */
 export function copyPlainData(value: unknown, where: string, maxBytes: number, limit = maxBytes): unknown {
-  budget = maxBytes;
-  budgetLimit = limit;
+  startBudget(maxBytes, limit);
   try {
     return copy(value, 0);
   } catch (error) {
@@ -89,6 +88,24 @@ let budget = Infinity;
 /** The limit `budget` counts down from, for the message. */
 let budgetLimit = Infinity;
 
+/** Starts a walk (a copy or an encoding) that may take `maxBytes` of `limit`. */
+export function startBudget(maxBytes: number, limit: number): void {
+  budget = maxBytes;
+  budgetLimit = limit;
+}
+
+/** Runs `walk` (a walk of its own, started inside another: a getter that appends) and then gives the other its budget back. */
+export function keepingBudget<T>(walk: () => T): T {
+  const outer = budget;
+  const outerLimit = budgetLimit;
+  try {
+    return walk();
+  } finally {
+    budget = outer;
+    budgetLimit = outerLimit;
+  }
+}
+
 /** How many more bytes copyPlainData's last call could have taken; chained by callers that share one limit. */
 export function remainingBudget(): number {
   return budget;
@@ -99,7 +116,7 @@ function spend(bytes: number): void {
   if (budget < 0) throw new Refusal(`makes the event at least ${budgetLimit - budget} bytes encoded; the limit is ${budgetLimit} bytes (maxEventBytes)`);
 }
 
-function refusalToError(error: unknown, where: string): InvalidInputError {
+export function refusalToError(error: unknown, where: string): InvalidInputError {
   if (error instanceof Refusal) {
     const at = formatPath(error.path.reverse());
     return new InvalidInputError(`${where}${at} ${error.reason}`);
@@ -117,15 +134,14 @@ function formatPath(path: Array<string | number>): string {
   return text;
 }
 
-function copy(value: unknown, depth: number): unknown {
+/** A checked copy of `value`, found `depth` levels deep (0: the value itself). */
+export function copy(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
-      spend(value.length); // first: checking a huge string would flatten it
-      if (!value.isWellFormed()) throw new Refusal(`has ${loneSurrogate(value)}, which is not well-formed Unicode`);
+      checkString(value);
       return value;
     case 'number':
-      // msgpack has no negative integer zero: -0 would read back as 0.
-      if (value === 0 && 1 / value < 0) throw new Refusal('is -0 (negative zero), which would read back as 0; store 0');
+      checkNumber(value);
       return value;
     case 'boolean':
     case 'undefined':
@@ -133,7 +149,7 @@ function copy(value: unknown, depth: number): unknown {
       return value;
     case 'object':
       if (value === null) return value;
-      if (depth >= LIMITS.maxDataDepth) throw new Refusal(`nests deeper than ${LIMITS.maxDataDepth} levels (or refers to itself)`);
+      checkDepth(depth);
       return copyObject(value, depth + 1);
     case 'symbol':
       throw new Refusal('is a symbol, which cannot be stored');
@@ -144,34 +160,71 @@ function copy(value: unknown, depth: number): unknown {
   }
 }
 
-function copyObject(value: object, depth: number): unknown {
+/** The checks of a string, in this order: its size first (checking a huge string would flatten it), then its Unicode. */
+export function checkString(value: string): void {
+  spend(value.length);
+  if (!value.isWellFormed()) throw new Refusal(`has ${loneSurrogate(value)}, which is not well-formed Unicode`);
+}
+
+export function checkNumber(value: number): void {
+  // msgpack has no negative integer zero: -0 would read back as 0.
+  if (value === 0 && 1 / value < 0) throw new Refusal('is -0 (negative zero), which would read back as 0; store 0');
+}
+
+/** An object at `depth` (0: the value itself) may hold more only while below the limit. */
+export function checkDepth(depth: number): void {
+  if (depth >= LIMITS.maxDataDepth) throw new Refusal(`nests deeper than ${LIMITS.maxDataDepth} levels (or refers to itself)`);
+}
+
+/** Item `i` of an array must be there. */
+export function checkArrayItem(array: unknown[], i: number): void {
+  if (!(i in array)) throw inside(new Refusal('is a hole in an array (it would read back as undefined); fill it'), i);
+}
+
+/** An array holds its items, nothing else: msgpack writes only the items. */
+export function checkArrayProperties(array: unknown[], length: number): void {
+  if (Object.keys(array).length !== length || hasSymbolKeys(array)) refuseExtraProperties(array, 'an array', (key) => isIndex(key, length));
+}
+
+/** A plain object's keys, once checked that it has no symbol keys and no more than a map holds. */
+export function objectKeys(value: object): string[] {
+  if (Object.getOwnPropertySymbols(value).length > 0) throw new Refusal('has a symbol-keyed property, which cannot be stored');
+  const keys = Object.keys(value);
+  if (keys.length > MAX_MAP_KEYS) throw new Refusal(`has more than ${MAX_MAP_KEYS} keys, more than one msgpack map holds here; split it or use an array`);
+  return keys;
+}
+
+/** A key of a plain object, counted towards the size. */
+export function checkKey(key: string): void {
+  if (key === '__proto__') throw inside(new Refusal('is a __proto__ key, which msgpack readers drop or rename; rename it'), key);
+  if (!key.isWellFormed()) throw new Refusal(`has a key with ${loneSurrogate(key)}, which is not well-formed Unicode`);
+  spend(key.length);
+}
+
+/** Copies an object nested `depth` levels deep (checked against the limit already). */
+export function copyObject(value: object, depth: number): unknown {
   const proto: object | null = Object.getPrototypeOf(value);
   if (proto === Array.prototype) {
     const array = value as unknown[];
     const length = array.length;
     const out: unknown[] = new Array(length);
     for (let i = 0; i < length; i++) {
-      if (!(i in array)) throw inside(new Refusal('is a hole in an array (it would read back as undefined); fill it'), i);
+      checkArrayItem(array, i);
       try {
         out[i] = copy(array[i], depth);
       } catch (error) {
         throw inside(error, i);
       }
     }
-    // Its items, nothing else: msgpack writes only the items.
-    if (Object.keys(array).length !== length || hasSymbolKeys(array)) refuseExtraProperties(array, 'an array', (key) => isIndex(key, length));
+    checkArrayProperties(array, length);
     return out;
   }
   if (proto === Object.prototype || proto === null) {
-    if (Object.getOwnPropertySymbols(value).length > 0) throw new Refusal('has a symbol-keyed property, which cannot be stored');
-    const keys = Object.keys(value);
-    if (keys.length > MAX_MAP_KEYS) throw new Refusal(`has more than ${MAX_MAP_KEYS} keys, more than one msgpack map holds here; split it or use an array`);
+    const keys = objectKeys(value);
     const out: Record<string, unknown> = {};
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
-      if (key === '__proto__') throw inside(new Refusal('is a __proto__ key, which msgpack readers drop or rename; rename it'), key);
-      if (!key.isWellFormed()) throw new Refusal(`has a key with ${loneSurrogate(key)}, which is not well-formed Unicode`);
-      spend(key.length);
+      checkKey(key);
       try {
         out[key] = copy((value as Record<string, unknown>)[key], depth);
       } catch (error) {
@@ -246,7 +299,7 @@ function refuseExtraProperties(value: object, what: string, expected: (key: stri
   throw new Refusal(`is ${what} with a property ${name} besides its contents, which would be dropped; store them side by side in an object`);
 }
 
-function inside(error: unknown, step: string | number): unknown {
+export function inside(error: unknown, step: string | number): unknown {
   if (error instanceof Refusal) error.path.push(step);
   return error;
 }

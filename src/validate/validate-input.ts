@@ -1,10 +1,12 @@
 import { InvalidInputError, type ExpectedVersion } from '../errors';
 import { LIMITS } from './limits';
-import { copyPlainData, loneSurrogate, remainingBudget } from './plain-data';
+import { copyPlainData, keepingBudget, loneSurrogate, remainingBudget } from './plain-data';
+import { abandonPayloads, beginPayloads, endPayloads, packPlainData, payloadOffset, setPayloadByte, skipPayloadByte } from './pack-plain-data';
+import type { PackedPayload } from '../log/payload-codec';
 
 export { assertPlainData } from './plain-data';
 
-export interface EventInput<D = unknown, M = unknown> {
+export interface EventInput<D = unknown, M = unknown> extends Partial<PackedPayload> {
   type: string;
   data?: D;
   metadata?: M;
@@ -37,14 +39,79 @@ export function validateExpectedVersion(value: unknown): ExpectedVersion {
 
 const EVENT_KEYS = ['type', 'data', 'metadata', 'id'];
 
+/** msgpack's header of an array of two items: a payload `[data, metadata]` starts with it. */
+const ARRAY_OF_TWO = 0x92;
+
 /**
- * The events of one append, copied into objects the store owns: each event's
- * type, id, data and metadata are read exactly once (data and metadata as
- * checked copies, see copyPlainData). Only the copy is counted, framed and
- * encoded, so a caller that changes its array or objects afterwards (while
- * the append waits for room, or from a getter) changes nothing in the log.
+ * The events of one append, checked and taken into objects the store owns:
+ * each event's type, id, data and metadata are read exactly once. Data and
+ * metadata are encoded as they are checked (pack-plain-data.ts): the events
+ * carry their payloads as bytes (`packed`, see PackedPayload), all of the
+ * append's in one buffer, and no `data` or `metadata`. Only those are
+ * counted, framed and stored, so a caller that changes its array or objects
+ * afterwards (while the append waits for room, or from a getter) changes
+ * nothing in the log.
  */
 export function validateEvents(events: unknown, maxEventBytes = Infinity): EventInput[] {
+  // A getter of an event being checked that appends itself: that inner append takes checked copies.
+  if (!beginPayloads()) return copyEvents(events, maxEventBytes);
+  try {
+    const copies = checkEvents(events, maxEventBytes, packPayload);
+    const packed = endPayloads();
+    for (let i = 0; i < copies.length; i++) copies[i].packed = packed;
+    return copies;
+  } catch (error) {
+    abandonPayloads();
+    throw error;
+  }
+}
+
+/** The store's event: its payload written with the append's others (`packed` is set once they are all written). */
+function packPayload(event: EventInput, i: number, maxEventBytes: number, type: string, id: string | undefined): EventInput {
+  const names = type.length + (id?.length ?? 0);
+  // One byte kept for the array header of `[data, metadata]`, written only if there is metadata.
+  const payloadStart = payloadOffset();
+  skipPayloadByte();
+  const dataStart = payloadStart + 1;
+  // The names count towards the event's size too: a lower bound of what the record will take.
+  packPlainData(event.data, i, 'data', maxEventBytes - names, maxEventBytes);
+  const dataEnd = payloadOffset();
+  const metadata = event.metadata;
+  let start = dataStart;
+  let end = dataEnd;
+  if (metadata !== undefined && metadata !== null) {
+    packPlainData(metadata, i, 'metadata', remainingBudget(), maxEventBytes);
+    setPayloadByte(payloadStart, ARRAY_OF_TWO);
+    start = payloadStart;
+    end = payloadOffset();
+  }
+  return id === undefined
+    ? { type, packed: NOT_YET, payloadStart: start, dataStart, dataEnd, payloadEnd: end }
+    : { type, id, packed: NOT_YET, payloadStart: start, dataStart, dataEnd, payloadEnd: end };
+}
+
+/** `packed` of an event whose append's payloads are still being written (one shape for every event). */
+const NOT_YET = Buffer.alloc(0);
+
+/** The events as checked copies (data and metadata as objects, see copyPlainData): the budget of an outer append's walk is kept. */
+function copyEvents(events: unknown, maxEventBytes: number): EventInput[] {
+  return keepingBudget(() =>
+    checkEvents(events, maxEventBytes, (event, i, max, type, id) => {
+      // The names count towards the event's size too: a lower bound of what the record will take.
+      const names = type.length + (id?.length ?? 0);
+      const data = copyPlainData(event.data, `event ${i} data`, max - names, max);
+      const metadata = copyPlainData(event.metadata, `event ${i} metadata`, remainingBudget(), max);
+      return id === undefined ? { type, data, metadata } : { type, data, metadata, id };
+    }),
+  );
+}
+
+/** The checks of every event, in order; `take` reads (once) and keeps an event's data and metadata. */
+function checkEvents(
+  events: unknown,
+  maxEventBytes: number,
+  take: (event: EventInput, i: number, maxEventBytes: number, type: string, id: string | undefined) => EventInput,
+): EventInput[] {
   try {
     if (!Array.isArray(events)) throw new InvalidInputError(`events must be a non-empty array, got ${formatValueForMessage(events)}`);
     const length = events.length;
@@ -57,11 +124,7 @@ export function validateEvents(events: unknown, maxEventBytes = Infinity): Event
       const type = validateName(event.type, `event ${i} type`);
       const id = event.id;
       if (id !== undefined) validateName(id, `event ${i} id`);
-      // The names count towards the event's size too: a lower bound of what the record will take.
-      const names = type.length + (id?.length ?? 0);
-      const data = copyPlainData(event.data, `event ${i} data`, maxEventBytes - names, maxEventBytes);
-      const metadata = copyPlainData(event.metadata, `event ${i} metadata`, remainingBudget(), maxEventBytes);
-      copies[i] = id === undefined ? { type, data, metadata } : { type, data, metadata, id };
+      copies[i] = take(event, i, maxEventBytes, type, id);
     }
     return copies;
   } catch (error) {

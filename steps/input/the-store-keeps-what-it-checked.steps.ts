@@ -14,6 +14,9 @@ interface Pending {
 /** The appends held in the queue, and the result of the one the scenario checks. */
 const queued = scenarioState(() => ({ pending: undefined as Pending | undefined, acknowledged: undefined as AppendResult | undefined }));
 
+/** An append made from inside another one's check, and what each stream was given. */
+const nested = scenarioState(() => ({ results: [] as Array<Promise<AppendResult>>, appended: new Map<string, { data: unknown; metadata: unknown }>() }));
+
 Given('{string} has {int} {string} event waiting to be written', function (this: EventfoldWorld, stream: string, count: number, type: string) {
   const events = Array.from({ length: count }, () => ({ type }));
   queued(this).pending = { first: this.store!.append(stream, events) };
@@ -46,6 +49,47 @@ When(
       },
     });
     queued(this).acknowledged = await this.store!.append(stream, events);
+  },
+);
+
+When(
+  '{string} appends an event with metadata whose data getter appends an {string} event with metadata to {string}',
+  function (this: EventfoldWorld, stream: string, innerType: string, innerStream: string) {
+    const state = nested(this);
+    const inner = { data: { note: 'from the getter', amounts: [1, 2.5, -3] }, metadata: { by: 'getter' } };
+    state.appended.set(innerStream, inner);
+    state.appended.set(stream, { data: { before: 'b', during: 'd', after: 'a', list: ['x', 1] }, metadata: { by: 'ann', tags: ['vip'] } });
+    const store = this.store!;
+    const data = {
+      before: 'b',
+      // Read while the outer event is checked: the inner append is checked (and framed) in the middle of it.
+      get during() {
+        state.results.push(store.append(innerStream, [{ type: innerType, ...inner }]));
+        return 'd';
+      },
+      after: 'a',
+      list: ['x', 1],
+    };
+    state.results.push(store.append(stream, [{ type: 'Placed', data, metadata: { by: 'ann', tags: ['vip'] } }]));
+  },
+);
+
+Then('both appends are acknowledged', async function (this: EventfoldWorld) {
+  const results = await Promise.all(nested(this).results);
+  expect(results.map((result) => result.version)).to.deep.equal([0, 0]);
+  expect(results.map((result) => result.position).sort()).to.deep.equal([0, 1]);
+});
+
+Then(
+  'after a reopen {string} and {string} read back each event with the data and metadata it was appended with',
+  async function (this: EventfoldWorld, first: string, second: string) {
+    await this.store!.close();
+    await this.openStore();
+    for (const stream of [first, second]) {
+      const events = [];
+      for await (const event of this.store!.readStream(stream)) events.push({ data: event.data, metadata: event.metadata });
+      expect(events, stream).to.deep.equal([nested(this).appended.get(stream)]);
+    }
   },
 );
 
