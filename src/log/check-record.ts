@@ -1,4 +1,4 @@
-import { crc32 } from './crc';
+import { crc32Range } from './crc';
 import {
   AT_BATCH_BYTES,
   AT_BATCH_START,
@@ -25,7 +25,7 @@ import {
 
 /** The CRC a record's header field AT_HEADER_CRC must hold. */
 export function headerCrcOf(chunk: Buffer, offset: number): number {
-  return crc32(chunk.subarray(offset + HEADER_CRC_FROM, offset + FIXED_RECORD_BYTES));
+  return crc32Range(chunk, offset + HEADER_CRC_FROM, offset + FIXED_RECORD_BYTES);
 }
 
 /**
@@ -89,7 +89,7 @@ export function wholeRecordLength(chunk: Buffer, offset: number, bytesLeftInFile
   if (implausibleHeader(chunk, offset, fileOffset) !== undefined) return -1;
   if (chunk.readUInt32LE(offset + AT_HEADER_CRC) !== headerCrcOf(chunk, offset)) return -1;
   checkWork.bodyBytes += length - MIN_BODY_BYTES;
-  const bodyCrc = crc32(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length));
+  const bodyCrc = crc32Range(chunk, offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length);
   return bodyCrc === chunk.readUInt32LE(offset + AT_BODY_CRC) ? length : -1;
 }
 
@@ -128,7 +128,7 @@ export function checkFrame(chunk: Buffer, offset: number, bytesLeftInFile: numbe
   if (available < FRAME_HEADER_BYTES + length) return { kind: 'incomplete', needed: FRAME_HEADER_BYTES + length };
   const expectedCrc = chunk.readUInt32LE(offset + AT_BODY_CRC);
   checkWork.bodyBytes += length - MIN_BODY_BYTES;
-  const actualCrc = crc32(chunk.subarray(offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length));
+  const actualCrc = crc32Range(chunk, offset + FIXED_RECORD_BYTES, offset + FRAME_HEADER_BYTES + length);
   if (expectedCrc !== actualCrc) return { kind: 'bad', reason: 'record fails its checksum', expectedCrc, actualCrc, bodyLength: length };
   return { kind: 'ok', length, flags: chunk[offset + AT_FLAGS] };
 }

@@ -1,4 +1,4 @@
-import { crc32 } from './crc';
+import { crc32Range } from './crc';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
 import { headerCrcOf } from './check-record';
 import { recordArena } from './arena';
@@ -15,8 +15,6 @@ import {
   AT_POSITION,
   AT_PREV_OFFSET,
   AT_PREV_POSITION,
-  AT_RESERVED,
-  AT_RESERVED_2,
   AT_STREAM_BYTES,
   AT_TIMESTAMP,
   AT_TYPE_BYTES,
@@ -29,6 +27,7 @@ import {
   GENERATED_ID_BYTES,
   NO_PREVIOUS,
   readU64,
+  writeU32,
   writeU64,
 } from './record-layout';
 
@@ -50,9 +49,6 @@ export interface FramedAppend {
 /** msgpackr's own buffer, as `pack` returns it in REUSE_BUFFER_MODE: the payload is bytes start … end-1. */
 type ReusedBuffer = Buffer & { start: number; end: number };
 
-/** One append's timestamp (an f64, the same for each of its records), encoded once. */
-const timestampBytes = Buffer.alloc(Float64Array.BYTES_PER_ELEMENT);
-
 // Event types repeat: their UTF-8 bytes are kept (up to a bound) instead of re-encoded per event.
 const typeBytesCache = new Map<string, Buffer>();
 /** Most event types whose bytes are kept: a store with endless distinct types must not grow the cache without end. */
@@ -72,6 +68,50 @@ function utf8Of(type: string): Buffer {
 }
 
 /**
+ * The start of a record as every record of an append of one type begins:
+ * the fixed header with the fields they share (names' lengths, timestamp,
+ * zeros where the framing and sealing write the rest), then the stream name
+ * and the type. Copied whole per record, then the record's own fields are
+ * written over it.
+ */
+class RecordPrefix {
+  private bytes = Buffer.alloc(FIXED_RECORD_BYTES + 512);
+  /** The prefix as one view (its length: header, stream, type). */
+  view: Buffer = this.bytes.subarray(0, 0);
+  type: string | undefined;
+
+  /** Starts an append: its stream and timestamp; the type is set by `forType`. */
+  reset(streamUtf8: Buffer, timestamp: number): void {
+    const needed = FIXED_RECORD_BYTES + streamUtf8.length + 1024;
+    if (this.bytes.length < needed) this.bytes = Buffer.alloc(needed);
+    this.bytes.fill(0, 0, FIXED_RECORD_BYTES);
+    this.bytes.writeUInt16LE(streamUtf8.length, AT_STREAM_BYTES);
+    this.bytes.writeDoubleLE(timestamp, AT_TIMESTAMP);
+    streamUtf8.copy(this.bytes, FIXED_RECORD_BYTES);
+    this.streamBytes = streamUtf8.length;
+    this.type = undefined;
+  }
+
+  private streamBytes = 0;
+
+  forType(type: string): void {
+    const typeUtf8 = utf8Of(type);
+    const end = FIXED_RECORD_BYTES + this.streamBytes + typeUtf8.length;
+    if (this.bytes.length < end) {
+      const grown = Buffer.alloc(end * 2);
+      this.bytes.copy(grown, 0, 0, FIXED_RECORD_BYTES + this.streamBytes);
+      this.bytes = grown;
+    }
+    this.bytes.writeUInt16LE(typeUtf8.length, AT_TYPE_BYTES);
+    typeUtf8.copy(this.bytes, FIXED_RECORD_BYTES + this.streamBytes);
+    this.view = this.bytes.subarray(0, end);
+    this.type = type;
+  }
+}
+
+const prefix = new RecordPrefix();
+
+/**
  * Frames the events of one append (positions and versions consecutive), body
  * CRCs included; chain links, write fields and header CRCs are left to `sealAppend`. Only the last
  * record carries COMMIT. Throws (from msgpackr) if data cannot be encoded;
@@ -85,25 +125,21 @@ export function frameAppend(
   timestamp: number,
   maxEventBytes: number,
 ): FramedAppend {
-  const streamUtf8 = Buffer.from(stream, 'utf8');
-  timestampBytes.writeDoubleLE(timestamp, 0);
-  const streamBytes = streamUtf8.length;
+  prefix.reset(Buffer.from(stream, 'utf8'), timestamp);
   const recordOffsets: number[] = new Array(events.length);
   // `at` counts from the span's base, which moves if the arena fills up while the append grows.
   const span = recordArena.openSpan();
   let at = 0;
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
-    const typeUtf8 = utf8Of(event.type);
-    recordArena.ensureRoom(span, at + FIXED_RECORD_BYTES + streamBytes + typeUtf8.length + MAX_UTF8_BYTES_PER_UNIT * (event.id?.length ?? GENERATED_ID_ROOM_UNITS));
+    if (event.type !== prefix.type) prefix.forType(event.type);
+    const head = prefix.view;
+    recordArena.ensureRoom(span, at + head.length + MAX_UTF8_BYTES_PER_UNIT * (event.id?.length ?? GENERATED_ID_ROOM_UNITS));
     const start = at;
     recordOffsets[i] = start;
     let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
-    at += FIXED_RECORD_BYTES;
-    span.bytes.set(streamUtf8, span.base + at);
-    at += streamBytes;
-    span.bytes.set(typeUtf8, span.base + at);
-    at += typeUtf8.length;
+    span.bytes.set(head, span.base + at);
+    at += head.length;
     let idBytes: number;
     if (event.id === undefined) {
       writeGeneratedId(span.bytes, span.base + at);
@@ -138,19 +174,16 @@ export function frameAppend(
     packed.copy(bytes, span.base + at, payloadStart, payloadEnd);
     at += payloadBytes;
 
+    // The prefix wrote the rest of the header: the shared fields, and zeros for what sealAppend writes.
     const h = span.base + start;
-    bytes.writeUInt32LE(bodyLength, h + AT_LENGTH);
+    writeU32(bytes, bodyLength, h + AT_LENGTH);
     bytes[h + AT_FLAGS] = flags;
-    bytes[h + AT_RESERVED] = 0;
-    bytes.writeUInt16LE(streamBytes, h + AT_STREAM_BYTES);
-    bytes.writeUInt16LE(typeUtf8.length, h + AT_TYPE_BYTES);
-    bytes.writeUInt16LE(idBytes, h + AT_ID_BYTES);
-    bytes.writeUInt32LE(firstVersion + i, h + AT_VERSION);
+    bytes[h + AT_ID_BYTES] = idBytes;
+    bytes[h + AT_ID_BYTES + 1] = idBytes >>> 8;
+    writeU32(bytes, firstVersion + i, h + AT_VERSION);
     writeU64(bytes, firstPosition + i, h + AT_POSITION);
-    bytes.writeUInt32LE(0, h + AT_RESERVED_2);
-    for (let k = 0; k < timestampBytes.length; k++) bytes[h + AT_TIMESTAMP + k] = timestampBytes[k];
     // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
-    bytes.writeUInt32LE(crc32(bytes.subarray(h + FIXED_RECORD_BYTES, span.base + at)), h + AT_BODY_CRC);
+    writeU32(bytes, crc32Range(bytes, h + FIXED_RECORD_BYTES, span.base + at), h + AT_BODY_CRC);
   }
   return { bytes: recordArena.closeSpan(span, at), recordOffsets };
 }
@@ -175,10 +208,10 @@ export function sealAppend(
   for (let i = 0; i < recordOffsets.length; i++) {
     const at = recordOffsets[i];
     writeU64(bytes, prevPosition + 1, at + AT_PREV_POSITION);
-    bytes.writeUInt32LE(prevPosition === NO_PREVIOUS ? 0 : prevOffset, at + AT_PREV_OFFSET);
-    bytes.writeUInt32LE(batch.start, at + AT_BATCH_START);
-    bytes.writeUInt32LE(batch.bytes, at + AT_BATCH_BYTES);
-    bytes.writeUInt32LE(headerCrcOf(bytes, at), at + AT_HEADER_CRC);
+    writeU32(bytes, prevPosition === NO_PREVIOUS ? 0 : prevOffset, at + AT_PREV_OFFSET);
+    writeU32(bytes, batch.start, at + AT_BATCH_START);
+    writeU32(bytes, batch.bytes, at + AT_BATCH_BYTES);
+    writeU32(bytes, headerCrcOf(bytes, at), at + AT_HEADER_CRC);
     prevPosition = readU64(bytes, at + AT_POSITION);
     prevOffset = baseOffset + at;
   }

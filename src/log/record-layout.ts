@@ -51,10 +51,22 @@ export const NO_PREVIOUS = -1;
 
 const TWO_32 = 0x1_0000_0000;
 
+/**
+ * Writes a u32 field little-endian at `at`, byte by byte: on the framing's
+ * hot path this is cheaper than Buffer#writeUInt32LE, whose range checks the
+ * callers do not need (every field value is known to fit).
+ */
+export function writeU32(target: Buffer, value: number, at: number): void {
+  target[at] = value;
+  target[at + 1] = value >>> 8;
+  target[at + 2] = value >>> 16;
+  target[at + 3] = value >>> 24;
+}
+
 /** Writes a u64 field (a safe integer) little-endian at `at`. */
 export function writeU64(target: Buffer, value: number, at: number): void {
-  target.writeUInt32LE(value % TWO_32, at);
-  target.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+  writeU32(target, value % TWO_32, at);
+  writeU32(target, Math.floor(value / TWO_32), at + 4);
 }
 
 /** Reads a u64 field little-endian at `at` (exact up to 2⁵³). */
