@@ -92,15 +92,29 @@ const lastType = new RepeatedText();
 /** msgpackr's range argument, reused: one object less per event. */
 const payloadRange = { start: 0, end: 0 };
 
+/**
+ * Payloads shorter than this are decoded from a view of their own: msgpackr
+ * reads the strings of a source that ends before byte 140 in JavaScript, and
+ * hands any other to its native string extractor, whose call costs more than
+ * the view for the short strings of a small event.
+ */
+const SMALL_PAYLOAD_BYTES = 140;
+
 /** Decodes a checked record's event. */
 export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
   const flags = chunk[offset + AT_FLAGS];
   const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + AT_STREAM_BYTES);
   const typeEnd = streamEnd + chunk.readUInt16LE(offset + AT_TYPE_BYTES);
   const idEnd = typeEnd + chunk.readUInt16LE(offset + AT_ID_BYTES);
-  payloadRange.start = idEnd;
-  payloadRange.end = offset + FRAME_HEADER_BYTES + length;
-  const payload = payloadCodec.unpack(chunk, payloadRange) as unknown;
+  const payloadEnd = offset + FRAME_HEADER_BYTES + length;
+  let payload: unknown;
+  if (payloadEnd - idEnd < SMALL_PAYLOAD_BYTES) {
+    payload = payloadCodec.unpack(chunk.subarray(idEnd, payloadEnd));
+  } else {
+    payloadRange.start = idEnd;
+    payloadRange.end = payloadEnd;
+    payload = payloadCodec.unpack(chunk, payloadRange);
+  }
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
   return {
     position: readU64(chunk, offset + AT_POSITION),
