@@ -189,7 +189,7 @@ export class Engine implements LogListener {
       this.assertWritable();
       validateName(stream, 'stream name');
       // From here on only the store's own copy of the events is read (counted, framed, encoded).
-      const inputs = validateEvents(events, this.settings.maxEventBytes);
+      const inputs = validateEvents(events, this.settings.maxEventBytes, this.log.recordRoom?.(stream));
       append = { stream, events: inputs, expectedVersion: readAppendOptions(options).expectedVersion };
       // After the events' own checks, so that bad data is named whatever the stream.
       validateStreamName(stream);

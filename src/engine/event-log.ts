@@ -34,7 +34,7 @@ import type { AppendResult, RecordedEvent } from '../api';
 import type { EventfoldError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from '../log-reports';
-import type { EventInput as ValidEvent } from '../validate/validate-input';
+import type { EventInput as ValidEvent, RoomBefore } from '../validate/validate-input';
 
 /** What `LogAppend.events` holds once the log let go of the events (they were taken in). */
 export const RELEASED_EVENTS: readonly ValidEvent[] = Object.freeze([]);
@@ -244,6 +244,13 @@ export interface EventLog {
 
   /** Registers the engine's run-time side (once, right after the open, before any append). */
   listen(listener: LogListener): void;
+
+  /**
+   * Optional: the bytes this log wants left free before each event's payload
+   * when the engine encodes an append to `stream` (validateEvents): the file
+   * log frames its records there, around the payload, instead of copying it.
+   */
+  recordRoom?(stream: string): RoomBefore;
 
   /**
    * Appends a batch: each element atomically (all of its events or none) and

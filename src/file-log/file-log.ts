@@ -6,7 +6,7 @@ import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LogReader, type BlockCache } from '../log/log-reader';
-import { decodeAppend, frameAppend, NO_PREVIOUS, sealAppend, type EventToFrame } from '../log/record';
+import { decodeAppend, frameAppend, NO_PREVIOUS, recordRoomBefore, sealAppend, type EventToFrame } from '../log/record';
 import type { Segment, SegmentedLog } from '../log/segmented-log';
 import type { EventPlace, StreamIndex } from '../log/stream-index';
 import { backupStore } from '../recovery/backup';
@@ -20,7 +20,7 @@ import { recordFingerprint } from '../snapshot/log-end';
 import type { SnapshotContents } from '../snapshot/snapshot-file';
 import { recordLastRecord, writeSnapshot } from '../snapshot/snapshots';
 import type { StoreSettings } from '../validate/options';
-import { formatValueForMessage } from '../validate/validate-input';
+import { formatValueForMessage, type RoomBefore } from '../validate/validate-input';
 import { GroupCommitWriter, type QueuedAppend } from '../writer/group-commit-writer';
 import { removeSnapshots, scavengeSegments, type ScavengeHost } from '../lifecycle/scavenge';
 import { ScavengedSegments } from '../lifecycle/scavenged-segments';
@@ -147,6 +147,11 @@ export class FileLog implements EventLog {
 
   listen(listener: LogListener): void {
     this.listener = listener;
+  }
+
+  /** See EventLog.recordRoom: a record's fixed header, stream, type and id go before its payload. */
+  recordRoom(stream: string): RoomBefore {
+    return recordRoomBefore(stream);
   }
 
   get lastPosition(): number {

@@ -126,6 +126,8 @@ export function frameAppend(
   maxEventBytes: number,
 ): FramedAppend {
   prefix.reset(Buffer.from(stream, 'utf8'), timestamp);
+  const inPlace = frameInPlace(events, firstPosition, firstVersion, maxEventBytes);
+  if (inPlace) return inPlace;
   const recordOffsets: number[] = new Array(events.length);
   // `at` counts from the span's base, which moves if the arena fills up while the append grows.
   const span = recordArena.openSpan();
@@ -174,18 +176,73 @@ export function frameAppend(
     packed.copy(bytes, span.base + at, payloadStart, payloadEnd);
     at += payloadBytes;
 
-    // The prefix wrote the rest of the header: the shared fields, and zeros for what sealAppend writes.
-    const h = span.base + start;
-    writeU32(bytes, bodyLength, h + AT_LENGTH);
-    bytes[h + AT_FLAGS] = flags;
-    bytes[h + AT_ID_BYTES] = idBytes;
-    bytes[h + AT_ID_BYTES + 1] = idBytes >>> 8;
-    writeU32(bytes, firstVersion + i, h + AT_VERSION);
-    writeU64(bytes, firstPosition + i, h + AT_POSITION);
-    // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
-    writeU32(bytes, crc32Range(bytes, h + FIXED_RECORD_BYTES, span.base + at), h + AT_BODY_CRC);
+    writeOwnFields(bytes, span.base + start, span.base + at, bodyLength, flags, idBytes, firstVersion + i, firstPosition + i);
   }
   return { bytes: recordArena.closeSpan(span, at), recordOffsets };
+}
+
+/** A record's own header fields over its prefix (which wrote the shared ones, and zeros for what sealAppend writes), then its body CRC. */
+function writeOwnFields(bytes: Buffer, h: number, end: number, bodyLength: number, flags: number, idBytes: number, version: number, position: number): void {
+  writeU32(bytes, bodyLength, h + AT_LENGTH);
+  bytes[h + AT_FLAGS] = flags;
+  bytes[h + AT_ID_BYTES] = idBytes;
+  bytes[h + AT_ID_BYTES + 1] = idBytes >>> 8;
+  writeU32(bytes, version, h + AT_VERSION);
+  writeU64(bytes, position, h + AT_POSITION);
+  // The body (names and payload) never changes after framing: its CRC is taken here, off the writer's path.
+  writeU32(bytes, crc32Range(bytes, h + FIXED_RECORD_BYTES, end), h + AT_BODY_CRC);
+}
+
+/**
+ * The bytes before each event's payload that a log asks validateEvents to
+ * leave free (EventLog.recordRoom): its record's fixed header, stream, type
+ * and id, so that frameInPlace can frame the record around the payload.
+ */
+export function recordRoomBefore(stream: string): (type: string, id: string | undefined) => number {
+  const head = FIXED_RECORD_BYTES + Buffer.byteLength(stream, 'utf8');
+  return (type, id) => head + utf8Of(type).length + (id === undefined ? GENERATED_ID_BYTES : Buffer.byteLength(id, 'utf8'));
+}
+
+/**
+ * Frames an append whose payloads validateEvents laid out with room for
+ * their records before each (recordRoomBefore, one after another in one
+ * buffer): each record is written around its payload, which is not copied,
+ * and the append is a view of that buffer. Undefined when the events are not
+ * laid out so (events the engine made, or room that does not fit the
+ * record): the caller frames them by copying; nothing but the rooms was
+ * written, and the copying path reads only the payloads.
+ */
+function frameInPlace(events: EventToFrame[], firstPosition: number, firstVersion: number, maxEventBytes: number): FramedAppend | undefined {
+  const bytes = events[0].packed;
+  if (!bytes || !events[0].room) return undefined;
+  const base = events[0].payloadStart! - events[0].room;
+  const recordOffsets: number[] = new Array(events.length);
+  let at = base;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    const h = event.payloadStart! - event.room!;
+    if (event.packed !== bytes || h !== at) return undefined;
+    if (event.type !== prefix.type) prefix.forType(event.type);
+    const head = prefix.view;
+    const idBytes = event.id === undefined ? GENERATED_ID_BYTES : Buffer.byteLength(event.id, 'utf8');
+    if (event.room !== head.length + idBytes) return undefined;
+    bytes.set(head, h);
+    let flags = i === events.length - 1 ? FLAG_COMMIT : 0;
+    if (event.id === undefined) {
+      writeGeneratedId(bytes, h + head.length);
+      flags |= FLAG_GENERATED_ID;
+    } else {
+      bytes.write(event.id, h + head.length, idBytes, 'utf8');
+    }
+    if (event.dataStart !== event.payloadStart) flags |= FLAG_METADATA;
+    const end = event.payloadEnd!;
+    const bodyLength = end - h - FRAME_HEADER_BYTES;
+    if (bodyLength > maxEventBytes) throw new RangeError(`event ${i} is ${bodyLength} bytes encoded; the limit is ${maxEventBytes} bytes`);
+    writeOwnFields(bytes, h, end, bodyLength, flags, idBytes, firstVersion + i, firstPosition + i);
+    recordOffsets[i] = h - base;
+    at = end;
+  }
+  return { bytes: bytes.subarray(base, at), recordOffsets };
 }
 
 /**

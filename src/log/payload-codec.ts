@@ -19,9 +19,12 @@ export const payloadCodec = new Packr({ useRecords: false, moreTypes: true, maps
  * data alone (`dataStart` = `payloadStart`); with metadata it is the array
  * `[data, metadata]`: one byte (a msgpack array of 2), the data
  * (`dataStart` … `dataEnd`-1), then the metadata (`dataEnd` … `payloadEnd`-1).
+ * The `room` bytes before `payloadStart` are free for the log (the start of
+ * the event's record), and begin right after the previous event's payload.
  */
 export interface PackedPayload {
   packed: Buffer;
+  room: number;
   payloadStart: number;
   dataStart: number;
   dataEnd: number;

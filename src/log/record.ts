@@ -8,4 +8,4 @@
 export * from './record-layout';
 export { checkFrame, checkHeader, checkWork, headerCrcOf, isValidHeader, wholeRecordLength, type FrameCheck } from './check-record';
 export { decodeAppend, decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from './decode-record';
-export { frameAppend, sealAppend, type EventToFrame, type FramedAppend } from './encode-record';
+export { frameAppend, recordRoomBefore, sealAppend, type EventToFrame, type FramedAppend } from './encode-record';

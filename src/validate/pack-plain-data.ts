@@ -69,14 +69,19 @@ export function payloadOffset(): number {
   return at - span.base;
 }
 
-/** Leaves one byte at payloadOffset() to be set later by setPayloadByte (the array header of `[data, metadata]`). */
-export function skipPayloadByte(): void {
-  room(1);
-  at++;
+/** Leaves `bytes` bytes at payloadOffset() for the log to write later (the start of a record, see EventLog.recordRoom). */
+export function skipPayloadBytes(bytes: number): void {
+  room(bytes);
+  at += bytes;
 }
 
-export function setPayloadByte(offset: number, byte: number): void {
-  out[span.base + offset] = byte;
+/** Inserts `byte` at `offset`, moving what was written from there on by one (the array header of `[data, metadata]`). */
+export function insertPayloadByte(offset: number, byte: number): void {
+  room(1);
+  const from = span.base + offset;
+  out.copyWithin(from + 1, from, at);
+  out[from] = byte;
+  at++;
 }
 
 /** The append's payloads, all of them (offsets as payloadOffset gave them). */

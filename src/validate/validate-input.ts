@@ -1,7 +1,7 @@
 import { InvalidInputError, type ExpectedVersion } from '../errors';
 import { LIMITS } from './limits';
 import { copyPlainData, keepingBudget, loneSurrogate, remainingBudget } from './plain-data';
-import { abandonPayloads, beginPayloads, endPayloads, packPlainData, payloadOffset, setPayloadByte, skipPayloadByte } from './pack-plain-data';
+import { abandonPayloads, beginPayloads, endPayloads, insertPayloadByte, packPlainData, payloadOffset, skipPayloadBytes } from './pack-plain-data';
 import type { PackedPayload } from '../log/payload-codec';
 
 export { assertPlainData } from './plain-data';
@@ -42,6 +42,11 @@ const EVENT_KEYS = ['type', 'data', 'metadata', 'id'];
 /** msgpack's header of an array of two items: a payload `[data, metadata]` starts with it. */
 const ARRAY_OF_TWO = 0x92;
 
+/** Bytes a log wants left free before an event's payload (see EventLog.recordRoom), from the event's type and id. */
+export type RoomBefore = (type: string, id: string | undefined) => number;
+
+const NO_ROOM: RoomBefore = () => 0;
+
 /**
  * The events of one append, checked and taken into objects the store owns:
  * each event's type, id, data and metadata are read exactly once. Data and
@@ -50,13 +55,14 @@ const ARRAY_OF_TWO = 0x92;
  * append's in one buffer, and no `data` or `metadata`. Only those are
  * counted, framed and stored, so a caller that changes its array or objects
  * afterwards (while the append waits for room, or from a getter) changes
- * nothing in the log.
+ * nothing in the log. `roomBefore`: bytes left free before each payload,
+ * right after the previous one (`recordRoom` of the log).
  */
-export function validateEvents(events: unknown, maxEventBytes = Infinity): EventInput[] {
+export function validateEvents(events: unknown, maxEventBytes = Infinity, roomBefore: RoomBefore = NO_ROOM): EventInput[] {
   // A getter of an event being checked that appends itself: that inner append takes checked copies.
   if (!beginPayloads()) return copyEvents(events, maxEventBytes);
   try {
-    const copies = checkEvents(events, maxEventBytes, packPayload);
+    const copies = checkEvents(events, maxEventBytes, (event, i, max, type, id) => packPayload(event, i, max, type, id, roomBefore(type, id)));
     const packed = endPayloads();
     for (let i = 0; i < copies.length; i++) copies[i].packed = packed;
     return copies;
@@ -66,28 +72,27 @@ export function validateEvents(events: unknown, maxEventBytes = Infinity): Event
   }
 }
 
-/** The store's event: its payload written with the append's others (`packed` is set once they are all written). */
-function packPayload(event: EventInput, i: number, maxEventBytes: number, type: string, id: string | undefined): EventInput {
+/** The store's event: its payload written with the append's others, after `room` free bytes (`packed` is set once they are all written). */
+function packPayload(event: EventInput, i: number, maxEventBytes: number, type: string, id: string | undefined, room: number): EventInput {
   const names = type.length + (id?.length ?? 0);
-  // One byte kept for the array header of `[data, metadata]`, written only if there is metadata.
+  skipPayloadBytes(room);
   const payloadStart = payloadOffset();
-  skipPayloadByte();
-  const dataStart = payloadStart + 1;
   // The names count towards the event's size too: a lower bound of what the record will take.
   packPlainData(event.data, i, 'data', maxEventBytes - names, maxEventBytes);
-  const dataEnd = payloadOffset();
+  let dataStart = payloadStart;
+  let dataEnd = payloadOffset();
   const metadata = event.metadata;
-  let start = dataStart;
-  let end = dataEnd;
   if (metadata !== undefined && metadata !== null) {
+    // The payload becomes `[data, metadata]`: the array's header goes before the data.
+    insertPayloadByte(payloadStart, ARRAY_OF_TWO);
+    dataStart++;
+    dataEnd++;
     packPlainData(metadata, i, 'metadata', remainingBudget(), maxEventBytes);
-    setPayloadByte(payloadStart, ARRAY_OF_TWO);
-    start = payloadStart;
-    end = payloadOffset();
   }
+  const payloadEnd = payloadOffset();
   return id === undefined
-    ? { type, packed: NOT_YET, payloadStart: start, dataStart, dataEnd, payloadEnd: end }
-    : { type, id, packed: NOT_YET, payloadStart: start, dataStart, dataEnd, payloadEnd: end };
+    ? { type, packed: NOT_YET, room, payloadStart, dataStart, dataEnd, payloadEnd }
+    : { type, id, packed: NOT_YET, room, payloadStart, dataStart, dataEnd, payloadEnd };
 }
 
 /** `packed` of an event whose append's payloads are still being written (one shape for every event). */
