@@ -75,24 +75,29 @@ function utf8Of(type: string): Buffer {
  * written over it.
  */
 class RecordPrefix {
+  // Zeros but for the fields written below: nothing else is ever written here.
   private bytes = Buffer.alloc(FIXED_RECORD_BYTES + 512);
   /** The prefix as one view (its length: header, stream, type). */
   view: Buffer = this.bytes.subarray(0, 0);
   type: string | undefined;
-
-  /** Starts an append: its stream and timestamp; the type is set by `forType`. */
-  reset(streamUtf8: Buffer, timestamp: number): void {
-    const needed = FIXED_RECORD_BYTES + streamUtf8.length + 1024;
-    if (this.bytes.length < needed) this.bytes = Buffer.alloc(needed);
-    this.bytes.fill(0, 0, FIXED_RECORD_BYTES);
-    this.bytes.writeUInt16LE(streamUtf8.length, AT_STREAM_BYTES);
-    this.bytes.writeDoubleLE(timestamp, AT_TIMESTAMP);
-    streamUtf8.copy(this.bytes, FIXED_RECORD_BYTES);
-    this.streamBytes = streamUtf8.length;
-    this.type = undefined;
-  }
-
+  private stream: string | undefined;
   private streamBytes = 0;
+
+  /** Starts an append: its stream (kept from the previous append when it is the same) and timestamp; the type is set by `forType`. */
+  reset(stream: string, timestamp: number): void {
+    if (stream !== this.stream) {
+      const length = Buffer.byteLength(stream, 'utf8');
+      const needed = FIXED_RECORD_BYTES + length + 1024;
+      if (this.bytes.length < needed) this.bytes = Buffer.alloc(needed);
+      this.bytes.writeUInt16LE(length, AT_STREAM_BYTES);
+      this.bytes.write(stream, FIXED_RECORD_BYTES, 'utf8');
+      this.stream = stream;
+      this.streamBytes = length;
+      this.type = undefined;
+    }
+    // In the view too, when the type stays.
+    this.bytes.writeDoubleLE(timestamp, AT_TIMESTAMP);
+  }
 
   forType(type: string): void {
     const typeUtf8 = utf8Of(type);
@@ -125,7 +130,7 @@ export function frameAppend(
   timestamp: number,
   maxEventBytes: number,
 ): FramedAppend {
-  prefix.reset(Buffer.from(stream, 'utf8'), timestamp);
+  prefix.reset(stream, timestamp);
   const inPlace = frameInPlace(events, firstPosition, firstVersion, maxEventBytes);
   if (inPlace) return inPlace;
   const recordOffsets: number[] = new Array(events.length);

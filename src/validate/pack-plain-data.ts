@@ -58,8 +58,10 @@ export function beginPayloads(): boolean {
   if (busy) return false;
   busy = true;
   span = arena.openSpan();
-  out = span.bytes;
-  view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (span.bytes !== out) {
+    out = span.bytes;
+    view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
   at = span.base;
   return true;
 }
