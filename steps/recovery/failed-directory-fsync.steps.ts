@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { numberedEvents } from '../support/events';
 import { segmentPaths } from '../support/log-files';
-import { LOG_DIR } from '../../src/store-layout';
+import { CLEAN_MARKER, LOG_DIR, logDirOf } from '../../src/store-layout';
 import type { EventfoldWorld } from '../support/world';
 
 When('the directory fsync of the next new segment fails while {int} events are appended', async function (this: EventfoldWorld, count: number) {
@@ -24,13 +24,13 @@ Given('the first fsync of the log directory will fail', function (this: Eventfol
 When('a new store is opened on it and the open fails', async function (this: EventfoldWorld) {
   await this.capture(() => this.openStore());
   expect((this.lastError as Error)?.name).to.equal('StorageError');
-  expect(await this.disk!.exists(`${this.storeDir}/log`), 'the log directory was made before its fsync failed').to.equal(true);
+  expect(await this.disk!.exists(logDirOf(this.storeDir)), 'the log directory was made before its fsync failed').to.equal(true);
 });
 
 When('the next open fails to fsync the store directory after removing the clean-shutdown marker', async function (this: EventfoldWorld) {
   // Let k directory fsyncs of the store through, then fail one; raise k until the failure is the one that follows the marker's removal.
   const disk = this.disk!;
-  const marker = `${this.storeDir}/CLEAN`;
+  const marker = `${this.storeDir}/${CLEAN_MARKER}`;
   for (let passing = 0; await disk.exists(marker); passing++) {
     expect(passing, 'an open fsyncs the store directory after removing the marker').to.be.lessThan(20);
     disk.inject({ op: 'syncDir', path: this.storeDir, after: passing, error: 'EIO' });

@@ -5,6 +5,7 @@ import { collect, numberedEvents } from '../support/events';
 import { segmentPaths } from '../support/log-files';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { logDirOf } from '../../src/store-layout';
 
 interface Workload {
   appends: number;
@@ -140,7 +141,7 @@ Then('the run had more than {int} fsync points, of files and of directories', fu
 });
 
 Then('no temporary segment file is left in the log directory', async function (this: EventfoldWorld) {
-  const names = await this.disk!.readdir(`${this.storeDir}/log`);
+  const names = await this.disk!.readdir(logDirOf(this.storeDir));
   expect(names.filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
 });
 

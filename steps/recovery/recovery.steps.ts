@@ -12,6 +12,7 @@ import { segmentPaths, storePath } from '../support/log-files';
 import { logDamage } from '../support/log-damage-state';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { CLEAN_MARKER, logDirOf } from '../../src/store-layout';
 
 async function lastSegment(world: EventfoldWorld): Promise<string> {
   return (await segmentPaths(world)).slice(-1)[0];
@@ -49,8 +50,8 @@ Given(/^a store( on a simulated disk)? holding (\d+) events and then (\d+) more 
 
 Given('a directory whose only segment file is empty', async function (this: EventfoldWorld) {
   expect(this.disk, 'a simulated disk (Background: Given the store lives on a simulated disk)').to.not.equal(undefined);
-  await this.disk!.mkdirp(`${this.storeDir}/log`);
-  await (await this.disk!.create(`${this.storeDir}/log/${segmentName(0)}`)).close();
+  await this.disk!.mkdirp(logDirOf(this.storeDir));
+  await (await this.disk!.create(`${logDirOf(this.storeDir)}/${segmentName(0)}`)).close();
 });
 
 /** Opens the store again, keeping what the open throws; `with repair "truncate"` or `with verifyOnOpen "full"` sets that one option. */
@@ -77,7 +78,7 @@ When('the log is cut at every byte offset of the last record, and each cut copy 
   for (let kept = 0; kept < last.length; kept++) {
     const copy = this.disk!.clone();
     copy.overwrite(path, bytes.subarray(0, last.offset + kept));
-    await copy.unlink(storePath(this, 'CLEAN'));
+    await copy.unlink(storePath(this, CLEAN_MARKER));
     const store = await EventStore.open(this.storeDir, { fs: copy });
     outcomes.push({
       kept,
@@ -250,7 +251,7 @@ When('the format version in the segment header is changed to {int}', async funct
 
 When('a new segment file with only {int} bytes of its header is left after the last one', async function (this: EventfoldWorld, count: number) {
   const name = segmentName(200);
-  const handle = await this.disk!.create(`${this.storeDir}/log/${name}`);
+  const handle = await this.disk!.create(`${logDirOf(this.storeDir)}/${name}`);
   await handle.write(encodeSegmentHeader(200).subarray(0, count), 0);
   await handle.close();
   logDamage(this).incompleteSegment = `log/${name}`;

@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { CorruptionError, EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type Projection, type StoreOptions } from '../../src/index';
 import { AT_FLAGS } from '../../src/log/record-layout';
 import { segmentName } from '../../src/log/segment-file';
-import { decodeCheckpoint } from '../../src/snapshot/checkpoint-file';
-import { LOG_DIR } from '../../src/store-layout';
+import { checkpointFile, decodeCheckpoint } from '../../src/snapshot/checkpoint-file';
+import { LOG_DIR, quarantineDirOf, REPAIR_RECORD, snapshotDirOf } from '../../src/store-layout';
 import { collect, numberedEvents } from '../support/events';
 import { recordSpans } from '../support/damage';
 import { scenarioState } from '../support/scenario-state';
@@ -148,9 +148,9 @@ async function settleAndCheck(world: EventfoldWorld, disk: SimulatedDisk, setup:
   const resumed = store.recovery.quarantine?.resumedAfterCrash === true;
   expect(store.position, `${cut}: events kept by the repair`).to.equal(kept - 1);
   await expectFolded(store, cut);
-  const snapshots = await disk.readdir(`${DIR}/snapshots`).catch(() => []);
+  const snapshots = await disk.readdir(snapshotDirOf(DIR)).catch(() => []);
   expect(snapshots.filter((n) => n.endsWith('.snap')), `${cut}: no snapshot past the repaired end`).to.deep.equal([]);
-  const checkpoint = decodeCheckpoint(disk.peek(`${DIR}/subscriptions/${name}.json`));
+  const checkpoint = decodeCheckpoint(disk.peek(`${DIR}/${checkpointFile(name)}`));
   expect(checkpoint, `${cut}: checkpoint reset to the repaired end`).to.deep.equal({ position: kept - 1 });
   for (let i = 0; i < more; i++) await store.append(`after-${i % 3}`, numberedEvents(1, kept - 1 + i + 1));
   const handled: number[] = [];
@@ -261,7 +261,7 @@ When('the power is cut during the repair just after its record is written', asyn
 
 When('the repair record is damaged', function (this: EventfoldWorld) {
   const disk = repairRuns(this).afterCut!;
-  const path = `${DIR}/quarantine/REPAIR`;
+  const path = `${quarantineDirOf(DIR)}/${REPAIR_RECORD}`;
   const bytes = disk.peek(path);
   bytes[bytes.length - 5] ^= 0x01;
   disk.overwrite(path, bytes);

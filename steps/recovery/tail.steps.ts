@@ -9,6 +9,7 @@ import { segmentPaths, storePath } from '../support/log-files';
 import { logDamage } from '../support/log-damage-state';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { CLEAN_MARKER, logDirOf, quarantineDirOf } from '../../src/store-layout';
 
 const MiB = 1024 * 1024;
 
@@ -52,7 +53,7 @@ When('the machine stopped while the last record was half written, and the store 
   const last = recordSpans(bytes).slice(-1)[0];
   this.disk!.overwrite(path, bytes.subarray(0, last.offset + Math.floor(last.length / 2)));
   // The machine stopped instead of closing: there is no clean-shutdown marker.
-  await this.disk!.unlink(storePath(this, 'CLEAN'));
+  await this.disk!.unlink(storePath(this, CLEAN_MARKER));
   await this.disk!.syncDir(this.storeDir);
   await this.openStore();
   expect(this.store!.recovery.tornTail?.bytesTruncated).to.equal(Math.floor(last.length / 2));
@@ -161,7 +162,7 @@ When('the last segment file is deleted', async function (this: EventfoldWorld) {
   const paths = await segmentPaths(this);
   expect(paths.length).to.be.greaterThan(1);
   await this.disk!.unlink(paths[paths.length - 1]);
-  await this.disk!.syncDir(`${this.storeDir}/log`);
+  await this.disk!.syncDir(logDirOf(this.storeDir));
 });
 
 When('{int} bytes of leftovers are added after the last record', async function (this: EventfoldWorld, count: number) {
@@ -210,7 +211,7 @@ Then('the open succeeds', function (this: EventfoldWorld) {
 Then('the open is refused with an InvalidInputError naming {string}', async function (this: EventfoldWorld, name: string) {
   expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('InvalidInputError');
   expect((this.lastError as Error).message).to.contain(name);
-  expect(await this.disk!.exists(`${this.storeDir}/log`), 'nothing was written').to.equal(false);
+  expect(await this.disk!.exists(logDirOf(this.storeDir)), 'nothing was written').to.equal(false);
 });
 
 When('the machine stops after a {int}-event write, and each subset of its dirty pages is what reached the disk', async function (this: EventfoldWorld, count: number) {
@@ -254,7 +255,7 @@ When('one bit is flipped at each byte of the last write in turn, on copies of th
     const damaged = Buffer.from(bytes);
     damaged[at] ^= 1 << (at % 8);
     copy.overwrite(path, damaged);
-    await copy.unlink(storePath(this, 'CLEAN'));
+    await copy.unlink(storePath(this, CLEAN_MARKER));
     const store = await EventStore.open(this.storeDir, { fs: copy });
     let events = 0;
     for await (const _ of store.readAll()) events++;
@@ -296,6 +297,6 @@ Then('subscription {string} resumes after position {int}', async function (this:
 });
 
 Then('the quarantined bytes are still in quarantine', async function (this: EventfoldWorld) {
-  const names = await this.disk!.readdir(`${this.storeDir}/quarantine`);
+  const names = await this.disk!.readdir(quarantineDirOf(this.storeDir));
   expect(names.length, 'quarantine files').to.be.greaterThan(0);
 });

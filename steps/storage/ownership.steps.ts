@@ -11,6 +11,7 @@ import { expectAcknowledged, writerAcks, writerLines, writerReached } from '../s
 import { startChild, whenReady } from '../support/children';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { LOCK_FILE } from '../../src/store-layout';
 
 const OPENED = /^opened (\d+) (\S+) (clean|unclean)$/;
 const OUTCOME = /^(opened|locked) /;
@@ -74,7 +75,7 @@ Given('a store of {int} events that was closed', async function (this: Eventfold
 });
 
 function writeLockNote(world: EventfoldWorld, pid: number): void {
-  writeFileSync(join(world.storeDir, 'LOCK'), JSON.stringify({ pid, host: hostname(), since: new Date().toISOString() }) + '\n');
+  writeFileSync(join(world.storeDir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: new Date().toISOString() }) + '\n');
 }
 
 Given('its LOCK file names a live process that has nothing to do with the store', function (this: EventfoldWorld) {
@@ -194,18 +195,18 @@ async function untilLocked(path: string): Promise<void> {
 }
 
 When('someone deletes the LOCK file', function (this: EventfoldWorld) {
-  unlinkSync(join(this.storeDir, 'LOCK'));
+  unlinkSync(join(this.storeDir, LOCK_FILE));
 });
 
 When('the owner has locked a new LOCK file', async function (this: EventfoldWorld) {
-  await untilLocked(join(this.storeDir, 'LOCK'));
+  await untilLocked(join(this.storeDir, LOCK_FILE));
 });
 
 When('someone deletes the LOCK file and this process opens the store at once', async function (this: EventfoldWorld) {
   await writerReached(this, 0);
   // The owner looks once a second; should it re-lock between the delete and this open, delete again.
   for (let attempt = 0; attempt < 5 && !this.store; attempt++) {
-    unlinkSync(join(this.storeDir, 'LOCK'));
+    unlinkSync(join(this.storeDir, LOCK_FILE));
     await this.capture(() => this.openStore());
   }
   expect(this.store, String(this.lastError)).to.not.equal(undefined);

@@ -12,6 +12,7 @@ import { segmentPaths } from '../support/log-files';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
 import { expectAcknowledged, writerAcks, writerChild, writerLines, writerReached } from '../support/writer-acks';
+import { CHECKPOINT_DIR } from '../../src/store-layout';
 
 /** The read-only store of the scenario, what it saw, and the bytes of the torn append it must not see. */
 const readers = scenarioState(() => ({
@@ -157,7 +158,7 @@ Then('an append, a checkpoint and a subscription are each refused with a ReadOnl
     expect(outcome.status).to.equal('rejected');
     expect((outcome as PromiseRejectedResult).reason.name).to.equal('ReadOnlyStoreError');
   }
-  expect(join(this.storeDir, 'subscriptions')).to.satisfy((dir: string) => !readdirSync(this.storeDir).includes('subscriptions') || readdirSync(dir).length === 0);
+  expect(join(this.storeDir, CHECKPOINT_DIR)).to.satisfy((dir: string) => !readdirSync(this.storeDir).includes(CHECKPOINT_DIR) || readdirSync(dir).length === 0);
 });
 
 When('the read-only store is closed', async function (this: EventfoldWorld) {

@@ -4,6 +4,8 @@ import { StorageError, StoreClosedError, SimulatedDisk, type Subscription } from
 import { checkpointRow } from '../support/postgres';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { checkpointFile } from '../../src/snapshot/checkpoint-file';
+import { storePath } from '../support/log-files';
 
 interface Closing {
   subscription?: Subscription;
@@ -112,7 +114,7 @@ Then('subscription {string} finishes at position {int} with its checkpoint store
   expect(state.subscription!.position).to.equal(position);
   expect(state.handled).to.deep.equal(Array.from({ length: position + 1 }, (_, i) => i));
   const name = state.subscription!.name;
-  const stored = this.database ? await checkpointRow(this.database, name) : JSON.parse(this.disk!.peek(`${this.storeDir}/subscriptions/${name}.json`).toString('utf8'));
+  const stored = this.database ? await checkpointRow(this.database, name) : JSON.parse(this.disk!.peek(storePath(this, checkpointFile(name))).toString('utf8'));
   expect(stored.position).to.equal(position);
 });
 

@@ -8,12 +8,14 @@ import { storePath } from '../support/log-files';
 import { checkpointRow } from '../support/postgres';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
+import { CHECKPOINT_DIR } from '../../src/store-layout';
+import { checkpointFile } from '../../src/snapshot/checkpoint-file';
 
 /** The subscription last stopped, a stop still under way, and how to let a held handler finish. */
 const stopping = scenarioState(() => ({ stopped: '', stop: undefined as Promise<void> | undefined, release: undefined as (() => void) | undefined }));
 
 function checkpointPath(world: EventfoldWorld, name: string): string {
-  return storePath(world, 'subscriptions', `${name}.json`);
+  return storePath(world, checkpointFile(name));
 }
 
 async function storedCheckpoint(world: EventfoldWorld, name: string): Promise<unknown> {
@@ -84,7 +86,7 @@ Then('it is refused with a SubscriptionActiveError naming {string}', function (t
 });
 
 When('the checkpoint of {string} is overwritten with {string}', async function (this: EventfoldWorld, name: string, text: string) {
-  if (!this.disk) mkdirSync(storePath(this, 'subscriptions'), { recursive: true });
+  if (!this.disk) mkdirSync(storePath(this, CHECKPOINT_DIR), { recursive: true });
   await writeBytes(this, checkpointPath(this, name), Buffer.from(text));
 });
 

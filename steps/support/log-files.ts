@@ -2,10 +2,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryDatabase } from './postgres';
 import type { EventfoldWorld } from './world';
+import { logDirOf } from '../../src/store-layout';
 
 /** Paths of the store's segment files, in order. */
 export async function segmentPaths(world: EventfoldWorld): Promise<string[]> {
-  const logDir = `${world.storeDir}/log`;
+  const logDir = logDirOf(world.storeDir);
   const names = world.disk ? await world.disk.readdir(logDir) : readdirSync(logDir);
   return names.filter((n) => n.endsWith('.seg')).sort().map((n) => `${logDir}/${n}`);
 }
@@ -27,6 +28,7 @@ export async function logBytes(world: EventfoldWorld): Promise<number> {
   return total;
 }
 
+/** A path inside the store directory (`storePath(world, LOG_DIR)`), on the simulated disk or the real one. */
 export function storePath(world: EventfoldWorld, ...parts: string[]): string {
   return world.disk ? [world.storeDir, ...parts].join('/') : join(world.storeDir, ...parts);
 }
