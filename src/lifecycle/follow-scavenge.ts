@@ -6,6 +6,17 @@ import type { StreamIndex } from '../log/stream-index';
 import { logFile } from '../store-layout';
 import { segmentRecords } from './segment-records';
 
+/** What the follower needs of the read-only store it works for. */
+export interface FollowHost {
+  fs: FileSystem;
+  logDir: string;
+  log: SegmentedLog;
+  index: StreamIndex;
+}
+
+/** Every segment this often at most, by name (see ScavengeFollower). */
+const CHECK_ALL_EVERY_MS = 1000;
+
 /**
  * A read-only store beside a writer that scavenges. The writer renames
  * rewritten files over sealed segments while the reader has the store open;
@@ -27,16 +38,6 @@ import { segmentRecords } from './segment-records';
  * rewrite always removes records; a sealed segment's size never changes
  * otherwise).
  */
-export interface FollowHost {
-  fs: FileSystem;
-  logDir: string;
-  log: SegmentedLog;
-  index: StreamIndex;
-}
-
-/** Every segment this often at most, by name (see the module comment). */
-const CHECK_ALL_EVERY_MS = 1000;
-
 export class ScavengeFollower {
   private lastFullCheck = -Infinity;
 

@@ -239,6 +239,7 @@ export class StreamLifecycles {
   }
 }
 
+/** Whether reads return `event` under `retention`. */
 export function keeps(retention: Retention, event: { version: number; timestamp: number }): boolean {
   return !retention.hidden && event.version >= retention.fromVersion && event.timestamp >= retention.minTimestamp;
 }

@@ -24,10 +24,12 @@ function storageOf(fs: FileSystem): object {
   return fs instanceof NodeFileSystem ? NODE_STORAGE : fs;
 }
 
+/** A segment's key in its storage: the absolute path on the machine's files, the path as given (slashes collapsed) on any other. */
 function keyOf(fs: FileSystem, path: string): string {
   return fs instanceof NodeFileSystem ? resolve(path) : path.replace(/\/+/g, '/');
 }
 
+/** The write after `acknowledgedEnd` in `segmentPath` was rejected and could not be cut back: the next writable open in this process cuts it. */
 export function rememberUncutWrite(fs: FileSystem, segmentPath: string, acknowledgedEnd: number): void {
   let map = uncut.get(storageOf(fs));
   if (!map) uncut.set(storageOf(fs), (map = new Map()));

@@ -5,14 +5,7 @@ import { StreamIndex } from '../log/stream-index';
 import { scanLog } from './scan-log';
 import { LOG_DIR, logDirOf } from '../store-layout';
 
-/**
- * The check of the part of the log a snapshot lets `open` skip: every
- * segment before the snapshot's log end, read from its header exactly as a
- * full open reads it (every CRC, position, stream version and chain link,
- * from position 0), up to that log end, which must close a COMMIT record.
- * Read-only: it runs on a view of the directory that shows the log only up to
- * the snapshot's log end and refuses every write.
- */
+/** The part of the log a snapshot lets `open` skip: up to the snapshot's log end. */
 export interface CoveredLog {
   /** The snapshot file that covered it (for messages). */
   snapshot: string;
@@ -26,6 +19,13 @@ export interface CoveredLog {
 class Stopped extends EventfoldError {}
 
 /**
+ * The check of the part of the log a snapshot lets `open` skip: every
+ * segment before the snapshot's log end, read from its header exactly as a
+ * full open reads it (every CRC, position, stream version and chain link,
+ * from position 0), up to that log end, which must close a COMMIT record.
+ * Read-only: it runs on a view of the directory that shows the log only up to
+ * the snapshot's log end and refuses every write.
+ *
  * Resolves with null when the covered log is intact, or the CorruptionError
  * a full open would have raised. `shouldStop` is polled between reads: when
  * it turns true the check gives up (rejects with an EventfoldError).

@@ -4,15 +4,7 @@ import { CHECKPOINT_DIR, checkpointDirOf } from '../store-layout';
 
 const SUFFIX = '.json';
 
-/**
- * A subscription's checkpoint: `subscriptions/<name>.json`, the last global
- * position its handler finished (-1: none yet). Format (see
- * src/snapshot/CHECKPOINT-FORMAT.md): JSON `{ "position": n, "crc": c }` where c
- * is the CRC-32 (unsigned) of the UTF-8 text of n in decimal. Files written
- * before the CRC was added, `{ "position": n }`, are still read. Anything
- * else — not JSON, other keys, a position that is not a whole number ≥ -1, a
- * CRC that does not match — is damage, reported, never guessed around.
- */
+/** A checkpoint as read: the position it stores, or why it is damaged. */
 export type CheckpointRead = { position: number } | { damaged: string };
 
 /** `subscriptions/<name>.json`: a checkpoint's path inside the store, as errors and reports name it. */
@@ -28,6 +20,15 @@ export function encodeCheckpoint(position: number): Buffer {
   return Buffer.from(JSON.stringify({ position, crc: checkpointCrc(position) }));
 }
 
+/**
+ * Decodes a subscription's checkpoint, `subscriptions/<name>.json`: the last global
+ * position its handler finished (-1: none yet). Format (see
+ * src/snapshot/CHECKPOINT-FORMAT.md): JSON `{ "position": n, "crc": c }` where c
+ * is the CRC-32 (unsigned) of the UTF-8 text of n in decimal. Files written
+ * before the CRC was added, `{ "position": n }`, are still read. Anything
+ * else — not JSON, other keys, a position that is not a whole number ≥ -1, a
+ * CRC that does not match — is damage, reported, never guessed around.
+ */
 export function decodeCheckpoint(bytes: Buffer): CheckpointRead {
   let parsed: unknown;
   try {
