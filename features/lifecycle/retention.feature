@@ -55,6 +55,18 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       Then reading "ledger-2" forward returns 3 events, versions 4 to 6
       And reading all events returns 3 events
 
+    Scenario: maxAge judges each event by its own time, also when the clock was set back between appends
+      Given "ledger-6" has 5 events
+      And the clock is set back by 1 hour
+      And "ledger-6" appends 5 events
+      And the clock is right again
+      When the metadata of "ledger-6" is set to maxAge 1800000 ms
+      Then reading "ledger-6" forward returns 5 events, versions 0 to 4
+      And reading "ledger-6" backward returns 5 events, versions 4 to 0
+      And reading "ledger-6" forward with a limit of 2 returns versions 0 and 1
+      And reading "ledger-6" backward with a limit of 2 returns versions 4 and 3
+      And reading "ledger-6" backward with a limit of 7 returns versions 4, 3, 2, 1 and 0
+
   Rule: Metadata is checked and kept exactly
 
     Scenario: custom metadata reads back exactly

@@ -545,7 +545,8 @@ export class Engine implements LogListener {
       range = { from: first, limit: byAge ? Infinity : limit };
     } else {
       const top = Math.min(from ?? last, last);
-      const lowest = Math.max(retention.fromVersion, limit === Infinity ? 0 : top - limit + 1);
+      // With an age limit the last `limit` versions may all be too old while older versions are kept (a clock set back).
+      const lowest = Math.max(retention.fromVersion, limit === Infinity || byAge ? 0 : top - limit + 1);
       if (top < lowest) return;
       range = { from: top, limit: top - lowest + 1 };
     }
