@@ -74,6 +74,23 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       And the store is closed and opened again
       Then the metadata of "ledger-3" reads back as maxCount 5 and custom {"owner":"ann","tags":["a","b"]}
 
+    Scenario Outline: custom metadata holding <value> reads back as it went in, as event data does
+      When "ledger-7" is given custom metadata holding <value>
+      Then its custom data reads back exactly, also in the retention report
+      And its custom data reads back exactly after a reopen, also in the retention report
+
+      Examples:
+        | value                          |
+        | a Buffer                       |
+        | a Uint8Array                   |
+        | a Float64Array                 |
+        | an ArrayBuffer                 |
+        | a Date                         |
+        | a bigint of 200 bits           |
+        | a Set                          |
+        | a key whose value is undefined |
+        | an object without a prototype  |
+
     Scenario Outline: Bad metadata is refused with an InvalidInputError and nothing is written
       Given "ledger-4" has 3 events
       When the metadata of "ledger-4" is set to <metadata>

@@ -3,7 +3,7 @@ import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOpt
 import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
-import { changeAsEvent, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
+import { changeAsEvent, copyMetadata, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
@@ -265,7 +265,7 @@ export class Engine implements LogListener {
     validateStreamName(stream);
     this.assertReadable();
     if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
-    return structuredClone(this.lifecycles.metadata(stream));
+    return copyMetadata(this.lifecycles.metadata(stream));
   }
 
   /**
@@ -365,7 +365,7 @@ export class Engine implements LogListener {
         for await (const event of this.streamEvents(stream, 'forward', 0, Infinity, KEEP_EVERYTHING)) if (removed(stream, event.version, event.timestamp)) measured.events++;
       }
       const lastVersion = this.log.streamVersion(stream);
-      report.streams.push({ stream, metadata: structuredClone(life.metadata), deleted: life.hardDeleted ? 'hard' : life.softDeleted ? 'soft' : null, lastVersion, removedEvents: measured.events, removedBytes: measured.bytes });
+      report.streams.push({ stream, metadata: copyMetadata(life.metadata), deleted: life.hardDeleted ? 'hard' : life.softDeleted ? 'soft' : null, lastVersion, removedEvents: measured.events, removedBytes: measured.bytes });
       report.removedEvents += measured.events;
       report.reclaimableBytes += measured.bytes;
     }

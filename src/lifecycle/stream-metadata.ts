@@ -65,6 +65,18 @@ export function validateMetadata(value: unknown, maxBytes: number): StreamMetada
   return metadata;
 }
 
+/**
+ * A copy of stored metadata for the caller, which may change it freely: its
+ * `custom` data copied by the data model's own walk, so every value reads
+ * back as the same type as event data does (a Buffer stays a Buffer, which
+ * `structuredClone` would turn into a Uint8Array).
+ */
+export function copyMetadata(metadata: StreamMetadata): StreamMetadata {
+  const copy: StreamMetadata = { ...metadata };
+  if ('custom' in metadata) copy.custom = copyPlainData(metadata.custom, 'stream metadata custom', Infinity);
+  return copy;
+}
+
 /** What one event of SYSTEM_STREAM says (its `data`). */
 export type LifecycleChange =
   | { stream: string; metadata: StreamMetadata }
