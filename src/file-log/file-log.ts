@@ -26,6 +26,7 @@ import { removeSnapshots, scavengeSegments, type ScavengeHost } from '../lifecyc
 import { ScavengedSegments } from '../lifecycle/scavenged-segments';
 import { rewrittenUnderResume, ScavengeFollower } from '../lifecycle/follow-scavenge';
 import { scrubQuarantine } from '../lifecycle/scrub-quarantine';
+import { failStopFileSystem } from '../fs/fail-stop-file-system';
 import { logDirOf } from '../store-layout';
 
 const LOCK_CHECK_MS = 1000;
@@ -499,10 +500,12 @@ export class FileLog implements EventLog {
   private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, redact?: ScavengeHost['redact']): Promise<ScavengeResult> {
     /** Set once this run removed the snapshots, before its first segment swap. */
     let snapshotsRemoved = false;
+    // Every disk call of the scavenge that changes the disk and fails fail-stops the store, as an append's does.
+    const fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, `disk call of a scavenge`));
     try {
       const result = await scavengeSegments(
         {
-          fs: this.fs,
+          fs,
           logDir: logDirOf(this.directory),
           segments: this.log.segments,
           read: (segment, offset, length) => this.log.readSegment(segment, offset, length),
@@ -515,11 +518,15 @@ export class FileLog implements EventLog {
               // Before the first rename, durably: a snapshot describes the old segments (their byte offsets) and may hold
               // states folded from the removed events, so after any crash or backup from here on none is left to be used.
               if (!snapshotsRemoved) {
-                await removeSnapshots(this.fs, this.directory);
+                await removeSnapshots(fs, this.directory);
                 snapshotsRemoved = true;
               }
               // What the rewrite relies on (a stream's newer event, a newer `$metadata`) must not be lost to a power cut it outlives.
-              if (this.settings.durability !== 'fsync') await this.log.sync();
+              if (this.settings.durability !== 'fsync') {
+                await this.log.sync().catch((error: unknown) => {
+                  throw this.writer.failStop(error, 'fsync of the log before a scavenge rewrote a segment');
+                });
+              }
               await write();
               this.log.replaceSegment(i, rewritten);
               this.index.scavenged.set(rewritten.base, span);
@@ -529,7 +536,7 @@ export class FileLog implements EventLog {
         },
         onProgress,
       );
-      result.quarantinedRecordsZeroed = await scrubQuarantine(this.fs, this.directory, removed);
+      result.quarantinedRecordsZeroed = await scrubQuarantine(fs, this.directory, removed);
       return result;
     } catch (error) {
       throw asStorageError(error, `Could not scavenge ${this.directory}`);
@@ -643,6 +650,8 @@ export class FileLog implements EventLog {
       projections: snapshot.projections,
       createdAt: snapshot.createdAt,
     };
+    // A store that fail-stopped writes nothing more (a batch that was being written when a scavenge failed can still make one fall due).
+    if (this.writer.failure) throw this.writer.failure;
     // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
     if (this.settings.durability !== 'fsync') await this.log.sync();
     try {

@@ -210,7 +210,8 @@ export class GroupCommitWriter {
       this.fail(error, batch);
       return;
     }
-    this.queuedEvents -= events;
+    // (Zero if the store was fail-stopped from outside while this batch was written: fail() let go of every count.)
+    this.queuedEvents = Math.max(0, this.queuedEvents - events);
     for (const append of batch) append.resolve();
     this.admitWaiters();
   }
@@ -226,10 +227,22 @@ export class GroupCommitWriter {
     }
   }
 
-  private fail(cause: unknown, batch: QueuedAppend[]): void {
+  /**
+   * A write or fsync outside the appends failed (a scavenge's): the store
+   * fail-stops as if an append's had. A batch being written meanwhile
+   * finishes (its own write and fsync decide it); everything queued and
+   * every later append is rejected. Returns the failure (the first one if
+   * the store had already failed).
+   */
+  failStop(cause: unknown, doing: string): StoreFailedError {
+    if (!this.failure) this.fail(cause, [], doing);
+    return this.failure!;
+  }
+
+  private fail(cause: unknown, batch: QueuedAppend[], doing = 'write or fsync'): void {
     const reason = (cause as Error)?.message ?? String(cause);
     this.failure = new StoreFailedError(
-      `The store stopped after a failed write or fsync (${reason}); nothing after the last acknowledged append was kept. Reopen the store to recover.`,
+      `The store stopped after a failed ${doing} (${reason}); nothing after the last acknowledged append was kept. Reopen the store to recover.`,
       { cause },
     );
     for (const append of batch) append.reject(this.failure);

@@ -1,0 +1,49 @@
+import { fsError, type FileHandle, type FileSystem } from './file-system';
+
+/**
+ * The file layer as a scavenge (or any work beside the appends) sees it:
+ * every call that changes the disk — a file or directory created, a write
+ * (a short one too), an fsync, a truncation, a rename, a removal, a
+ * directory fsync — that fails goes to `stop`, which fail-stops the store,
+ * and the call rejects with what `stop` returns (StoreFailedError). As for
+ * appends: the kernel reports a failed fsync once and may drop the pages it
+ * could not write, so a later fsync could report success for data that is
+ * gone; nothing is tried again until the store is reopened and recovered.
+ * Reads (open, read, readdir, readFile, exists) fail as they are: they change
+ * nothing.
+ */
+export function failStopFileSystem(fs: FileSystem, stop: (error: unknown) => Error): FileSystem {
+  const changing = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw stop(error);
+    }
+  };
+  const handle = (inner: FileHandle, path: string): FileHandle => ({
+    read: (buffer, offset, length, position) => inner.read(buffer, offset, length, position),
+    write: (buffer, position) =>
+      changing(async () => {
+        const written = await inner.write(buffer, position);
+        if (written !== buffer.length) throw fsError('EIO', `short write: ${written} of ${buffer.length} bytes reached ${path}`);
+        return written;
+      }),
+    datasync: () => changing(() => inner.datasync()),
+    truncate: (length) => changing(() => inner.truncate(length)),
+    size: () => inner.size(),
+    close: () => inner.close(),
+  });
+  return {
+    readdir: (dir) => fs.readdir(dir),
+    exists: (path) => fs.exists(path),
+    readFile: (path) => fs.readFile(path),
+    isLocked: (path) => fs.isLocked(path),
+    tryLock: (path) => fs.tryLock(path),
+    open: async (path, mode) => handle(await fs.open(path, mode), path),
+    mkdirp: (dir) => changing(() => fs.mkdirp(dir)),
+    create: (path) => changing(async () => handle(await fs.create(path), path)),
+    rename: (from, to) => changing(() => fs.rename(from, to)),
+    unlink: (path) => changing(() => fs.unlink(path)),
+    syncDir: (dir) => changing(() => fs.syncDir(dir)),
+  };
+}
