@@ -112,13 +112,18 @@ export class StoreClosedError extends EventfoldError {
   }
 }
 
-/** A projection's `evolve` threw for an append: the append was refused and nothing written. */
+/**
+ * A projection's `evolve` threw for an append: the append was refused and
+ * nothing written. Also what `state()` throws for a projection that stopped
+ * (`what` says why: an event it refused, or a rebuild that did not finish).
+ */
 export class ProjectionError extends EventfoldError {
   constructor(
     readonly projection: string,
     cause: unknown,
+    what = 'refused the append',
   ) {
-    super(`Projection "${projection}" refused the append: ${(cause as Error)?.message ?? cause}`, { cause });
+    super(`Projection "${projection}" ${what}: ${(cause as Error)?.message ?? cause}`, { cause });
   }
 }
 

@@ -426,14 +426,22 @@ export class Engine implements LogListener {
           this.pendingChanges.delete(append);
         }
         const streams = this.lifecycles.entries().map(([stream]) => stream);
-        const result = await log.scavenge!(this.removedNow(Date.now()), onProgress, { streams, erase, below: record.position, redact: this.redacted, removedAt: (now) => this.removedNow(now) });
-        if (result.segmentsDone < result.segmentsTotal) {
-          // Only close() stops a scavenge early: what was done stays done, the rest waits for a scavenge after the next open.
-          throw new StoreClosedError(`The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} segments were done; scavenge again after the next open`);
+        try {
+          const result = await log.scavenge!(this.removedNow(Date.now()), onProgress, { streams, erase, below: record.position, redact: this.redacted, removedAt: (now) => this.removedNow(now) });
+          if (result.segmentsDone < result.segmentsTotal) {
+            // Only close() stops a scavenge early: what was done stays done, the rest waits for a scavenge after the next open.
+            throw new StoreClosedError(`The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} segments were done; scavenge again after the next open`);
+          }
+          // Rows another run deleted (one that was killed, or runs in another process) count too: the log's basis tells.
+          if (!(await this.rebuildProjections(result.eventsRemoved > 0 || this.projections.rebuildOwed))) {
+            throw new StoreClosedError('The store was closed while its projections were rebuilt after a scavenge; the next open folds them from the events kept');
+          }
+          return result;
+        } catch (error) {
+          // Events may be gone from the storage: states folded from them must not outlive a rebuild that did not finish.
+          if (this.foldsEvents) this.projections.abandonRebuild(error);
+          throw error;
         }
-        // Rows another run deleted (one that was killed, or runs in another process) count too: the log's basis tells.
-        await this.rebuildProjections(result.eventsRemoved > 0);
-        return result;
       })
       .finally(() => (this.scavenging = undefined));
     return this.scavenging;
@@ -445,16 +453,20 @@ export class Engine implements LogListener {
    * appends go on (see ProjectionStates.rebuild), so that neither `state()`
    * nor a later snapshot holds what was folded from removed events.
    */
-  private async rebuildProjections(always: boolean): Promise<void> {
+  private async rebuildProjections(always: boolean): Promise<boolean> {
     const log = this.log;
     // Read before the log is: a removal after it makes the rebuilt states outdated too (see EventLog.projectionsBasis).
     const basis = await log.projectionsBasis?.();
     // No projection: nothing was folded from the removed events, and snapshots (of no state) may go on at once.
-    if (!this.foldsEvents) return basis?.adopt();
-    if (!always && (!basis || basis.current)) return;
+    if (!this.foldsEvents) {
+      basis?.adopt();
+      return true;
+    }
+    if (!always && (!basis || basis.current)) return true;
     const adopted = await this.projections.rebuild((from, to) => log.readAll(from, to - from + 1), () => log.lastPosition, () => this.closing);
     // Snapshots are held: none is captured between the adoption and this.
     if (adopted) basis?.adopt();
+    return adopted;
   }
 
   /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */

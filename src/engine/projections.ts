@@ -71,6 +71,8 @@ export class ProjectionStates implements LogReplay {
   fold(append: object, events: readonly RecordedEvent[]): void {
     const drafts = this.openDrafts();
     for (const [name, projection] of this.entries) {
+      // A stopped projection's state means nothing any more: it judges no append.
+      if (this.stopped.has(name)) continue;
       try {
         const draft = drafts.get(name)!;
         for (const event of events) projection.evolve(draft, event);
@@ -177,9 +179,11 @@ export class ProjectionStates implements LogReplay {
       states = new Map(
         this.entries.map(([name, projection]) => [
           name,
-          produce(this.base.get(name), (draft: Draft<unknown>) => {
-            for (const { events } of settled) for (const event of events) projection.evolve(draft, event);
-          }),
+          this.stopped.has(name)
+            ? this.base.get(name)
+            : produce(this.base.get(name), (draft: Draft<unknown>) => {
+                for (const { events } of settled) for (const event of events) projection.evolve(draft, event);
+              }),
         ]),
       );
       this.inDrafts = this.inDrafts.slice(at + 1);
@@ -230,7 +234,7 @@ export class ProjectionStates implements LogReplay {
     const drafts = new Map<string, Draft<unknown>>();
     for (const [name, projection] of this.entries) {
       const draft = createDraft(this.base.get(name) as object) as Draft<unknown>;
-      for (const { events } of this.inDrafts) for (const event of events) projection.evolve(draft, event);
+      if (!this.stopped.has(name)) for (const { events } of this.inDrafts) for (const event of events) projection.evolve(draft, event);
       drafts.set(name, draft);
     }
     this.drafts = drafts;
@@ -274,7 +278,7 @@ export class ProjectionStates implements LogReplay {
     try {
       for (const batch of this.settledBatches) {
         const previous = settled;
-        batch.states = new Map(this.entries.map(([name, projection]) => [name, foldAll(projection, previous.get(name), batch.events)]));
+        batch.states = new Map(this.entries.map(([name, projection]) => [name, this.stopped.has(name) ? previous.get(name) : foldAll(projection, previous.get(name), batch.events)]));
         settled = batch.states;
       }
     } catch (error) {
@@ -283,11 +287,47 @@ export class ProjectionStates implements LogReplay {
     }
     this.base = settled;
     this.drafts = undefined;
+    this.rebuildOwed = false;
     return true;
   }
 
-  /** The durable states with their projection versions, for a snapshot. */
+  /**
+   * True after a rebuild that did not finish (see `abandonRebuild`): the next
+   * scavenge rebuilds the projections even if it removes nothing.
+   */
+  rebuildOwed = false;
+
+  /**
+   * A scavenge that may have removed events the states were folded from
+   * failed, or its rebuild did not finish: the states must not live on, in
+   * `state()` or in a snapshot. Every projection stops (`state()` throws
+   * why; a snapshot refuses, see `snapshot`) and its states are let go of,
+   * until a rebuild that finishes (the next scavenge) or a reopen.
+   */
+  abandonRebuild(cause: unknown): void {
+    const reason = new Error(
+      `its state may hold what was folded from events a scavenge removed, and its rebuild from the events kept did not finish (${(cause as Error)?.message ?? cause}); scavenge again, or open the store again, to fold it from the events kept`,
+      { cause },
+    );
+    for (const [name, projection] of this.entries) {
+      if (!this.stopped.has(name)) this.stopped.set(name, new ProjectionError(name, reason, 'was not rebuilt after a scavenge'));
+      const initial = freeze(projection.initialState, true);
+      this.published.set(name, initial);
+      this.base.set(name, initial);
+    }
+    for (const batch of this.settledBatches) batch.states = new Map(this.base);
+    this.drafts = undefined;
+    this.rebuildOwed = true;
+  }
+
+  /**
+   * The durable states with their projection versions, for a snapshot.
+   * Throws the ProjectionError of a stopped projection: its state is not one
+   * the log would fold (a snapshot of it would let the next open start from
+   * it as if nothing had happened, or keep what a scavenge removed).
+   */
   snapshot(): ProjectionSnapshot {
+    for (const [, error] of this.stopped) throw error;
     const states: ProjectionSnapshot = {};
     for (const [name, projection] of Object.entries(this.projections)) {
       states[name] = { version: projection.version, state: this.published.get(name) };
