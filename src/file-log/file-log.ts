@@ -404,24 +404,50 @@ export class FileLog implements EventLog {
   private async eventAtPlace(place: PlaceInFile, cache: PlaceCache, ahead: boolean): Promise<RecordedEvent | undefined> {
     let { offset, file } = place;
     for (;;) {
-      const current = this.fileOf(place.position);
-      if (current === file) break;
-      const found = await this.scavengedSegments.locate(current, place.position);
-      if (found === undefined) return undefined;
-      offset = found;
-      file = current;
+      if (this.fileOf(place.position) !== file) {
+        const found = await this.placeNow(place.position);
+        if (found.offset === undefined) return undefined;
+        ({ file, offset } = found);
+      }
+      // A block read from the file before it was replaced names old offsets.
+      if (cache.file !== file) cache.block = null;
+      try {
+        const read = await this.reader.eventAt(place.position, offset, cache.block, ahead);
+        cache.block = read.cache;
+        cache.file = file;
+        return read.event as RecordedEvent;
+      } catch (error) {
+        // Replaced again while it was read (its reader let go of, or a record past a block read in two): find it in the new file.
+        if (this.fileOf(place.position) === file) throw error;
+      }
     }
-    // A block read from the file before it was replaced names old offsets.
-    if (cache.file !== file) cache.block = null;
-    const read = await this.reader.eventAt(place.position, offset, cache.block, ahead);
-    cache.block = read.cache;
-    cache.file = file;
-    return read.event as RecordedEvent;
   }
 
   /** The segment file that holds `position` now. */
   private fileOf(position: number): Segment {
     return this.log.segments[this.index.segmentOf(position)];
+  }
+
+  /**
+   * Where the event at `position` is in the scavenged segment file that
+   * holds it now (offset undefined when a scavenge removed it). Looking it
+   * up reads that file, possibly more than once; a scavenge that replaces
+   * the file meanwhile (the next one, back to back) makes what was read of
+   * it stale, or its reads fail once its reader is let go of: then it is
+   * looked up again in the file that holds it now.
+   */
+  private async placeNow(position: number): Promise<{ file: Segment; offset: number | undefined }> {
+    for (;;) {
+      const file = this.fileOf(position);
+      let offset: number | undefined;
+      try {
+        offset = await this.scavengedSegments.locate(file, position);
+      } catch (error) {
+        if (this.fileOf(position) === file) throw error;
+        continue;
+      }
+      if (this.fileOf(position) === file) return { file, offset };
+    }
   }
 
   /** The places of a stream's events from its head back to version `to`, each link checked, each with the file it was found in. */
@@ -432,20 +458,23 @@ export class FileLog implements EventLog {
     for (;;) {
       let file = this.fileOf(place.position);
       if (this.index.inScavengedSegment(place.position)) {
-        // Rewritten by a scavenge: offsets that links name there are hints; the event is found by its position
-        // (again when the segment was rewritten once more meanwhile).
-        let offset: number | undefined;
-        do {
-          file = this.fileOf(place.position);
-          offset = await this.scavengedSegments.locate(file, place.position);
-        } while (offset !== undefined && file !== this.fileOf(place.position));
-        if (offset === undefined) return; // removed: the stream's kept events begin after it
-        place = { ...place, offset };
+        // Rewritten by a scavenge: offsets that links name there are hints; the event is found by its position.
+        const found = await this.placeNow(place.position);
+        if (found.offset === undefined) return; // removed: the stream's kept events begin after it
+        file = found.file;
+        place = { ...place, offset: found.offset };
       }
       // Read now, with nothing awaited since the file was looked up: the place's offset is one of this file.
       if (cacheFile !== file) cache = null;
       cacheFile = file;
-      const read = await this.reader.headerAt(place.position, place.offset, cache, false);
+      let read;
+      try {
+        read = await this.reader.headerAt(place.position, place.offset, cache, false);
+      } catch (error) {
+        // Replaced while it was read: a scavenged segment now, where the event is found by its position.
+        if (this.fileOf(place.position) === file) throw error;
+        continue;
+      }
       cache = read.cache;
       const header = read.header;
       if (header.stream !== stream || header.version !== place.version) {
@@ -464,11 +493,12 @@ export class FileLog implements EventLog {
     const entry = this.index.streams.get(stream);
     const measured = { events: 0, bytes: 0 };
     if (!entry || entry.version < 0) return measured;
-    let cache = null;
+    const cache: PlaceCache = { block: null, file: undefined };
     for await (const place of this.chain(stream, { position: entry.position, offset: entry.offset, version: entry.version }, 0)) {
-      const read = await this.reader.eventAt(place.position, place.offset, cache, false);
-      cache = read.cache;
-      if (removed(place.version, read.event.timestamp)) {
+      // Found again by position when a scavenge replaced its file since the chain passed it.
+      const event = await this.eventAtPlace(place, cache, false);
+      if (!event) continue;
+      if (removed(place.version, event.timestamp)) {
         measured.events++;
         measured.bytes += place.bytes;
       }

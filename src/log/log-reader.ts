@@ -4,7 +4,7 @@ import { checkFrame, wholeRecordLength } from './check-record';
 import { decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from './decode-record';
 import { FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt } from './record-layout';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
-import type { SegmentedLog } from './segmented-log';
+import type { Segment, SegmentedLog } from './segmented-log';
 import { logFile } from '../store-layout';
 
 const READ_AHEAD_BYTES = 1024 * 1024;
@@ -144,8 +144,13 @@ export class LogReader {
 
   /** One read of the log; a failing disk surfaces as StorageError (per block read, not per event). */
   private async read(segment: number, offset: number, length: number): Promise<Buffer> {
+    return this.readFile(this.log.segments[segment], segment, offset, length);
+  }
+
+  /** `read` of one segment file (a scavenge may have put another in its place since). */
+  private async readFile(file: Segment, segment: number, offset: number, length: number): Promise<Buffer> {
     try {
-      return await this.log.read(segment, offset, length);
+      return await this.log.readSegment(file, offset, length);
     } catch (error) {
       throw asStorageError(error, `Could not read the log (segment ${segment}, offset ${offset})`);
     }
@@ -159,18 +164,20 @@ export class LogReader {
   private async recordAt(position: number, offset: number, cache: BlockCache | null, ahead: boolean) {
     this.assertOpen();
     const segment = this.index.segmentOf(position);
-    const segmentEnd = this.log.segments[segment].durableSize;
+    // Every read below is of this very file: a scavenge that replaces the segment meanwhile fails them (the caller looks again), never mixes two files.
+    const file = this.log.segments[segment];
+    const segmentEnd = file.durableSize;
     if (offset + FIXED_RECORD_BYTES > segmentEnd) this.fail(segment, offset, `no record of position ${position} can start at byte offset ${offset}: the segment's records end at byte offset ${segmentEnd}`);
     let block = cache;
     if (!block || block.segment !== segment || offset < block.start || offset + FIXED_RECORD_BYTES > block.start + block.bytes.length) {
       const start = ahead ? offset : Math.max(SEGMENT_HEADER_BYTES, offset + BACKWARD_BLOCK_PAST_RECORD - RANDOM_READ_BYTES);
-      block = { segment, start, bytes: await this.read(segment, start, RANDOM_READ_BYTES) };
+      block = { segment, start, bytes: await this.readFile(file, segment, start, RANDOM_READ_BYTES) };
     }
     let rel = offset - block.start;
     let check = checkFrame(block.bytes, rel, segmentEnd - offset, offset);
     // A header first tells how long the record is; a record up to 16 MiB may then need a larger read.
     for (let reads = 0; check.kind === 'incomplete' && reads < 2; reads++) {
-      block = { segment, start: offset, bytes: await this.read(segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
+      block = { segment, start: offset, bytes: await this.readFile(file, segment, offset, Math.max(check.needed, RANDOM_READ_BYTES)) };
       rel = 0;
       check = checkFrame(block.bytes, 0, segmentEnd - offset, offset);
     }
