@@ -196,9 +196,7 @@ async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: 
 /** Starts the index from a snapshot; the log scan then adds what came after it. */
 function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
   const { names, versions, positions, offsets } = contents.streams;
-  for (let i = 0; i < names.length; i++) {
-    index.streams.set(names[i], { version: versions[i], pendingVersion: versions[i], position: positions[i], offset: offsets[i] });
-  }
+  index.streams.seed(names, versions, positions, offsets);
   for (const offset of contents.sparseOffsets) index.sparseOffsets.push(offset);
   index.durableCount = contents.position + 1;
   index.endOffset = contents.logEnd.offset;

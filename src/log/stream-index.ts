@@ -21,6 +21,63 @@ export interface EventPlace {
 export const SPARSE_EVERY = 256;
 
 /**
+ * Each stream's head by name, as a Map of StreamHead objects would hold
+ * them (get, set, delete, iteration in insertion order), but the heads a
+ * snapshot brings (a million streams and more) are kept as that snapshot's
+ * columns, and a stream's head object is made only when `get` first asks for
+ * it: an open from a snapshot builds one Map entry per stream (a number),
+ * not one object as well (half the time of such an open, and the garbage
+ * collection after it). A head that `get` returned is the stream's own: the
+ * index's writers change it in place. Iteration hands out the heads not yet
+ * asked for as fresh objects, for reading only (the callers only read them).
+ */
+export class StreamHeads implements Iterable<[string, StreamHead]> {
+  /** A stream's head, or its row in the snapshot's columns. */
+  private readonly heads = new Map<string, StreamHead | number>();
+  private versions: readonly number[] = [];
+  private positions: readonly number[] = [];
+  private offsets: readonly number[] = [];
+
+  /** Takes a snapshot's heads (parallel arrays, kept as they are), before any other head is set. */
+  seed(names: readonly string[], versions: readonly number[], positions: readonly number[], offsets: readonly number[]): void {
+    this.versions = versions;
+    this.positions = positions;
+    this.offsets = offsets;
+    for (let i = 0; i < names.length; i++) this.heads.set(names[i], i);
+  }
+
+  get size(): number {
+    return this.heads.size;
+  }
+
+  get(stream: string): StreamHead | undefined {
+    const found = this.heads.get(stream);
+    if (typeof found !== 'number') return found;
+    const head = this.row(found);
+    this.heads.set(stream, head);
+    return head;
+  }
+
+  set(stream: string, head: StreamHead): this {
+    this.heads.set(stream, head);
+    return this;
+  }
+
+  delete(stream: string): boolean {
+    return this.heads.delete(stream);
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, StreamHead]> {
+    for (const [stream, found] of this.heads) yield [stream, typeof found === 'number' ? this.row(found) : found];
+  }
+
+  private row(i: number): StreamHead {
+    const version = this.versions[i];
+    return { version, pendingVersion: version, position: this.positions[i], offset: this.offsets[i] };
+  }
+}
+
+/**
  * Where durable events are, in memory that grows with the number of streams
  * and of segments, never with the number of events:
  *
@@ -35,7 +92,7 @@ export const SPARSE_EVERY = 256;
  * It is saved whole in snapshots, and rebuilt by the log scan otherwise.
  */
 export class StreamIndex {
-  readonly streams = new Map<string, StreamHead>();
+  readonly streams = new StreamHeads();
   /** Offset inside its segment of position k × SPARSE_EVERY, by k. */
   readonly sparseOffsets: number[] = [];
   /** Base position of each segment, ascending. */
