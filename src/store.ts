@@ -22,7 +22,7 @@ import { ProjectionStates } from './engine/projections';
 import type { Subscription, EventHandler as StoredEventHandler, SubscribeOptions } from './engine/subscriptions';
 import { asStorageError, InvalidInputError, type CorruptionError } from './errors';
 import type { ExpectedVersion } from './expected-version';
-import { openFileLog } from './file-log/open-file-log';
+import { openFileLogBesideWriter } from './file-log/open-file-log';
 import { isPostgresUrl, openPostgres } from './postgres/open-postgres';
 import type { RetentionReport, StreamMetadata } from './lifecycle/stream-metadata';
 import type { ScavengeOptions } from './lifecycle/scavenge';
@@ -370,7 +370,6 @@ async function openLog(target: string, options: unknown): Promise<{ log: EventLo
   if (isPostgresUrl(target)) return openPostgres(target, options);
   // Every argument is checked before anything touches the disk.
   const checked = readStoreOptions(target, options);
-  const projections = new ProjectionStates(checked.projections);
-  const log = await openFileLog(checked, projections);
+  const { log, replay: projections } = await openFileLogBesideWriter(checked, () => new ProjectionStates(checked.projections));
   return { log, projections, settings: checked.settings };
 }

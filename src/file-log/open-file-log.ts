@@ -1,5 +1,5 @@
 import type { LogReplay } from '../engine/event-log';
-import { asStorageError, InvalidInputError, StoreNotFoundError } from '../errors';
+import { asStorageError, CorruptionError, EventfoldError, InvalidInputError, StoreNotFoundError } from '../errors';
 import type { FileSystem } from '../fs/file-system';
 import { readOnlyFileSystem, refusingHandle } from '../fs/read-only-file-system';
 import { SegmentedLog, type Segment } from '../log/segmented-log';
@@ -14,12 +14,47 @@ import { scanLog, type ScanOptions } from '../recovery/scan-log';
 import { syncStoreDirectories } from '../recovery/sync-store-directories';
 import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';
 import { listCheckpoints, resetCheckpointsBeyond } from '../snapshot/checkpoint-file';
-import type { SnapshotContents } from '../snapshot/snapshot-file';
-import { loadNewestSnapshot, quarantineSnapshotsBeyond } from '../snapshot/snapshots';
+import { snapshotName, type SnapshotContents } from '../snapshot/snapshot-file';
+import { loadNewestSnapshot, quarantineSnapshotsBeyond, snapshotRemoved } from '../snapshot/snapshots';
 import type { OpenArguments } from '../validate/options';
 import { prepareDirectory } from '../validate/store-directory';
 import { FileLog } from './file-log';
 import { checkSystemStreams } from './system-streams-marker';
+
+/**
+ * A read-only open found damage where the snapshot it started from told it
+ * to read, and that snapshot is gone since: the writer removed it meanwhile
+ * — a scavenge removes every snapshot before it puts its first rewritten
+ * segment in place, and the offsets the snapshot recorded no longer name
+ * the records there. Nothing says events are lost: the open starts over
+ * (see openFileLogBesideWriter). `found`: what the stale offsets led to.
+ */
+export class SnapshotRemovedMeanwhile extends EventfoldError {
+  constructor(
+    readonly snapshot: string,
+    readonly found: CorruptionError,
+  ) {
+    super(`${snapshot} was removed while a read-only open read the log after it (${found.message})`);
+  }
+}
+
+/**
+ * openFileLog, started over with fresh projection states (`makeReplay`)
+ * when a read-only open meets SnapshotRemovedMeanwhile: once more as usual
+ * (the writer's newest snapshot, or none), and a third time without any
+ * snapshot — a full scan, which a scavenge cannot make stale — so it ends.
+ * Real damage fails every attempt: a start over never hides it.
+ */
+export async function openFileLogBesideWriter<R extends LogReplay>(checked: OpenArguments, makeReplay: () => R): Promise<{ log: FileLog; replay: R }> {
+  for (let attempt = 1; ; attempt++) {
+    const replay = makeReplay();
+    try {
+      return { log: await openFileLog(checked, replay, { useSnapshots: attempt < 3 }), replay };
+    } catch (error) {
+      if (!(error instanceof SnapshotRemovedMeanwhile)) throw error;
+    }
+  }
+}
 
 /**
  * Opens (creating if needed) the file log in `checked.directory`, recovering
@@ -28,8 +63,9 @@ import { checkSystemStreams } from './system-streams-marker';
  * or fail loudly on real corruption → report. The engine's projections are
  * restored and replayed through `replay`. `checked`: the open's arguments,
  * already checked (validate/options.ts), so nothing was touched on disk yet.
+ * `useSnapshots: false` reads the whole log (see openFileLogBesideWriter).
  */
-export async function openFileLog(checked: OpenArguments, replay: LogReplay): Promise<FileLog> {
+export async function openFileLog(checked: OpenArguments, replay: LogReplay, { useSnapshots = true } = {}): Promise<FileLog> {
   const started = performance.now();
   const { directory, settings, readOnly } = checked;
   const baseFs = checked.fs;
@@ -37,6 +73,8 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
   const lock = await takeOwnership(fs, checked);
   /** The segments the scan found: a read-only open's hold the handles the scan read (closed here if the open fails after it). */
   let scanned: Segment[] = [];
+  /** The snapshot the open started from, once chosen. */
+  let startedFrom: ScanStart['usedName'];
   try {
     // Whatever an earlier process or failed open left unsynced is made durable before this open builds on it.
     if (!readOnly) await syncStoreDirectories(fs, directory);
@@ -47,8 +85,9 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
     const repairing = checked.repair === 'truncate';
     // Before anything else: a repair a crash interrupted is finished exactly as it was planned (a read-only open refuses to read around one).
     const finishedRepair = readOnly ? await refuseUnfinishedRepair(fs, directory) : await finishInterruptedRepair(fs, directory, repairing);
-    const start = await startFromSnapshot(fs, checked, index, replay);
+    const start = await startFromSnapshot(fs, checked, index, replay, useSnapshots);
     const { snapshot } = start;
+    startedFrom = start.usedName;
     let covered = start.covered;
     const scan = await scanLog(fs, directory, index, {
       repair: checked.repair,
@@ -102,6 +141,10 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay): Pr
   } catch (error) {
     for (const segment of scanned) await segment.reader?.close().catch(() => undefined);
     await lock.release({ clean: false }).catch(() => undefined);
+    // Only a read-only open runs beside a writer; checked after the damage was found (the writer removes the snapshot first).
+    if (readOnly && startedFrom && error instanceof CorruptionError && (await snapshotRemoved(fs, directory, startedFrom).catch(() => false))) {
+      throw new SnapshotRemovedMeanwhile(startedFrom, error);
+    }
     throw asStorageError(error, `Could not open the store in ${directory}`);
   }
 }
@@ -156,6 +199,8 @@ interface ScanStart {
   covered: CoveredLog | undefined;
   /** Temp files of snapshots a crash left, removed. */
   removedFiles: string[];
+  /** The name of the snapshot it starts from, if any. */
+  usedName?: string;
 }
 
 /**
@@ -163,8 +208,12 @@ interface ScanStart {
  * A repair reads the whole log, and a snapshot whose projection states do not
  * match the projections is not used (every projection is rebuilt).
  */
-async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: StreamIndex, replay: LogReplay): Promise<ScanStart> {
+async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: StreamIndex, replay: LogReplay, useSnapshots: boolean): Promise<ScanStart> {
   const repairing = checked.repair === 'truncate';
+  if (!useSnapshots) {
+    const reason = 'the writer removed the snapshots this open started from, twice while it read the log: it reads the whole log';
+    return { snapshot: { used: null, position: null, skipped: [], fullReplayReason: reason }, resumeAt: undefined, covered: undefined, removedFiles: [] };
+  }
   const snapshots = await loadNewestSnapshot(fs, checked.directory, { readOnly: checked.readOnly, checkLogEnd: !repairing });
   const start: ScanStart = {
     snapshot: { used: null, position: null, skipped: snapshots.skipped, fullReplayReason: null },
@@ -183,6 +232,7 @@ async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: 
     } else {
       seedIndex(index, contents);
       snapshot.used = file;
+      start.usedName = snapshotName(contents.position);
       snapshot.position = contents.position;
       start.resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
       start.covered = { snapshot: file, position: contents.position, ...contents.logEnd };

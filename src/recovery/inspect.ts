@@ -11,7 +11,7 @@ import { scanLog } from './scan-log';
 import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { readCleanMarker } from './clean-marker';
 import { decodeSnapshot } from '../snapshot/snapshot-file';
-import { listSnapshots } from '../snapshot/snapshots';
+import { listSnapshots, snapshotRemoved } from '../snapshot/snapshots';
 import { checkpointFile, listCheckpoints } from '../snapshot/checkpoint-file';
 import { parseSegmentName } from '../log/segment-file';
 import { CLEAN_MARKER, logDirOf, quarantineDirOf, quarantineFile, REPAIR_RECORD, snapshotDirOf, snapshotFile } from '../store-layout';
@@ -138,10 +138,14 @@ async function readSnapshots(fs: FileSystem, directory: string): Promise<Array<{
   return snapshots;
 }
 
-/** Every snapshot must pass its checks and cover no more than the log holds. */
+/**
+ * Every snapshot must pass its checks and cover no more than the log holds.
+ * One that fails them but is gone by now is left out, as one removed before
+ * it was read: the writer removed it while the log was read (a scavenge
+ * removes every snapshot before it rewrites the segments they point into).
+ */
 async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection, snapshots: Array<{ name: string; bytes: Buffer }>): Promise<void> {
   for (const { name, bytes } of snapshots) {
-    inspection.bytesOnDisk += bytes.length;
     const file = snapshotFile(name);
     try {
       const contents = decodeSnapshot(bytes, name);
@@ -150,9 +154,13 @@ async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIn
       }
       // A snapshot the open would skip is not damage of the log, but it is reported.
       const unusable = await checkSnapshotLogEnd(fs, directory, file, contents);
+      if (unusable && (await snapshotRemoved(fs, directory, name))) continue;
+      inspection.bytesOnDisk += bytes.length;
       inspection.snapshots.push({ name, bytes: bytes.length, position: contents.position, ok: unusable === null, ...(unusable ? { problem: `an open skips it: ${unusable}` } : {}) });
     } catch (error) {
       if (!(error instanceof CorruptionError)) throw error;
+      if (await snapshotRemoved(fs, directory, name)) continue;
+      inspection.bytesOnDisk += bytes.length;
       inspection.snapshots.push({ name, bytes: bytes.length, position: null, ok: false, problem: error.message });
       inspection.healthy = false;
       inspection.problems.push(error.message);

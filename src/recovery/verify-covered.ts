@@ -1,6 +1,8 @@
 import { CorruptionError, EventfoldError } from '../errors';
 import { fsError, type FileHandle, type FileLock, type FileSystem } from '../fs/file-system';
 import { parseSegmentName } from '../log/segment-file';
+import { snapshotRemoved } from '../snapshot/snapshots';
+import { snapshotName } from '../snapshot/snapshot-file';
 import { StreamIndex } from '../log/stream-index';
 import { scanLog } from './scan-log';
 import { LOG_DIR, logDirOf } from '../store-layout';
@@ -19,6 +21,20 @@ export interface CoveredLog {
 class Stopped extends EventfoldError {}
 
 /**
+ * verifyCoveredLog for a store open beside a writer (read-only): when the
+ * check finds a problem and the snapshot is gone since, a scavenge may have
+ * rewritten the covered segments, so that the snapshot's log end no longer
+ * names a record boundary (it removes every snapshot before it puts its first
+ * rewritten segment in place). The covered segments are then checked again
+ * as they are now, whole, and must still reach the snapshot's last position.
+ */
+export async function verifyCoveredLogBesideWriter(fs: FileSystem, dir: string, covered: CoveredLog, readOnly: boolean, shouldStop: () => boolean = () => false): Promise<CorruptionError | null> {
+  const problem = await verifyCoveredLog(fs, dir, covered, shouldStop);
+  if (!problem || !readOnly || !(await snapshotRemoved(fs, dir, snapshotName(covered.position)))) return problem;
+  return verifyCoveredLog(fs, dir, covered, shouldStop, { endRewritten: true });
+}
+
+/**
  * The check of the part of the log a snapshot lets `open` skip: every
  * segment before the snapshot's log end, read from its header exactly as a
  * full open reads it (every CRC, position, stream version and chain link,
@@ -29,11 +45,16 @@ class Stopped extends EventfoldError {}
  * Resolves with null when the covered log is intact, or the CorruptionError
  * a full open would have raised. `shouldStop` is polled between reads: when
  * it turns true the check gives up (rejects with an EventfoldError).
+ * `endRewritten`: the segment of the snapshot's log end is read whole (see
+ * verifyCoveredLogBesideWriter), and the log must reach the snapshot's last
+ * position rather than end exactly there.
  */
-export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: CoveredLog, shouldStop: () => boolean = () => false): Promise<CorruptionError | null> {
+export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: CoveredLog, shouldStop: () => boolean = () => false, { endRewritten = false } = {}): Promise<CorruptionError | null> {
   const index = new StreamIndex();
   try {
-    const scan = await scanLog(new CoveredView(fs, logDirOf(dir), covered, shouldStop), dir, index, { repair: 'none', readOnly: true });
+    const view = new CoveredView(fs, logDirOf(dir), endRewritten ? { ...covered, offset: Infinity } : covered, shouldStop);
+    const scan = await scanLog(view, dir, index, { repair: 'none', readOnly: true });
+    if (endRewritten && index.durableCount > covered.position) return null;
     if (scan.tornTail) {
       return new CorruptionError({
         file: scan.tornTail.file,

@@ -54,7 +54,7 @@ export async function loadNewestSnapshot(fs: FileSystem, dir: string, { readOnly
       continue;
     }
     // Outside the try: a log shorter than the snapshot is lost events, which must fail the open.
-    const unusable = checkLogEnd ? await checkSnapshotLogEnd(fs, dir, file, contents) : null;
+    const unusable = checkLogEnd ? await checkLogEndOf(fs, dir, name, contents, readOnly) : null;
     if (unusable) {
       choice.skipped.push({ file, reason: unusable });
       continue;
@@ -63,6 +63,30 @@ export async function loadNewestSnapshot(fs: FileSystem, dir: string, { readOnly
     return choice;
   }
   return choice;
+}
+
+/**
+ * checkSnapshotLogEnd, for an open that may run beside the writer: a
+ * read-only open reads a snapshot, then the log, while the writer goes on.
+ * A scavenge removes every snapshot (durably) before it puts its first
+ * rewritten, shorter segment in place, so a log that no longer reaches the
+ * snapshot's end while the snapshot is gone says only that the snapshot
+ * went stale while it was read: it is passed over. With the snapshot still
+ * there, a shorter log is lost events, as for any open.
+ */
+async function checkLogEndOf(fs: FileSystem, dir: string, name: string, contents: SnapshotContents, readOnly: boolean): Promise<string | null> {
+  const file = snapshotFile(name);
+  try {
+    return await checkSnapshotLogEnd(fs, dir, file, contents);
+  } catch (error) {
+    if (readOnly && error instanceof CorruptionError && (await snapshotRemoved(fs, dir, name))) return `it was removed while this open read it (a scavenge or a newer snapshot replaced it)`;
+    throw error;
+  }
+}
+
+/** True when the snapshot `name` is no longer in `snapshots/` (checked after the log was read, see checkLogEndOf). */
+export async function snapshotRemoved(fs: FileSystem, dir: string, name: string): Promise<boolean> {
+  return !(await fs.exists(`${snapshotDirOf(dir)}/${name}`));
 }
 
 /**
