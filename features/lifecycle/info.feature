@@ -36,3 +36,14 @@ Feature: eventfold info shows deleted streams, retention settings and reclaimabl
     Then the command exits with 0 and says "streams:        3"
     When the operator runs "eventfold info --json" on the store
     Then the command exits with 0 and says "\"streams\": 3"
+
+  Scenario: The stream count leaves out a stream whose every event is older than its maxAge
+    Given a new store
+    And the clock is set back by 2 hours
+    And "sensor-7" has 3 events
+    And the clock is right again
+    And "orders" has 5 events
+    And the metadata of "sensor-7" is set to maxAge 3600000 ms
+    When the store is closed
+    And the operator runs "eventfold info" on the store
+    Then the command exits with 0 and says "streams:        1"

@@ -66,6 +66,23 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       And reading "ledger-6" forward with a limit of 2 returns versions 0 and 1
       And reading "ledger-6" backward with a limit of 2 returns versions 4 and 3
       And reading "ledger-6" backward with a limit of 7 returns versions 4, 3, 2, 1 and 0
+      And the streams listed are "ledger-6"
+
+    Scenario: A stream whose every event is older than its maxAge is not among the streams listed, until it gets a new event
+      Given "ledger-9" has 3 events
+      And "ledger-10" has 2 events
+      And "ledger-11" has 1 events
+      And the metadata of "ledger-9" is set to maxAge 3600000 ms
+      And the metadata of "ledger-10" is set to maxAge 3600000 ms
+      And the streams listed are "ledger-9, ledger-10 and ledger-11"
+      When the clock moves forward by 2 hours
+      Then reading "ledger-9" forward returns 0 events
+      And the streams listed are "ledger-11"
+      When "ledger-10" appends 1 event
+      Then the streams listed are "ledger-10 and ledger-11"
+      When the store is closed and opened again
+      Then the streams listed are "ledger-10 and ledger-11"
+      And reading "ledger-10" forward returns 1 events, versions 2 to 2
 
   Rule: Metadata is checked and kept exactly
 

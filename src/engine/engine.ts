@@ -2,6 +2,7 @@ import { produce, type Draft } from 'immer';
 import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../api';
 import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
+import { AgeLimitedStreams, type Aged } from '../lifecycle/age-limited-streams';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
 import { changeAsEvent, copyMetadata, isSystemStream, readLifecycleChange, streamsReadsReturn, keeps, KEEP_EVERYTHING, StreamLifecycles, SYSTEM_STREAM, validateMetadata, validateStreamName, type LifecycleChange, type Retention, type RetentionReport, type StreamMetadata } from '../lifecycle/stream-metadata';
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
@@ -60,6 +61,12 @@ export class Engine implements LogListener {
   private readonly pendingChanges = new Map<LogAppend, LifecycleChange>();
   /** This process's appends in flight, per stream: call order, and a quiet moment for a batch with ids to decide. */
   private readonly lanes = new StreamLanes();
+  /** Which streams under a maxAge still hold an event reads return (for `streams()`). */
+  private readonly ages = new AgeLimitedStreams(
+    (stream, top) => this.agedDown(stream, top),
+    (stream, now) => (this.lifecycles.ageLimited.has(stream) ? this.retentionOf(stream, now) : null),
+    (stream) => this.log.streamVersion(stream),
+  );
 
   constructor(
     readonly log: EventLog,
@@ -117,7 +124,11 @@ export class Engine implements LogListener {
         this.pendingChanges.delete(append);
         // Every event of SYSTEM_STREAM reaches the engine in order (own, discovered, loaded on open): the next version is the next one.
         if (change) this.lifecycles.apply(change, this.lifecycles.appliedVersion + 1);
+        if (change && 'stream' in change) this.ages.forget(change.stream);
       }
+    }
+    if (this.lifecycles.ageLimited.size > 0) {
+      for (const append of appends) if (this.lifecycles.ageLimited.has(append.stream)) this.ages.appended(append.stream, this.log.streamVersion(append.stream));
     }
     if (this.foldsEvents) this.projections.publishDurable(appends[appends.length - 1]);
     this.snapshots.noteDurable(lastPosition, bytes);
@@ -125,10 +136,14 @@ export class Engine implements LogListener {
 
   discovered(events: readonly RecordedEvent[], lastPosition: number): void {
     for (const event of events) {
-      if (event.stream !== SYSTEM_STREAM) continue;
+      if (event.stream !== SYSTEM_STREAM) {
+        if (this.lifecycles.ageLimited.has(event.stream)) this.ages.discovered(event.stream, event);
+        continue;
+      }
       // Must not throw: a record that is not a lifecycle change (see applyRecorded) fails the next open instead.
       const change = readLifecycleChange(event);
       if (change) this.lifecycles.apply(change, event.version);
+      if (change && 'stream' in change) this.ages.forget(change.stream);
     }
     if (this.foldsEvents) this.projections.foldDurable(events);
     this.snapshots.noteDurable(lastPosition, 0);
@@ -258,6 +273,9 @@ export class Engine implements LogListener {
     const checked = validateMetadata(metadata, this.settings.maxEventBytes);
     if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
     await this.appendChange(stream, 'any', () => ({ stream, metadata: checked }));
+    // Before it resolves, `streams()` knows whether the new age limit leaves the stream an event
+    // (the change is durable whatever this read meets: one that fails leaves the stream listed until a later read).
+    if (this.lifecycles.ageLimited.has(stream)) await this.ages.evaluate(stream).catch(() => undefined);
   }
 
   /** A stream's metadata as last set (`{}` when never set); StreamDeletedError for a stream deleted for good. */
@@ -469,11 +487,26 @@ export class Engine implements LogListener {
     return adopted;
   }
 
-  /** Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a read-only refresh). */
+  /**
+   * Reads the changes of SYSTEM_STREAM not applied yet (on open, and after a
+   * read-only refresh), then the end of each stream under a maxAge whose
+   * settings it has not read since (see AgeLimitedStreams).
+   */
   async loadLifecycles(): Promise<void> {
     const from = this.lifecycles.appliedVersion + 1;
-    if (this.log.streamVersion(SYSTEM_STREAM) < from) return;
-    for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) this.applyRecorded(event);
+    if (this.log.streamVersion(SYSTEM_STREAM) >= from) {
+      for await (const event of this.streamEvents(SYSTEM_STREAM, 'forward', from, Infinity, KEEP_EVERYTHING)) {
+        this.applyRecorded(event);
+        const change = readLifecycleChange(event);
+        if (change && 'stream' in change) this.ages.forget(change.stream);
+      }
+    }
+    for (const stream of this.lifecycles.ageLimited) if (!this.ages.knows(stream)) await this.ages.evaluate(stream);
+  }
+
+  /** A stream's events from version `top` down, as stored (retention not applied): their versions and times. */
+  private async *agedDown(stream: string, top: number): AsyncGenerator<Aged> {
+    for await (const event of this.streamEvents(stream, 'backward', top, Infinity, KEEP_EVERYTHING)) yield event;
   }
 
   /** One recorded event of SYSTEM_STREAM: applied, or the store refused (never misread, never a crash). */
@@ -492,10 +525,12 @@ export class Engine implements LogListener {
 
   /** Names of the streams whose events reads return (see streamsReadsReturn). */
   streams(): string[] {
+    const now = Date.now();
     return streamsReadsReturn(
       this.log.streams().map((name) => [name, this.log.streamVersion(name)] as const),
       this.lifecycles,
-      Date.now(),
+      now,
+      (stream, retention) => this.ages.holdsKeptEvent(stream, retention),
     );
   }
 
@@ -735,6 +770,7 @@ export class Engine implements LogListener {
       // A scavenge stops between segments, and its rebuild of the projections between pages.
       await this.scavenging?.catch(() => undefined);
       await this.rebuilding;
+      await this.ages.settled();
       await this.snapshots.settled();
       await stopping;
     })();

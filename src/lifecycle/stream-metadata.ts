@@ -180,6 +180,8 @@ export class StreamLifecycles {
   private readonly hardDeleting = new Set<string>();
   /** Version of SYSTEM_STREAM applied so far. */
   appliedVersion = -1;
+  /** The streams whose metadata has a `maxAge` (and that are not deleted for good). */
+  readonly ageLimited = new Set<string>();
 
   apply(change: LifecycleChange, version: number): void {
     if (version <= this.appliedVersion) return;
@@ -199,6 +201,8 @@ export class StreamLifecycles {
       this.hardDeleting.delete(change.stream);
     }
     this.streams.set(change.stream, life);
+    if (life.metadata.maxAge !== undefined && !life.hardDeleted) this.ageLimited.add(change.stream);
+    else this.ageLimited.delete(change.stream);
   }
 
   markHardDeleting(stream: string): void {
@@ -259,15 +263,23 @@ export function keeps(retention: Retention, event: { version: number; timestamp:
 /**
  * The streams whose events reads return now, from each stream's last
  * version: never the store's own, never one deleted for good, nor one whose
- * retention removes every event (a soft-deleted stream with nothing after).
- * `store.streams()` and the CLI's `info` count the same way.
+ * retention removes every event (a soft-deleted stream with nothing after,
+ * and, as `holdsKeptEvent` says, one whose every event is older than its
+ * `maxAge`). `store.streams()` and the CLI's `info` count the same way.
  */
-export function streamsReadsReturn(heads: Iterable<readonly [string, number]>, lifecycles: StreamLifecycles, now: number): string[] {
+export function streamsReadsReturn(
+  heads: Iterable<readonly [string, number]>,
+  lifecycles: StreamLifecycles,
+  now: number,
+  holdsKeptEvent: (stream: string, retention: Retention) => boolean,
+): string[] {
   const names: string[] = [];
   for (const [name, lastVersion] of heads) {
     if (lastVersion < 0 || isSystemStream(name)) continue;
     const retention = lifecycles.retention(name, () => lastVersion, now);
-    if (!retention.hidden && lastVersion >= retention.fromVersion) names.push(name);
+    if (retention.hidden || lastVersion < retention.fromVersion) continue;
+    if (retention.minTimestamp !== -Infinity && !holdsKeptEvent(name, retention)) continue;
+    names.push(name);
   }
   return names;
 }

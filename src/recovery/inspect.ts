@@ -189,19 +189,47 @@ function checkSubscriptions(index: StreamIndex, inspection: StoreInspection, che
   }
 }
 
-/** The stream metadata and deletions an inspection's scan reads (the store's own stream), to count streams as the store does. */
+/**
+ * The stream metadata and deletions an inspection's scan reads (the store's
+ * own stream), and each stream's newest timestamps, to count streams as the
+ * store does: a stream under a maxAge counts while an event of it is kept.
+ */
 class LifecyclesSeen {
   private readonly lifecycles = new StreamLifecycles();
+  /**
+   * Per stream, the events no later event is as new as: [version, timestamp]
+   * pairs, versions ascending, timestamps descending — one pair (its last
+   * event) unless a clock went back. The newest timestamp from version v up
+   * is the first pair's at or above v.
+   */
+  private readonly newest = new Map<string, number[]>();
 
   take(events: readonly RecordedEvent[]): void {
     for (const event of events) {
-      if (event.stream !== SYSTEM_STREAM) continue;
+      if (event.stream !== SYSTEM_STREAM) {
+        this.note(event.stream, event.version, event.timestamp);
+        continue;
+      }
       const change = readLifecycleChange(event);
       if (change) this.lifecycles.apply(change, event.version);
     }
   }
 
   streamsReadsReturn(index: StreamIndex, now: number): string[] {
-    return streamsReadsReturn([...index.streams].map(([name, head]) => [name, head.version] as const), this.lifecycles, now);
+    return streamsReadsReturn([...index.streams].map(([name, head]) => [name, head.version] as const), this.lifecycles, now, (stream, retention) => {
+      const pairs = this.newest.get(stream) ?? [];
+      for (let i = 0; i < pairs.length; i += 2) if (pairs[i] >= retention.fromVersion) return pairs[i + 1] >= retention.minTimestamp;
+      return false;
+    });
+  }
+
+  private note(stream: string, version: number, timestamp: number): void {
+    const pairs = this.newest.get(stream);
+    if (!pairs) {
+      this.newest.set(stream, [version, timestamp]);
+      return;
+    }
+    while (pairs.length > 0 && pairs[pairs.length - 1] <= timestamp) pairs.length -= 2;
+    pairs.push(version, timestamp);
   }
 }
