@@ -80,6 +80,24 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
       When "wallet-2" appends the events "pay-2" again expecting any
       Then the store still holds 22 events
 
+  @file-only
+  Rule: The check reads the stream's last events; only an expected version further back reads further, and holds up nothing
+
+    Scenario: A conflicting append with ids reads no more than the stream's last 20 events
+      Given a store whose reads of the log are counted, where "ledger-1" has 3000 events
+      When "ledger-1" sends the events "pay-1" and "pay-2" expecting version 2990, counting what it reads of the log
+      Then the last append was rejected with an ExpectedVersionConflictError saying "current version is 2999"
+      And it read no more of the log than reading the last 20 events of "ledger-1" backward
+
+    Scenario: A stale append with ids reads the stream back to its expected version once, and the stream's other appends go on meanwhile
+      Given a store whose reads of the log are counted, where "ledger-2" has 3000 events
+      When "ledger-2" sends the events "late-1" expecting version 5, and its reads of the log are held
+      And "ledger-2" appends 1 event meanwhile
+      Then that append returned version 3000 while the stale append was still reading
+      When the stale append's reads go on
+      Then the stale append was rejected with an ExpectedVersionConflictError saying its stream is at version 3000
+      And it read no more of the log than reading "ledger-2" backward down to version 6 and reading its last 20 events
+
   Rule: Reused ids that are not a retry are refused, and nothing is written
 
     Scenario Outline: <batch> is refused with a DuplicateEventIdError

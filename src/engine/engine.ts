@@ -222,10 +222,16 @@ export class Engine implements LogListener {
    * An append whose events all carry ids, holding its stream's lane (every
    * earlier append to the stream settled, later ones wait): a retry of one
    * already written is answered with its result, anything else handed to the log.
+   * One whose expected version the stream is already past is answered apart
+   * (see answerStale): the stream's other appends do not wait for its read.
    */
-  private async decideWithIds(append: LogAppend, ids: string[]): Promise<{ handedOver: Promise<AppendResult> } | { answer: AppendResult }> {
+  private async decideWithIds(append: LogAppend, ids: string[]): Promise<{ handedOver: Promise<AppendResult> } | { answer: AppendResult } | { apart: Promise<AppendResult> }> {
     this.assertWritable();
-    const retry = await this.findRetry(append.stream, append.expectedVersion, ids);
+    const { stream, expectedVersion } = append;
+    if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
+    const last = this.log.streamVersion(stream);
+    if (placeToExamine(expectedVersion, ids.length, last)) return { apart: this.answerStale(append, ids) };
+    const retry = await this.findRetry(stream, expectedVersion, ids);
     if (retry) return { answer: retry };
     this.assertWritable();
     return { handedOver: this.log.append([append]).then(firstOutcome).catch((error: unknown) => this.retryAfterConflict(append, ids, error)) };
@@ -240,24 +246,50 @@ export class Engine implements LogListener {
   }
 
   /**
+   * An append with ids whose expected version the stream is already past:
+   * it can only be a retry (answered with the first append's result) or a
+   * conflict — it writes nothing and takes no place, so it is decided outside
+   * the stream's lane, without the log. Its read of the place after the
+   * expected version, when that lies before the stream's last events,
+   * follows the stream back from its end (on the file log, proportional to
+   * how far back that is), once.
+   */
+  private async answerStale(append: LogAppend, ids: string[]): Promise<AppendResult> {
+    const retry = await this.findRetry(append.stream, append.expectedVersion, ids);
+    if (retry) return retry;
+    throw new ExpectedVersionConflictError(append.stream, append.expectedVersion, this.log.streamVersion(append.stream));
+  }
+
+  /**
    * The first append's result when this batch is a retry of it, null when it
    * is new; DuplicateEventIdError for reused ids that are not a retry. See
-   * lifecycle/idempotency.ts for where it looks and what it costs.
+   * lifecycle/idempotency.ts for where it looks and what it costs: one read
+   * of the stream's last events, which also holds the place after a numeric
+   * expected version when that lies among them (else one more read, there).
    */
   private async findRetry(stream: string, expected: ExpectedVersion, ids: string[]): Promise<AppendResult | null> {
     const last = this.log.streamVersion(stream);
-    for (const place of [placeToExamine(expected, ids.length, last), windowToExamine(ids.length, last)]) {
-      if (!place) continue;
-      const stored: StoredId[] = [];
-      // Backward, from the place's last version: reads only those records (no read-ahead past them).
-      const top = Math.min(last, place.fromVersion + place.count - 1);
-      for await (const event of this.streamEvents(stream, 'backward', top, top - place.fromVersion + 1, KEEP_EVERYTHING)) {
-        stored.push({ id: event.id, position: event.position, version: event.version });
-      }
-      const found = matchRetry(stream, ids, stored.reverse());
+    const window = windowToExamine(ids.length, last);
+    if (!window) return null;
+    const lastEvents = await this.storedIds(stream, last, window.fromVersion);
+    const place = placeToExamine(expected, ids.length, last);
+    if (place) {
+      const end = Math.min(last, place.fromVersion + place.count - 1);
+      const inPlace = place.fromVersion >= window.fromVersion ? lastEvents.filter((e) => e.version >= place.fromVersion && e.version <= end) : await this.storedIds(stream, end, place.fromVersion);
+      // The place first: a first attempt with that expected version can only be there.
+      const found = matchRetry(stream, ids, inPlace);
       if (found) return found;
     }
-    return null;
+    return matchRetry(stream, ids, lastEvents);
+  }
+
+  /** The ids of a stream's events from version `lowest` up to `top`, in version order: one backward read of only those records. */
+  private async storedIds(stream: string, top: number, lowest: number): Promise<StoredId[]> {
+    const stored: StoredId[] = [];
+    for await (const event of this.streamEvents(stream, 'backward', top, top - lowest + 1, KEEP_EVERYTHING)) {
+      stored.push({ id: event.id, position: event.position, version: event.version });
+    }
+    return stored.reverse();
   }
 
   /**

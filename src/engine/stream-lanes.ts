@@ -39,9 +39,12 @@ export class StreamLanes {
    * Holds the lane for an append that must look at the stream first: waits
    * until every append to `stream` handed over before it settled, then runs
    * `decide` (which may read the stream and must end by handing its append to
-   * the log, or by answering without one) while later appends wait.
+   * the log, or by answering without one) while later appends wait. An
+   * append that `decide` finds can take no place in the log (it can only be
+   * answered or refused) may be answered `apart`: the lane is let go at once,
+   * and nothing waits for that answer.
    */
-  holding<T>(stream: string, decide: () => Promise<{ handedOver: Promise<T> } | { answer: T }>): Promise<T> {
+  holding<T>(stream: string, decide: () => Promise<{ handedOver: Promise<T> } | { answer: T } | { apart: Promise<T> }>): Promise<T> {
     let lane = this.lanes.get(stream);
     if (!lane) {
       lane = new Lane();
@@ -57,6 +60,7 @@ export class StreamLanes {
           .then(
             (decided) => {
               if ('answer' in decided) resolve(decided.answer);
+              else if ('apart' in decided) decided.apart.then(resolve, reject);
               else {
                 held.unsettled++;
                 decided.handedOver.then(resolve, reject).finally(() => this.settled(stream, held));
