@@ -207,6 +207,7 @@ Feature: Scavenge on PostgreSQL
       And the second process takes a checkpoint
       Then the snapshots table holds the second process's checkpoint
       And no snapshot row holds the text "ERASE-ME-4711"
+      When the second process closes its store
       And a checkpoint was taken
 
     Scenario: The scavenger is killed midway: no snapshot keeps what it deleted, and the rerun's end rebuilds the second process's projection
@@ -235,6 +236,23 @@ Feature: Scavenge on PostgreSQL
       When the second process takes a checkpoint
       Then the snapshots table holds the second process's checkpoint
       And no snapshot row holds the text "ERASE-ME-4711"
+
+    Scenario: A scavenge fails after its first batch (its progress callback throws): its process rebuilds its projection before it hears of the failure, and no snapshot holds what the batch deleted
+      Given "orders" has 50 events
+      And "customer-7" has 1500 events holding the text "ERASE-ME-4711"
+      And a second process keeps a projection of the events' notes, counting those holding "ERASE-ME-4711", with a snapshot every 10 events
+      And "customer-7" is deleted for good
+      When the second process scavenges the store and its progress callback throws "progress bar crashed" after the first batch
+      Then the second process's projection counts 550 events, 500 of their notes holding the text
+      When the second process takes a checkpoint
+      Then the snapshots table holds the second process's checkpoint
+      And no snapshot row holds the text "ERASE-ME-4711 lives at number 0"
+      When the store is scavenged
+      Then the second process's projection comes to 50 events, 0 of their notes holding the text, without a reopen
+      When the second process takes a checkpoint
+      Then the snapshots table holds the second process's checkpoint
+      And no snapshot row holds the text "ERASE-ME-4711"
+      When the second process closes its store
 
   Rule: A scavenge erases the stream metadata nothing reads any more; the deletion stays and refuses appends
 

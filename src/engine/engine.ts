@@ -173,7 +173,7 @@ export class Engine implements LogListener {
       do {
         this.rebuildAgain = false;
         try {
-          await this.snapshots.heldDuring(() => this.rebuildProjections(false));
+          await this.snapshots.heldDuring(() => this.rebuildProjections(this.projections.rebuildOwed));
           this.rebuildError = undefined;
         } catch (error) {
           // The states stay as they were; the log keeps refusing their snapshots, and the next refusal asks again.
@@ -489,7 +489,10 @@ export class Engine implements LogListener {
           return result;
         } catch (error) {
           // Events may be gone from the storage: states folded from them must not outlive a rebuild that did not finish.
-          if (this.foldsEvents) this.projections.abandonRebuild(error);
+          // A log that can tell whether rows went (PostgreSQL: projectionsBasis) has them rebuilt now instead, when it can
+          // (the run failed midway: its progress callback threw, the server went away), before the caller hears of it.
+          const rebuilt = this.foldsEvents && log.projectionsBasis !== undefined && (await this.rebuildProjections(this.projections.rebuildOwed).catch(() => false));
+          if (this.foldsEvents && !rebuilt) this.projections.abandonRebuild(error);
           throw error;
         }
       })

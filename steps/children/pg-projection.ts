@@ -5,6 +5,8 @@
 // then, for each line on stdin:
 //   "state"             — prints "state <count> <notes holding the marker>";
 //   "append <stream> <n>" — appends n events one at a time, prints "appended <last position>";
+//   "scavenge-failing"  — scavenges, its progress callback throwing after the
+//                         first batch; prints "scavenge rejected <message>";
 //   "checkpoint"        — takes in what other processes appended, takes a
 //                         snapshot (after any rebuild of the projections the
 //                         store is doing), prints "checkpoint <position>".
@@ -43,6 +45,13 @@ async function main(): Promise<void> {
       let last = -1;
       for (let i = 0; i < Number(n); i++) last = (await store.append(stream, [{ type: 'Appended', data: { by: 'second process', i } }])).position;
       printNow(`appended ${last}\n`);
+    } else if (command === 'scavenge-failing') {
+      // A progress callback that throws after the first batch (a progress bar that crashed): the scavenge fails midway.
+      const outcome = await store.scavenge({ onProgress: (progress) => { if (progress.eventsRemoved > 0) throw new Error('progress bar crashed'); } }).then(
+        (result) => `resolved ${result.eventsRemoved}`,
+        (error: Error) => `rejected ${error.message}`,
+      );
+      printNow(`scavenge ${outcome}\n`);
     } else if (command === 'checkpoint') {
       await store.refresh();
       const result = await store.checkpoint();

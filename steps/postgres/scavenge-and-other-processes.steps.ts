@@ -77,10 +77,6 @@ Then("the snapshots table holds the second process's checkpoint", async function
   expect(position, 'no checkpoint was taken').to.be.a('number');
   const rows = await queryDatabase<{ n: number }>(database(this), 'SELECT count(*)::int AS n FROM eventfold_snapshots WHERE position = $1', [position]);
   expect(rows[0].n).to.equal(1);
-  const child = secondProcess(this);
-  child.child.stdin!.end();
-  await exited(child.child);
-  expect(child.child.exitCode).to.equal(0);
 });
 
 // ---- what the open reports, and the store's own rows ----
@@ -138,4 +134,20 @@ Then('the two scavenges removed {int} events between them', function (this: Even
   const removed = removedAtOnce(this).byScavenger;
   expect(removed).to.have.length(2);
   expect(removed[0] + removed[1]).to.equal(count);
+});
+
+// ---- a scavenge that fails midway in the process with the projection ----
+
+When('the second process scavenges the store and its progress callback throws {string} after the first batch', async function (this: EventfoldWorld, message: string) {
+  const child = secondProcess(this);
+  child.send('scavenge-failing');
+  const line = await child.next(/^scavenge /);
+  expect(line).to.match(/^scavenge rejected /).and.include(message);
+});
+
+When('the second process closes its store', async function (this: EventfoldWorld) {
+  const child = secondProcess(this);
+  child.child.stdin!.end();
+  await exited(child.child);
+  expect(child.child.exitCode, 'the second process failed').to.equal(0);
 });
