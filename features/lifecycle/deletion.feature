@@ -27,6 +27,7 @@ Feature: Deleting a stream, softly or for good
       And reading "cart-1" forward returns 1 events, versions 3 to 3
       When the store is closed and opened again
       Then reading "cart-1" forward returns 1 events, versions 3 to 3
+      And reading "cart-1" backward returns 1 events, versions 3 to 3
       And reading all events returns 3 events
 
   Rule: A hard-deleted stream is gone for good

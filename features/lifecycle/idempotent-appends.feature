@@ -46,6 +46,14 @@ Feature: Idempotent appends: a retry writes nothing and answers like the first a
       Then the retry returns position 1 and version 1, like the first attempt
       And the store still holds 5 events
 
+    Scenario: A retry expecting 'any' after a reopen returns the first append's position
+      Given "order-12" has 2 events
+      And "order-12" appended the events "a", "b" and "c" expecting any
+      When the store is closed and opened again
+      And "order-12" appends the events "a", "b" and "c" again expecting any
+      Then the retry returns position 4 and version 4, like the first attempt
+      And the store still holds 5 events
+
     Scenario: A retry sent while the first attempt is still on its way to disk gets the same answer
       When "order-4" sends the events "a" and "b" twice at the same time, expecting no stream
       Then both appends return position 1 and version 1

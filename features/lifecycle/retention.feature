@@ -20,6 +20,7 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       When the metadata of "sensor-1" is set to maxCount 100
       Then reading "sensor-1" forward returns 100 events, versions 900 to 999
       And reading "sensor-1" backward returns 100 events, versions 999 to 900
+      And reading "sensor-1" backward from version 950 returns 51 events, versions 950 to 900
       And reading all events returns 105 events: 100 of "sensor-1" and 5 of "sensor-2"
       And folding "sensor-1" with aggregateStream counts 100 events
       And a new subscription receives 105 events
@@ -46,6 +47,8 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       When the metadata of "ledger-1" is set to truncateBefore 40
       Then reading "ledger-1" forward returns 10 events, versions 40 to 49
       And reading "ledger-1" forward from version 45 returns 5 events, versions 45 to 49
+      And reading "ledger-1" backward returns 10 events, versions 49 to 40
+      And reading "ledger-1" backward from version 45 returns 6 events, versions 45 to 40
 
     Scenario: maxAge of one hour removes what is older once the clock has moved on
       Given "ledger-2" has 4 events
@@ -53,6 +56,7 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       And the clock moves forward by 2 hours
       When "ledger-2" appends 3 events
       Then reading "ledger-2" forward returns 3 events, versions 4 to 6
+      And reading "ledger-2" backward returns 3 events, versions 6 to 4
       And reading all events returns 3 events
 
     Scenario: maxAge judges each event by its own time, also when the clock was set back between appends
@@ -83,6 +87,18 @@ Feature: Stream metadata and retention: a stream keeps only the events its setti
       When the store is closed and opened again
       Then the streams listed are "ledger-10 and ledger-11"
       And reading "ledger-10" forward returns 1 events, versions 2 to 2
+
+  Rule: Subscriptions skip what retention and deletion removed
+
+    Scenario: A subscription resuming from its checkpoint skips the events removed while it was stopped
+      Given "cart-1" has 10 events
+      And "sensor-5" has 10 events
+      And subscription "audit" has handled the first 5 events
+      And subscription "audit" is stopped
+      When "cart-1" is deleted
+      And the metadata of "sensor-5" is set to maxCount 3
+      And subscription "audit" resumes from its checkpoint
+      Then subscription "audit" has handled positions 17 to 19 in order
 
   Rule: Metadata is checked and kept exactly
 
