@@ -47,3 +47,21 @@ Feature: eventfold info shows deleted streams, retention settings and reclaimabl
     When the store is closed
     And the operator runs "eventfold info" on the store
     Then the command exits with 0 and says "streams:        1"
+
+  Scenario: A soft-deleted stream, truncateBefore and maxAge, and what a scavenge leaves to reclaim
+    Given a new store
+    And "old-7" has 3 events
+    And "ledger-1" has 50 events
+    And "ledger-2" has 4 events
+    And "old-7" is deleted
+    And the metadata of "ledger-1" is set to truncateBefore 40
+    And the metadata of "ledger-2" is set to maxAge 3600000 ms
+    When the store is closed
+    And the operator runs "eventfold info" on the store
+    Then the command exits with 0 and says "deleted:        old-7 (soft)"
+    And it says "old-7 (deleted): 2 events removed"
+    And it says "ledger-1 [truncateBefore 40]: 40 events removed"
+    And it says "ledger-2 [maxAge 3600000 ms]: 0 events removed, 0 bytes"
+    When the operator runs "eventfold scavenge" on the store
+    And the operator runs "eventfold info" on the store
+    Then it says "reclaimable:    0 bytes (0 removed events a scavenge would take off the disk)"
