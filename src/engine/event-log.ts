@@ -400,6 +400,8 @@ export interface EventLog {
       redact?: (event: RecordedEvent) => { type: string; data: unknown } | null;
       /** `removed` as of another clock's `now` (ms since the epoch): a log shared by several machines judges age by one clock they share. */
       removedAt?: (now: number) => (stream: string, version: number, timestamp: number) => boolean;
+      /** Changes whenever a lifecycle change is applied: what was judged under another value is judged again before it is removed. */
+      retentionVersion?: () => number;
     },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;

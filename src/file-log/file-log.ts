@@ -521,13 +521,13 @@ export class FileLog implements EventLog {
    * before the first one, so no crash point leaves a snapshot of the old
    * segments behind. The engine writes no snapshot while a scavenge runs.
    */
-  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope?: { redact?: ScavengeHost['redact'] }): Promise<ScavengeResult> {
+  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number } = {}): Promise<ScavengeResult> {
     this.assertWritable();
-    this.scavenging ??= this.runScavenge(removed, onProgress, scope?.redact).finally(() => (this.scavenging = undefined));
+    this.scavenging ??= this.runScavenge(removed, onProgress, scope).finally(() => (this.scavenging = undefined));
     return this.scavenging;
   }
 
-  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, redact?: ScavengeHost['redact']): Promise<ScavengeResult> {
+  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress: ((progress: ScavengeProgress) => void) | undefined, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number }): Promise<ScavengeResult> {
     /** Set once this run removed the snapshots, before its first segment swap. */
     let snapshotsRemoved = false;
     // Every disk call of the scavenge that changes the disk and fails fail-stops the store, as an append's does.
@@ -540,8 +540,9 @@ export class FileLog implements EventLog {
           segments: this.log.segments,
           read: (segment, offset, length) => this.log.readSegment(segment, offset, length),
           removed,
-          redact,
-          commit: (i, write, rewritten, span, places) =>
+          redact: scope.redact,
+          retentionVersion: scope.retentionVersion,
+          commit: (i, steps, rewritten, span, places, stillJudged) =>
             this.exclusive(async () => {
               // Until the swap below, this process reads the old file through an open handle, never the new one by name.
               await this.log.readSegment(this.log.segments[i], 0, 1);
@@ -557,10 +558,24 @@ export class FileLog implements EventLog {
                   throw this.writer.failStop(error, 'fsync of the log before a scavenge rewrote a segment');
                 });
               }
-              await write();
+              await steps.write();
+              // No lifecycle change is acknowledged from the judgement's last check to the rename: an acknowledged change
+              // (a retention loosened) either came before the check, and the segment is judged again, or comes after the rename.
+              const resume = await this.writer.pause();
+              try {
+                if (!stillJudged()) {
+                  await steps.discard();
+                  return false;
+                }
+                await steps.rename();
+              } finally {
+                resume();
+              }
+              await steps.syncDir();
               this.log.replaceSegment(i, rewritten);
               this.index.scavenged.set(rewritten.base, span);
               this.scavengedSegments.remember(rewritten, places);
+              return true;
             }),
           stopping: () => this.closing,
         },

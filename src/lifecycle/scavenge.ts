@@ -43,10 +43,32 @@ export interface ScavengeHost {
   removed(stream: string, version: number, timestamp: number): boolean;
   /** For a record of the store's own streams: the type and data it is rewritten with (see erase-record.ts), or null to keep it as it is. */
   redact?(event: RecordedEvent): { type: string; data: unknown } | null;
-  /** Puts the rewritten segment in place of the old one (under the store's backup exclusion); `places`: every kept record's position and offset. */
-  commit(index: number, write: () => Promise<void>, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>): Promise<void>;
+  /**
+   * Changes whenever a lifecycle change (retention, deletion) is applied: a
+   * segment judged under one value and committed under another is judged
+   * again (absent: the retention never changes during a scavenge).
+   */
+  retentionVersion?(): number;
+  /**
+   * Puts the rewritten segment in place of the old one (under the store's
+   * backup exclusion): `steps.write()` writes and fsyncs the temp file; then,
+   * while no lifecycle change can be acknowledged, `stillJudged()` says
+   * whether the judgement of the segment still holds — if so `steps.rename()`
+   * is the commit point, then `steps.syncDir()`; if not, `steps.discard()`
+   * and it resolves false (the segment is judged again). `places`: every
+   * kept record's position and offset.
+   */
+  commit(index: number, steps: RewriteSteps, rewritten: Segment, span: number, places: Array<{ position: number; offset: number }>, stillJudged: () => boolean): Promise<boolean>;
   /** True once the store is closing: the scavenge stops between segments. */
   stopping(): boolean;
+}
+
+/** The disk calls that put one rewritten segment in place, in order (see ScavengeHost.commit). */
+export interface RewriteSteps {
+  write(): Promise<void>;
+  rename(): Promise<void>;
+  syncDir(): Promise<void>;
+  discard(): Promise<void>;
 }
 
 /** `store.scavenge(options)`. */
@@ -68,58 +90,75 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
   const sealed = host.segments.length - 1;
   const result: ScavengeResult = { segmentsDone: 0, segmentsTotal: Math.max(0, sealed), bytesBefore: 0, bytesAfter: 0, eventsRemoved: 0, segmentsRewritten: 0, quarantinedRecordsZeroed: 0, metadataRecordsErased: 0, durationMs: 0 };
   /** Streams whose kept events began in this run (nothing more of them is removed), and those that lost events in it. */
-  const keeping = new Set<string>();
-  const removing = new Set<string>();
+  let keeping = new Set<string>();
+  let removing = new Set<string>();
   for (let i = 0; i < sealed && !host.stopping(); i++) {
     const segment = host.segments[i];
     const span = host.segments[i + 1].base - segment.base;
     result.bytesBefore += segment.durableSize;
-    const kept: KeptRecord[] = [];
-    let removed = 0;
-    let erased = 0;
-    for await (const record of segmentRecords(segment, (offset, length) => host.read(segment, offset, length))) {
-      const { bytes } = record;
-      const { stream, version } = decodeHeader(bytes, 0);
-      const timestamp = bytes.readDoubleLE(AT_TIMESTAMP);
-      if (!keeping.has(stream) && host.removed(stream, version, timestamp)) {
-        removing.add(stream);
-        removed++;
-        continue;
+    for (;;) {
+      // Judged under the retention as it is now; a lifecycle change applied before the commit makes it judge again.
+      const judgedUnder = host.retentionVersion?.();
+      const judged = await judgeSegment(host, segment, keeping, removing);
+      if (judged.removed === 0 && judged.erased === 0) {
+        result.bytesAfter += segment.durableSize;
+        ({ keeping, removing } = judged);
+        break;
       }
-      const replacement = host.redact && isSystemStream(stream) ? host.redact(decodeEvent(bytes, 0, bytes.length - FRAME_HEADER_BYTES)) : null;
-      if (replacement) erased++;
-      // Its previous event was removed in this run when none of its stream was kept before it.
-      kept.push({ bytes: replacement ? reframeRecord(bytes, replacement.type, replacement.data) : Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
-      keeping.add(stream);
-    }
-    if (removed > 0 || erased > 0) {
-      const { file, places } = rewrite(segment, span, kept);
+      const { file, places } = rewrite(segment, span, judged.kept);
       const tmp = `${host.logDir}/${segment.name}.scavenged.tmp`;
       const rewritten: Segment = { base: segment.base, name: segment.name, durableSize: file.length };
-      await host.commit(
-        i,
-        async () => {
+      const steps: RewriteSteps = {
+        write: async () => {
           if (await host.fs.exists(tmp)) await host.fs.unlink(tmp);
           await writeFileDurably(host.fs, tmp, file);
-          await host.fs.rename(tmp, `${host.logDir}/${segment.name}`);
-          await host.fs.syncDir(host.logDir);
         },
-        rewritten,
-        span,
-        places,
-      );
-      result.eventsRemoved += removed;
-      result.metadataRecordsErased! += erased;
+        rename: () => host.fs.rename(tmp, `${host.logDir}/${segment.name}`),
+        syncDir: () => host.fs.syncDir(host.logDir),
+        discard: () => host.fs.unlink(tmp),
+      };
+      if (!(await host.commit(i, steps, rewritten, span, places, () => host.retentionVersion?.() === judgedUnder))) continue;
+      ({ keeping, removing } = judged);
+      result.eventsRemoved += judged.removed;
+      result.metadataRecordsErased! += judged.erased;
       result.segmentsRewritten++;
       result.bytesAfter += file.length;
-    } else {
-      result.bytesAfter += segment.durableSize;
+      break;
     }
     result.segmentsDone++;
     onProgress?.({ segmentsDone: result.segmentsDone, segmentsTotal: result.segmentsTotal, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter, eventsRemoved: result.eventsRemoved });
   }
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/**
+ * One segment judged record by record: what is kept (erased records
+ * rewritten), how many are removed and erased, and the run's sets after it
+ * (new sets: the run's own stay as they were until the segment is committed).
+ */
+async function judgeSegment(host: ScavengeHost, segment: Segment, keptBefore: Set<string>, removedBefore: Set<string>) {
+  const keeping = new Set(keptBefore);
+  const removing = new Set(removedBefore);
+  const kept: KeptRecord[] = [];
+  let removed = 0;
+  let erased = 0;
+  for await (const record of segmentRecords(segment, (offset, length) => host.read(segment, offset, length))) {
+    const { bytes } = record;
+    const { stream, version } = decodeHeader(bytes, 0);
+    const timestamp = bytes.readDoubleLE(AT_TIMESTAMP);
+    if (!keeping.has(stream) && host.removed(stream, version, timestamp)) {
+      removing.add(stream);
+      removed++;
+      continue;
+    }
+    const replacement = host.redact && isSystemStream(stream) ? host.redact(decodeEvent(bytes, 0, bytes.length - FRAME_HEADER_BYTES)) : null;
+    if (replacement) erased++;
+    // Its previous event was removed in this run when none of its stream was kept before it.
+    kept.push({ bytes: replacement ? reframeRecord(bytes, replacement.type, replacement.data) : Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
+    keeping.add(stream);
+  }
+  return { kept, removed, erased, keeping, removing };
 }
 
 /** A record a scavenge keeps, as read from the segment it rewrites. */

@@ -157,8 +157,14 @@ export class GroupCommitWriter {
     this.writing = true;
     try {
       while (this.queue.length > this.head && !this.failure) {
+        if (this.pausedUntil) {
+          await this.pausedUntil;
+          continue;
+        }
         const batch = this.takeBatch();
-        await this.commit(batch);
+        this.committing = this.commit(batch);
+        await this.committing;
+        this.committing = undefined;
         if (this.queue.length > this.head && this.options.maxBatchDelayMs > 0) {
           // The next batch opened while this one was writing: honour its own deadline.
           const age = performance.now() - this.batchOpenedAt;
@@ -225,6 +231,30 @@ export class GroupCommitWriter {
       this.queuedEvents += next.events;
       next.admit();
     }
+  }
+
+  /** Set while the writer is held between batches (see `pause`). */
+  private pausedUntil: Promise<void> | undefined;
+  /** The batch on its way to disk, until it is published or failed. */
+  private committing: Promise<void> | undefined;
+
+  /**
+   * Holds the writer between two batches: resolves once the batch on its way
+   * (if any) is durable and published, with the function that lets the
+   * writer go on. Meanwhile appends are accepted and queue; none becomes
+   * durable. A scavenge puts a rewritten segment in place this way, so that
+   * no lifecycle change can be acknowledged between its last look at the
+   * retention and the rename (see FileLog.runScavenge).
+   */
+  async pause(): Promise<() => void> {
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    this.pausedUntil = paused;
+    await this.committing;
+    return () => {
+      if (this.pausedUntil === paused) this.pausedUntil = undefined;
+      resume();
+    };
   }
 
   /**

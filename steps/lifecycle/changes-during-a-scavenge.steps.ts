@@ -1,0 +1,67 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { EventStore, SimulatedDisk, type StoreOptions } from '../../src/index';
+import { collect } from '../support/events';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+
+/** Lifecycle changes made while a scavenge runs (features/lifecycle/changes-during-a-scavenge.feature). */
+const DIR = '/store';
+const OPTIONS: StoreOptions = { segmentSize: 4096 };
+
+const changes = scenarioState(() => ({
+  disk: undefined as SimulatedDisk | undefined,
+  stream: '',
+  /** What a read of the stream returned right after the change was acknowledged, during the scavenge. */
+  readDuring: undefined as number | undefined,
+  /** Versions of the stream read after the scavenge, and after a reopen. */
+  after: [] as number[],
+  afterReopen: [] as number[],
+}));
+
+Given('a store on a simulated disk with segments of 4 KiB where {string} has {int} events with maxCount {int}, between {int} events of {string}', async function (this: EventfoldWorld, stream: string, count: number, maxCount: number, others: number, other: string) {
+  const disk = new SimulatedDisk();
+  const store = await EventStore.open(DIR, { ...OPTIONS, fs: disk });
+  for (let i = 0; i < Math.max(count, others); i++) {
+    if (i < others) await store.append(other, [{ type: 'Other', data: { i, pad: 'x'.repeat(60) } }]);
+    if (i < count) await store.append(stream, [{ type: 'Ordered', data: { i, pad: 'y'.repeat(60) } }]);
+  }
+  await store.setStreamMetadata(stream, { maxCount });
+  await store.close();
+  Object.assign(changes(this), { disk, stream });
+});
+
+When('a scavenge runs and, while it writes its first rewritten segment, the metadata of {string} is set to keep every event', async function (this: EventfoldWorld, stream: string) {
+  const state = changes(this);
+  const disk = state.disk!;
+  const store = await EventStore.open(DIR, { ...OPTIONS, fs: disk });
+  const create = disk.create.bind(disk);
+  let changed = false;
+  disk.create = async (path: string) => {
+    // The segment was judged under maxCount; its rewrite is being written: the application lifts the limit now.
+    if (path.endsWith('.scavenged.tmp') && !changed) {
+      changed = true;
+      await store.setStreamMetadata(stream, {});
+      state.readDuring = (await collect(store.readStream(stream))).length;
+    }
+    return create(path);
+  };
+  await store.scavenge();
+  disk.create = create;
+  expect(changed, 'the scavenge rewrote a segment').to.equal(true);
+  state.after = (await collect(store.readStream(stream))).map((e) => e.version);
+  await store.close();
+  const reopened = await EventStore.open(DIR, { ...OPTIONS, fs: disk });
+  state.afterReopen = (await collect(reopened.readStream(stream))).map((e) => e.version);
+  await reopened.close();
+});
+
+Then('the change was acknowledged during the scavenge, and {string} read {int} events then', function (this: EventfoldWorld, _stream: string, count: number) {
+  expect(changes(this).readDuring).to.equal(count);
+});
+
+Then('{string} reads {int} events, versions {int} to {int}, after the scavenge and after a reopen', function (this: EventfoldWorld, _stream: string, count: number, from: number, to: number) {
+  const versions = Array.from({ length: count }, (_, i) => from + i);
+  expect(to).to.equal(from + count - 1);
+  expect({ after: changes(this).after, afterReopen: changes(this).afterReopen }).to.deep.equal({ after: versions, afterReopen: versions });
+});
