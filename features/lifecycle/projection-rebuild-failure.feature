@@ -45,6 +45,16 @@ Feature: A projection whose rebuild after a scavenge did not finish keeps nothin
       Then the projection holds no text "ERASE-ME-4711" and is what folding the events kept gives
       And no file of the store holds the text "ERASE-ME-4711"
 
+    Scenario: The application's progress callback throws once the first segment is in place; a scavenge run again rebuilds the projection
+      When the store is scavenged with a progress callback that throws "progress bar crashed" after the first segment
+      Then the scavenge was refused with the callback's error "progress bar crashed"
+      And the projection's state is refused with a ProjectionError saying "scavenge again"
+      And a checkpoint is refused with a ProjectionError
+      When the store is scavenged
+      Then the projection holds no text "ERASE-ME-4711" and is what folding the events kept gives
+      When a checkpoint was taken
+      Then no file of the store holds the text "ERASE-ME-4711"
+
   Rule: A projection that refuses one of the events kept stops, and no snapshot hides that from the next open
 
     Scenario: A projection refuses, on its rebuild, an order of a customer deleted for good

@@ -530,6 +530,8 @@ export class FileLog implements EventLog {
   private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress: ((progress: ScavengeProgress) => void) | undefined, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number }): Promise<ScavengeResult> {
     /** Set once this run removed the snapshots, before its first segment swap. */
     let snapshotsRemoved = false;
+    /** Set when `onProgress` threw: the scavenge stops there and rejects with that error. */
+    let callbackError: { error: unknown } | undefined;
     // Every disk call of the scavenge that changes the disk and fails fail-stops the store, as an append's does.
     const fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, `disk call of a scavenge`));
     try {
@@ -579,11 +581,21 @@ export class FileLog implements EventLog {
             }),
           stopping: () => this.closing,
         },
-        onProgress,
+        onProgress &&
+          ((progress) => {
+            try {
+              onProgress(progress);
+            } catch (error) {
+              callbackError = { error };
+              throw error;
+            }
+          }),
       );
       result.quarantinedRecordsZeroed = await scrubQuarantine(fs, this.directory, removed);
       return result;
     } catch (error) {
+      // The application's own callback threw: its error, as it is (the disk did nothing wrong).
+      if (callbackError && error === callbackError.error) throw error;
       throw asStorageError(error, `Could not scavenge ${this.directory}`);
     }
   }

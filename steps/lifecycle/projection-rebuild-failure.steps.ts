@@ -52,6 +52,23 @@ When('the store is scavenged and the log cannot be read from the moment its last
   }
 });
 
+When('the store is scavenged with a progress callback that throws {string} after the first segment', async function (this: EventfoldWorld, message: string) {
+  const state = rebuilds(this);
+  try {
+    await this.store!.scavenge({
+      onProgress: () => {
+        throw new Error(message);
+      },
+    });
+  } catch (error) {
+    state.scavengeError = error as Error;
+  }
+});
+
+Then("the scavenge was refused with the callback's error {string}", function (this: EventfoldWorld, message: string) {
+  expect(rebuilds(this).scavengeError?.message).to.equal(message);
+});
+
 Then('the scavenge was refused with a {word}', function (this: EventfoldWorld, name: string) {
   expect(rebuilds(this).scavengeError?.name, String(rebuilds(this).scavengeError)).to.equal(name);
 });
