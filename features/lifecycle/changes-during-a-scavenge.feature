@@ -13,3 +13,19 @@ Feature: Lifecycle changes made while a scavenge runs
       When a scavenge runs and, while it writes its first rewritten segment, the metadata of "orders" is set to keep every event
       Then the change was acknowledged during the scavenge, and "orders" read 50 events then
       And "orders" reads 50 events, versions 0 to 49, after the scavenge and after a reopen
+
+  Rule: A scavenge covers every change called before it, also one still on its way to disk
+
+    Scenario: An append holding personal data, a hard delete of its stream and a scavenge, called one after the other without waiting
+      Given a new store
+      And "orders" has 20 events
+      When "customer-7" appends 1 event holding the text "ERASE-ME-4711", is deleted for good and the store is scavenged, all called at once
+      Then all three calls succeeded and the scavenge removed 1 event
+      And no file of the store holds the text "ERASE-ME-4711"
+
+    Scenario: Custom metadata, a hard delete of its stream and a scavenge, called one after the other without waiting
+      Given a new store
+      And "orders" has 20 events
+      When custom metadata holding the text "ERASE-ME-4711" is given to "customer-7", which is deleted for good, and the store is scavenged, all called at once
+      Then all three calls succeeded and the scavenge removed 0 events
+      And no file of the store holds the text "ERASE-ME-4711"

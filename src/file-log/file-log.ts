@@ -298,7 +298,14 @@ export class FileLog implements EventLog {
       reject: noop,
       request: append,
       result: { position: firstPosition + count - 1, version: firstVersion + count - 1 },
+      sealsBefore: this.takeSeal(),
     };
+  }
+
+  private takeSeal(): boolean {
+    const seal = this.sealNextAccepted;
+    this.sealNextAccepted = false;
+    return seal;
   }
 
   /** Called by the writer just before a batch is written at `batchOffset`: link each record to its stream's previous event. */
@@ -509,8 +516,18 @@ export class FileLog implements EventLog {
   private readonly scavengedSegments = new ScavengedSegments((segment, offset, length) => this.log.readSegment(segment, offset, length));
   private scavenging: Promise<ScavengeResult> | undefined;
 
+  /** Set by sealForScavenge: the next append accepted starts a new segment. */
+  private sealNextAccepted = false;
+
+  /**
+   * The next append accepted (the scavenge's own record, or one called
+   * after it) starts a new segment; every append accepted before — also
+   * one not yet written, which would otherwise share its batch and land in
+   * the new segment — is written in the current one, which the scavenge
+   * then covers.
+   */
   sealForScavenge(): void {
-    this.log.sealRequested = true;
+    this.sealNextAccepted = true;
   }
 
   /**

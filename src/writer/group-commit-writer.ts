@@ -12,6 +12,8 @@ export interface QueuedAppend {
   recordOffsets: number[];
   /** Projection states after this append, published once it is durable. */
   states?: Map<string, unknown>;
+  /** It starts a new segment: every append accepted before it is written in the current one, which is then sealed (see FileLog.sealForScavenge). */
+  sealsBefore?: boolean;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -184,7 +186,7 @@ export class GroupCommitWriter {
     let bytes = 0;
     while (this.head < this.queue.length) {
       const next = this.queue[this.head];
-      if (batch.length > 0 && (events + next.count > this.options.maxBatchEvents || bytes + next.bytes.length > this.options.maxBatchBytes)) break;
+      if (batch.length > 0 && (next.sealsBefore || events + next.count > this.options.maxBatchEvents || bytes + next.bytes.length > this.options.maxBatchBytes)) break;
       batch.push(next);
       events += next.count;
       bytes += next.bytes.length;
@@ -208,6 +210,7 @@ export class GroupCommitWriter {
       bytes += append.bytes.length;
     }
     try {
+      if (batch[0].sealsBefore) this.log.sealRequested = true;
       if (this.log.wantsRoll || !this.log.fits(bytes)) await this.log.roll(batch[0].firstPosition);
       this.seal(batch, this.log.last.durableSize);
       const offset = await this.log.writeBatch(joinBatch(batch), this.options.durability === 'fsync');

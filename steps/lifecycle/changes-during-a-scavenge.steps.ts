@@ -65,3 +65,26 @@ Then('{string} reads {int} events, versions {int} to {int}, after the scavenge a
   expect(to).to.equal(from + count - 1);
   expect({ after: changes(this).after, afterReopen: changes(this).afterReopen }).to.deep.equal({ after: versions, afterReopen: versions });
 });
+
+// ---- changes called right before a scavenge, not awaited ----
+
+const together = scenarioState(() => ({ outcomes: [] as PromiseSettledResult<unknown>[] }));
+
+When('{string} appends 1 event holding the text {string}, is deleted for good and the store is scavenged, all called at once', async function (this: EventfoldWorld, stream: string, text: string) {
+  const store = this.store!;
+  together(this).outcomes = await Promise.allSettled([store.append(stream, [{ type: 'Registered', data: { email: `${text}@example.com` } }]), store.deleteStream(stream, { hard: true }), store.scavenge()]);
+});
+
+When(
+  'custom metadata holding the text {string} is given to {string}, which is deleted for good, and the store is scavenged, all called at once',
+  async function (this: EventfoldWorld, text: string, stream: string) {
+    const store = this.store!;
+    together(this).outcomes = await Promise.allSettled([store.setStreamMetadata(stream, { custom: { email: `${text}@example.com` } }), store.deleteStream(stream, { hard: true }), store.scavenge()]);
+  },
+);
+
+Then(/^all three calls succeeded and the scavenge removed (\d+) events?$/, function (this: EventfoldWorld, removed: string) {
+  const outcomes = together(this).outcomes;
+  expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).to.deep.equal(['ok', 'ok', 'ok']);
+  expect(((outcomes[2] as PromiseFulfilledResult<{ eventsRemoved: number }>).value).eventsRemoved).to.equal(Number(removed));
+});
