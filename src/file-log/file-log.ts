@@ -608,7 +608,7 @@ export class FileLog implements EventLog {
             }
           }),
       );
-      result.quarantinedRecordsZeroed = await scrubQuarantine(fs, this.directory, removed);
+      result.quarantinedRecordsZeroed = await scrubQuarantine(fs, this.directory, removed, scope.redact);
       return result;
     } catch (error) {
       // The application's own callback threw: its error, as it is (the disk did nothing wrong).

@@ -1,6 +1,7 @@
 import type { FileSystem } from '../fs/file-system';
 import { fsError } from '../fs/file-system';
-import { AT_TIMESTAMP, checkFrame, decodeHeader, FRAME_HEADER_BYTES } from '../log/record';
+import { AT_TIMESTAMP, checkFrame, decodeEvent, decodeHeader, FRAME_HEADER_BYTES, type RecordedEvent } from '../log/record';
+import { isSystemStream } from './stream-metadata';
 import { quarantineDirOf, REPAIR_RECORD } from '../store-layout';
 
 /** Quarantined log bytes: whole segments (`<id>-<segment>.seg`) and cut tails (`<id>-<segment>.seg-from-<offset>`). */
@@ -24,7 +25,7 @@ const LOG_BYTES = /\.seg(-from-\d+)?$/;
  * (`REPAIR`, `*.repair`) hold no event data and stay. Returns the number of
  * spans zeroed: removed events' records, and runs of unprovable bytes.
  */
-export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (stream: string, version: number, timestamp: number) => boolean): Promise<number> {
+export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (stream: string, version: number, timestamp: number) => boolean, redact?: (event: RecordedEvent) => unknown): Promise<number> {
   const quarantine = quarantineDirOf(dir);
   if (!(await fs.exists(quarantine))) return 0;
   let zeroed = 0;
@@ -39,7 +40,7 @@ export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (str
     }
     if (!LOG_BYTES.test(name)) continue;
     const bytes = await fs.readFile(path);
-    const spans = spansToZero(bytes, removed);
+    const spans = spansToZero(bytes, removed, redact);
     if (spans.length === 0) continue;
     const handle = await fs.open(path);
     try {
@@ -57,7 +58,7 @@ export async function scrubQuarantine(fs: FileSystem, dir: string, removed: (str
 }
 
 /** The spans of `bytes` that are not a checked record of a kept event, and hold anything but zeros. */
-function spansToZero(bytes: Buffer, removed: (stream: string, version: number, timestamp: number) => boolean): Array<[number, number]> {
+function spansToZero(bytes: Buffer, removed: (stream: string, version: number, timestamp: number) => boolean, redact: ((event: RecordedEvent) => unknown) | undefined): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   const zero = (from: number, to: number) => {
     if (to > from && bytes.subarray(from, to).some((b) => b !== 0)) spans.push([from, to - from]);
@@ -74,7 +75,9 @@ function spansToZero(bytes: Buffer, removed: (stream: string, version: number, t
     const header = decodeHeader(bytes, at);
     // A kept event's record stays; a removed one's is zeroed (a span of its own, so the count says how many).
     zero(unproven, at);
-    if (removed(header.stream, header.version, bytes.readDoubleLE(at + AT_TIMESTAMP))) zero(at, at + size);
+    // A record of the store's own streams that the log erases (a `$metadata` record replaced since, or of a stream deleted for good) is zeroed whole.
+    const erased = isSystemStream(header.stream) && redact !== undefined && redact(decodeEvent(bytes, at, check.length)) !== null;
+    if (erased || removed(header.stream, header.version, bytes.readDoubleLE(at + AT_TIMESTAMP))) zero(at, at + size);
     unproven = at + size;
     at += size;
   }
