@@ -28,6 +28,7 @@ import { rewrittenUnderResume, ScavengeFollower } from '../lifecycle/follow-scav
 import { scrubQuarantine } from '../lifecycle/scrub-quarantine';
 import { failStopFileSystem } from '../fs/fail-stop-file-system';
 import { logDirOf } from '../store-layout';
+import { SCAVENGE_STARTED, SYSTEM_STREAM } from '../lifecycle/stream-metadata';
 
 const LOCK_CHECK_MS = 1000;
 /** Most events in one page of `readStream`. */
@@ -37,6 +38,8 @@ const STREAM_PAGE_EVENTS = 256;
 interface FileAppend extends QueuedAppend {
   readonly request: LogAppend;
   readonly result: AppendResult;
+  /** The record a scavenge appends when it starts (see sealForScavenge). */
+  readonly scavengeRecord: boolean;
 }
 
 /**
@@ -299,6 +302,7 @@ export class FileLog implements EventLog {
       request: append,
       result: { position: firstPosition + count - 1, version: firstVersion + count - 1 },
       sealsBefore: this.takeSeal(),
+      scavengeRecord: stream === SYSTEM_STREAM && count === 1 && (events[0] as EventToFrame).type === SCAVENGE_STARTED,
     };
   }
 
@@ -329,9 +333,12 @@ export class FileLog implements EventLog {
   /** Called by the writer once a batch is durable: make it visible to readers, then tell the engine. */
   private publish(batch: FileAppend[], batchOffset: number): void {
     const index = this.index;
+    // A batch that starts a new segment is its first: the segment holds nothing before it.
+    if (index.segmentBases.length < this.log.segments.length) this.lastSegmentHoldsOnlyScavengeRecords = true;
     while (index.segmentBases.length < this.log.segments.length) {
       index.segmentBases.push(this.log.segments[index.segmentBases.length].base);
     }
+    for (const append of batch) this.lastSegmentHoldsOnlyScavengeRecords &&= append.scavengeRecord;
     let base = batchOffset;
     const requests: LogAppend[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
@@ -527,8 +534,18 @@ export class FileLog implements EventLog {
    * then covers.
    */
   sealForScavenge(): void {
+    // A segment holding nothing but the records of earlier scavenges has nothing to scavenge: sealing it would only
+    // add a segment file (and a descriptor in every reader) per scavenge.
+    if (this.lastSegmentHoldsOnlyScavengeRecords) return;
     this.sealNextAccepted = true;
   }
+
+  /**
+   * True while every record of the segment being appended to is a record of
+   * a scavenge (`$scavenge`), as this process wrote them (false after an
+   * open until the next roll: unknown, so the next scavenge seals).
+   */
+  private lastSegmentHoldsOnlyScavengeRecords = false;
 
   /**
    * Rewrites the sealed segments without the events `removed` says are gone
