@@ -127,6 +127,22 @@ export class ProjectionError extends EventfoldError {
   }
 }
 
+/**
+ * A write (`append`, `setStreamMetadata`, `deleteStream`, `checkpoint`,
+ * `scavenge`, `subscribe`) called from inside a projection's `evolve`:
+ * refused, nothing written. `evolve` must be pure — it folds an event into a
+ * state while the store is placing that event — so it cannot call the store.
+ * React to events from a subscription's handler, or after `append` resolves.
+ */
+export class ReentrantCallError extends EventfoldError {
+  constructor(readonly operation: string) {
+    super(
+      `store.${operation}() was called from inside a projection's evolve and was refused (nothing written): evolve must be pure and cannot call the store; ` +
+        `react to events from a subscription's handler, or after the append's promise resolves`,
+    );
+  }
+}
+
 /** `store.state(name)` for a name that was not among the projections passed to `open`. */
 export class UnknownProjectionError extends InvalidInputError {
   constructor(

@@ -42,6 +42,7 @@ export {
   ReadOnlyStoreError,
   StoreNotFoundError,
   ProjectionError,
+  ReentrantCallError,
   UnknownProjectionError,
   StorageError,
   AggregateStreamError,

@@ -1,6 +1,6 @@
 import { produce, type Draft } from 'immer';
 import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../api';
-import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
+import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, ReentrantCallError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import { AgeLimitedStreams, type Aged } from '../lifecycle/age-limited-streams';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
@@ -201,6 +201,7 @@ export class Engine implements LogListener {
     let append: LogAppend;
     let ids: Array<string | undefined>;
     try {
+      this.refuseInsideEvolve('append');
       this.assertWritable();
       validateName(stream, 'stream name');
       // From here on only the store's own copy of the events is read (counted, framed, encoded).
@@ -300,6 +301,7 @@ export class Engine implements LogListener {
    * yet. Stored durably in the log; resolves once durable.
    */
   async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
+    this.refuseInsideEvolve('setStreamMetadata');
     this.assertWritable();
     validateStreamName(stream);
     const checked = validateMetadata(metadata, this.settings.maxEventBytes);
@@ -325,6 +327,7 @@ export class Engine implements LogListener {
    * the deletion is durable.
    */
   async deleteStream(stream: string, options?: { expectedVersion?: ExpectedVersion; hard?: boolean }): Promise<void> {
+    this.refuseInsideEvolve('deleteStream');
     this.assertWritable();
     validateStreamName(stream);
     const checked = readOptions<{ expectedVersion?: unknown; hard?: boolean }>(options, 'deleteStream options', DELETE_OPTIONS);
@@ -437,6 +440,7 @@ export class Engine implements LogListener {
    * `close()` stopped it before its end.
    */
   scavenge(options?: ScavengeOptions): Promise<ScavengeResult> {
+    if (this.projections.evolving) return Promise.reject(new ReentrantCallError('scavenge'));
     this.assertWritable();
     const checked = readOptions<ScavengeOptions>(options, 'scavenge options', SCAVENGE_OPTIONS);
     if (!this.log.scavenge) throw new InvalidInputError(`the ${this.log.kind} log cannot scavenge`);
@@ -680,6 +684,7 @@ export class Engine implements LogListener {
 
   /** Takes a snapshot of everything durable now; null for an empty store. */
   async checkpoint(): Promise<CheckpointResult | null> {
+    this.refuseInsideEvolve('checkpoint');
     this.assertWritable();
     for (;;) {
       try {
@@ -740,6 +745,7 @@ export class Engine implements LogListener {
 
   /** Delivers every durable event in global order to `handler`: from the stored checkpoint, then live. */
   async subscribe(name: string, handler: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
+    this.refuseInsideEvolve('subscribe');
     this.assertWritable();
     const checkedOptions = readOptions<SubscribeOptions>(options, 'subscribe options', SUBSCRIBE_OPTIONS);
     if (typeof name === 'string' && this.subscriptions.has(name)) throw new SubscriptionActiveError(name);
@@ -814,6 +820,16 @@ export class Engine implements LogListener {
     } finally {
       this.closed = true;
     }
+  }
+
+  /**
+   * A write from inside a projection's `evolve` is refused on every log: the
+   * file log folds an append after taking its position and before moving
+   * past it, so the write would take that same position (two records with
+   * one position: the log no longer opens).
+   */
+  private refuseInsideEvolve(operation: string): void {
+    if (this.projections.evolving) throw new ReentrantCallError(operation);
   }
 
   private assertWritable(): void {

@@ -37,14 +37,45 @@ export class ProjectionStates implements LogReplay {
   /** Appends folded into the open drafts, oldest first. */
   private inDrafts: Array<{ append: object; events: readonly RecordedEvent[] }> = [];
   private readonly entries: Array<[string, Projection]>;
+  /** How many evolves are running now (one, unless an evolve folds another store's projection). */
+  private evolvesRunning = 0;
 
   constructor(private readonly projections: Record<string, Projection>) {
-    this.entries = Object.entries(projections);
+    // Every fold goes through these entries, so each evolve is counted wherever it is called from.
+    this.entries = Object.entries(projections).map(([name, projection]) => [name, this.counted(projection)]);
     for (const [name, projection] of this.entries) {
       const initial = freeze(projection.initialState, true);
       this.published.set(name, initial);
       this.base.set(name, initial);
     }
+  }
+
+  /**
+   * True while an `evolve` runs. The file log folds an append between taking
+   * its position and moving past it, so a write made from inside `evolve`
+   * would take the same position: the engine refuses such writes (see
+   * ReentrantCallError), on every log alike.
+   */
+  get evolving(): boolean {
+    return this.evolvesRunning > 0;
+  }
+
+  /** `projection` with its evolve counted in `evolvesRunning`. */
+  private counted(projection: Projection): Projection {
+    const evolve = projection.evolve;
+    return {
+      initialState: projection.initialState,
+      version: projection.version,
+      evolve: (draft, event) => {
+        this.evolvesRunning++;
+        try {
+          // Called as its own method (`this` is the projection), as before.
+          evolve.call(projection, draft, event);
+        } finally {
+          this.evolvesRunning--;
+        }
+      },
+    };
   }
 
   get names(): string[] {
