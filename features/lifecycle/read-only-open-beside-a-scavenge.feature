@@ -26,6 +26,13 @@ Feature: A read-only open beside a scavenging application never reports lost eve
       Then every inspection said the store is healthy, with 1 stream
       And in every run the scavenge removed the 60 events of the deleted stream
 
+  Rule: Starting over never hides damage
+
+    Scenario: Damage under the snapshot is named whenever the snapshot is removed during the read-only open
+      When one bit flips in an event of "keep" in the first segment, under the snapshot
+      And the snapshot is removed just before each disk call of a read-only open in turn
+      Then every read-only open named the damaged segment, by failing with a CorruptionError or by finding its log damaged
+
   Rule: A log that ends before a snapshot still in place has lost events
 
     Scenario: The segment where the snapshot ends is cut short: the read-only open and eventfold info name the loss

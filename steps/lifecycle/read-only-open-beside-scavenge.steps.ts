@@ -35,6 +35,8 @@ const besideScavenge = scenarioState(() => ({
   refused: undefined as unknown,
   /** Problems the last inspection reported. */
   problems: [] as string[],
+  /** The segment a scenario damaged. */
+  damagedSegment: '',
 }));
 
 Given(
@@ -165,6 +167,55 @@ Then('every inspection said the store is healthy, with {int} stream', function (
   for (const run of besideScavenge(this).runs) {
     expect(run.outcome, `scavenge before disk call ${run.before}`).to.equal('healthy');
     expect(run.read, `scavenge before disk call ${run.before}: streams`).to.equal(streams);
+  }
+});
+
+// ---- damage under the snapshot, the snapshot removed meanwhile ----
+
+When('one bit flips in an event of {string} in the first segment, under the snapshot', async function (this: EventfoldWorld, stream: string) {
+  const disk = besideScavenge(this).base!;
+  const [first] = (await disk.readdir(`${DIR}/log`)).filter((name) => name.endsWith('.seg')).sort();
+  const path = `${DIR}/log/${first}`;
+  const bytes = disk.peek(path);
+  // The event's data, well inside its record: the stream's name is followed by its type and the data.
+  const at = bytes.indexOf(Buffer.from(`${stream}Kept`)) + stream.length + 'Kept'.length + 2;
+  expect(at, 'an event of the stream in the first segment').to.be.greaterThan(32);
+  bytes[at] ^= 0x01;
+  disk.overwrite(path, bytes);
+  besideScavenge(this).damagedSegment = first;
+});
+
+When('the snapshot is removed just before each disk call of a read-only open in turn', async function (this: EventfoldWorld) {
+  const state = besideScavenge(this);
+  let total = 0;
+  for (let before = 0; before <= total; before++) {
+    const disk = state.base!.clone();
+    const [name] = await listSnapshots(disk, DIR);
+    // What a writer's scavenge or newer snapshot does to it.
+    const view = readerView(disk, before, () => disk.unlink(`${DIR}/snapshots/${name}`));
+    let outcome: string;
+    try {
+      const reader = await EventStore.open(DIR, { fs: view.fs, readOnly: true });
+      try {
+        const health = await reader.verified();
+        outcome = `opened, log ${health.log}${health.problem ? `: ${health.problem.message}` : ''}`;
+      } finally {
+        await reader.close();
+      }
+    } catch (error) {
+      outcome = `${(error as Error).name}: ${(error as Error).message}`;
+    }
+    if (before === 0) total = view.calls();
+    state.runs.push({ before, removed: 0, outcome, read: 0, health: '', start: '' });
+  }
+});
+
+Then('every read-only open named the damaged segment, by failing with a CorruptionError or by finding its log damaged', function (this: EventfoldWorld) {
+  const { runs, damagedSegment } = besideScavenge(this);
+  expect(runs.length, 'opens').to.be.greaterThan(10);
+  for (const run of runs) {
+    const named = run.outcome.includes(damagedSegment) && (run.outcome.startsWith('CorruptionError') || run.outcome.startsWith('opened, log damaged'));
+    expect(named, `snapshot removed before disk call ${run.before}: ${run.outcome}`).to.equal(true);
   }
 });
 
