@@ -89,7 +89,7 @@ Feature: Scavenge gives the disk back
         | segmentSize | 16 KiB |
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
       And "orders" has 200 events
-      And a checkpoint was taken
+      And a checkpoint is taken
       And a repair has set aside a copy of some of "customer-7"'s events in quarantine
       When "customer-7" is deleted for good
       And the store is scavenged
@@ -303,7 +303,7 @@ Feature: Scavenge gives the disk back
       And "sensor-1" has 1000 events
       And the metadata of "sensor-1" is set to maxCount 100
       And the store is scavenged
-      And a checkpoint was taken
+      And a checkpoint is taken
       And the store is closed
       When the last record of a scavenged segment that holds kept events of "sensor-1" is cut off
       And the store is opened again
@@ -339,23 +339,23 @@ Feature: Scavenge gives the disk back
       And "sensor-1" has 1000 events
       And "sensor-2" has 50 events
       And the metadata of "sensor-1" is set to maxCount 100
-      And a checkpoint was taken
-      Then the projection has counted 1050 events
+      And a checkpoint is taken
+      Then the projection has folded 1050 events
       When the store is scavenged
-      Then the projection has counted 150 events
+      Then the projection has folded 150 events
       When the store is closed and opened again
-      Then the projection has counted 150 events
+      Then the projection has folded 150 events
 
     @file-only
     Scenario: A checkpoint taken after an erasure holds nothing of the erased stream
       Given a new store with a projection keeping each stream's last text, whose segments roll every 16 KiB
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
       And "orders" has 200 events
-      And a checkpoint was taken
+      And a checkpoint is taken
       When "customer-7" is deleted for good
       And the store is scavenged
       Then the projection holds no text "ERASE-ME-4711"
-      When a checkpoint was taken
+      When a checkpoint is taken
       Then no file of the store holds the text "ERASE-ME-4711"
       When the store is closed and opened again
       Then the projection holds no text "ERASE-ME-4711"
@@ -365,7 +365,7 @@ Feature: Scavenge gives the disk back
       Given a new store with a projection keeping each stream's last text, whose segments roll every 4 KiB
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
       And "orders" has 200 events
-      And a checkpoint was taken
+      And a checkpoint is taken
       When "customer-7" is deleted for good
       And the store is scavenged while a checkpoint is asked for after its first segment
       Then the checkpoint was written after the scavenge ended
@@ -377,6 +377,6 @@ Feature: Scavenge gives the disk back
       And "old" is deleted for good
       When the store is scavenged while 500 appends to "new" are made and "new" is read
       Then all 500 appends were acknowledged and "new" reads back 500 events
-      And the projection has counted 500 events
+      And the projection has folded 500 events
       When the store is closed and opened again
-      Then the projection has counted 500 events
+      Then the projection has folded 500 events

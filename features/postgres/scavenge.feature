@@ -133,7 +133,7 @@ Feature: Scavenge on PostgreSQL
     Scenario: A scavenge killed after its last batch leaves no snapshot of the deleted events
       Given "orders" has 50 events
       And "customer-7" has 10 events holding the text "ERASE-ME-4711"
-      And a checkpoint was taken
+      And a checkpoint is taken
       And "customer-7" is deleted for good
       When a child process scavenges the store and is killed with SIGKILL after its first batch
       Then the events table holds 0 rows of "customer-7"

@@ -44,10 +44,10 @@ function list(text: string): string[] {
 }
 
 async function handleAll(world: EventfoldWorld, commands: string, cart: string): Promise<void> {
-  const memo = emmettOf(world);
+  const steps = emmettOf(world);
   for (const text of list(commands)) {
-    const result = await handle(memo.emmett, cart, command(text));
-    memo.results.push(result);
+    const result = await handle(steps.emmett, cart, command(text));
+    steps.results.push(result);
   }
 }
 
@@ -266,7 +266,7 @@ Then('aggregating {string} expecting stream version {int} folds {int} events', a
 When(
   /^two AddProductItem commands for "(.+)" run at once, both having read the cart at version (\d+), (with Emmett's retry option onVersionConflict|without a retry option)$/,
   async function (this: EventfoldWorld, cart: string, version: string, retry: string) {
-    const memo = emmettOf(this);
+    const steps = emmettOf(this);
     const handleCart = CommandHandler<ShoppingCart, ShoppingCartEvent>({
       evolve,
       initialState,
@@ -276,17 +276,17 @@ When(
     let arrived = 0;
     let bothRead!: () => void;
     const barrier = new Promise<void>((resolve) => (bothRead = resolve));
-    memo.handlerCalls = 0;
+    steps.handlerCalls = 0;
     const add = (productId: string) =>
-      handleCart(memo.emmett, cart, async (state) => {
-        memo.handlerCalls!++;
+      handleCart(steps.emmett, cart, async (state) => {
+        steps.handlerCalls!++;
         expect(state.status).to.equal('Opened');
         if (++arrived === 2) bothRead();
         await barrier;
         return decide({ type: 'AddProductItem', data: { productId, quantity: 1 } }, state);
       });
     expect(this.store!.streamVersion(cart) + 1).to.equal(Number(version));
-    memo.outcomes = await Promise.allSettled([add('socks'), add('shoes')]);
+    steps.outcomes = await Promise.allSettled([add('socks'), add('shoes')]);
   },
 );
 

@@ -57,11 +57,6 @@ export class EventfoldWorld extends World {
   eventsBeforeTear?: number;
   /** The files under a directory and their hashes, before something that must change none of them (support/file-hashes.ts). */
   filesBefore?: { dir: string; hashes: Record<string, string> };
-  /**
-   * Untyped values of the lifecycle and PostgreSQL steps, still to be moved
-   * to their concern's `scenarioState`: new values never go here.
-   */
-  memo: Record<string, unknown> = {};
   /** On the PostgreSQL run (profile `postgres`): this scenario's own database. */
   database?: string;
 

@@ -2,26 +2,41 @@ import { Given, Then, When, type DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, type AppendResult, type EventInput, type Projection } from '../src/index';
-import type { LogAppend, LogReplay } from '../src/engine/event-log';
-import { openFileLog } from '../src/file-log/open-file-log';
-import { LOCK_FILE, SNAPSHOT_DIR, SYSTEM_STREAMS_MARKER } from '../src/store-layout';
-import { readStoreOptions } from '../src/validate/options';
-import { collect } from './support/events';
-import { hashTree } from './support/file-hashes';
-import { parseExpectation } from './support/appends';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, type AppendResult, type EventInput, type Projection } from '../../src/index';
+import type { LogAppend, LogReplay } from '../../src/engine/event-log';
+import { openFileLog } from '../../src/file-log/open-file-log';
+import { LOCK_FILE, SNAPSHOT_DIR, SYSTEM_STREAMS_MARKER } from '../../src/store-layout';
+import { readStoreOptions } from '../../src/validate/options';
+import { collect } from '../support/events';
+import { hashTree } from '../support/file-hashes';
+import { parseExpectation } from '../support/appends';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+
+/** Appends in flight, a read-only store beside the writer, and stores of earlier versions. */
+const inFlight = scenarioState(() => ({
+  /** What each copy of a batch sent at once returned. */
+  copies: undefined as AppendResult[] | undefined,
+  /** An append and a hard delete sent at once, as they settled. */
+  race: undefined as PromiseSettledResult<unknown>[] | undefined,
+  /** The appends sent without waiting, each with its index, copy number and result. */
+  sent: undefined as Array<{ i: number; copy: number; result: AppendResult }> | undefined,
+  /** A read-only store open beside the writer. */
+  reader: undefined as EventStore | undefined,
+  /** The store's files (all but LOCK, which an open takes) before this version opened it. */
+  filesBefore: undefined as Record<string, string> | undefined,
+}));
 
 // ---- appends in flight ----
 
 When('{int} copies of the batch {string} are sent to {string} at once, expecting {}', async function (this: EventfoldWorld, copies: number, id: string, stream: string, expectation: string) {
   const expectedVersion = parseExpectation(expectation);
   const sent = Array.from({ length: copies }, () => this.store!.append(stream, [{ type: 'Paid', id, data: { amount: 10 } }], { expectedVersion }));
-  this.memo.copies = await Promise.all(sent);
+  inFlight(this).copies = await Promise.all(sent);
 });
 
 Then('every copy returns position {int} and version {int}', function (this: EventfoldWorld, position: number, version: number) {
-  for (const result of this.memo.copies as AppendResult[]) expect(result).to.deep.equal({ position, version });
+  for (const result of inFlight(this).copies!) expect(result).to.deep.equal({ position, version });
 });
 
 Then('{string} holds {int} events, {string} once', async function (this: EventfoldWorld, stream: string, count: number, id: string) {
@@ -41,11 +56,11 @@ Then('{string} reads, from version {int}: {}', async function (this: EventfoldWo
 });
 
 When('{string} is sent an append with the id {string} and then a deletion for good, without waiting in between', async function (this: EventfoldWorld, stream: string, id: string) {
-  this.memo.race = await Promise.allSettled([this.store!.append(stream, [{ type: 'Added', id }]), this.store!.deleteStream(stream, { hard: true })]);
+  inFlight(this).race = await Promise.allSettled([this.store!.append(stream, [{ type: 'Added', id }]), this.store!.deleteStream(stream, { hard: true })]);
 });
 
 Then('the append returned version {int} and the deletion succeeded', function (this: EventfoldWorld, version: number) {
-  const [append, deletion] = this.memo.race as PromiseSettledResult<unknown>[];
+  const [append, deletion] = inFlight(this).race!;
   expect(append).to.deep.equal({ status: 'fulfilled', value: { position: version, version } });
   expect(deletion.status).to.equal('fulfilled');
 });
@@ -58,7 +73,7 @@ When('{int} appends to {string} are sent at once, every third with an id and sen
     sent.push({ i, copy: 1, result: this.store!.append(stream, batch()) });
     if (withId) sent.push({ i, copy: 2, result: this.store!.append(stream, batch()) });
   }
-  this.memo.sent = await Promise.all(sent.map(async (s) => ({ ...s, result: await s.result })));
+  inFlight(this).sent = await Promise.all(sent.map(async (s) => ({ ...s, result: await s.result })));
 });
 
 Then('{string} holds the {int} events in call order, each once', async function (this: EventfoldWorld, stream: string, count: number) {
@@ -67,7 +82,7 @@ Then('{string} holds the {int} events in call order, each once', async function 
 });
 
 Then('every second copy returned the first copy\'s position and version', function (this: EventfoldWorld) {
-  const sent = this.memo.sent as Array<{ i: number; copy: number; result: AppendResult }>;
+  const sent = inFlight(this).sent!;
   const seconds = sent.filter((s) => s.copy === 2);
   expect(seconds.length).to.be.greaterThan(0);
   for (const second of seconds) expect(second.result).to.deep.equal(sent.find((s) => s.i === second.i && s.copy === 1)!.result);
@@ -116,15 +131,15 @@ Then('the open replayed the whole log and the projection has folded {int} events
 });
 
 Given('a read-only store is opened alongside it', async function (this: EventfoldWorld) {
-  this.memo.reader = await EventStore.open(this.storeDir, { readOnly: true, projections: { count: strictCount } });
+  inFlight(this).reader = await EventStore.open(this.storeDir, { readOnly: true, projections: { count: strictCount } });
 });
 
 When('the read-only store takes in the writer\'s new events', async function (this: EventfoldWorld) {
-  await (this.memo.reader as EventStore).refresh();
+  await inFlight(this).reader!.refresh();
 });
 
 Then('the read-only store\'s projection has folded {int} events', async function (this: EventfoldWorld, n: number) {
-  const reader = this.memo.reader as EventStore;
+  const reader = inFlight(this).reader!;
   try {
     expect(reader.state('count')).to.deep.equal({ n });
   } finally {
@@ -159,7 +174,7 @@ Given(/^a store written by an earlier version, with (\d+) events? in "([^"]+)"(?
   const streams = [{ stream, events: Array.from({ length: Number(n) }, (_, i) => ({ type: 'Placed', data: { i } })) }];
   if (legacy) streams.push({ stream: legacy, events: Array.from({ length: Number(m) }, () => ({ type: 'AuditEntry', data: JSON.parse(data!) })) });
   await writeEarlierVersionStore(this, streams);
-  this.memo.filesBefore = dataFiles(this.storeDir);
+  inFlight(this).filesBefore = dataFiles(this.storeDir);
 });
 
 When('this version opens the store', async function (this: EventfoldWorld) {
@@ -178,7 +193,7 @@ Then('the open was refused with a LegacyStreamNamesError naming {string}', funct
 });
 
 Then('the store\'s files are unchanged', function (this: EventfoldWorld) {
-  expect(dataFiles(this.storeDir)).to.deep.equal(this.memo.filesBefore);
+  expect(dataFiles(this.storeDir)).to.deep.equal(inFlight(this).filesBefore);
 });
 
 Then('no stream is listed', function (this: EventfoldWorld) {

@@ -1,10 +1,23 @@
 import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import type { AppendResult, ExpectedVersion, ReadStreamOptions, RecordedEvent } from '../src/index';
-import { collect, readAllEvents } from './support/events';
-import { appendVia, parseExpectation } from './support/appends';
-import { queryDatabase } from './support/postgres';
-import type { EventfoldWorld } from './support/world';
+import type { AppendResult, ExpectedVersion, ReadStreamOptions, RecordedEvent } from '../../src/index';
+import { collect, readAllEvents } from '../support/events';
+import { appendVia, parseExpectation } from '../support/appends';
+import { queryDatabase } from '../support/postgres';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+
+/** Idempotent appends, a moved clock, and appends racing a hard delete. */
+const lifecycleSteps = scenarioState(() => ({
+  /** The first attempt of an append a retry repeats. */
+  firstResult: undefined as AppendResult | undefined,
+  /** What the two copies of an append sent at once returned. */
+  both: undefined as AppendResult[] | undefined,
+  /** Puts Date.now back after "the clock moves forward". */
+  restoreClock: undefined as (() => void) | undefined,
+  /** An append, a hard delete and another append sent at once, as they settled. */
+  race: undefined as PromiseSettledResult<AppendResult | void>[] | undefined,
+}));
 
 /** '"a", "b" and "c"' → events with those ids */
 function eventsWithIds(list: string) {
@@ -12,7 +25,7 @@ function eventsWithIds(list: string) {
 }
 
 Given(/^"([^"]+)" appended the events (.+) expecting (.+)$/, async function (this: EventfoldWorld, stream: string, ids: string, expectation: string) {
-  this.memo.firstResult = await this.store!.append(stream, eventsWithIds(ids), { expectedVersion: parseExpectation(expectation) });
+  lifecycleSteps(this).firstResult = await this.store!.append(stream, eventsWithIds(ids), { expectedVersion: parseExpectation(expectation) });
 });
 
 When(/^"([^"]+)" appends the events (.+?)(?: again)? expecting (.+)$/, async function (this: EventfoldWorld, stream: string, ids: string, expectation: string) {
@@ -21,17 +34,17 @@ When(/^"([^"]+)" appends the events (.+?)(?: again)? expecting (.+)$/, async fun
 
 When('{string} sends the events {string} and {string} twice at the same time, expecting no stream', async function (this: EventfoldWorld, stream: string, a: string, b: string) {
   const send = () => this.store!.append(stream, eventsWithIds(`"${a}" and "${b}"`), { expectedVersion: 'no_stream' as ExpectedVersion });
-  this.memo.both = await Promise.all([send(), send()]);
+  lifecycleSteps(this).both = await Promise.all([send(), send()]);
 });
 
 Then('the retry returns position {int} and version {int}, like the first attempt', function (this: EventfoldWorld, position: number, version: number) {
   expect(this.lastError, String(this.lastError)).to.equal(undefined);
   expect(this.lastResult).to.deep.equal({ position, version });
-  expect(this.lastResult).to.deep.equal(this.memo.firstResult);
+  expect(this.lastResult).to.deep.equal(lifecycleSteps(this).firstResult);
 });
 
 Then('both appends return position {int} and version {int}', function (this: EventfoldWorld, position: number, version: number) {
-  expect(this.memo.both as AppendResult[]).to.deep.equal([{ position, version }, { position, version }]);
+  expect(lifecycleSteps(this).both!).to.deep.equal([{ position, version }, { position, version }]);
 });
 
 // ---- metadata and retention ----
@@ -58,14 +71,14 @@ Given('the clock moves forward by {int} hours', async function (this: EventfoldW
   const realNow = Date.now;
   const shift = hours * 3_600_000;
   Date.now = () => realNow() + shift;
-  this.memo.restoreClock = () => (Date.now = realNow);
+  lifecycleSteps(this).restoreClock = () => (Date.now = realNow);
   // On PostgreSQL a scavenge judges age by the server's clock, which no step can move: the stored events age
   // by the same hours instead (for every clock, the time since each event grows by `hours`).
   if (this.database) await queryDatabase(this.database, 'UPDATE eventfold_events SET timestamp_ms = timestamp_ms - $1', [shift]);
 });
 
 After(function (this: EventfoldWorld) {
-  (this.memo.restoreClock as (() => void) | undefined)?.();
+  lifecycleSteps(this).restoreClock?.();
 });
 
 Then(/^reading "([^"]+)" (forward|backward)(?: from version (\d+))? returns (\d+) events, versions (\d+) to (\d+)$/, async function (this: EventfoldWorld, stream: string, direction: 'forward' | 'backward', from: string | undefined, count: string, first: string, last: string) {
@@ -131,11 +144,11 @@ Then('the streams listed are {string}', function (this: EventfoldWorld, names: s
 
 When('{string} appends 1 event, is deleted for good and appends 1 event, all at once', async function (this: EventfoldWorld, stream: string) {
   const store = this.store!;
-  this.memo.race = await Promise.allSettled([store.append(stream, [{ type: 'Before' }]), store.deleteStream(stream, { hard: true }), store.append(stream, [{ type: 'After' }])]);
+  lifecycleSteps(this).race = await Promise.allSettled([store.append(stream, [{ type: 'Before' }]), store.deleteStream(stream, { hard: true }), store.append(stream, [{ type: 'After' }])]);
 });
 
 Then('the first append returned version {int} and the last was rejected with a StreamDeletedError', function (this: EventfoldWorld, version: number) {
-  const [first, deletion, last] = this.memo.race as PromiseSettledResult<AppendResult | void>[];
+  const [first, deletion, last] = lifecycleSteps(this).race!;
   expect(first).to.deep.equal({ status: 'fulfilled', value: { position: version, version } });
   expect(deletion.status).to.equal('fulfilled');
   expect(last.status).to.equal('rejected');

@@ -8,20 +8,41 @@ import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EventStore, StorageError, type AppendResult, type ExpectedVersion, type Subscription } from '../src/index';
-import { LOCK_COUNTER } from '../src/postgres/postgres-log';
-import { pack, unpack } from '../src/postgres/payload';
-import { SYSTEM_STREAM } from '../src/lifecycle/stream-metadata';
-import { CuttableLink } from './support/cuttable-link';
-import { numberedEvents } from './support/events';
-import { database, databaseUrl, queryDatabase, until } from './support/postgres';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, StorageError, type AppendResult, type ExpectedVersion, type Subscription } from '../../src/index';
+import { LOCK_COUNTER } from '../../src/postgres/postgres-log';
+import { pack, unpack } from '../../src/postgres/payload';
+import { SYSTEM_STREAM } from '../../src/lifecycle/stream-metadata';
+import { CuttableLink } from '../support/cuttable-link';
+import { numberedEvents } from '../support/events';
+import { database, databaseUrl, queryDatabase, until } from '../support/postgres';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+import { postgresStores } from './postgres-state';
 
 interface Settled<T> {
   pending: Promise<unknown>;
   result?: T;
   error?: unknown;
 }
+
+/** This file's own scenarios: appends and deletions through a cuttable link or beside a held session, snapshots of a second store, a late subscription. */
+const acknowledgedSteps = scenarioState(() => ({
+  /** The last append sent, and how it settled. */
+  lastAppend: undefined as Settled<AppendResult> | undefined,
+  /** The appends store "X" sent through its cuttable link, in order, and how each settled. */
+  acknowledgedByX: undefined as Array<{ stream: string; id?: string; settled: Settled<AppendResult> }> | undefined,
+  storeX: undefined as EventStore | undefined,
+  link: undefined as CuttableLink | undefined,
+  /** A hard delete sent while another session locked the streams table, that session, and how the delete settled. */
+  deletion: undefined as Settled<void> | undefined,
+  heldStreams: undefined as pg.Client | undefined,
+  /** The position of the snapshot the second store wrote, and the instance started from it. */
+  snapshotPosition: undefined as number | undefined,
+  third: undefined as EventStore | undefined,
+  /** The subscription this store started, and the positions it handled. */
+  subscription: undefined as Subscription | undefined,
+  handled: undefined as number[] | undefined,
+}));
 
 function settle<T>(promise: Promise<T>): Settled<T> {
   const settled: Settled<T> = { pending: Promise.resolve() };
@@ -43,10 +64,10 @@ async function sideSession(world: EventfoldWorld): Promise<pg.Client> {
 
 // Runs before the World's own After: the scenario's other stores, sessions and link end before its database is dropped.
 After(async function (this: EventfoldWorld) {
-  for (const key of ['second', 'third', 'storeX']) await (this.memo[key] as EventStore | undefined)?.close().catch(() => undefined);
-  for (const key of ['heldStreams']) await (this.memo[key] as pg.Client | undefined)?.end().catch(() => undefined);
-  await (this.memo.subscription as Subscription | undefined)?.stop().catch(() => undefined);
-  await (this.memo.link as CuttableLink | undefined)?.close();
+  for (const store of [postgresStores(this).second, acknowledgedSteps(this).third, acknowledgedSteps(this).storeX]) await store?.close().catch(() => undefined);
+  await acknowledgedSteps(this).heldStreams?.end().catch(() => undefined);
+  await acknowledgedSteps(this).subscription?.stop().catch(() => undefined);
+  await acknowledgedSteps(this).link?.close();
 });
 
 Given('a store on an empty PostgreSQL database', async function (this: EventfoldWorld) {
@@ -95,15 +116,15 @@ async function appendUnannounced(world: EventfoldWorld, stream: string, events: 
 // ---- snapshots ----
 
 Given('a second store on the database that takes a snapshot every {int} events', async function (this: EventfoldWorld, every: number) {
-  this.memo.second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections, snapshotEvery: every });
+  postgresStores(this).second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections, snapshotEvery: every });
 });
 
 When('the second store makes {int} deposits of {int} to {string}, one at a time', async function (this: EventfoldWorld, count: number, amount: number, stream: string) {
-  for (let i = 0; i < count; i++) await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount } }]);
+  for (let i = 0; i < count; i++) await postgresStores(this).second!.append(stream, [{ type: 'Deposited', data: { amount } }]);
 });
 
 When('the second store refreshes', async function (this: EventfoldWorld) {
-  await (this.memo.second as EventStore).refresh();
+  await postgresStores(this).second!.refresh();
 });
 
 When('the second store has stored its snapshot', async function (this: EventfoldWorld) {
@@ -113,13 +134,13 @@ When('the second store has stored its snapshot', async function (this: Eventfold
 Then('the stored snapshot is at position {int}', async function (this: EventfoldWorld, position: number) {
   const rows = await queryDatabase<{ position: string }>(database(this), 'SELECT position FROM eventfold_snapshots');
   expect(rows.map((row) => Number(row.position))).to.deep.equal([position]);
-  this.memo.snapshotPosition = position;
+  acknowledgedSteps(this).snapshotPosition = position;
 });
 
 Then('a new instance starts from it, folds {int} events and says {string} holds {int}', async function (this: EventfoldWorld, folded: number, stream: string, amount: number) {
   const third = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections });
-  this.memo.third = third;
-  expect(third.recovery.snapshot.position).to.equal(this.memo.snapshotPosition);
+  acknowledgedSteps(this).third = third;
+  expect(third.recovery.snapshot.position).to.equal(acknowledgedSteps(this).snapshotPosition);
   expect(third.recovery.eventsReplayed).to.equal(folded);
   expect((third.state('balances') as Record<string, number>)[stream]).to.equal(amount);
 });
@@ -149,11 +170,11 @@ function expectation(text: string): ExpectedVersion {
 When(/^the store appends "([^"]+)" with id "([^"]+)" to "([^"]+)" expecting (any|stream_exists|no_stream|\d+)$/, async function (this: EventfoldWorld, type: string, id: string, stream: string, expected: string) {
   const settled = settle(this.store!.append(stream, [{ type, id, data: { amount: 1 } }], { expectedVersion: expectation(expected) }));
   await settled.pending;
-  this.memo.lastAppend = settled;
+  acknowledgedSteps(this).lastAppend = settled;
 });
 
 Then('that append resolves with position {int} and version {int}', function (this: EventfoldWorld, position: number, version: number) {
-  const settled = this.memo.lastAppend as Settled<AppendResult>;
+  const settled = acknowledgedSteps(this).lastAppend!;
   expect(settled.error).to.equal(undefined);
   expect(settled.result).to.deep.equal({ position, version });
 });
@@ -168,9 +189,9 @@ Then('{string} holds {string} once', async function (this: EventfoldWorld, strea
 Given('a store {string} whose connection to the server passes through a link that can be cut', async function (this: EventfoldWorld, _name: string) {
   const url = databaseUrl(database(this));
   const link = await CuttableLink.open(url);
-  this.memo.link = link;
-  this.memo.storeX = await EventStore.open(link.urlThrough(url));
-  this.memo.acknowledgedByX = [] as Array<{ stream: string; id?: string; settled: Settled<AppendResult> }>;
+  acknowledgedSteps(this).link = link;
+  acknowledgedSteps(this).storeX = await EventStore.open(link.urlThrough(url));
+  acknowledgedSteps(this).acknowledgedByX = [];
 });
 
 Given('another session holds the position counter in an open transaction', async function (this: EventfoldWorld) {
@@ -178,12 +199,12 @@ Given('another session holds the position counter in an open transaction', async
   await client.query('BEGIN');
   const next = Number((await client.query<{ next: string }>(LOCK_COUNTER)).rows[0].next);
   // Committed by "the held transaction commits" (postgres.steps.ts).
-  this.memo.held = { client, position: next };
+  postgresStores(this).held = { client, position: next };
 });
 
 function appendOnX(world: EventfoldWorld, stream: string, events: Array<{ type: string; id?: string; data?: unknown }>, expectedVersion: ExpectedVersion): void {
-  const settled = settle((world.memo.storeX as EventStore).append(stream, events, { expectedVersion }));
-  (world.memo.acknowledgedByX as Array<{ stream: string; id?: string; settled: Settled<AppendResult> }>).push({ stream, id: events[0].id, settled });
+  const settled = settle(acknowledgedSteps(world).storeX!.append(stream, events, { expectedVersion }));
+  acknowledgedSteps(world).acknowledgedByX!.push({ stream, id: events[0].id, settled });
 }
 
 Given('{string} appends {int} event to {string}, which waits for the position counter', async function (this: EventfoldWorld, _name: string, count: number, stream: string) {
@@ -200,29 +221,29 @@ Given(
 );
 
 Given('the link of {string} holds back the second commit it carries', function (this: EventfoldWorld, _name: string) {
-  (this.memo.link as CuttableLink).holdCommit(2);
+  acknowledgedSteps(this).link!.holdCommit(2);
 });
 
 When("the link holds back the commit of {string}'s group of {string} and {string}", async function (this: EventfoldWorld, _name: string, _first: string, _second: string) {
-  await (this.memo.link as CuttableLink).commitHeld();
+  await acknowledgedSteps(this).link!.commitHeld();
   // The first commit the link let through was the warm-up's: it is acknowledged; the group's two appends are not.
-  const [warmup, ...group] = this.memo.acknowledgedByX as Array<{ settled: Settled<AppendResult> }>;
+  const [warmup, ...group] = acknowledgedSteps(this).acknowledgedByX!;
   await warmup.settled.pending;
   expect(warmup.settled.error).to.equal(undefined);
   for (const { settled } of group) expect(settled.result ?? settled.error).to.equal(undefined);
 });
 
 When("the link ends {string}'s session on the server without telling {string}", async function (this: EventfoldWorld, _name: string, _again: string) {
-  await (this.memo.link as CuttableLink).endServerSide();
+  await acknowledgedSteps(this).link!.endServerSide();
 });
 
 When('the link is cut on the side of {string}', async function (this: EventfoldWorld, _name: string) {
-  (this.memo.link as CuttableLink).cutStoreSide();
-  for (const { settled } of this.memo.acknowledgedByX as Array<{ settled: Settled<AppendResult> }>) await settled.pending;
+  acknowledgedSteps(this).link!.cutStoreSide();
+  for (const { settled } of acknowledgedSteps(this).acknowledgedByX!) await settled.pending;
 });
 
 Then('every append {string} saw acknowledged is in the database at its position and version', async function (this: EventfoldWorld, _name: string) {
-  const appends = this.memo.acknowledgedByX as Array<{ stream: string; id?: string; settled: Settled<AppendResult> }>;
+  const appends = acknowledgedSteps(this).acknowledgedByX!;
   for (const { stream, id, settled } of appends) {
     expect(settled.error, `the append to "${stream}"`).to.equal(undefined);
     const rows = await queryDatabase<{ stream: string; version: string; id: string }>(database(this), 'SELECT stream, version, id FROM eventfold_events WHERE position = $1', [settled.result!.position]);
@@ -242,13 +263,13 @@ Then('{string} holds {int} event at version {int}', async function (this: Eventf
 
 Given('another session locks the streams table', async function (this: EventfoldWorld) {
   const client = await sideSession(this);
-  this.memo.heldStreams = client;
+  acknowledgedSteps(this).heldStreams = client;
   await client.query('BEGIN');
   await client.query('LOCK TABLE eventfold_streams IN EXCLUSIVE MODE');
 });
 
 When('the store deletes {string} for good', function (this: EventfoldWorld, stream: string) {
-  this.memo.deletion = settle(this.store!.deleteStream(stream, { hard: true }));
+  acknowledgedSteps(this).deletion = settle(this.store!.deleteStream(stream, { hard: true }));
 });
 
 When('the server ends the session of that deletion while it waits for the streams table', async function (this: EventfoldWorld) {
@@ -263,16 +284,16 @@ When('the server ends the session of that deletion while it waits for the stream
 });
 
 When('the other session releases the streams table', async function (this: EventfoldWorld) {
-  await (this.memo.heldStreams as pg.Client).query('ROLLBACK');
-  await (this.memo.deletion as Settled<void>).pending;
+  await acknowledgedSteps(this).heldStreams!.query('ROLLBACK');
+  await acknowledgedSteps(this).deletion!.pending;
 });
 
 Then('the deletion resolves', function (this: EventfoldWorld) {
-  expect((this.memo.deletion as Settled<void>).error).to.equal(undefined);
+  expect(acknowledgedSteps(this).deletion!.error).to.equal(undefined);
 });
 
 Then('the deletion is rejected with a StorageError', function (this: EventfoldWorld) {
-  expect((this.memo.deletion as Settled<void>).error).to.be.instanceOf(StorageError);
+  expect(acknowledgedSteps(this).deletion!.error).to.be.instanceOf(StorageError);
 });
 
 Then('the database holds {int} deletion(s) of {string}', async function (this: EventfoldWorld, count: number, stream: string) {
@@ -294,19 +315,19 @@ Given('subscription {string} stored its checkpoint at position {int} in another 
 
 When('the store subscribes {string}', async function (this: EventfoldWorld, name: string) {
   const handled: number[] = [];
-  this.memo.handled = handled;
-  this.memo.subscription = await this.store!.subscribe(name, (event) => {
+  acknowledgedSteps(this).handled = handled;
+  acknowledgedSteps(this).subscription = await this.store!.subscribe(name, (event) => {
     handled.push(event.position);
   });
 });
 
 When('the store appends {int} event to {string}', async function (this: EventfoldWorld, count: number, stream: string) {
-  this.memo.lastPosition = (await this.store!.append(stream, numberedEvents(count))).position;
+  await this.store!.append(stream, numberedEvents(count));
 });
 
 Then('subscription {string} was not reset and handled only position {int}', async function (this: EventfoldWorld, _name: string, position: number) {
-  const subscription = this.memo.subscription as Subscription;
+  const subscription = acknowledgedSteps(this).subscription!;
   await subscription.waitFor(position);
   expect(subscription.checkpointReset).to.equal(null);
-  expect(this.memo.handled).to.deep.equal([position]);
+  expect(acknowledgedSteps(this).handled).to.deep.equal([position]);
 });

@@ -1,26 +1,51 @@
 import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult, type StoreOptions } from '../src/index';
-import { checkFrame, decodeHeader } from '../src/log/record';
-import { segmentName } from '../src/log/segment-file';
-import { decodeSnapshot } from '../src/snapshot/snapshot-file';
-import { filesHolding, filesHoldingOnDisk, LAST_TEXTS } from './support/erasure';
-import { collect, numberedEvents, readAllEvents } from './support/events';
-import { logBytes } from './support/log-files';
-import { queryDatabase } from './support/postgres';
-import { eventsTableSize } from './support/postgres-tables';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type ScavengeProgress, type ScavengeResult, type StoreOptions } from '../../src/index';
+import { decodeHeader } from '../../src/log/record';
+import { segmentName } from '../../src/log/segment-file';
+import { decodeSnapshot } from '../../src/snapshot/snapshot-file';
+import { filesHolding, filesHoldingOnDisk, LAST_TEXTS } from '../support/erasure';
+import { collect, numberedEvents, readAllEvents } from '../support/events';
+import { logBytes } from '../support/log-files';
+import { queryDatabase } from '../support/postgres';
+import { eventsTableSize } from '../support/postgres-tables';
+import { runEventfold } from '../support/eventfold-cli';
+import { recordSpans } from '../support/damage';
+import { scavenges } from '../support/scavenge-state';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
 
-const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
+/** The file log's own scavenge scenarios: bulk streams, the power-cut sweep, reads beside a scavenge. */
+const scavengeSteps = scenarioState(() => ({
+  /** How many bulk streams were appended so far (the next ones are numbered on). */
+  bulkStreams: undefined as number | undefined,
+  /** The sweep's store before any cut, how it runs, and the segments before and after a clean scavenge of it. */
+  base: undefined as SimulatedDisk | undefined,
+  sweep: undefined as Sweep | undefined,
+  segmentsBefore: undefined as Map<string, Buffer> | undefined,
+  segmentsAfter: undefined as Map<string, Buffer> | undefined,
+  /** The subscription checkpoint file the sweep's store holds. */
+  checkpointFile: undefined as string | undefined,
+  /** What each power cut of the sweep left. */
+  cuts: undefined as ScavengeCut[] | undefined,
+  /** Appends acknowledged while a scavenge ran. */
+  raced: undefined as { acknowledged: number } | undefined,
+  /** A read-only store open beside the writer, what it read before the scavenge, and each of its reads during it. */
+  readOnlyBeside: undefined as EventStore | undefined,
+  readerSawBefore: undefined as RecordedEvent[] | undefined,
+  readerReads: undefined as RecordedEvent[][] | undefined,
+  /** Stream reads made during a scavenge: each read's versions, and the two reads a scavenge ran across. */
+  streamReads: undefined as Array<{ stream: string; versions: number[] }> | undefined,
+  partReads: undefined as Record<'forward' | 'backward', PartRead> | undefined,
+}));
 
 /** Everything reads return now, kept to compare with after the scavenge (on PostgreSQL also the table's size). */
 async function rememberKept(world: EventfoldWorld): Promise<void> {
-  world.memo.keptBefore = await readAllEvents(world.store!);
-  world.memo.logBytesBefore = await logBytes(world);
-  if (world.database) world.memo.tableBefore = await eventsTableSize(world);
+  scavenges(world).keptBefore = await readAllEvents(world.store!);
+  scavenges(world).logBytesBefore = await logBytes(world);
+  if (world.database) scavenges(world).tableBefore = await eventsTableSize(world);
 }
 
 /** Streams bulk-<first> to bulk-<first + streams - 1>, interleaved 100 events at a time. */
@@ -35,13 +60,13 @@ async function appendBulk(world: EventfoldWorld, first: number, streams: number,
 
 Given('{int} streams of {int} events of 1 KB each', async function (this: EventfoldWorld, streams: number, each: number) {
   await appendBulk(this, 0, streams, each);
-  this.memo.bulkStreams = streams;
+  scavengeSteps(this).bulkStreams = streams;
 });
 
 When('{int} more streams of {int} events of 1 KB each are appended', async function (this: EventfoldWorld, streams: number, each: number) {
-  const first = this.memo.bulkStreams as number;
+  const first = scavengeSteps(this).bulkStreams!;
   await appendBulk(this, first, streams, each);
-  this.memo.bulkStreams = first + streams;
+  scavengeSteps(this).bulkStreams = first + streams;
 });
 
 Given('{int} of those streams are deleted', async function (this: EventfoldWorld, count: number) {
@@ -51,9 +76,9 @@ Given('{int} of those streams are deleted', async function (this: EventfoldWorld
 When(/^the store is scavenged( with erase)?$/, async function (this: EventfoldWorld, erase: string | null) {
   await rememberKept(this);
   const progress: ScavengeProgress[] = [];
-  this.memo.scavenge = await this.store!.scavenge({ onProgress: (p) => void progress.push(p), erase: Boolean(erase) });
-  this.memo.progress = progress;
-  const result = this.memo.scavenge as ScavengeResult;
+  scavenges(this).scavenge = await this.store!.scavenge({ onProgress: (p) => void progress.push(p), erase: Boolean(erase) });
+  scavenges(this).progress = progress;
+  const result = scavenges(this).scavenge!;
   const storage = this.database ? 'events table' : 'log';
   await this.figures(
     { name: `${storage} bytes before`, value: result.bytesBefore, unit: 'bytes' },
@@ -65,7 +90,7 @@ When(/^the store is scavenged( with erase)?$/, async function (this: EventfoldWo
 });
 
 Then('the log takes between {int}% and {int}% of its bytes before', async function (this: EventfoldWorld, low: number, high: number) {
-  const before = this.memo.logBytesBefore as number;
+  const before = scavenges(this).logBytesBefore!;
   const after = await logBytes(this);
   const share = (100 * after) / before;
   await this.figures({ name: 'log size after the scavenge', value: Math.round(share * 10) / 10, unit: '% of before' });
@@ -73,8 +98,8 @@ Then('the log takes between {int}% and {int}% of its bytes before', async functi
 });
 
 Then('the scavenge reported its progress segment by segment', function (this: EventfoldWorld) {
-  const progress = this.memo.progress as ScavengeProgress[];
-  const result = this.memo.scavenge as ScavengeResult;
+  const progress = scavenges(this).progress!;
+  const result = scavenges(this).scavenge!;
   expect(progress.length).to.equal(result.segmentsTotal);
   expect(progress.length).to.be.greaterThan(10);
   progress.forEach((p, i) => expect(p.segmentsDone).to.equal(i + 1));
@@ -82,7 +107,7 @@ Then('the scavenge reported its progress segment by segment', function (this: Ev
 
 Then('every kept event reads back exactly as before, at the same position', async function (this: EventfoldWorld) {
   const now = await readAllEvents(this.store!);
-  const before = this.memo.keptBefore as RecordedEvent[];
+  const before = scavenges(this).keptBefore!;
   expect(now.length).to.equal(before.length);
   expect(now).to.deep.equal(before);
 });
@@ -91,16 +116,29 @@ Then('the next append takes the position after the last one', async function (th
   const last = this.store!.position;
   const result = await this.store!.append('after-scavenge', [{ type: 'Next' }]);
   expect(result.position).to.equal(last + 1);
-  this.memo.keptBefore = [...(this.memo.keptBefore as RecordedEvent[]), ...(await collect(this.store!.readStream('after-scavenge')))];
+  scavenges(this).keptBefore = [...(scavenges(this).keptBefore!), ...(await collect(this.store!.readStream('after-scavenge')))];
 });
 
 // ---- the storage itself ----
 
-// Small segments make a scavenge of a few thousand events go through many of them; PostgreSQL has no segments.
-Given('a new store whose segments roll every {int} KiB on the file log', async function (this: EventfoldWorld, kib: number) {
-  if (!this.database) this.storeOptions.segmentSize = kib * 1024;
-  await this.openStore();
-});
+/** The projections a scavenge scenario's store may fold: a count of its events, or each stream's last text. */
+const SCAVENGE_PROJECTIONS: Record<string, StoreOptions['projections']> = {
+  'counting events': { count: { initialState: { n: 0 }, version: 1, evolve: (draft: { n: number }) => void draft.n++ } } as never,
+  "keeping each stream's last text": LAST_TEXTS as never,
+};
+
+/**
+ * Small segments make a scavenge of a few thousand events go through many of them. "On the file log": the
+ * scenario runs on PostgreSQL too, which has no segments (a scenario without it is about files only).
+ */
+Given(
+  /^a new store(?: with a projection (counting events|keeping each stream's last text),)? whose segments roll every (\d+) KiB( on the file log)?$/,
+  async function (this: EventfoldWorld, projection: string | null | undefined, kib: string, fileLogOnly: string | null | undefined) {
+    if (!(fileLogOnly && this.database)) this.storeOptions.segmentSize = Number(kib) * 1024;
+    if (projection) this.storeOptions.projections = SCAVENGE_PROJECTIONS[projection];
+    await this.openStore();
+  },
+);
 
 Then('the storage holds {int} events of {string} and {int} of {string}', async function (this: EventfoldWorld, a: number, streamA: string, b: number, streamB: string) {
   const stored = this.database ? await rowsPerStream(this.database) : recordsPerStream(join(this.storeDir, 'log'));
@@ -130,7 +168,7 @@ Then('eventfold verify says the store is healthy', function (this: EventfoldWorl
 });
 
 function verifyHealthy(storeDir: string): void {
-  const result = spawnSync(process.execPath, [BINARY, 'verify', storeDir], { encoding: 'utf8', timeout: 120_000 });
+  const result = runEventfold(['verify', storeDir]);
   expect(result.status, result.stdout + result.stderr).to.equal(0);
   expect(result.stdout).to.contain('is healthy');
 }
@@ -140,12 +178,9 @@ function recordsPerStream(logDir: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg'))) {
     const bytes = readFileSync(join(logDir, name));
-    for (let at = 32; at < bytes.length; ) {
-      const check = checkFrame(bytes, at, bytes.length - at);
-      if (check.kind !== 'ok') break;
-      const { stream } = decodeHeader(bytes, at);
+    for (const { offset } of recordSpans(bytes)) {
+      const { stream } = decodeHeader(bytes, offset);
       counts.set(stream, (counts.get(stream) ?? 0) + 1);
-      at += 8 + check.length;
     }
   }
   return counts;
@@ -158,34 +193,30 @@ async function rowsPerStream(database: string): Promise<Map<string, number>> {
 }
 
 Then('the scavenge removed {int} events', function (this: EventfoldWorld, count: number) {
-  expect((this.memo.scavenge as ScavengeResult).eventsRemoved).to.equal(count);
+  expect(scavenges(this).scavenge!.eventsRemoved).to.equal(count);
 });
 
 Then('the scavenge erased {int} metadata records', function (this: EventfoldWorld, count: number) {
-  expect((this.memo.scavenge as ScavengeResult).metadataRecordsErased).to.equal(count);
+  expect(scavenges(this).scavenge!.metadataRecordsErased).to.equal(count);
 });
 
 // ---- erasure ----
 
 Given('{string} has {int} events holding the text {string}', async function (this: EventfoldWorld, stream: string, count: number, text: string) {
-  this.memo.marker = text;
-  this.memo.markerStream = stream;
+  scavenges(this).marker = text;
+  scavenges(this).markerStream = stream;
   for (let i = 0; i < count; i++) await this.store!.append(stream, [{ type: 'Registered', data: { i, note: `${text} lives at number ${i}` } }]);
-});
-
-Given('a checkpoint was taken', async function (this: EventfoldWorld) {
-  await this.store!.checkpoint();
 });
 
 Given("a repair has set aside a copy of some of {string}'s events in quarantine", async function (this: EventfoldWorld, stream: string) {
   // One event of another stream, damaged on disk, followed by 10 more of the marked stream: a repair cuts at the damage and quarantines them all.
   const damaged = await this.store!.append('orders-damaged', [{ type: 'Placed' }]);
-  for (let i = 0; i < 10; i++) await this.store!.append(stream, [{ type: 'Registered', data: { i, note: `${this.memo.marker as string} after the damage` } }]);
+  for (let i = 0; i < 10; i++) await this.store!.append(stream, [{ type: 'Registered', data: { i, note: `${scavenges(this).marker!} after the damage` } }]);
   await this.store!.close();
   flipBitInRecord(join(this.storeDir, 'log'), damaged.position);
   await this.openStore({ repair: 'truncate' });
   expect(this.store!.recovery.quarantine, 'the repair quarantined the damaged tail').to.not.equal(null);
-  expect(filesHolding(this.storeDir, this.memo.marker as string).some((file) => file.includes('quarantine'))).to.equal(true);
+  expect(filesHolding(this.storeDir, scavenges(this).marker!).some((file) => file.includes('quarantine'))).to.equal(true);
 });
 
 Then('no file of the store holds the text {string}', function (this: EventfoldWorld, text: string) {
@@ -197,15 +228,12 @@ function flipBitInRecord(logDir: string, position: number): string {
   for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg'))) {
     const path = join(logDir, name);
     const bytes = readFileSync(path);
-    for (let at = 32; at < bytes.length; ) {
-      const check = checkFrame(bytes, at, bytes.length - at);
-      if (check.kind !== 'ok') break;
-      if (decodeHeader(bytes, at).position === position) {
-        bytes[at + 8 + check.length - 1] ^= 1;
-        writeFileSync(path, bytes);
-        return name;
-      }
-      at += 8 + check.length;
+    const record = recordSpans(bytes).find(({ offset }) => decodeHeader(bytes, offset).position === position);
+    if (record) {
+      // Its last byte: the header (and so the stream's name) stays readable, the body fails its CRC.
+      bytes[record.offset + record.length - 1] ^= 1;
+      writeFileSync(path, bytes);
+      return name;
     }
   }
   throw new Error(`no record of position ${position}`);
@@ -216,7 +244,6 @@ function flipBitInRecord(logDir: string, position: number): string {
 When('the store is scavenged while {int} appends to {string} are made and {string} is read', async function (this: EventfoldWorld, appends: number, stream: string, _alsoRead: string) {
   const store = this.store!;
   let acknowledged = 0;
-  let reads = 0;
   const writing = (async () => {
     for (let i = 0; i < appends; i++) {
       await store.append(stream, [{ type: 'Raced', data: { i } }]);
@@ -224,17 +251,16 @@ When('the store is scavenged while {int} appends to {string} are made and {strin
       if (i % 25 === 0) {
         const events = await collect(store.readStream(stream));
         expect(events.map((e) => e.version)).to.deep.equal(events.map((_, k) => k));
-        reads++;
       }
     }
   })();
   const [result] = await Promise.all([store.scavenge(), writing]);
-  this.memo.scavenge = result;
-  this.memo.raced = { acknowledged, reads };
+  scavenges(this).scavenge = result;
+  scavengeSteps(this).raced = { acknowledged };
 });
 
 Then('all {int} appends were acknowledged and {string} reads back {int} events', async function (this: EventfoldWorld, appends: number, stream: string, count: number) {
-  expect((this.memo.raced as { acknowledged: number }).acknowledged).to.equal(appends);
+  expect(scavengeSteps(this).raced!.acknowledged).to.equal(appends);
   expect(await collect(this.store!.readStream(stream))).to.have.length(count);
 });
 
@@ -275,9 +301,9 @@ async function sweepStore(world: EventfoldWorld, sweep: Sweep, beforeClose: (sto
   await beforeClose(store);
   const kept = await readAllEvents(store);
   await store.close();
-  world.memo.base = disk.clone();
-  world.memo.keptBefore = kept;
-  world.memo.sweep = sweep;
+  scavengeSteps(world).base = disk.clone();
+  scavenges(world).keptBefore = kept;
+  scavengeSteps(world).sweep = sweep;
 }
 
 Given('a store on a simulated disk with segments of 4 KiB where half of the streams were deleted and one has maxCount 3', async function (this: EventfoldWorld) {
@@ -294,17 +320,17 @@ Given(
       // 5 more of the stream with maxCount 3: 2 of them, in the segment the checkpoint ends in, are removed by the scavenge.
       await store.append('s-3', numberedEvents(5, 20));
       const checkpoint = await store.checkpoint();
-      this.memo.checkpointFile = checkpoint!.file;
+      scavengeSteps(this).checkpointFile = checkpoint!.file;
     });
   },
 );
 
 Then('the checkpoint ends in a segment that the scavenge rewrote', async function (this: EventfoldWorld) {
-  const base = this.memo.base as SimulatedDisk;
-  const contents = decodeSnapshot(base.peek(`${DIR}/${this.memo.checkpointFile as string}`), (this.memo.checkpointFile as string).split('/').pop()!);
+  const base = scavengeSteps(this).base!;
+  const contents = decodeSnapshot(base.peek(`${DIR}/${scavengeSteps(this).checkpointFile!}`), scavengeSteps(this).checkpointFile!.split('/').pop()!);
   const name = segmentName(contents.logEnd.segmentBase);
-  const before = (this.memo.segmentsBefore as Map<string, Buffer>).get(name);
-  const after = (this.memo.segmentsAfter as Map<string, Buffer>).get(name);
+  const before = scavengeSteps(this).segmentsBefore!.get(name);
+  const after = scavengeSteps(this).segmentsAfter!.get(name);
   expect(before, `segment ${name}`).to.not.equal(undefined);
   expect(after!.length, `segment ${name} is shorter after the scavenge`).to.be.lessThan(before!.length);
 });
@@ -336,15 +362,15 @@ interface ScavengeCut {
 }
 
 When(/^the power is cut at each (fsync point|disk call) of a scavenge in turn and the disk (.+)$/, async function (this: EventfoldWorld, _points: string, keeps: string) {
-  const base = this.memo.base as SimulatedDisk;
-  const { options, ops, marker } = this.memo.sweep as Sweep;
+  const base = scavengeSteps(this).base!;
+  const { options, ops, marker } = scavengeSteps(this).sweep!;
   const policies = POLICIES[keeps];
   expect(policies, `known disk behaviour "${keeps}"`).to.not.equal(undefined);
   const clean = base.clone();
   const trace: Array<{ op: DiskOperation; path: string }> = [];
   await scavengeOn(clean, options, (disk) => (disk.trace = trace));
-  this.memo.segmentsBefore = await segmentsOf(base);
-  this.memo.segmentsAfter = await segmentsOf(clean);
+  scavengeSteps(this).segmentsBefore = await segmentsOf(base);
+  scavengeSteps(this).segmentsAfter = await segmentsOf(clean);
   const points = trace.filter((call) => ops.includes(call.op));
   const cuts: ScavengeCut[] = [];
   for (let i = 0; i < points.length; i++) {
@@ -373,7 +399,7 @@ When(/^the power is cut at each (fsync point|disk call) of a scavenge in turn an
       cuts.push(cut);
     }
   }
-  this.memo.cuts = cuts;
+  scavengeSteps(this).cuts = cuts;
   await this.figures(
     { name: 'disk calls of the scavenge cut', value: points.length, unit: 'points' },
     { name: 'disks reopened after a cut', value: cuts.length, unit: 'reopens' },
@@ -394,18 +420,18 @@ async function scavengeAgain(disk: SimulatedDisk, options: StoreOptions, marker:
 }
 
 Then('after every cut a scavenge run again leaves the text of the stream deleted for good in no file, nor in the projection after a reopen', function (this: EventfoldWorld) {
-  for (const cut of this.memo.cuts as ScavengeCut[]) {
+  for (const cut of scavengeSteps(this).cuts!) {
     expect(cut.erasure, `cut ${cut.point}`).to.deep.equal({ files: [], inProjection: false });
   }
 });
 
 Then('after every cut each segment is either as it was or as the scavenge rewrote it', function (this: EventfoldWorld) {
-  const before = this.memo.segmentsBefore as Map<string, Buffer>;
-  const after = this.memo.segmentsAfter as Map<string, Buffer>;
+  const before = scavengeSteps(this).segmentsBefore!;
+  const after = scavengeSteps(this).segmentsAfter!;
   let rewritten = 0;
   for (const [name, bytes] of before) if (!after.get(name)?.equals(bytes)) rewritten++;
   expect(rewritten, 'the clean scavenge rewrote segments').to.be.greaterThan(1);
-  for (const cut of this.memo.cuts as ScavengeCut[]) {
+  for (const cut of scavengeSteps(this).cuts!) {
     for (const [name, old] of before) {
       const now = cut.segments.get(name);
       expect(now, `cut ${cut.point}: ${name} is there`).to.not.equal(undefined);
@@ -415,51 +441,43 @@ Then('after every cut each segment is either as it was or as the scavenge rewrot
 });
 
 Then('after every cut the store opens with every kept event exactly as before', function (this: EventfoldWorld) {
-  const kept = this.memo.keptBefore as RecordedEvent[];
-  for (const cut of this.memo.cuts as ScavengeCut[]) expect(cut.kept, `cut ${cut.point}`).to.deep.equal(kept);
+  const kept = scavenges(this).keptBefore!;
+  for (const cut of scavengeSteps(this).cuts!) expect(cut.kept, `cut ${cut.point}`).to.deep.equal(kept);
 });
 
 Then('after every cut a second power cut during the next open changes nothing of that', function (this: EventfoldWorld) {
-  const kept = this.memo.keptBefore as RecordedEvent[];
-  for (const cut of this.memo.cuts as ScavengeCut[]) expect(cut.keptAfterSecondCut, `cut ${cut.point}`).to.deep.equal(kept);
+  const kept = scavenges(this).keptBefore!;
+  for (const cut of scavengeSteps(this).cuts!) expect(cut.keptAfterSecondCut, `cut ${cut.point}`).to.deep.equal(kept);
 });
 
 When('one bit flips in the kept event of version {int} of {string}', function (this: EventfoldWorld, version: number, stream: string) {
-  const event = (this.memo.keptBefore as RecordedEvent[]).find((e) => e.stream === stream && e.version === version)!;
-  this.memo.damagedSegment = flipBitInRecord(join(this.storeDir, 'log'), event.position);
+  const event = scavenges(this).keptBefore!.find((e) => e.stream === stream && e.version === version)!;
+  scavenges(this).damagedSegment = flipBitInRecord(join(this.storeDir, 'log'), event.position);
 });
 
 Then('the open fails with a CorruptionError naming the segment that holds it', function (this: EventfoldWorld) {
   expect((this.lastError as Error)?.name, String(this.lastError)).to.equal('CorruptionError');
-  expect((this.lastError as { file: string }).file).to.equal(`log/${this.memo.damagedSegment as string}`);
+  expect((this.lastError as { file: string }).file).to.equal(`log/${scavenges(this).damagedSegment!}`);
 });
 
 // ---- projections ----
 
-Given('a new store with a projection counting events, whose segments roll every {int} KiB on the file log', async function (this: EventfoldWorld, kib: number) {
-  this.storeOptions = { ...(this.database ? {} : { segmentSize: kib * 1024 }), projections: { count: { initialState: { n: 0 }, version: 1, evolve: (draft: { n: number }) => void draft.n++ } } } as never;
-  await this.openStore();
-});
-
-Then('the projection has counted {int} events', function (this: EventfoldWorld, count: number) {
-  expect((this.store!.state('count' as never) as { n: number }).n).to.equal(count);
-});
 
 // ---- a read-only store beside the scavenging writer ----
 
 After(async function (this: EventfoldWorld) {
-  await (this.memo.readOnlyBeside as EventStore | undefined)?.close().catch(() => undefined);
+  await scavengeSteps(this).readOnlyBeside?.close().catch(() => undefined);
 });
 
 Given('a read-only store is open beside the writer and has read {string} and {string}', async function (this: EventfoldWorld, a: string, b: string) {
   const reader = await EventStore.open(this.storeDir, { readOnly: true });
-  this.memo.readOnlyBeside = reader;
+  scavengeSteps(this).readOnlyBeside = reader;
   for (const stream of [a, b]) expect(await collect(reader.readStream(stream))).to.not.deep.equal([]);
-  this.memo.readerSawBefore = await readAllEvents(reader);
+  scavengeSteps(this).readerSawBefore = await readAllEvents(reader);
 });
 
 When('the store is scavenged while the read-only store reads every event again and again', async function (this: EventfoldWorld) {
-  const reader = this.memo.readOnlyBeside as EventStore;
+  const reader = scavengeSteps(this).readOnlyBeside!;
   await rememberKept(this);
   let scavenging = true;
   const reads: RecordedEvent[][] = [];
@@ -470,16 +488,16 @@ When('the store is scavenged while the read-only store reads every event again a
       reads.push(await readAllEvents(reader));
     }
   })();
-  this.memo.scavenge = await this.store!.scavenge().finally(() => (scavenging = false));
+  scavenges(this).scavenge = await this.store!.scavenge().finally(() => (scavenging = false));
   await reading;
-  this.memo.readerReads = reads;
+  scavengeSteps(this).readerReads = reads;
   await this.figures({ name: 'reads by the read-only store during the scavenge', value: reads.length, unit: 'reads' });
 });
 
 Then('every read of the read-only store returned every kept event, in order, and nothing it had not seen before', function (this: EventfoldWorld) {
-  const before = new Map((this.memo.readerSawBefore as RecordedEvent[]).map((event) => [event.position, event]));
-  const kept = (this.memo.keptBefore as RecordedEvent[]).filter((event) => before.has(event.position));
-  for (const read of this.memo.readerReads as RecordedEvent[][]) {
+  const before = new Map(scavengeSteps(this).readerSawBefore!.map((event) => [event.position, event]));
+  const kept = scavenges(this).keptBefore!.filter((event) => before.has(event.position));
+  for (const read of scavengeSteps(this).readerReads!) {
     for (const event of read) expect(event, `position ${event.position}`).to.deep.equal(before.get(event.position));
     const positions = new Set(read.map((event) => event.position));
     expect(kept.filter((event) => !positions.has(event.position)).map((event) => event.position), 'kept events missing').to.deep.equal([]);
@@ -490,7 +508,7 @@ Then('every read of the read-only store returned every kept event, in order, and
 Then(
   'after a refresh the read-only store reads what the writer reads: every event, and {string}, {string} and {string} both ways',
   async function (this: EventfoldWorld, a: string, b: string, c: string) {
-    const reader = this.memo.readOnlyBeside as EventStore;
+    const reader = scavengeSteps(this).readOnlyBeside!;
     expect(await reader.refresh()).to.equal(this.store!.position);
     expect(await readAllEvents(reader)).to.deep.equal(await readAllEvents(this.store!));
     for (const stream of [a, b, c]) {
@@ -535,16 +553,16 @@ When('the store is scavenged while {string} and {string} are read both ways agai
       }
     }
   })();
-  this.memo.scavenge = await store.scavenge().finally(() => (scavenging = false));
+  scavenges(this).scavenge = await store.scavenge().finally(() => (scavenging = false));
   await reading;
-  this.memo.streamReads = reads;
+  scavengeSteps(this).streamReads = reads;
   await this.figures({ name: 'stream reads during the scavenge', value: reads.length, unit: 'reads' });
 });
 
 Then('every read of {string} returned versions {int} to {int} and every read of {string} versions {int} to {int}', function (this: EventfoldWorld, a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number) {
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
   const expected: Record<string, number[]> = { [a]: range(aFrom, aTo), [b]: range(bFrom, bTo) };
-  for (const read of this.memo.streamReads as Array<{ stream: string; versions: number[] }>) expect(read.versions, read.stream).to.deep.equal(expected[read.stream]);
+  for (const read of scavengeSteps(this).streamReads!) expect(read.versions, read.stream).to.deep.equal(expected[read.stream]);
 });
 
 Given('{string} and {string} have {int} events each, appended in turns', async function (this: EventfoldWorld, a: string, b: string, count: number) {
@@ -564,17 +582,17 @@ When('{string} is read forward and backward up to their {int}th event', async fu
   for (const read of Object.values(reads)) {
     while (read.versions.length < count) read.versions.push(((await read.iterator.next()).value as RecordedEvent).version);
   }
-  this.memo.partReads = reads;
+  scavengeSteps(this).partReads = reads;
 });
 
 When('the rest of both reads is read', async function (this: EventfoldWorld) {
-  for (const read of Object.values(this.memo.partReads as Record<string, PartRead>)) {
+  for (const read of Object.values(scavengeSteps(this).partReads!)) {
     for (let next = await read.iterator.next(); !next.done; next = await read.iterator.next()) read.versions.push(next.value.version);
   }
 });
 
 Then('the forward read returned versions {int} to {int} and the backward read versions {int} to {int}', function (this: EventfoldWorld, f0: number, f1: number, b0: number, b1: number) {
-  const reads = this.memo.partReads as Record<'forward' | 'backward', PartRead>;
+  const reads = scavengeSteps(this).partReads!;
   const count = (from: number, to: number) => Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => (to >= from ? from + i : from - i));
   expect(reads.forward.versions).to.deep.equal(count(f0, f1));
   expect(reads.backward.versions).to.deep.equal(count(b0, b1));

@@ -1,61 +1,54 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent } from '../src/index';
-import { checkFrame, decodeHeader } from '../src/log/record';
-import { decodeSegmentHeader } from '../src/log/segment-file';
-import { collect, readAllEvents } from './support/events';
-import { scenarioState } from './support/scenario-state';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent } from '../../src/index';
+import { decodeHeader, FIXED_RECORD_BYTES } from '../../src/log/record';
+import { decodeSegmentHeader, scavengeMark, SEGMENT_HEADER_BYTES } from '../../src/log/segment-file';
+import { collect, readAllEvents } from '../support/events';
+import { scenarioState } from '../support/scenario-state';
+import { runEventfold } from '../support/eventfold-cli';
+import { recordSpans } from '../support/damage';
+import { scavenges } from '../support/scavenge-state';
+import type { EventfoldWorld } from '../support/world';
 
 /**
  * Scavenged segments under damage, repair and readers from other processes
  * (features/lifecycle/scavenge.feature, features/recovery/scavenged-segment-repair.feature).
  */
-const BINARY = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 /** The first segment a scavenge rewrote that holds kept events of `stream`, and the offsets of its records. */
 function scavengedSegmentHolding(logDir: string, stream: string): { path: string; name: string; records: number[]; size: number } {
   for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()) {
     const path = join(logDir, name);
     const bytes = readFileSync(path);
-    decodeSegmentHeader(bytes.subarray(0, 32), name);
-    // Header byte 10, bit 0: SCAVENGED (FORMAT.md).
-    if ((bytes[10] & 1) === 0) continue;
-    const records: number[] = [];
-    let holds = false;
-    for (let at = 32; at < bytes.length; ) {
-      const check = checkFrame(bytes, at, bytes.length - at);
-      if (check.kind !== 'ok') throw new Error(`${name} is damaged at ${at} before the scenario damages it`);
-      records.push(at);
-      holds ||= decodeHeader(bytes, at).stream === stream;
-      at += 8 + check.length;
-    }
-    if (holds) return { path, name, records, size: bytes.length };
+    decodeSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES), name);
+    if (!scavengeMark(bytes)) continue;
+    // (recordSpans throws on a segment damaged before the scenario damages it.)
+    const records = recordSpans(bytes).map((span) => span.offset);
+    if (records.some((offset) => decodeHeader(bytes, offset).stream === stream)) return { path, name, records, size: bytes.length };
   }
   throw new Error(`no scavenged segment holds events of "${stream}"`);
 }
 
 When('a scavenged segment that holds kept events of {string} is cut back to its 32-byte header', function (this: EventfoldWorld, stream: string) {
   const segment = scavengedSegmentHolding(join(this.storeDir, 'log'), stream);
-  truncateSync(segment.path, 32);
-  this.memo.damagedSegment = segment.name;
+  truncateSync(segment.path, SEGMENT_HEADER_BYTES);
+  scavenges(this).damagedSegment = segment.name;
 });
 
 When('the last record of a scavenged segment that holds kept events of {string} is cut off', function (this: EventfoldWorld, stream: string) {
   const segment = scavengedSegmentHolding(join(this.storeDir, 'log'), stream);
   expect(segment.records.length, 'kept records in it').to.be.greaterThan(1);
   truncateSync(segment.path, segment.records[segment.records.length - 1]);
-  this.memo.damagedSegment = segment.name;
+  scavenges(this).damagedSegment = segment.name;
 });
 
 Then('eventfold verify says the store is not healthy and names that segment', function (this: EventfoldWorld) {
-  const result = spawnSync(process.execPath, [BINARY, 'verify', this.storeDir], { encoding: 'utf8', timeout: 120_000 });
+  const result = runEventfold(['verify', this.storeDir]);
   expect(result.status, result.stdout + result.stderr).to.equal(2);
   expect(result.stderr).to.contain('NOT healthy');
-  expect(result.stderr).to.contain(this.memo.damagedSegment as string);
+  expect(result.stderr).to.contain(scavenges(this).damagedSegment!);
 });
 
 // ---- a read-only open while the application scavenges ----
@@ -167,26 +160,16 @@ Given('a scavenged store on a simulated disk in segments of 4 KiB where one bit 
   const name = (await disk.readdir(`${DIR}/log`)).filter((n) => n.endsWith('.seg')).sort()[1];
   const path = `${DIR}/log/${name}`;
   const bytes = disk.peek(path);
-  expect(bytes[10] & 1, `${name} was scavenged`).to.equal(1);
-  const offsets = recordOffsets(bytes);
+  expect(scavengeMark(bytes), `${name} was scavenged`).to.not.equal(undefined);
+  const offsets = recordSpans(bytes).map((span) => span.offset);
   expect(offsets.length, 'kept records in it').to.be.greaterThan(8);
   // The 6th kept record: 5 stay before the damage.
   const damagedPosition = decodeHeader(bytes, offsets[5]).position;
-  bytes[offsets[5] + 70] ^= 1;
+  // A byte of its body, past its stream's name: only the body CRC can tell.
+  bytes[offsets[5] + FIXED_RECORD_BYTES + 6] ^= 1;
   disk.overwrite(path, bytes);
   Object.assign(repairs(this), { damaged: disk, before: all.filter((e) => e.position < damagedPosition) });
 });
-
-function recordOffsets(bytes: Buffer): number[] {
-  const offsets: number[] = [];
-  for (let at = 32; at < bytes.length; ) {
-    const check = checkFrame(bytes, at, bytes.length - at);
-    if (check.kind !== 'ok') break;
-    offsets.push(at);
-    at += 8 + check.length;
-  }
-  return offsets;
-}
 
 /**
  * After a repair (finished, interrupted, or never recorded): a plain open —
@@ -333,12 +316,10 @@ When('one bit flips in the data of the first event of {string}, and a repair set
   for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg'))) {
     const path = join(logDir, name);
     const bytes = readFileSync(path);
-    const at = recordOffsets(bytes).find((offset) => decodeHeader(bytes, offset).position === events[0].position);
-    if (at === undefined) continue;
-    const check = checkFrame(bytes, at, bytes.length - at);
-    if (check.kind !== 'ok') throw new Error('the record is damaged already');
+    const record = recordSpans(bytes).find(({ offset }) => decodeHeader(bytes, offset).position === events[0].position);
+    if (record === undefined) continue;
     // The last byte of its data: the header (and so the stream's name) stays readable, the body fails its CRC.
-    bytes[at + 8 + check.length - 1] ^= 1;
+    bytes[record.offset + record.length - 1] ^= 1;
     writeFileSync(path, bytes);
     flipped = true;
   }
@@ -347,7 +328,7 @@ When('one bit flips in the data of the first event of {string}, and a repair set
   const quarantine = this.store!.recovery.quarantine;
   expect(quarantine, 'the repair quarantined the damaged record and the ones after it').to.not.equal(null);
   expect(quarantine!.lastPosition).to.equal(events[0].position - 1);
-  expect(filesUnderHolding(join(this.storeDir, 'quarantine'), this.memo.marker as string)).to.have.length.greaterThan(0);
+  expect(filesUnderHolding(join(this.storeDir, 'quarantine'), scavenges(this).marker!)).to.have.length.greaterThan(0);
 });
 
 /** Every file under `dir` whose bytes contain `text`. */

@@ -4,13 +4,16 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import pg from 'pg';
-import { ErasureIncompleteError, StoreClosedError, type RecordedEvent, type ScavengeResult } from '../src/index';
-import { exited, startChildWithInput, type ChildLines } from './support/child-lines';
-import { readAllEvents } from './support/events';
-import { database, databaseUrl, queryDatabase } from './support/postgres';
-import { eventsTableSize, relationsHolding, type TableSize } from './support/postgres-tables';
-import { runCli } from './support/eventfold-cli';
-import type { EventfoldWorld } from './support/world';
+import { ErasureIncompleteError, StoreClosedError, type RecordedEvent, type ScavengeResult } from '../../src/index';
+import { exited, startChildWithInput, type ChildLines } from '../support/child-lines';
+import { readAllEvents } from '../support/events';
+import { database, databaseUrl, queryDatabase } from '../support/postgres';
+import { eventsTableSize, relationsHolding, type TableSize } from '../support/postgres-tables';
+import { runCli } from '../support/eventfold-cli';
+import { scavenges } from '../support/scavenge-state';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+import { postgresStores } from './postgres-state';
 
 async function rowsOf(world: EventfoldWorld, where: string, values: unknown[] = []): Promise<number> {
   const [{ n }] = await queryDatabase<{ n: string }>(database(world), `SELECT count(*) AS n FROM eventfold_events WHERE ${where}`, values);
@@ -37,21 +40,21 @@ async function sizeFigures(world: EventfoldWorld, before: TableSize, now: TableS
 }
 
 Then("the events table's heap takes at least {int}% of its size before", async function (this: EventfoldWorld, share: number) {
-  const before = this.memo.tableBefore as TableSize;
+  const before = scavenges(this).tableBefore!;
   const now = await eventsTableSize(this);
   await sizeFigures(this, before, now);
   expect(now.heap).to.be.at.least((before.heap * share) / 100);
 });
 
 Then("the events table's heap grew by less than {int}% since before the scavenge", async function (this: EventfoldWorld, growth: number) {
-  const before = this.memo.tableBefore as TableSize;
+  const before = scavenges(this).tableBefore!;
   const now = await eventsTableSize(this);
   await sizeFigures(this, before, now);
   expect(now.heap).to.be.below(before.heap * (1 + growth / 100));
 });
 
 Then('the events table with its indexes takes between {int}% and {int}% of its size before', async function (this: EventfoldWorld, low: number, high: number) {
-  const before = this.memo.tableBefore as TableSize;
+  const before = scavenges(this).tableBefore!;
   const now = await eventsTableSize(this);
   await sizeFigures(this, before, now);
   expect((100 * now.total) / before.total).to.be.within(low, high);
@@ -81,6 +84,22 @@ interface Acked {
   i: number;
 }
 
+/** This file's own scenarios: other processes beside a scavenge, a session holding an old snapshot, a scavenge cut short. */
+const postgresScavenge = scenarioState(() => ({
+  /** The appends the writer process saw acknowledged while this process scavenged. */
+  acked: undefined as Acked[] | undefined,
+  /** A process stopped (SIGSTOP) through a scavenge, and the append it made once continued. */
+  follower: undefined as ChildLines | undefined,
+  followerAcked: undefined as { version: number; position: number } | undefined,
+  /** A child scavenger held after its first batch. */
+  heldScavenger: undefined as ChildLines | undefined,
+  /** How a scavenge ended: the one the store was closed during, the erasing one beside an old snapshot. */
+  closedScavenge: undefined as { result?: ScavengeResult; error?: unknown } | undefined,
+  erasing: undefined as { result?: ScavengeResult; error?: unknown } | undefined,
+  /** The other session holding a snapshot older than the deletions. */
+  otherSession: undefined as { client: pg.Client; pid: number } | undefined,
+}));
+
 When('a writer process appends {int} events to {string} while this process scavenges the store', async function (this: EventfoldWorld, appends: number, stream: string) {
   const writer = startChildWithInput(this, 'pg-writer.ts', [databaseUrl(database(this)), '1', String(appends), stream]);
   const acked: Acked[] = [];
@@ -90,17 +109,17 @@ When('a writer process appends {int} events to {string} while this process scave
   });
   // The writer is under way before the scavenge starts.
   await writer.next(/^acked /);
-  this.memo.scavenge = await this.store!.scavenge();
+  scavenges(this).scavenge = await this.store!.scavenge();
   await writer.next(/^done$/);
   await exited(writer.child);
   expect(writer.child.exitCode).to.equal(0);
-  this.memo.acked = acked;
-  this.memo.log = await readAllEvents(this.store!);
+  postgresScavenge(this).acked = acked;
+  postgresStores(this).log = await readAllEvents(this.store!);
 });
 
 Then('the {int} appends the writer saw acknowledged read back at the positions and versions they were acknowledged with', function (this: EventfoldWorld, count: number) {
-  const acked = this.memo.acked as Acked[];
-  const log = this.memo.log as RecordedEvent[];
+  const acked = postgresScavenge(this).acked!;
+  const log = postgresStores(this).log!;
   expect(acked).to.have.length(count);
   const byPosition = new Map(log.map((event) => [event.position, event]));
   for (const a of acked) {
@@ -112,15 +131,15 @@ Then('the {int} appends the writer saw acknowledged read back at the positions a
 Then(
   "the subscriber {string} received every kept event's position exactly once, in order: {int} of {string} and {int} of {string}",
   async function (this: EventfoldWorld, _name: string, a: number, streamA: string, b: number, streamB: string) {
-    const { child, handled } = this.memo.subscriber as { child: ChildLines; handled: number[] };
-    const log = this.memo.log as RecordedEvent[];
+    const { child, handled } = postgresStores(this).subscriber!;
+    const log = postgresStores(this).log!;
     const last = log[log.length - 1].position;
     if (!handled.includes(last)) await child.next(new RegExp(`^handled ${last}$`));
     expect(handled).to.deep.equal(log.map((event) => event.position));
     expect(log.filter((event) => event.stream === streamA)).to.have.length(a);
     expect(log.filter((event) => event.stream === streamB)).to.have.length(b);
     expect(log).to.have.length(a + b);
-    const result = this.memo.scavenge as ScavengeResult;
+    const result = scavenges(this).scavenge!;
     await this.figures({ name: 'events removed while the other processes ran', value: result.eventsRemoved, unit: 'events' }, { name: 'events the subscriber handled', value: handled.length, unit: 'events' });
   },
 );
@@ -131,26 +150,26 @@ Given('a second process has the store open and is stopped with SIGSTOP', async f
   const follower = startChildWithInput(this, 'pg-follower.ts', [databaseUrl(database(this))]);
   await follower.next(/^open$/);
   follower.child.kill('SIGSTOP');
-  this.memo.follower = follower;
+  postgresScavenge(this).follower = follower;
 });
 
 When('the second process is continued and appends 1 event to {string}', async function (this: EventfoldWorld, stream: string) {
-  const follower = this.memo.follower as ChildLines;
+  const follower = postgresScavenge(this).follower!;
   follower.child.kill('SIGCONT');
   follower.send(`append ${stream}`);
   const [, version, position] = /^acked (\d+) (\d+)$/.exec(await follower.next(/^acked /))!;
-  this.memo.followerAcked = { version: Number(version), position: Number(position) };
+  postgresScavenge(this).followerAcked = { version: Number(version), position: Number(position) };
 });
 
 Then('its append was written at version {int}', async function (this: EventfoldWorld, version: number) {
-  const acked = this.memo.followerAcked as { version: number; position: number };
+  const acked = postgresScavenge(this).followerAcked!;
   expect(acked.version).to.equal(version);
   const [row] = await queryDatabase<{ version: string }>(database(this), 'SELECT version FROM eventfold_events WHERE position = $1', [acked.position]);
   expect(Number(row.version)).to.equal(version);
 });
 
 Then('the second process reads all events: {int} of {string} and {int} of {string}', async function (this: EventfoldWorld, a: number, streamA: string, b: number, streamB: string) {
-  const follower = this.memo.follower as ChildLines;
+  const follower = postgresScavenge(this).follower!;
   follower.send('read');
   const counts = JSON.parse((await follower.next(/^read /)).slice('read '.length));
   expect(counts).to.deep.equal({ [streamA]: a, [streamB]: b });
@@ -162,7 +181,7 @@ Then('the second process reads all events: {int} of {string} and {int} of {strin
 // ---- a scavenge killed midway ----
 
 When('a child process scavenges the store and is killed with SIGKILL after its first batch', async function (this: EventfoldWorld) {
-  this.memo.keptBefore = await readAllEvents(this.store!);
+  scavenges(this).keptBefore = await readAllEvents(this.store!);
   const scavenger = startChildWithInput(this, 'pg-scavenge.ts', [databaseUrl(database(this))]);
   const line = await scavenger.next(/^batch \d+$/);
   scavenger.child.kill('SIGKILL');
@@ -181,7 +200,7 @@ When('the operator runs {string} on the database', function (this: EventfoldWorl
 When('a plain scavenge and an erasing one are asked for at once', async function (this: EventfoldWorld) {
   const [plain, erasing] = await Promise.all([this.store!.scavenge(), this.store!.scavenge({ erase: true })]);
   expect(plain.eventsRemoved).to.be.greaterThan(0);
-  this.memo.scavenge = erasing;
+  scavenges(this).scavenge = erasing;
 });
 
 // ---- closing during a scavenge ----
@@ -200,11 +219,11 @@ When('the store is closed as soon as its scavenge has deleted its first batch', 
       (error: unknown) => ({ error }),
     );
   await closing;
-  this.memo.closedScavenge = outcome;
+  postgresScavenge(this).closedScavenge = outcome;
 });
 
 Then('the stopped scavenge was rejected with a StoreClosedError saying {string}', function (this: EventfoldWorld, text: string) {
-  const outcome = this.memo.closedScavenge as { result?: ScavengeResult; error?: unknown };
+  const outcome = postgresScavenge(this).closedScavenge!;
   expect(outcome.result, 'the scavenge close() stopped resolved as if it had finished').to.equal(undefined);
   expect(outcome.error).to.be.instanceOf(StoreClosedError);
   expect((outcome.error as Error).message).to.include(text);
@@ -213,9 +232,9 @@ Then('the stopped scavenge was rejected with a StoreClosedError saying {string}'
 // ---- sessions ended under a scavenge ----
 
 When('the store is scavenged while the server ends every session of the store after its first batch', async function (this: EventfoldWorld) {
-  this.memo.keptBefore = await readAllEvents(this.store!);
+  scavenges(this).keptBefore = await readAllEvents(this.store!);
   let ending: Promise<unknown> | undefined;
-  this.memo.scavenge = await this.store!.scavenge({
+  scavenges(this).scavenge = await this.store!.scavenge({
     onProgress: (progress) => {
       // The store's own sessions (its pool, append and notification connections), not this step's.
       if (progress.eventsRemoved > 0) {
@@ -264,7 +283,7 @@ Given('the schema is made a version 1 schema whose payload statistics the server
   await queryDatabase(db, 'UPDATE eventfold_schema SET version = 1');
   await queryDatabase(db, 'ALTER TABLE eventfold_events ALTER COLUMN data SET STATISTICS -1, ALTER COLUMN metadata SET STATISTICS -1');
   await queryDatabase(db, 'ANALYZE eventfold_events');
-  expect(await statisticsHolding(this, this.memo.marker as string), 'the version 1 schema has statistics of the payloads').to.include('data');
+  expect(await statisticsHolding(this, scavenges(this).marker!), 'the version 1 schema has statistics of the payloads').to.include('data');
 });
 
 Given('another session of the database reads in a REPEATABLE READ transaction it keeps open', async function (this: EventfoldWorld) {
@@ -274,26 +293,26 @@ Given('another session of the database reads in a REPEATABLE READ transaction it
   await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
   await other.query('SELECT count(*) FROM eventfold_events');
   const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
-  this.memo.otherSession = { client: other, pid };
+  postgresScavenge(this).otherSession = { client: other, pid };
 });
 
 When('the store is scavenged with erase while that session stays open', async function (this: EventfoldWorld) {
-  this.memo.erasing = await this.store!.scavenge({ erase: true }).then(
+  postgresScavenge(this).erasing = await this.store!.scavenge({ erase: true }).then(
     (result) => ({ result }),
     (error: unknown) => ({ error }),
   );
 });
 
 Then('the scavenge failed with an ErasureIncompleteError naming that session', function (this: EventfoldWorld) {
-  const { result, error } = this.memo.erasing as { result?: ScavengeResult; error?: unknown };
+  const { result, error } = postgresScavenge(this).erasing!;
   expect(result, 'the erasing scavenge reported success').to.equal(undefined);
   expect(error).to.be.instanceOf(ErasureIncompleteError);
-  const { pid } = this.memo.otherSession as { pid: number };
+  const { pid } = postgresScavenge(this).otherSession!;
   expect((error as ErasureIncompleteError).message).to.include(`session pid ${pid} `).and.include('not complete');
 });
 
 When('the other session ends its transaction', async function (this: EventfoldWorld) {
-  const { client } = this.memo.otherSession as { client: pg.Client };
+  const { client } = postgresScavenge(this).otherSession!;
   await client.query('COMMIT');
   await client.end();
 });
@@ -308,11 +327,11 @@ Then('the snapshots table holds {int} rows', async function (this: EventfoldWorl
 When('a child process scavenges the store and waits after its first batch', async function (this: EventfoldWorld) {
   const scavenger = startChildWithInput(this, 'pg-scavenge.ts', [databaseUrl(database(this)), 'hold']);
   await scavenger.next(/^batch \d+$/);
-  this.memo.heldScavenger = scavenger;
+  postgresScavenge(this).heldScavenger = scavenger;
 });
 
 When('the child process goes on scavenging and finishes', async function (this: EventfoldWorld) {
-  const scavenger = this.memo.heldScavenger as ChildLines;
+  const scavenger = postgresScavenge(this).heldScavenger!;
   scavenger.send('go');
   await scavenger.next(/^finished \d+$/);
   scavenger.child.stdin!.end();

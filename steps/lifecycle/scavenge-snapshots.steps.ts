@@ -2,12 +2,12 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore, type BackupResult, type RecordedEvent, type ScavengeResult } from '../src/index';
-import { followChild, startChild } from './support/children';
-import { filesHolding, LAST_TEXTS } from './support/erasure';
-import { numberedEvents, readAllEvents } from './support/events';
-import { scenarioState } from './support/scenario-state';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, type BackupResult, type RecordedEvent, type ScavengeResult } from '../../src/index';
+import { followChild, startChild } from '../support/children';
+import { filesHolding, LAST_TEXTS } from '../support/erasure';
+import { numberedEvents, readAllEvents } from '../support/events';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
 
 /**
  * Snapshots and projections around a scavenge: a child process killed with
@@ -22,11 +22,6 @@ const scavenged = scenarioState(() => ({
   result: undefined as ScavengeResult | undefined,
   checkpointAfterScavenge: undefined as boolean | undefined,
 }));
-
-Given("a new store with a projection keeping each stream's last text, whose segments roll every {int} KiB", async function (this: EventfoldWorld, kib: number) {
-  this.storeOptions = { segmentSize: kib * 1024, projections: LAST_TEXTS as never };
-  await this.openStore();
-});
 
 Then('the projection holds no text {string}', function (this: EventfoldWorld, text: string) {
   expect(JSON.stringify(this.store!.state('lastTexts' as never))).to.not.contain(text);

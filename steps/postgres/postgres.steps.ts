@@ -5,23 +5,32 @@ import { After, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EventStore, InvalidInputError, NodeFileSystem, ReadOnlyStoreError, type AppendResult, type RecordedEvent } from '../src/index';
-import { startChildWithInput, exited, type ChildLines } from './support/child-lines';
-import { assertGapless, collect, numberedEvents } from './support/events';
-import { LOCK_COUNTER } from '../src/postgres/postgres-log';
-import { database, databaseUrl, queryDatabase, until, restartServer } from './support/postgres';
-import type { EventfoldWorld } from './support/world';
+import { EventStore, InvalidInputError, NodeFileSystem, ReadOnlyStoreError, type AppendResult, type RecordedEvent } from '../../src/index';
+import { startChildWithInput, exited, type ChildLines } from '../support/child-lines';
+import { assertGapless, collect, numberedEvents } from '../support/events';
+import { LOCK_COUNTER } from '../../src/postgres/postgres-log';
+import { database, databaseUrl, queryDatabase, until, restartServer } from '../support/postgres';
+import { scenarioState } from '../support/scenario-state';
+import type { EventfoldWorld } from '../support/world';
+import { postgresStores, type Held } from './postgres-state';
 
 // Runs before the World's own After (hooks run in reverse order): the scenario's other stores close before its database is dropped.
 After(async function (this: EventfoldWorld) {
-  for (const key of ['reader', 'second']) await (this.memo[key] as EventStore | undefined)?.close().catch(() => undefined);
-  await (this.memo.held as Held | undefined)?.client.end().catch(() => undefined);
+  for (const store of [postgresStores(this).reader, postgresStores(this).second]) await store?.close().catch(() => undefined);
+  await postgresStores(this).held?.client.end().catch(() => undefined);
 });
 
-interface Held {
-  client: pg.Client;
-  position: number;
-}
+/** This file's own scenarios: several processes at once, a poller, a held append. */
+const postgresSteps = scenarioState(() => ({
+  /** What each of the processes that opened the empty store at once reported. */
+  opens: undefined as string[] | undefined,
+  /** An append sent while the position counter was held, and how it settled. */
+  pendingAppend: undefined as { pending: Promise<unknown>; settled: { result?: AppendResult; error?: unknown } } | undefined,
+  poller: undefined as Poller | undefined,
+  writers: undefined as Writers | undefined,
+  /** The writer killed while it waited for the counter: how many of its appends it saw acknowledged. */
+  victimAcked: undefined as number | undefined,
+}));
 
 
 
@@ -52,7 +61,7 @@ Given("another session's append transaction has taken position {int} and is held
     Date.now(),
   ]);
   expect(Number(rows[0].next)).to.equal(position);
-  this.memo.held = { client, position } satisfies Held;
+  postgresStores(this).held = { client, position } satisfies Held;
 });
 
 When('the store appends {int} event(s) to {string} while that transaction is still open', function (this: EventfoldWorld, count: number, stream: string) {
@@ -61,12 +70,12 @@ When('the store appends {int} event(s) to {string} while that transaction is sti
     (result) => (settled.result = result),
     (error: unknown) => (settled.error = error),
   );
-  this.memo.pendingAppend = { pending, settled };
+  postgresSteps(this).pendingAppend = { pending, settled };
 });
 
 Then('that append waits for the position counter', async function (this: EventfoldWorld) {
   await until(this, WAITING_APPENDS, [], (rows) => rows.length === 1);
-  const { settled } = this.memo.pendingAppend as { settled: { result?: AppendResult; error?: unknown } };
+  const { settled } = postgresSteps(this).pendingAppend!;
   expect(settled, 'the append settled while the held transaction still holds the counter').to.deep.equal({});
 });
 
@@ -86,24 +95,24 @@ Then('a reader polling all events from position {int} finds positions {int} and 
 
 /** A second store on the same database: another process's view of the log. */
 async function readerStore(world: EventfoldWorld): Promise<EventStore> {
-  world.memo.reader ??= await EventStore.open(databaseUrl(database(world)));
-  return world.memo.reader as EventStore;
+  postgresStores(world).reader ??= await EventStore.open(databaseUrl(database(world)));
+  return postgresStores(world).reader!;
 }
 
 When('the held transaction commits', async function (this: EventfoldWorld) {
-  const held = this.memo.held as Held;
+  const held = postgresStores(this).held!;
   await held.client.query('COMMIT');
   await held.client.end();
 });
 
 When('the held transaction rolls back', async function (this: EventfoldWorld) {
-  const held = this.memo.held as Held;
+  const held = postgresStores(this).held!;
   await held.client.query('ROLLBACK');
   await held.client.end();
 });
 
 Then("the store's append is acknowledged at position {int}", async function (this: EventfoldWorld, position: number) {
-  const { pending, settled } = this.memo.pendingAppend as { pending: Promise<unknown>; settled: { result?: AppendResult; error?: unknown } };
+  const { pending, settled } = postgresSteps(this).pendingAppend!;
   await pending;
   expect(settled.error).to.equal(undefined);
   expect(settled.result!.position).to.equal(position);
@@ -115,7 +124,7 @@ When('the server ends the session of that append', async function (this: Eventfo
 });
 
 Then("the store's append is acknowledged at position {int}, written once", async function (this: EventfoldWorld, position: number) {
-  const { pending, settled } = this.memo.pendingAppend as { pending: Promise<unknown>; settled: { result?: AppendResult; error?: unknown } };
+  const { pending, settled } = postgresSteps(this).pendingAppend!;
   await pending;
   expect(settled.error).to.equal(undefined);
   expect(settled.result!.position).to.equal(position);
@@ -142,11 +151,11 @@ When('{int} processes open it as a store at the same moment', async function (th
   const children = Array.from({ length: count }, () => startChildWithInput(this, 'pg-open-on-go.ts', [databaseUrl(database(this))]));
   await Promise.all(children.map((child) => child.next(/^ready /)));
   for (const child of children) child.send('go');
-  this.memo.opens = await Promise.all(children.map((child) => child.next(/^(opened|error) /)));
+  postgresSteps(this).opens = await Promise.all(children.map((child) => child.next(/^(opened|error) /)));
 });
 
 Then('each of the {int} processes opened the empty store', function (this: EventfoldWorld, count: number) {
-  expect(this.memo.opens).to.deep.equal(Array.from({ length: count }, () => 'opened -1'));
+  expect(postgresSteps(this).opens).to.deep.equal(Array.from({ length: count }, () => 'opened -1'));
 });
 
 Then("the database holds eventfold's schema at version {int}, created once", async function (this: EventfoldWorld, version: number) {
@@ -175,7 +184,7 @@ Given('a subscriber process {string} that checkpoints every {int} events', funct
     const match = /^handled (\d+)$/.exec(line);
     if (match) handled.push(Number(match[1]));
   });
-  this.memo.subscriber = { child: subscriber, handled };
+  postgresStores(this).subscriber = { child: subscriber, handled };
 });
 
 When(
@@ -196,8 +205,8 @@ When(
       });
       writers.children.push(child);
     }
-    this.memo.writers = writers;
-    this.memo.poller = pollAll(this);
+    postgresSteps(this).writers = writers;
+    postgresSteps(this).poller = pollAll(this);
     // Every writer is under way (10 appends acknowledged, then paused until told to go on) before anything happens to one of them.
     await Promise.all(writers.children.map((child) => child.next(/^paused$/)));
   },
@@ -238,7 +247,7 @@ function pollAll(world: EventfoldWorld): Poller {
 }
 
 When('writer {int} is killed with SIGKILL while its append transaction waits for the position counter', async function (this: EventfoldWorld, victim: number) {
-  const writers = this.memo.writers as Writers;
+  const writers = postgresSteps(this).writers!;
   // Hold the counter, as a long append transaction of another process would.
   const holder = new pg.Client({ connectionString: databaseUrl(database(this)) });
   holder.on('error', () => undefined);
@@ -252,31 +261,31 @@ When('writer {int} is killed with SIGKILL while its append transaction waits for
   child.kill('SIGKILL');
   await exited(child);
   expect(child.signalCode).to.equal('SIGKILL');
-  this.memo.victimAcked = writers.perWriter[victim];
+  postgresSteps(this).victimAcked = writers.perWriter[victim];
   await holder.query('COMMIT');
   await holder.end();
 });
 
 When('the other {int} writers finish', async function (this: EventfoldWorld, count: number) {
-  const writers = this.memo.writers as Writers;
+  const writers = postgresSteps(this).writers!;
   const others = writers.children.filter((child) => child.child.signalCode === null);
   expect(others).to.have.length(count);
   await Promise.all(others.map((child) => child.next(/^done$/)));
   await Promise.all(others.map((child) => exited(child.child)));
   for (const child of others) expect(child.child.exitCode).to.equal(0);
   const store = await this.openStore();
-  this.memo.log = await collect(store.readAll());
-  await (this.memo.poller as Poller).stop();
+  postgresStores(this).log = await collect(store.readAll());
+  await postgresSteps(this).poller!.stop();
 });
 
 Then('a reader in this process that polled all events from its last position + 1 all along saw every position of the log once, in order', function (this: EventfoldWorld) {
-  const log = this.memo.log as RecordedEvent[];
-  expect((this.memo.poller as Poller).seen).to.deep.equal(log.map((event) => event.position));
+  const log = postgresStores(this).log!;
+  expect(postgresSteps(this).poller!.seen).to.deep.equal(log.map((event) => event.position));
 });
 
 Then('every append a writer saw acknowledged is in the log once, at the position and version it was acknowledged with, and nothing else is', function (this: EventfoldWorld) {
-  const writers = this.memo.writers as Writers;
-  const log = this.memo.log as RecordedEvent[];
+  const writers = postgresSteps(this).writers!;
+  const log = postgresStores(this).log!;
   const copies = new Map<string, number>();
   for (const event of log) {
     const { writer, i } = event.data as { writer: number; i: number };
@@ -292,7 +301,7 @@ Then('every append a writer saw acknowledged is in the log once, at the position
 });
 
 Then("the log's positions are {int} to its end without a gap, and every stream's versions count from {int} without a gap", function (this: EventfoldWorld, first: number, firstVersion: number) {
-  const log = this.memo.log as RecordedEvent[];
+  const log = postgresStores(this).log!;
   expect(log[0].position).to.equal(first);
   assertGapless(log);
   const versions = new Map<string, number>();
@@ -304,27 +313,27 @@ Then("the log's positions are {int} to its end without a gap, and every stream's
 });
 
 Then('the subscriber {string} received every position of the log exactly once, in order', async function (this: EventfoldWorld, _name: string) {
-  const { child, handled } = this.memo.subscriber as { child: ChildLines; handled: number[] };
-  const log = this.memo.log as RecordedEvent[];
+  const { child, handled } = postgresStores(this).subscriber!;
+  const log = postgresStores(this).log!;
   const last = log.length - 1;
   if (!handled.includes(last)) await child.next(new RegExp(`^handled ${last}$`));
   expect(handled).to.deep.equal(log.map((event) => event.position));
-  const writers = this.memo.writers as Writers;
+  const writers = postgresSteps(this).writers!;
   await this.figures(
     { name: 'events in the log', value: log.length, unit: 'events' },
     { name: 'acknowledged appends', value: writers.acked.length, unit: 'appends' },
-    { name: 'appends of the killed writer acknowledged before the kill', value: this.memo.victimAcked as number, unit: 'appends' },
+    { name: 'appends of the killed writer acknowledged before the kill', value: postgresSteps(this).victimAcked!, unit: 'appends' },
   );
 });
 
 // ---- projections in every process ----
 
 Given(/^a second store (?:on the same database|opens the database) with the same projection$/, async function (this: EventfoldWorld) {
-  this.memo.second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections });
+  postgresStores(this).second = await EventStore.open(databaseUrl(database(this)), { projections: this.storeOptions.projections });
 });
 
 When(/^the second store deposits (\d+) to "([^"]+)"(?: expecting version (\d+))?$/, async function (this: EventfoldWorld, amount: string, stream: string, expected?: string) {
-  await (this.memo.second as EventStore).append(stream, [{ type: 'Deposited', data: { amount: Number(amount) } }], { expectedVersion: expected == null ? 'any' : Number(expected) });
+  await postgresStores(this).second!.append(stream, [{ type: 'Deposited', data: { amount: Number(amount) } }], { expectedVersion: expected == null ? 'any' : Number(expected) });
 });
 
 When('{string} deposits {int} expecting version {int}', async function (this: EventfoldWorld, stream: string, amount: number, expected: number) {
@@ -333,11 +342,11 @@ When('{string} deposits {int} expecting version {int}', async function (this: Ev
 
 When('both stores refresh', async function (this: EventfoldWorld) {
   await this.store!.refresh();
-  await (this.memo.second as EventStore).refresh();
+  await postgresStores(this).second!.refresh();
 });
 
 Then("the second store's {string} state says {string} holds {int}", function (this: EventfoldWorld, name: string, stream: string, amount: number) {
-  expect(((this.memo.second as EventStore).state(name) as Record<string, number>)[stream]).to.equal(amount);
+  expect((postgresStores(this).second!.state(name) as Record<string, number>)[stream]).to.equal(amount);
 });
 
 Given('{string} has made {int} deposits of {int}', async function (this: EventfoldWorld, stream: string, count: number, amount: number) {
@@ -345,7 +354,7 @@ Given('{string} has made {int} deposits of {int}', async function (this: Eventfo
 });
 
 Then('it started from the snapshot at position {int} and folded {int} events', function (this: EventfoldWorld, position: number, replayed: number) {
-  const { recovery } = this.memo.second as EventStore;
+  const { recovery } = postgresStores(this).second!;
   expect(recovery.snapshot.position).to.equal(position);
   expect(recovery.eventsReplayed).to.equal(replayed);
 });
@@ -376,7 +385,7 @@ Then('the database holds no eventfold table', async function (this: EventfoldWor
 
 When('a read-only store is opened on the database', async function (this: EventfoldWorld) {
   await this.capture(async () => {
-    this.memo.reader = await EventStore.open(databaseUrl(database(this)), { readOnly: true });
+    postgresStores(this).reader = await EventStore.open(databaseUrl(database(this)), { readOnly: true });
   });
 });
 
@@ -386,11 +395,11 @@ When('the store is opened', async function (this: EventfoldWorld) {
 
 Then('the read-only store reads {int} events', async function (this: EventfoldWorld, count: number) {
   expect(this.lastError).to.equal(undefined);
-  expect(await collect((this.memo.reader as EventStore).readAll())).to.have.length(count);
+  expect(await collect(postgresStores(this).reader!.readAll())).to.have.length(count);
 });
 
 Then('its append is rejected with a ReadOnlyStoreError, and the log still holds {int} events', async function (this: EventfoldWorld, count: number) {
-  const reader = this.memo.reader as EventStore;
+  const reader = postgresStores(this).reader!;
   const error = await Promise.resolve()
     .then(() => reader.append('late', numberedEvents(1)))
     .then(() => undefined, (e: unknown) => e);
