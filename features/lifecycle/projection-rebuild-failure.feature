@@ -19,7 +19,7 @@ Feature: A projection whose rebuild after a scavenge did not finish keeps nothin
       Given a new store with a projection keeping each stream's last text and a snapshot every 50 events, whose segments roll every 16 KiB
       And "customer-7" has 30 events holding the text "ERASE-ME-4711"
       And "orders" has 200 events
-      And a checkpoint was taken
+      And a checkpoint is taken
       And "customer-7" is deleted for good
 
     Scenario: The log cannot be read while the projection is rebuilt; a scavenge run again rebuilds it
@@ -33,7 +33,7 @@ Feature: A projection whose rebuild after a scavenge did not finish keeps nothin
       When the store is scavenged
       Then the scavenge removed 0 events
       And the projection holds no text "ERASE-ME-4711" and is what folding the events kept gives
-      When a checkpoint was taken
+      When a checkpoint is taken
       Then no file of the store holds the text "ERASE-ME-4711"
       When the store is closed and opened again
       Then the projection holds no text "ERASE-ME-4711" and is what folding the events kept gives
@@ -52,7 +52,7 @@ Feature: A projection whose rebuild after a scavenge did not finish keeps nothin
       And a checkpoint is refused with a ProjectionError
       When the store is scavenged
       Then the projection holds no text "ERASE-ME-4711" and is what folding the events kept gives
-      When a checkpoint was taken
+      When a checkpoint is taken
       Then no file of the store holds the text "ERASE-ME-4711"
 
   Rule: A projection that refuses one of the events kept stops, and no snapshot hides that from the next open

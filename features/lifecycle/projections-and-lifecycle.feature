@@ -19,7 +19,7 @@ Feature: Projections fold the application's events only, however the store opens
       Then the projection has folded 3 events
       When the store is closed and opened again
       Then the projection has folded 3 events
-      When a snapshot is taken
+      When a checkpoint is taken
       And the store is closed and opened again
       Then the open started from a snapshot and the projection has folded 3 events
       When the store is closed and opened again without its snapshots

@@ -63,7 +63,7 @@ Feature: What a store on PostgreSQL acknowledges is exactly what the database ho
 
     Scenario: A hard delete whose session ended before its commit is written once on a new connection
       Given a store on an empty PostgreSQL database
-      And "ledger" holds 1 event
+      And "ledger" has 1 event
       And another session locks the streams table
       When the store deletes "ledger" for good
       And the server ends the session of that deletion while it waits for the streams table
@@ -73,7 +73,7 @@ Feature: What a store on PostgreSQL acknowledges is exactly what the database ho
 
     Scenario: A hard delete lost twice is refused and appends to its stream are taken again
       Given a store on an empty PostgreSQL database
-      And "ledger" holds 1 event
+      And "ledger" has 1 event
       And another session locks the streams table
       When the store deletes "ledger" for good
       And the server ends the session of that deletion while it waits for the streams table
@@ -87,7 +87,7 @@ Feature: What a store on PostgreSQL acknowledges is exactly what the database ho
 
     Scenario: The checkpoint another process stored is inside the log, not past its end
       Given a store on an empty PostgreSQL database
-      And "ledger" holds 3 events
+      And "ledger" has 3 events
       And another process appended 10 events to "elsewhere", a notification this store has not received
       And subscription "mailer" stored its checkpoint at position 12 in another process
       When the store subscribes "mailer"

@@ -12,7 +12,7 @@ Feature: Opening a store on PostgreSQL
 
     Scenario Outline: Opening with <option> is refused
       When the store is opened with the file-only option <option>
-      Then the open was rejected with an InvalidInputError naming "<option>"
+      Then the open was rejected with an InvalidInputError saying "<option>"
       And the database holds no eventfold table
 
       Examples:

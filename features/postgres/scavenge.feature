@@ -152,7 +152,7 @@ Feature: Scavenge on PostgreSQL
       Given "old" has 5000 events
       And "old" is deleted
       When the store is closed as soon as its scavenge has deleted its first batch
-      Then the stopped scavenge was rejected with a StoreClosedError saying "1000 events removed"
+      Then the scavenge was rejected with a StoreClosedError saying "1000 events removed"
       And the events table holds 4000 rows of "old"
       When the store is closed and opened again
       And the store is scavenged
@@ -208,7 +208,7 @@ Feature: Scavenge on PostgreSQL
       Then the snapshots table holds the second process's checkpoint
       And no snapshot row holds the text "ERASE-ME-4711"
       When the second process closes its store
-      And a checkpoint was taken
+      And a checkpoint is taken
 
     Scenario: The scavenger is killed midway: no snapshot keeps what it deleted, and the rerun's end rebuilds the second process's projection
       Given "orders" has 50 events

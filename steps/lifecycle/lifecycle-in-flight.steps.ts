@@ -109,10 +109,6 @@ Then('the projection has folded {int} events', function (this: EventfoldWorld, n
   expect(this.store!.state('count')).to.deep.equal({ n });
 });
 
-When('a snapshot is taken', async function (this: EventfoldWorld) {
-  expect(await this.store!.checkpoint()).to.not.equal(null);
-});
-
 Then('the open started from a snapshot and the projection has folded {int} events', function (this: EventfoldWorld, n: number) {
   expect(this.store!.recovery.snapshot.used).to.not.equal(null);
   expect(this.store!.state('count')).to.deep.equal({ n });
@@ -177,12 +173,8 @@ Given(/^a store written by an earlier version, with (\d+) events? in "([^"]+)"(?
   inFlight(this).filesBefore = dataFiles(this.storeDir);
 });
 
-When('this version opens the store', async function (this: EventfoldWorld) {
-  this.store = await this.capture(() => EventStore.open(this.storeDir));
-});
-
-When('this version opens the store read-only', async function (this: EventfoldWorld) {
-  this.store = await this.capture(() => EventStore.open(this.storeDir, { readOnly: true }));
+When(/^this version opens the store( read-only)?$/, async function (this: EventfoldWorld, readOnly: string | null | undefined) {
+  this.store = await this.capture(() => EventStore.open(this.storeDir, readOnly ? { readOnly: true } : {}));
 });
 
 Then('the open was refused with a LegacyStreamNamesError naming {string}', function (this: EventfoldWorld, stream: string) {

@@ -88,18 +88,6 @@ Then(/^reading "([^"]+)" (forward|backward)(?: from version (\d+))? returns (\d+
   expect(versions).to.deep.equal(Array.from({ length: Number(count) }, (_, i) => Number(first) + i * step));
 });
 
-Then('reading all events returns {int} events: {int} of {string} and {int} of {string}', async function (this: EventfoldWorld, total: number, a: number, streamA: string, b: number, streamB: string) {
-  const events = await readAllEvents(this.store!);
-  expect(events).to.have.length(total);
-  expect(events.filter((e) => e.stream === streamA)).to.have.length(a);
-  expect(events.filter((e) => e.stream === streamB)).to.have.length(b);
-  for (let i = 1; i < events.length; i++) expect(events[i].position).to.be.greaterThan(events[i - 1].position);
-});
-
-Then('reading all events returns {int} events', async function (this: EventfoldWorld, total: number) {
-  expect(await readAllEvents(this.store!)).to.have.length(total);
-});
-
 Then('folding {string} with aggregateStream counts {int} events', async function (this: EventfoldWorld, stream: string, count: number) {
   const folded = await this.store!.aggregateStream(stream, { initialState: { n: 0 }, evolve: (draft) => void draft.n++ });
   expect(folded.n).to.equal(count);

@@ -7,6 +7,7 @@ import { followChild, startChild } from '../support/children';
 import { filesHolding, LAST_TEXTS } from '../support/erasure';
 import { numberedEvents, readAllEvents } from '../support/events';
 import { scenarioState } from '../support/scenario-state';
+import { scavenges } from '../support/scavenge-state';
 import type { EventfoldWorld } from '../support/world';
 
 /**
@@ -142,7 +143,6 @@ Then('the checkpoint was written after the scavenge ended', function (this: Even
 
 const calls = scenarioState(() => ({
   erasureStartedAfterRunning: undefined as boolean | undefined,
-  outcome: undefined as unknown,
 }));
 
 When(
@@ -181,12 +181,17 @@ Then('the scavenge asked for after the delete started once the running one had e
 When('a scavenge runs and the store is closed after its first segment', async function (this: EventfoldWorld) {
   const store = this.store!;
   let closing: Promise<void> | undefined;
-  calls(this).outcome = await store.scavenge({ onProgress: () => void (closing ??= store.close()) }).catch((error: unknown) => error);
+  scavenges(this).stopped = await store.scavenge({ onProgress: () => void (closing ??= store.close()) }).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
   await closing;
 });
 
+/** A scavenge close() stopped (file log: between segments; PostgreSQL: between batches) says so instead of resolving as if complete. */
 Then('the scavenge was rejected with a StoreClosedError saying {string}', function (this: EventfoldWorld, text: string) {
-  const outcome = calls(this).outcome as Error;
-  expect(outcome?.name, String(outcome)).to.equal('StoreClosedError');
-  expect(outcome.message).to.contain(text);
+  const { result, error } = scavenges(this).stopped!;
+  expect(result, 'the scavenge close() stopped resolved as if it had finished').to.equal(undefined);
+  expect((error as Error)?.name, String(error)).to.equal('StoreClosedError');
+  expect((error as Error).message).to.contain(text);
 });

@@ -75,10 +75,6 @@ Given('a store on an empty PostgreSQL database', async function (this: Eventfold
   await this.openStore();
 });
 
-Given('{string} holds {int} event(s)', async function (this: EventfoldWorld, stream: string, count: number) {
-  await this.store!.append(stream, numberedEvents(count));
-});
-
 /**
  * Another process's append as eventfold_write makes it (src/postgres/SCHEMA.md),
  * but without its notification: the store learns of it only when it asks the database.
@@ -121,10 +117,6 @@ Given('a second store on the database that takes a snapshot every {int} events',
 
 When('the second store makes {int} deposits of {int} to {string}, one at a time', async function (this: EventfoldWorld, count: number, amount: number, stream: string) {
   for (let i = 0; i < count; i++) await postgresStores(this).second!.append(stream, [{ type: 'Deposited', data: { amount } }]);
-});
-
-When('the second store refreshes', async function (this: EventfoldWorld) {
-  await postgresStores(this).second!.refresh();
 });
 
 When('the second store has stored its snapshot', async function (this: EventfoldWorld) {

@@ -54,8 +54,8 @@ Given('a directory whose only segment file is empty', async function (this: Even
   await (await this.disk!.create(`${logDirOf(this.storeDir)}/${segmentName(0)}`)).close();
 });
 
-/** Opens the store again, keeping what the open throws; `with repair "truncate"` or `with verifyOnOpen "full"` sets that one option. */
-When(/^the store is opened again(?: with (repair|verifyOnOpen) "([^"]+)")?$/, async function (this: EventfoldWorld, option: 'repair' | 'verifyOnOpen' | null | undefined, value: string | null | undefined) {
+/** Opens the store (again), keeping what the open throws; `with repair "truncate"` or `with verifyOnOpen "full"` sets that one option. */
+When(/^the store is opened(?: again)?(?: with (repair|verifyOnOpen) "([^"]+)")?$/, async function (this: EventfoldWorld, option: 'repair' | 'verifyOnOpen' | null | undefined, value: string | null | undefined) {
   await this.capture(() => this.openStore(option ? { [option]: value } : {}));
 });
 

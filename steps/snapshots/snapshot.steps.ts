@@ -75,8 +75,9 @@ Given(/^(\d+) (?:more )?events are appended over (\d+) streams$/, async function
   await appendOver(this, Number(count), Number(streams));
 });
 
+/** store.checkpoint(): a snapshot of everything durable now (every scenario's store holds events by then). */
 Given('a checkpoint is taken', async function (this: EventfoldWorld) {
-  await this.store!.checkpoint();
+  expect(await this.store!.checkpoint()).to.not.equal(null);
 });
 
 Then('a snapshot was taken each time {int} KiB more of log had been written', async function (this: EventfoldWorld, kib: number) {

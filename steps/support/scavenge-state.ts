@@ -21,6 +21,8 @@ export const scavenges = scenarioState(() => ({
   /** A text some events hold, to look for in every file (or row) after an erasing scavenge, and the stream holding it. */
   marker: undefined as string | undefined,
   markerStream: undefined as string | undefined,
+  /** How a scavenge the store was closed during ended: what it resolved with, or rejected with. */
+  stopped: undefined as { result?: ScavengeResult; error?: unknown } | undefined,
   /** The segment a scenario damaged, that the checks must name. */
   damagedSegment: undefined as string | undefined,
 }));
