@@ -805,11 +805,22 @@ export class PostgresLog implements EventLog {
       transaction: <T>(work: (query: TransactionQuery) => Promise<T>) => this.inTransaction(work),
       finished: () => this.appendScavengeFinished(),
     };
-    const running = scavengeTable(host, removed, scope, onProgress);
+    // The caller's own progress callback's error reaches the caller as it is (as on the file log), not as a StorageError.
+    let callbackError: unknown;
+    const progress = onProgress && ((report: ScavengeProgress) => {
+      try {
+        onProgress(report);
+      } catch (error) {
+        callbackError = error;
+        throw error;
+      }
+    });
+    const running = scavengeTable(host, removed, scope, progress);
     this.scavenges.add(running);
     try {
       return await running;
     } catch (error) {
+      if (callbackError !== undefined && error === callbackError) throw error;
       throw asStorageError(error, `Could not scavenge ${this.location}`);
     } finally {
       this.scavenges.delete(running);
