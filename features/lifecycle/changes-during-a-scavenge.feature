@@ -29,3 +29,11 @@ Feature: Lifecycle changes made while a scavenge runs
       When custom metadata holding the text "ERASE-ME-4711" is given to "customer-7", which is deleted for good, and the store is scavenged, all called at once
       Then all three calls succeeded and the scavenge removed 0 events
       And no file of the store holds the text "ERASE-ME-4711"
+
+  Rule: Only a change of a stream a segment removes events of makes it be judged again
+
+    Scenario: Metadata of other streams set while the first 3 rewritten segments are written does not hold the scavenge up
+      Given a store on a simulated disk with segments of 4 KiB where "orders" has 50 events with maxCount 1, between 50 events of "other"
+      When a scavenge runs and, while it writes each of its first 3 rewritten segments, the metadata of a stream it removes nothing of is set
+      Then each segment's rewrite was written once
+      And "orders" reads 1 event, version 49, after the scavenge

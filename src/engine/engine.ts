@@ -481,7 +481,7 @@ export class Engine implements LogListener {
         }
         const streams = this.lifecycles.entries().map(([stream]) => stream);
         try {
-          const result = await log.scavenge!(this.removedNow(Date.now()), onProgress, { streams, erase, below: record.position, redact: this.redacted, removedAt: (now) => this.removedNow(now), retentionVersion: () => this.lifecycles.appliedVersion });
+          const result = await log.scavenge!(this.removedNow(Date.now()), onProgress, { streams, erase, below: record.position, redact: this.redacted, removedAt: (now) => this.removedNow(now), retentionVersion: () => this.lifecycles.appliedVersion, retentionChangedSince: (stream, version) => this.lifecycles.changedSince(stream, version) });
           if (result.segmentsDone < result.segmentsTotal) {
             // Only close() stops a scavenge early: what was done stays done, the rest waits for a scavenge after the next open.
             throw new StoreClosedError(`The store was closed while it was scavenged: ${result.segmentsDone} of ${result.segmentsTotal} segments were done; scavenge again after the next open`);

@@ -402,6 +402,8 @@ export interface EventLog {
       removedAt?: (now: number) => (stream: string, version: number, timestamp: number) => boolean;
       /** Changes whenever a lifecycle change is applied: what was judged under another value is judged again before it is removed. */
       retentionVersion?: () => number;
+      /** True when the lifecycle of `stream` changed after `retentionVersion()` said `version`. */
+      retentionChangedSince?: (stream: string, version: number) => boolean;
     },
   ): Promise<ScavengeResult>;
   sealForScavenge?(): void;

@@ -555,13 +555,13 @@ export class FileLog implements EventLog {
    * before the first one, so no crash point leaves a snapshot of the old
    * segments behind. The engine writes no snapshot while a scavenge runs.
    */
-  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number } = {}): Promise<ScavengeResult> {
+  scavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress?: (progress: ScavengeProgress) => void, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number; retentionChangedSince?: (stream: string, version: number) => boolean } = {}): Promise<ScavengeResult> {
     this.assertWritable();
     this.scavenging ??= this.runScavenge(removed, onProgress, scope).finally(() => (this.scavenging = undefined));
     return this.scavenging;
   }
 
-  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress: ((progress: ScavengeProgress) => void) | undefined, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number }): Promise<ScavengeResult> {
+  private async runScavenge(removed: (stream: string, version: number, timestamp: number) => boolean, onProgress: ((progress: ScavengeProgress) => void) | undefined, scope: { redact?: ScavengeHost['redact']; retentionVersion?: () => number; retentionChangedSince?: (stream: string, version: number) => boolean }): Promise<ScavengeResult> {
     /** Set once this run removed the snapshots, before its first segment swap. */
     let snapshotsRemoved = false;
     /** Set when `onProgress` threw: the scavenge stops there and rejects with that error. */
@@ -578,6 +578,7 @@ export class FileLog implements EventLog {
           removed,
           redact: scope.redact,
           retentionVersion: scope.retentionVersion,
+          retentionChangedSince: scope.retentionChangedSince,
           commit: (i, steps, rewritten, span, places, stillJudged) =>
             this.exclusive(async () => {
               // Until the swap below, this process reads the old file through an open handle, never the new one by name.

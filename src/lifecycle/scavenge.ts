@@ -44,11 +44,15 @@ export interface ScavengeHost {
   /** For a record of the store's own streams: the type and data it is rewritten with (see erase-record.ts), or null to keep it as it is. */
   redact?(event: RecordedEvent): { type: string; data: unknown } | null;
   /**
-   * Changes whenever a lifecycle change (retention, deletion) is applied: a
-   * segment judged under one value and committed under another is judged
-   * again (absent: the retention never changes during a scavenge).
+   * Changes whenever a lifecycle change (retention, deletion) is applied
+   * (absent: the retention never changes during a scavenge). With
+   * `retentionChangedSince`: a segment is judged again when the lifecycle
+   * of a stream it removes events of changed after it was judged (only a
+   * change can bring them back; what it keeps a later scavenge removes, and
+   * an erased record stays erasable).
    */
   retentionVersion?(): number;
+  retentionChangedSince?(stream: string, version: number): boolean;
   /**
    * Puts the rewritten segment in place of the old one (under the store's
    * backup exclusion): `steps.write()` writes and fsyncs the temp file; then,
@@ -117,7 +121,8 @@ export async function scavengeSegments(host: ScavengeHost, onProgress?: (progres
         syncDir: () => host.fs.syncDir(host.logDir),
         discard: () => host.fs.unlink(tmp),
       };
-      if (!(await host.commit(i, steps, rewritten, span, places, () => host.retentionVersion?.() === judgedUnder))) continue;
+      const stillJudged = () => judgedUnder === undefined || ![...judged.removedStreams].some((stream) => host.retentionChangedSince?.(stream, judgedUnder) ?? host.retentionVersion?.() !== judgedUnder);
+      if (!(await host.commit(i, steps, rewritten, span, places, stillJudged))) continue;
       ({ keeping, removing } = judged);
       result.eventsRemoved += judged.removed;
       result.metadataRecordsErased! += judged.erased;
@@ -141,6 +146,8 @@ async function judgeSegment(host: ScavengeHost, segment: Segment, keptBefore: Se
   const keeping = new Set(keptBefore);
   const removing = new Set(removedBefore);
   const kept: KeptRecord[] = [];
+  /** The streams this segment removes events of. */
+  const removedStreams = new Set<string>();
   let removed = 0;
   let erased = 0;
   for await (const record of segmentRecords(segment, (offset, length) => host.read(segment, offset, length))) {
@@ -149,6 +156,7 @@ async function judgeSegment(host: ScavengeHost, segment: Segment, keptBefore: Se
     const timestamp = bytes.readDoubleLE(AT_TIMESTAMP);
     if (!keeping.has(stream) && host.removed(stream, version, timestamp)) {
       removing.add(stream);
+      removedStreams.add(stream);
       removed++;
       continue;
     }
@@ -158,7 +166,7 @@ async function judgeSegment(host: ScavengeHost, segment: Segment, keptBefore: Se
     kept.push({ bytes: replacement ? reframeRecord(bytes, replacement.type, replacement.data) : Buffer.from(bytes), previousRemoved: !keeping.has(stream) && removing.has(stream) });
     keeping.add(stream);
   }
-  return { kept, removed, erased, keeping, removing };
+  return { kept, removed, erased, keeping, removing, removedStreams };
 }
 
 /** A record a scavenge keeps, as read from the segment it rewrites. */

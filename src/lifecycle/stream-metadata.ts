@@ -148,6 +148,8 @@ interface StreamLife {
   deletedBefore: number;
   softDeleted: boolean;
   hardDeleted: boolean;
+  /** Version in SYSTEM_STREAM of the last change applied to it. */
+  changedAt: number;
 }
 
 /** What `store.retentionReport()` and `eventfold info` show. */
@@ -187,7 +189,8 @@ export class StreamLifecycles {
     if (version <= this.appliedVersion) return;
     this.appliedVersion = version;
     if (!('stream' in change)) return;
-    const life = this.streams.get(change.stream) ?? { metadata: {}, metadataVersion: -1, deletedBefore: 0, softDeleted: false, hardDeleted: false };
+    const life = this.streams.get(change.stream) ?? { metadata: {}, metadataVersion: -1, deletedBefore: 0, softDeleted: false, hardDeleted: false, changedAt: version };
+    life.changedAt = version;
     if ('metadata' in change) {
       life.metadata = change.metadata;
       life.metadataVersion = version;
@@ -203,6 +206,11 @@ export class StreamLifecycles {
     this.streams.set(change.stream, life);
     if (life.metadata.maxAge !== undefined && !life.hardDeleted) this.ageLimited.add(change.stream);
     else this.ageLimited.delete(change.stream);
+  }
+
+  /** True when a change of `stream`'s lifecycle was applied after `version` of SYSTEM_STREAM. */
+  changedSince(stream: string, version: number): boolean {
+    return (this.streams.get(stream)?.changedAt ?? -1) > version;
   }
 
   markHardDeleting(stream: string): void {

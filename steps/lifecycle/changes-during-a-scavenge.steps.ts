@@ -88,3 +88,37 @@ Then(/^all three calls succeeded and the scavenge removed (\d+) events?$/, funct
   expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).to.deep.equal(['ok', 'ok', 'ok']);
   expect(((outcomes[2] as PromiseFulfilledResult<{ eventsRemoved: number }>).value).eventsRemoved).to.equal(Number(removed));
 });
+
+// ---- changes of other streams while segments are rewritten ----
+
+const unrelated = scenarioState(() => ({ rewrites: [] as string[], rewritten: 0, versions: [] as number[] }));
+
+When('a scavenge runs and, while it writes each of its first {int} rewritten segments, the metadata of a stream it removes nothing of is set', async function (this: EventfoldWorld, first: number) {
+  const state = changes(this);
+  const disk = state.disk!;
+  const store = await EventStore.open(DIR, { ...OPTIONS, fs: disk });
+  const create = disk.create.bind(disk);
+  const seen = unrelated(this);
+  disk.create = async (path: string) => {
+    if (path.endsWith('.scavenged.tmp')) {
+      seen.rewrites.push(path);
+      if (seen.rewrites.length <= first) await store.setStreamMetadata(`unrelated-${seen.rewrites.length}`, { maxCount: 5 });
+    }
+    return create(path);
+  };
+  seen.rewritten = (await store.scavenge()).segmentsRewritten;
+  disk.create = create;
+  seen.versions = (await collect(store.readStream(state.stream))).map((e) => e.version);
+  await store.close();
+});
+
+Then("each segment's rewrite was written once", function (this: EventfoldWorld) {
+  const { rewrites, rewritten } = unrelated(this);
+  expect(rewritten, 'segments rewritten').to.be.greaterThan(3);
+  expect(rewrites).to.have.length(rewritten);
+  expect(new Set(rewrites).size).to.equal(rewrites.length);
+});
+
+Then('{string} reads {int} event, version {int}, after the scavenge', function (this: EventfoldWorld, _stream: string, count: number, version: number) {
+  expect(unrelated(this).versions).to.deep.equal(count === 1 ? [version] : []);
+});
