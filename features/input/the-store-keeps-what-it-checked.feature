@@ -61,6 +61,9 @@ Feature: The store keeps exactly what it checked
       Examples:
         | problem                                   | message                                                        |
         | a list of lines with an extra "note"      | event 0 data.lines is an array with a property "note"          |
+        | a list of lines with a hidden line and an extra "note" | event 0 data.lines is an array with a property "note" |
+        | a proxied list of lines listing an extra "note" first | event 0 data.lines is an array with a property "note" |
+        | a list of lines with a hidden line        | event 0 data.lines is an array whose item 1 is not enumerable  |
         | a date with an extra "tz"                 | event 0 data.at is a Date with a property "tz"                 |
         | a set of tags with an extra "label"       | event 0 data.tags is a Set with a property "label"             |
         | photo bytes with an extra "mime"          | event 0 data.photo has a property "mime" besides its bytes     |

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import { LIMITS } from './limits';
 
 /**
@@ -183,7 +183,32 @@ export function checkArrayItem(array: unknown[], i: number): void {
 
 /** An array holds its items, nothing else: msgpack writes only the items. */
 export function checkArrayProperties(array: unknown[], length: number): void {
-  if (Object.keys(array).length !== length || hasSymbolKeys(array)) refuseExtraProperties(array, 'an array', (key) => isIndex(key, length));
+  const keys = Object.keys(array);
+  if (keys.length !== length || !onlyIndexes(array, keys, length) || hasSymbolKeys(array)) {
+    refuseExtraProperties(array, 'an array', (key) => isIndex(key, length), () => refuseHiddenItem(keys, length));
+  }
+}
+
+/** Items are the array's data: one that is not enumerable is stored all the same, unlike other non-enumerable properties. */
+function refuseHiddenItem(keys: string[], length: number): never {
+  const listed = new Set(keys);
+  let item = 0;
+  while (item < length && listed.has(String(item))) item++;
+  throw new Refusal(`is an array whose item ${item} is not enumerable; make it an ordinary item (or copy the array: [...items])`);
+}
+
+/**
+ * Whether `keys` (as many as the array's length) are all indexes. The count
+ * alone is not enough: a non-enumerable index leaves room for an extra
+ * property. An ordinary array lists its indexes first, ascending, then its
+ * other keys, so its last key tells; a Proxy lists them in any order, so
+ * each one is looked at.
+ */
+function onlyIndexes(array: unknown[], keys: string[], length: number): boolean {
+  if (length === 0) return true;
+  if (!types.isProxy(array)) return keys[length - 1] === String(length - 1);
+  for (let k = 0; k < length; k++) if (!isIndex(keys[k], length)) return false;
+  return true;
 }
 
 /** A plain object's keys, once checked that it has no symbol keys and no more than a map holds. */
@@ -293,8 +318,9 @@ function hasSymbolKeys(value: object): boolean {
 }
 
 /** Enumerable properties besides the contents are dropped by msgpack (non-enumerable ones are not data, see README). */
-function refuseExtraProperties(value: object, what: string, expected: (key: string | symbol) => boolean): never {
+function refuseExtraProperties(value: object, what: string, expected: (key: string | symbol) => boolean, noExtra?: () => never): never {
   const extra = [...Object.keys(value), ...Object.getOwnPropertySymbols(value)].find((key) => !expected(key));
+  if (extra === undefined && noExtra) noExtra();
   const name = typeof extra === 'symbol' ? extra.toString() : `"${String(extra)}"`;
   throw new Refusal(`is ${what} with a property ${name} besides its contents, which would be dropped; store them side by side in an object`);
 }

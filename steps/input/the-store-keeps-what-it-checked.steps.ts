@@ -158,9 +158,24 @@ Then('{string} reads back its event with {} {}', async function (this: Eventfold
   expect(Object.is(actual, expected), `${String(actual).slice(0, 40)} is ${String(expected)}`).to.equal(true);
 });
 
+/** Lines "a" and "b", line 1 not enumerable (so the array's keys are one fewer than its length). */
+function withHiddenLine(): string[] {
+  const lines = ['a', 'b'];
+  Object.defineProperty(lines, '1', { value: 'b', enumerable: false, writable: true, configurable: true });
+  return lines;
+}
+
+/** `lines` behind a Proxy whose key list puts "note" before the items. */
+function listingNoteFirst(lines: string[]): string[] {
+  return new Proxy(lines, { ownKeys: (target) => ['note', ...Reflect.ownKeys(target).filter((key) => key !== 'note')] });
+}
+
 /** Data msgpack would not give back whole, and a misspelt key, as a caller might write them. */
 const lossyEvents: Record<string, () => Record<string, unknown>> = {
   'a list of lines with an extra "note"': () => ({ type: 'T', data: { lines: Object.assign(['a', 'b'], { note: 'kept?' }) } }),
+  'a list of lines with a hidden line and an extra "note"': () => ({ type: 'T', data: { lines: Object.assign(withHiddenLine(), { note: 'kept?' }) } }),
+  'a proxied list of lines listing an extra "note" first': () => ({ type: 'T', data: { lines: listingNoteFirst(Object.assign(withHiddenLine(), { note: 'kept?' })) } }),
+  'a list of lines with a hidden line': () => ({ type: 'T', data: { lines: withHiddenLine() } }),
   'a date with an extra "tz"': () => ({ type: 'T', data: { at: Object.assign(new Date(0), { tz: 'Europe/Paris' }) } }),
   'a set of tags with an extra "label"': () => ({ type: 'T', data: { tags: Object.assign(new Set(['vip']), { label: 'x' }) } }),
   'photo bytes with an extra "mime"': () => ({ type: 'T', data: { photo: Object.assign(new Uint8Array([7]), { mime: 'image/png' }) } }),
