@@ -69,3 +69,16 @@ Feature: What goes into an event comes out exactly, or is refused
         | a getter that throws         | event 0 data could not be read: no value today                 |
         | a proxy whose traps throw    | event 0 data could not be read: trap says no                   |
         | data nested 65 levels deep   | nests deeper than 64 levels                                    |
+
+  Rule: A value is kept or refused alike, whichever way it reaches the store
+
+    Scenario Outline: Keys named "constructor" and "toJSON" that hold data are kept <way>
+      When an object whose "constructor" key holds 1 and whose "toJSON" key holds "x" is stored <way>
+      Then after a reopen that object reads back exactly
+
+      Examples:
+        | way                                                   |
+        | as an event's data                                    |
+        | as event data appended while another append is checked |
+        | as a stream's custom metadata                         |
+        | in a projection's state taken into a snapshot         |

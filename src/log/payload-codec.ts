@@ -8,9 +8,13 @@ import { Packr } from 'msgpackr';
  * decodes on its own (needed to read from any offset and to salvage data).
  * moreTypes: typed arrays, ArrayBuffer, Set and bigints beyond 64 bits keep
  * their exact type (msgpack extensions); copyBuffers: binary data read back
- * is its own copy, not a view of a read buffer.
+ * is its own copy, not a view of a read buffer. useToJSON false: a `toJSON`
+ * key is data like any other (validation lets no class instance through, so
+ * no toJSON method is ever wanted); with it on, an object whose own
+ * `constructor` key hides Object's had its `toJSON` called, so a non-function
+ * one failed here while src/validate/pack-plain-data.ts stored the object.
  */
-export const payloadCodec = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+export const payloadCodec = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true, useToJSON: false });
 
 /**
  * An event's payload already encoded with these settings (by validateEvents,
