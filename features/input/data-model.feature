@@ -82,3 +82,10 @@ Feature: What goes into an event comes out exactly, or is refused
         | as event data appended while another append is checked |
         | as a stream's custom metadata                         |
         | in a projection's state taken into a snapshot         |
+
+  Rule: An object's keys are written in the order a plain copy of it keeps them
+
+    @file-only
+    Scenario: A proxy that lists a name before a number is stored as its plain copy
+      When an event is appended whose data is a proxy listing the key "b" (holding 1) before the key "1" (holding 2)
+      Then the log holds that data byte for byte as msgpack writes its plain copy, the key "1" first

@@ -216,7 +216,26 @@ export function objectKeys(value: object): string[] {
   if (Object.getOwnPropertySymbols(value).length > 0) throw new Refusal('has a symbol-keyed property, which cannot be stored');
   const keys = Object.keys(value);
   if (keys.length > MAX_MAP_KEYS) throw new Refusal(`has more than ${MAX_MAP_KEYS} keys, more than one msgpack map holds here; split it or use an array`);
-  return keys;
+  return types.isProxy(value) ? inPlainObjectOrder(keys) : keys;
+}
+
+/**
+ * `keys` in the order a plain object holds them: array indexes ascending,
+ * then the other keys as listed. An ordinary object lists them so already; a
+ * Proxy lists them in any order, and its map is written as a plain copy of
+ * it would be (as msgpack wrote the copy before the packer, byte for byte).
+ */
+function inPlainObjectOrder(keys: string[]): string[] {
+  const indexes = keys.filter(isArrayIndex);
+  if (indexes.length === 0) return keys;
+  indexes.sort((a, b) => Number(a) - Number(b));
+  return [...indexes, ...keys.filter((key) => !isArrayIndex(key))];
+}
+
+/** A key an object keeps among its indexed elements (an integer below 2^32 - 1, written canonically). */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
 }
 
 /** A key of a plain object, counted towards the size. */

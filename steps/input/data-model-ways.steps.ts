@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
+import { payloadCodec } from '../../src/log/payload-codec';
 import type { AppendResult, EventStore, Projection } from '../../src/index';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
@@ -74,4 +77,32 @@ Then('after a reopen that object reads back exactly', async function (this: Even
   for await (const event of this.store!.readStream('kept')) read.push(event.data);
   expect(read.length, 'events of "kept"').to.be.greaterThan(0);
   for (const data of read) expect(data).to.deep.equal(expected);
+});
+
+/** The msgpack bytes of the proxy's data and of its plain copy, as the log should hold them. */
+const proxyBytes = scenarioState(() => ({ plainCopy: Buffer.alloc(0), listedOrder: Buffer.alloc(0) }));
+
+When(
+  'an event is appended whose data is a proxy listing the key {string} \\(holding {int}) before the key {string} \\(holding {int})',
+  async function (this: EventfoldWorld, name: string, nameValue: number, number: string, numberValue: number) {
+    const data = new Proxy({ [name]: nameValue, [number]: numberValue }, { ownKeys: () => [name, number] });
+    const plainCopy = { ...data };
+    expect(Object.keys(plainCopy), 'a plain copy puts the number first').to.deep.equal([number, name]);
+    // The bytes msgpack gives each order (a map of 16-bit size, as the store writes every object).
+    const map = (entries: Array<[string, number]>) => Buffer.concat([Buffer.from([0xde, 0, entries.length]), ...entries.map(([k, v]) => Buffer.concat([payloadCodec.pack(k), payloadCodec.pack(v)]))]);
+    proxyBytes(this).plainCopy = map(Object.entries(plainCopy));
+    proxyBytes(this).listedOrder = map([[name, nameValue], [number, numberValue]]);
+    expect(payloadCodec.pack(plainCopy).equals(proxyBytes(this).plainCopy), 'msgpack writes the plain copy so').to.equal(true);
+    await this.store!.append('proxied', [{ type: 'Listed', data }]);
+  },
+);
+
+Then('the log holds that data byte for byte as msgpack writes its plain copy, the key {string} first', async function (this: EventfoldWorld, _number: string) {
+  await this.store!.close();
+  const logDir = join(this.storeDir, 'log');
+  const log = Buffer.concat(readdirSync(logDir).map((file) => readFileSync(join(logDir, file))));
+  const { plainCopy, listedOrder } = proxyBytes(this);
+  expect(log.includes(plainCopy), 'the plain copy\'s bytes are in the log').to.equal(true);
+  expect(log.includes(listedOrder), 'the proxy\'s listed order is not').to.equal(false);
+  await this.openStore();
 });
