@@ -1,17 +1,14 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/eventfold-cli';
+import { writeFileThatIsNotAStore } from '../support/not-a-store';
 import type { EventfoldWorld } from '../support/world';
 
 const TARGETS: Record<string, (world: EventfoldWorld) => string> = {
   'the store': (world) => world.storeDir,
-  'a file instead of a directory': (world) => {
-    const file = join(world.dir, 'notes.txt');
-    writeFileSync(file, 'not a store');
-    return file;
-  },
+  'a file instead of a directory': (world) => writeFileThatIsNotAStore(world.dir),
   'a directory that is not a store': (world) => {
     const dir = join(world.dir, 'photos');
     mkdirSync(dir, { recursive: true });

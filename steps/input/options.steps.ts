@@ -1,8 +1,9 @@
 import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore, InvalidInputError } from '../../src/index';
+import { writeFileThatIsNotAStore } from '../support/not-a-store';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
 
@@ -33,16 +34,8 @@ When('a store is opened in a new directory with options {}', async function (thi
 const PATHS: Record<string, (world: EventfoldWorld) => unknown> = {
   'an empty path': () => '',
   'the number 123': () => 123,
-  'a path that is a file': (world) => {
-    const file = join(world.dir, 'notes.txt');
-    writeFileSync(file, 'not a store');
-    return file;
-  },
-  'a path inside a file': (world) => {
-    const file = join(world.dir, 'notes.txt');
-    writeFileSync(file, 'not a store');
-    return join(file, 'store');
-  },
+  'a path that is a file': (world) => writeFileThatIsNotAStore(world.dir),
+  'a path inside a file': (world) => join(writeFileThatIsNotAStore(world.dir), 'store'),
 };
 
 When('a store is opened at {}', async function (this: EventfoldWorld, path: string) {
