@@ -93,11 +93,14 @@ export class Engine implements LogListener {
     this.projections.finishReplay();
   }
 
-  accepting(append: LogAppend, events: readonly RecordedEvent[] | null): void {
+  accepting(append: LogAppend, events: readonly RecordedEvent[] | null, decodeAgain?: () => readonly RecordedEvent[]): void {
     const stream = append.stream;
     if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
     const change = stream === SYSTEM_STREAM ? this.pendingChanges.get(append) : undefined;
-    if (events) this.projections.fold(append, isSystemStream(stream) ? [] : events);
+    if (events) {
+      if (isSystemStream(stream)) this.projections.fold(append, []);
+      else this.projections.fold(append, events, decodeAgain);
+    }
     // Nothing can refuse the append after this.
     if (change && 'deleted' in change && change.deleted === 'hard') this.lifecycles.markHardDeleting(change.stream);
   }

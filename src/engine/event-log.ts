@@ -167,8 +167,15 @@ export interface LogListener extends LogReplay {
    * A throw refuses exactly this append, with the thrown error as its
    * outcome; nothing of it is written. Called for every append, in the order
    * they take their places.
+   *
+   * `decodeAgain`: a log that holds the append's bytes until it is durable
+   * (the file log) passes a way to decode the same events again. The engine
+   * then lets go of `events` once folded and decodes them again only if it
+   * must fold them a second time (an evolve refused a later append, or a
+   * rebuild), so that a batch's events do not survive young-generation
+   * collections while it is written and fsynced.
    */
-  accepting(append: LogAppend, events: readonly RecordedEvent[] | null): void;
+  accepting(append: LogAppend, events: readonly RecordedEvent[] | null, decodeAgain?: () => readonly RecordedEvent[]): void;
 
   /**
    * Optional hint from a log that alone decides the order of appends (the

@@ -30,12 +30,12 @@ export class ProjectionStates implements LogReplay {
   /** Projections stopped by a durable event their evolve refused (see foldDurable). */
   private readonly stopped = new Map<string, ProjectionError>();
   /** States of batches settled before they were durable, oldest first (at most one with the file log). */
-  private settledBatches: Array<{ last: object; states: Map<string, unknown>; events: RecordedEvent[] }> = [];
+  private settledBatches: Array<{ last: object; states: Map<string, unknown>; appends: FoldedAppend[] }> = [];
   /** The state the open drafts started from: after every append already settled into a batch. */
   private base = new Map<string, unknown>();
   private drafts: Map<string, Draft<unknown>> | undefined;
   /** Appends folded into the open drafts, oldest first. */
-  private inDrafts: Array<{ append: object; events: readonly RecordedEvent[] }> = [];
+  private inDrafts: FoldedAppend[] = [];
   private readonly entries: Array<[string, Projection]>;
   /** How many evolves are running now (one, unless an evolve folds another store's projection). */
   private evolvesRunning = 0;
@@ -97,9 +97,11 @@ export class ProjectionStates implements LogReplay {
 
   /**
    * Folds an accepted append into the open drafts. Throws ProjectionError, with
-   * the drafts as they were before, if an evolve throws.
+   * the drafts as they were before, if an evolve throws. `decodeAgain` (see
+   * LogListener.accepting): `events` are not kept, only the way to have them
+   * again should they be folded a second time.
    */
-  fold(append: object, events: readonly RecordedEvent[]): void {
+  fold(append: object, events: readonly RecordedEvent[], decodeAgain?: () => readonly RecordedEvent[]): void {
     const drafts = this.openDrafts();
     for (const [name, projection] of this.entries) {
       // A stopped projection's state means nothing any more: it judges no append.
@@ -112,7 +114,7 @@ export class ProjectionStates implements LogReplay {
         throw new ProjectionError(name, error);
       }
     }
-    this.inDrafts.push({ append, events });
+    this.inDrafts.push({ append, events: decodeAgain ?? (() => events) });
   }
 
   /** Forgets an accepted append the log did not write after all: the drafts are rebuilt without it when next needed. */
@@ -129,10 +131,10 @@ export class ProjectionStates implements LogReplay {
    * when it is durable (`publishDurable`).
    */
   settleBatch(lastAppend: object): void {
-    const events = this.inDrafts.slice(0, this.inDrafts.findIndex((a) => a.append === lastAppend) + 1).flatMap((a) => a.events);
+    const appends = this.inDrafts.slice(0, this.inDrafts.findIndex((a) => a.append === lastAppend) + 1);
     const states = this.settle(lastAppend);
-    // Its events are kept until it is durable: a rebuild (see `rebuild`) folds them again on its new states.
-    if (states) this.settledBatches.push({ last: lastAppend, states, events });
+    // Its appends are kept until it is durable: a rebuild (see `rebuild`) folds their events again on its new states.
+    if (states) this.settledBatches.push({ last: lastAppend, states, appends });
   }
 
   /**
@@ -206,14 +208,14 @@ export class ProjectionStates implements LogReplay {
       this.inDrafts = [];
     } else {
       // The batch ends before the newest accepted append (a size limit cut it): fold its prefix on its own.
-      const settled = this.inDrafts.slice(0, at + 1);
+      const settled = this.inDrafts.slice(0, at + 1).map((append) => append.events());
       states = new Map(
         this.entries.map(([name, projection]) => [
           name,
           this.stopped.has(name)
             ? this.base.get(name)
             : produce(this.base.get(name), (draft: Draft<unknown>) => {
-                for (const { events } of settled) for (const event of events) projection.evolve(draft, event);
+                for (const events of settled) for (const event of events) projection.evolve(draft, event);
               }),
         ]),
       );
@@ -263,9 +265,10 @@ export class ProjectionStates implements LogReplay {
   private openDrafts(): Map<string, Draft<unknown>> {
     if (this.drafts) return this.drafts;
     const drafts = new Map<string, Draft<unknown>>();
+    const folded = this.inDrafts.map((append) => append.events());
     for (const [name, projection] of this.entries) {
       const draft = createDraft(this.base.get(name) as object) as Draft<unknown>;
-      if (!this.stopped.has(name)) for (const { events } of this.inDrafts) for (const event of events) projection.evolve(draft, event);
+      if (!this.stopped.has(name)) for (const events of folded) for (const event of events) projection.evolve(draft, event);
       drafts.set(name, draft);
     }
     this.drafts = drafts;
@@ -309,7 +312,8 @@ export class ProjectionStates implements LogReplay {
     try {
       for (const batch of this.settledBatches) {
         const previous = settled;
-        batch.states = new Map(this.entries.map(([name, projection]) => [name, this.stopped.has(name) ? previous.get(name) : foldAll(projection, previous.get(name), batch.events)]));
+        const events = batch.appends.flatMap((append) => append.events());
+        batch.states = new Map(this.entries.map(([name, projection]) => [name, this.stopped.has(name) ? previous.get(name) : foldAll(projection, previous.get(name), events)]));
         settled = batch.states;
       }
     } catch (error) {
@@ -397,6 +401,12 @@ export class ProjectionStates implements LogReplay {
       this.base.set(name, state);
     }
   }
+}
+
+/** An accepted append folded into the drafts, and its events, decoded again when they are folded a second time. */
+interface FoldedAppend {
+  append: object;
+  events: () => readonly RecordedEvent[];
 }
 
 /** Projections see the application's events only, never the store's own (system streams): on open, refresh and live alike. */

@@ -281,7 +281,9 @@ export class FileLog implements EventLog {
       return new InvalidInputError(`an event cannot be stored: ${(error as Error).message}`, { cause: error });
     }
     try {
-      this.listener.accepting(append, this.listener.foldsEvents ? (decodeAppend(framed) as RecordedEvent[]) : null);
+      // The frame is held until it is durable: the engine may let go of the decoded events and decode them again from it.
+      if (this.listener.foldsEvents) this.listener.accepting(append, decodeAppend(framed) as RecordedEvent[], () => decodeAppend(framed) as RecordedEvent[]);
+      else this.listener.accepting(append, null);
     } catch (error) {
       return asEventfoldError(error);
     }
