@@ -1,6 +1,6 @@
 import type { FramedAppend } from './encode-record';
 import { formatUuid } from './id-pool';
-import { payloadCodec } from './payload-codec';
+import { decodePayload } from './decode-payload';
 import {
   AT_BATCH_BYTES,
   AT_BATCH_START,
@@ -89,17 +89,6 @@ class RepeatedText {
 
 const lastStream = new RepeatedText();
 const lastType = new RepeatedText();
-/** msgpackr's range argument, reused: one object less per event. */
-const payloadRange = { start: 0, end: 0 };
-
-/**
- * Payloads shorter than this are decoded from a view of their own: msgpackr
- * reads the strings of a source that ends before byte 140 in JavaScript, and
- * hands any other to its native string extractor, whose call costs more than
- * the view for the short strings of a small event.
- */
-const SMALL_PAYLOAD_BYTES = 140;
-
 /** Decodes a checked record's event. */
 export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
   const flags = chunk[offset + AT_FLAGS];
@@ -107,14 +96,7 @@ export function decodeEvent(chunk: Buffer, offset: number, length: number): Reco
   const typeEnd = streamEnd + chunk.readUInt16LE(offset + AT_TYPE_BYTES);
   const idEnd = typeEnd + chunk.readUInt16LE(offset + AT_ID_BYTES);
   const payloadEnd = offset + FRAME_HEADER_BYTES + length;
-  let payload: unknown;
-  if (payloadEnd - idEnd < SMALL_PAYLOAD_BYTES) {
-    payload = payloadCodec.unpack(chunk.subarray(idEnd, payloadEnd));
-  } else {
-    payloadRange.start = idEnd;
-    payloadRange.end = payloadEnd;
-    payload = payloadCodec.unpack(chunk, payloadRange);
-  }
+  const payload = decodePayload(chunk, idEnd, payloadEnd);
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
   return {
     position: readU64(chunk, offset + AT_POSITION),
