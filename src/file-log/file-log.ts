@@ -183,7 +183,7 @@ export class FileLog implements EventLog {
   }
 
   streams(): string[] {
-    return [...this.index.streams].filter(([, entry]) => entry.version >= 0).map(([name]) => name);
+    return [...this.index.streams.namesWithEvents()];
   }
 
   /**
@@ -704,17 +704,6 @@ export class FileLog implements EventLog {
 
   /** The index and log end as durable now (the published end, not the writer's: a batch being written is not in the index yet). */
   captureSnapshot(): { position: number; log: FileSnapshotPart } {
-    const names: string[] = [];
-    const versions: number[] = [];
-    const positions: number[] = [];
-    const offsets: number[] = [];
-    for (const [name, head] of this.index.streams) {
-      if (head.version < 0) continue;
-      names.push(name);
-      versions.push(head.version);
-      positions.push(head.position);
-      offsets.push(head.offset);
-    }
     const bases = this.index.segmentBases;
     return {
       position: this.lastPosition,
@@ -722,7 +711,7 @@ export class FileLog implements EventLog {
         logEnd: { segmentBase: bases[bases.length - 1], offset: this.index.endOffset },
         ...(this.lastRecord ? { lastRecord: { ...this.lastRecord } } : {}),
         segmentBases: bases.slice(),
-        streams: { names, versions, positions, offsets },
+        streams: this.index.streams.toColumns(),
         sparseOffsets: this.index.sparseOffsets.slice(),
       },
     };

@@ -245,8 +245,7 @@ async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: 
 
 /** Starts the index from a snapshot; the log scan then adds what came after it. */
 function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
-  const { names, versions, positions, offsets } = contents.streams;
-  index.streams.seed(names, versions, positions, offsets);
+  index.streams.seed(contents.streams);
   for (const offset of contents.sparseOffsets) index.sparseOffsets.push(offset);
   index.durableCount = contents.position + 1;
   index.endOffset = contents.logEnd.offset;

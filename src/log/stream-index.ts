@@ -1,5 +1,6 @@
 import { NO_PREVIOUS } from './record';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
+import { StreamNameTable } from './stream-name-table';
 
 /** One stream's place in the index. */
 export interface StreamHead {
@@ -20,60 +21,175 @@ export interface EventPlace {
 
 export const SPARSE_EVERY = 256;
 
+/** The heads a snapshot brings, as it stores them: the names' UTF-8 one after the other, and per stream a row of each column. */
+export interface StreamColumns {
+  nameBytes: Uint8Array;
+  /** Where each name's bytes end in nameBytes (the next one starts there). */
+  nameEnds: Uint32Array;
+  versions: Float64Array;
+  positions: Float64Array;
+  offsets: Float64Array;
+}
+
+const IN_COLUMNS = 0;
+const ASKED_FOR = 1;
+const GONE = 2;
+
 /**
  * Each stream's head by name, as a Map of StreamHead objects would hold
  * them (get, set, delete, iteration in insertion order), but the heads a
- * snapshot brings (a million streams and more) are kept as that snapshot's
- * columns, and a stream's head object is made only when `get` first asks for
- * it: an open from a snapshot builds one Map entry per stream (a number),
- * not one object as well (half the time of such an open, and the garbage
- * collection after it). A head that `get` returned is the stream's own: the
- * index's writers change it in place. Iteration hands out the heads not yet
- * asked for as fresh objects, for reading only (the callers only read them).
+ * snapshot brings (a million streams and more) stay in that snapshot's
+ * columns, found by name through a hash table over the names' bytes
+ * (StreamNameTable): an open from a snapshot makes no object, string or
+ * `Map` entry per stream. A stream's head object is made when `get` first
+ * asks for it, and is the stream's own from then on: the index's writers
+ * change it in place. Streams that are not in the snapshot (made after it)
+ * live in a Map beside it. Iteration hands out the heads not yet asked for
+ * as fresh objects, for reading only (the callers only read them).
  */
 export class StreamHeads implements Iterable<[string, StreamHead]> {
-  /** A stream's head, or its row in the snapshot's columns. */
-  private readonly heads = new Map<string, StreamHead | number>();
-  private versions: readonly number[] = [];
-  private positions: readonly number[] = [];
-  private offsets: readonly number[] = [];
+  private table = new StreamNameTable(new Uint8Array(0), new Uint32Array(0));
+  private columns: Omit<StreamColumns, 'nameBytes' | 'nameEnds'> = { versions: new Float64Array(0), positions: new Float64Array(0), offsets: new Float64Array(0) };
+  /** Per row of the table: IN_COLUMNS, ASKED_FOR (its head is in `asked`), or GONE (deleted). */
+  private rowState = new Uint8Array(0);
+  private gone = 0;
+  /** The heads of the table's streams that `get` asked for, by name, and by row (for iteration and snapshots; an array made at the first ask). */
+  private readonly asked = new Map<string, StreamHead>();
+  private askedByRow: Array<StreamHead | undefined> = [];
+  /** Streams that are not (or no longer) rows of the table, in insertion order. */
+  private readonly added = new Map<string, StreamHead>();
+  /** The last name `get` found no row for: the `set` of a new stream that follows needs no second look (rows never change names). */
+  private notInTable: string | undefined;
 
-  /** Takes a snapshot's heads (parallel arrays, kept as they are), before any other head is set. */
-  seed(names: readonly string[], versions: readonly number[], positions: readonly number[], offsets: readonly number[]): void {
-    this.versions = versions;
-    this.positions = positions;
-    this.offsets = offsets;
-    for (let i = 0; i < names.length; i++) this.heads.set(names[i], i);
+  /** Takes a snapshot's heads (columns kept as they are), before any other head is set. */
+  seed(columns: StreamColumns): void {
+    this.table = new StreamNameTable(columns.nameBytes, columns.nameEnds);
+    this.columns = columns;
+    this.rowState = new Uint8Array(columns.nameEnds.length);
   }
 
   get size(): number {
-    return this.heads.size;
+    return this.table.count - this.gone + this.added.size;
   }
 
   get(stream: string): StreamHead | undefined {
-    const found = this.heads.get(stream);
-    if (typeof found !== 'number') return found;
-    const head = this.row(found);
-    this.heads.set(stream, head);
-    return head;
+    const head = this.asked.get(stream) ?? this.added.get(stream);
+    if (head !== undefined || this.table.count === 0) return head;
+    const row = this.table.find(stream);
+    if (row < 0) this.notInTable = stream;
+    if (row < 0 || this.rowState[row] !== IN_COLUMNS) return undefined;
+    return this.ask(stream, row, this.row(row));
   }
 
   set(stream: string, head: StreamHead): this {
-    this.heads.set(stream, head);
+    if (this.added.has(stream)) {
+      this.added.set(stream, head);
+      return this;
+    }
+    const row = this.rowOf(stream);
+    if (row >= 0 && this.rowState[row] !== GONE) this.ask(stream, row, head);
+    else this.added.set(stream, head);
     return this;
   }
 
   delete(stream: string): boolean {
-    return this.heads.delete(stream);
+    if (this.added.delete(stream)) return true;
+    const row = this.rowOf(stream);
+    if (row < 0 || this.rowState[row] === GONE) return false;
+    this.rowState[row] = GONE;
+    this.gone++;
+    this.asked.delete(stream);
+    if (this.askedByRow.length > 0) this.askedByRow[row] = undefined;
+    return true;
   }
 
   *[Symbol.iterator](): IterableIterator<[string, StreamHead]> {
-    for (const [stream, found] of this.heads) yield [stream, typeof found === 'number' ? this.row(found) : found];
+    for (let row = 0; row < this.table.count; row++) {
+      const state = this.rowState[row];
+      if (state === IN_COLUMNS) yield [this.table.nameOf(row), this.row(row)];
+      else if (state === ASKED_FOR) yield [this.table.nameOf(row), this.askedByRow[row]!];
+    }
+    yield* this.added;
+  }
+
+  /**
+   * The heads of the streams with a durable event (version ≥ 0), in
+   * iteration order, as a snapshot stores them: the names of the table's
+   * rows are copied as bytes, never made strings.
+   */
+  toColumns(): StreamColumns {
+    const rows: number[] = [];
+    const heads: StreamHead[] = [];
+    const names: string[] = [];
+    let total = 0;
+    for (let row = 0; row < this.table.count; row++) {
+      const state = this.rowState[row];
+      if (state === GONE || (state === ASKED_FOR ? this.askedByRow[row]!.version : this.columns.versions[row]) < 0) continue;
+      rows.push(row);
+      total += this.table.nameBytes(row);
+    }
+    for (const [name, head] of this.added) {
+      if (head.version < 0) continue;
+      names.push(name);
+      heads.push(head);
+      total += Buffer.byteLength(name);
+    }
+    const count = rows.length + names.length;
+    const columns: StreamColumns = {
+      nameBytes: new Uint8Array(total),
+      nameEnds: new Uint32Array(count),
+      versions: new Float64Array(count),
+      positions: new Float64Array(count),
+      offsets: new Float64Array(count),
+    };
+    const text = Buffer.from(columns.nameBytes.buffer, 0, total);
+    let at = 0;
+    const put = (i: number, version: number, position: number, offset: number) => {
+      columns.nameEnds[i] = at;
+      columns.versions[i] = version;
+      columns.positions[i] = position;
+      columns.offsets[i] = offset;
+    };
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      at = this.table.copyName(row, columns.nameBytes, at);
+      const head = this.rowState[row] === ASKED_FOR ? this.askedByRow[row]! : undefined;
+      if (head) put(i, head.version, head.position, head.offset);
+      else put(i, this.columns.versions[row], this.columns.positions[row], this.columns.offsets[row]);
+    }
+    for (let j = 0; j < names.length; j++) {
+      at += text.write(names[j], at);
+      put(rows.length + j, heads[j].version, heads[j].position, heads[j].offset);
+    }
+    return columns;
+  }
+
+  /** The stream's row in the table, -1 when it has none. */
+  private rowOf(stream: string): number {
+    return this.table.count === 0 || stream === this.notInTable ? -1 : this.table.find(stream);
+  }
+
+  /** The names of the streams with a durable event (version ≥ 0), without making their heads. */
+  *namesWithEvents(): IterableIterator<string> {
+    for (let row = 0; row < this.table.count; row++) {
+      const state = this.rowState[row];
+      if (state === IN_COLUMNS ? this.columns.versions[row] >= 0 : state === ASKED_FOR && this.askedByRow[row]!.version >= 0) yield this.table.nameOf(row);
+    }
+    for (const [name, head] of this.added) if (head.version >= 0) yield name;
+  }
+
+  private ask(stream: string, row: number, head: StreamHead): StreamHead {
+    this.rowState[row] = ASKED_FOR;
+    this.asked.set(stream, head);
+    // Filled, so that V8 keeps it a dense array (8 bytes a row) rather than a dictionary.
+    if (this.askedByRow.length === 0) this.askedByRow = new Array<StreamHead | undefined>(this.table.count).fill(undefined);
+    this.askedByRow[row] = head;
+    return head;
   }
 
   private row(i: number): StreamHead {
-    const version = this.versions[i];
-    return { version, pendingVersion: version, position: this.positions[i], offset: this.offsets[i] };
+    const version = this.columns.versions[i];
+    return { version, pendingVersion: version, position: this.columns.positions[i], offset: this.columns.offsets[i] };
   }
 }
 

@@ -3,10 +3,12 @@ import { CorruptionError } from '../errors';
 import { snapshotFile } from '../store-layout';
 import { AT_FILE_NUMBER, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from '../log/file-header';
 import { payloadCodec } from '../log/payload-codec';
+import type { StreamColumns } from '../log/stream-index';
+import { encodeNames } from '../log/stream-name-table';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
-export const SNAPSHOT_FORMAT_VERSION = 3;
+export const SNAPSHOT_FORMAT_VERSION = 4;
 /** Version 1 had no `lastRecord`: still decoded, but never trusted (its log end cannot be checked). */
 export const OLDEST_READABLE_SNAPSHOT_VERSION = 1;
 export const SNAPSHOT_HEADER_BYTES = FILE_HEADER_BYTES;
@@ -23,6 +25,8 @@ const packr = payloadCodec;
  */
 const legacyPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 const FIRST_VERSION_WITH_EXACT_STATES = 3;
+/** Before version 4, `streams` held the names as an array of strings and the heads as arrays of numbers. */
+const FIRST_VERSION_WITH_STREAM_COLUMNS = 4;
 
 /** Everything an open needs to skip the log up to `position`. */
 export interface SnapshotContents {
@@ -39,8 +43,8 @@ export interface SnapshotContents {
   lastRecord?: { segmentBase: number; offset: number; length: number; crc: number };
   /** Base positions of the segments up to and including logEnd's. */
   segmentBases: number[];
-  /** Per stream: name, last version, and the position and offset of its last event (parallel arrays). */
-  streams: { names: string[]; versions: number[]; positions: number[]; offsets: number[] };
+  /** Per stream: name (as UTF-8 bytes), last version, and the position and offset of its last event (parallel columns). */
+  streams: StreamColumns;
   /** The stream index's sparse offsets (see src/log/stream-index.ts). */
   sparseOffsets: number[];
   /** Each projection's state, with the projection version that folded it. */
@@ -87,7 +91,44 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   if (expectedCrc !== actualCrc) {
     throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: 'snapshot fails its checksum', expectedCrc, actualCrc });
   }
-  if (version >= FIRST_VERSION_WITH_EXACT_STATES) return packr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
-  const contents = legacyPackr.unpack(file.subarray(SNAPSHOT_HEADER_BYTES)) as SnapshotContents;
-  return { ...contents, projections: {} };
+  const body = file.subarray(SNAPSHOT_HEADER_BYTES);
+  if (version >= FIRST_VERSION_WITH_STREAM_COLUMNS) {
+    const contents = packr.unpack(body) as SnapshotContents;
+    checkStreamColumns(contents.streams, where);
+    return contents;
+  }
+  const contents = (version >= FIRST_VERSION_WITH_EXACT_STATES ? packr : legacyPackr).unpack(body) as Omit<SnapshotContents, 'streams'> & { streams: LegacyStreams };
+  return { ...contents, streams: streamColumnsOf(contents.streams), ...(version >= FIRST_VERSION_WITH_EXACT_STATES ? {} : { projections: {} }) };
+}
+
+/** `streams` as versions 1 to 3 held it. */
+interface LegacyStreams {
+  names: string[];
+  versions: number[];
+  positions: number[];
+  offsets: number[];
+}
+
+function streamColumnsOf(streams: LegacyStreams): StreamColumns {
+  const { bytes, ends } = encodeNames(streams.names);
+  return { nameBytes: bytes, nameEnds: ends, versions: Float64Array.from(streams.versions), positions: Float64Array.from(streams.positions), offsets: Float64Array.from(streams.offsets) };
+}
+
+/** Columns of one length each, names that end in order, up to the end of their bytes (a CRC-checked file written otherwise is not ours). */
+function checkStreamColumns(streams: StreamColumns | undefined, where: string): void {
+  const fail = (reason: string) => {
+    throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: `its streams ${reason}` });
+  };
+  if (!streams || !(streams.nameBytes instanceof Uint8Array) || !(streams.nameEnds instanceof Uint32Array)) return fail('are not columns of name bytes');
+  const count = streams.nameEnds.length;
+  for (const column of [streams.versions, streams.positions, streams.offsets]) {
+    if (!(column instanceof Float64Array) || column.length !== count) return fail(`columns are not ${count} numbers each`);
+  }
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const end = streams.nameEnds[i];
+    if (end <= start) return fail(`name ${i} is empty or ends before it starts`);
+    start = end;
+  }
+  if (start !== streams.nameBytes.length) fail(`names end at byte ${start} of ${streams.nameBytes.length}`);
 }
