@@ -6,6 +6,10 @@
 //
 //   npm run bench:reopen [-- --streams 1000000 --per-stream 1 --runs 7 --dir <store> --keep]
 //
+// --segment-kib n makes segments of n KiB (64 MiB by default): 640 gives
+// about as many segments (≈ 220) as the 100M scale run's 13.7 GB, which the
+// open also visits (one open, size and header read each).
+//
 // With --dir, a store already there is opened as it is (build it once with
 // --keep, then time several builds against it; `--lib <dist/index.js>` opens
 // with another build, for alternating A/B runs).
@@ -21,10 +25,11 @@ interface Options {
   dir: string | undefined;
   keep: boolean;
   lib: string;
+  segmentKiB: number | undefined;
 }
 
 function parse(argv: string[]): Options {
-  const options: Options = { streams: 1_000_000, perStream: 1, runs: 7, dir: undefined, keep: false, lib: resolve(__dirname, '../src/index') };
+  const options: Options = { streams: 1_000_000, perStream: 1, runs: 7, dir: undefined, keep: false, lib: resolve(__dirname, '../src/index'), segmentKiB: undefined };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i];
     switch (argv[i]) {
@@ -34,6 +39,7 @@ function parse(argv: string[]): Options {
       case '--dir': options.dir = resolve(value()); break;
       case '--keep': options.keep = true; break;
       case '--lib': options.lib = resolve(value()); break;
+      case '--segment-kib': options.segmentKiB = Number(value()); break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
@@ -58,9 +64,9 @@ const lib = require(process.argv[1]);
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
-async function build(lib: string, dir: string, streams: number, perStream: number): Promise<void> {
+async function build({ lib, streams, perStream, segmentKiB }: Options, dir: string): Promise<void> {
   const { EventStore } = require(lib) as typeof import('../src/index');
-  const store = await EventStore.open(dir, { snapshotEvery: 0 });
+  const store = await EventStore.open(dir, { snapshotEvery: 0, ...(segmentKiB ? { segmentSize: segmentKiB * 1024 } : {}) });
   const started = performance.now();
   const inFlight: Array<Promise<unknown>> = [];
   for (let s = 0; s < streams; s++) {
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'eventfold-reopen-'));
   const keep = options.keep || options.dir !== undefined;
   try {
-    if (!existsSync(join(dir, 'snapshots'))) await build(options.lib, dir, options.streams, options.perStream);
+    if (!existsSync(join(dir, 'snapshots'))) await build(options, dir);
     const loader = options.lib.endsWith('.js') ? [] : ['-r', 'ts-node/register/transpile-only'];
     const runs: Array<{ ms: number; cpuMs: number; rssMiB: number; peakRssMiB: number; snapshot: string | null; streams: number }> = [];
     for (let i = 0; i < options.runs; i++) {

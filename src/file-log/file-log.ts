@@ -8,7 +8,7 @@ import { NodeFileSystem } from '../fs/node-file-system';
 import { LogReader, type BlockCache } from '../log/log-reader';
 import { decodeAppend, frameAppend, NO_PREVIOUS, recordRoomBefore, sealAppend, type EventToFrame } from '../log/record';
 import type { Segment, SegmentedLog } from '../log/segmented-log';
-import type { EventPlace, StreamIndex } from '../log/stream-index';
+import { withNameTable, type EventPlace, type StreamIndex } from '../log/stream-index';
 import { backupStore } from '../recovery/backup';
 import { writeCleanMarker } from '../recovery/clean-marker';
 import type { HeldLock } from '../recovery/lock';
@@ -728,7 +728,7 @@ export class FileLog implements EventLog {
       logEnd: part.logEnd,
       ...(part.lastRecord ? { lastRecord: part.lastRecord } : {}),
       segmentBases: part.segmentBases,
-      streams: part.streams,
+      streams: part.streams.table ? part.streams : withNameTable(part.streams),
       sparseOffsets: part.sparseOffsets,
       projections: snapshot.projections,
       createdAt: snapshot.createdAt,

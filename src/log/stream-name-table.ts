@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 
+/** A table's hash slots as a snapshot stores them beside the names (see `StreamNameTable`), so that an open need not hash a single name. */
+export interface StoredNameTable {
+  /** The FNV-1a basis the hashes were made with (int32). */
+  basis: number;
+  /** Two int32 per slot: hash, row + 1 (0: empty). A power of two of slots, fewer than half of them used. */
+  slots: Int32Array;
+}
+
 /**
  * The stream names a snapshot brings, kept as it stores them — the UTF-8
  * bytes of every name one after the other, and where each ends — and found
- * by name through an open-addressing hash table in typed arrays. Building it
- * is one pass over the bytes with no object per name, so an open from a
- * snapshot of a million streams makes no million strings nor a million `Map`
- * entries; a name becomes a string only when `nameOf` is asked for it.
+ * by name through an open-addressing hash table in typed arrays (which the
+ * snapshot stores as well, so an open only checks it). No object per name:
+ * an open from a snapshot of a million streams makes no million strings nor
+ * a million `Map` entries; a name becomes a string only when `nameOf` is
+ * asked for it.
  *
  * Rows never move and the table never grows: the streams made after the open
  * live beside it (`StreamHeads`).
@@ -17,7 +26,9 @@ export class StreamNameTable {
    * hash of the name there, and its row + 1 (0: empty). The hash beside the
    * row lets a probe pass a slot without reading the name's bytes.
    */
-  private readonly slots: Int32Array;
+  readonly slots: Int32Array;
+  /** Drawn per table when it is built (names that collide cannot be prepared in advance), kept with it in snapshots. */
+  readonly basis: number;
   private readonly mask: number;
   private readonly text: Buffer;
   readonly bytes: Uint8Array;
@@ -25,15 +36,26 @@ export class StreamNameTable {
   /**
    * `bytes` holds every name's UTF-8, row after row; row i's ends at
    * `ends[i]` and starts where row i − 1's ended. The names must differ
-   * (a snapshot holds each stream once): a repeated name throws.
+   * (a snapshot holds each stream once): a repeated name throws. `stored`
+   * is the table a snapshot kept for these names (checked by
+   * `checkStoredNameTable` when it was decoded); without it the names are
+   * hashed.
    */
   constructor(
     bytes: Uint8Array,
     readonly ends: Uint32Array,
+    stored?: StoredNameTable,
   ) {
     // A plain Uint8Array even when given a Buffer (see `scratch` below).
     this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (stored) {
+      this.basis = stored.basis;
+      this.slots = stored.slots;
+      this.mask = stored.slots.length / 2 - 1;
+      return;
+    }
+    this.basis = randomBytes(4).readInt32LE(0);
     const count = ends.length;
     let size = 16;
     while (size < count * 2) size *= 2;
@@ -42,7 +64,7 @@ export class StreamNameTable {
     let start = 0;
     for (let row = 0; row < count; row++) {
       const end = ends[row];
-      const hash = hashBytes(this.bytes, start, end);
+      const hash = hashBytes(this.basis, this.bytes, start, end);
       let slot = hash & this.mask;
       for (;;) {
         const found = slots[2 * slot + 1];
@@ -63,7 +85,7 @@ export class StreamNameTable {
   /** The row of the stream named `name`, or -1. */
   find(name: string): number {
     const length = encodeName(name);
-    const hash = hashBytes(scratch, 0, length);
+    const hash = hashBytes(this.basis, scratch, 0, length);
     const slots = this.slots;
     let slot = hash & this.mask;
     for (;;) {
@@ -132,14 +154,34 @@ function encodeName(name: string): number {
 }
 
 /**
- * FNV-1a over the bytes, from a basis drawn per process (names that collide
- * cannot be prepared in advance), then MurmurHash3's final mix so that the
- * low bits the table uses depend on every byte.
+ * Why a stored table cannot be the one of `count` names: its size is not a
+ * power of two above `count`, or its rows are not each of 0 … count − 1 once.
+ * Null when it can be (its hashes are trusted: the snapshot's CRC covers them).
  */
-const BASIS = randomBytes(4).readInt32LE(0) ^ 0x811c9dc5;
+export function checkStoredNameTable(stored: StoredNameTable, count: number): string | null {
+  const { slots, basis } = stored;
+  if (!(slots instanceof Int32Array) || !Number.isInteger(basis) || basis !== (basis | 0)) return 'have no hash table of int32 slots';
+  const size = slots.length / 2;
+  // More slots than names, so that every probe reaches an empty one.
+  if (size < 16 || (size & (size - 1)) !== 0 || size <= count) return `have a hash table of ${size} slots for ${count} names`;
+  const seen = new Uint8Array(count);
+  let used = 0;
+  for (let slot = 0; slot < size; slot++) {
+    const row = slots[2 * slot + 1] - 1;
+    if (row === -1) continue;
+    if (row < 0 || row >= count || seen[row] === 1) return `have a hash table naming row ${row} wrongly`;
+    seen[row] = 1;
+    used++;
+  }
+  return used === count ? null : `have a hash table of ${used} names for ${count}`;
+}
 
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = BASIS ^ (end - start);
+/**
+ * FNV-1a over the bytes from the table's basis, then MurmurHash3's final
+ * mix so that the low bits the table uses depend on every byte.
+ */
+function hashBytes(basis: number, bytes: Uint8Array, start: number, end: number): number {
+  let h = basis ^ (end - start);
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -4,7 +4,7 @@ import { snapshotFile } from '../store-layout';
 import { AT_FILE_NUMBER, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from '../log/file-header';
 import { payloadCodec } from '../log/payload-codec';
 import type { StreamColumns } from '../log/stream-index';
-import { encodeNames } from '../log/stream-name-table';
+import { checkStoredNameTable, encodeNames } from '../log/stream-name-table';
 
 // Layout: see FORMAT.md beside this file.
 export const SNAPSHOT_MAGIC = Buffer.from('EVFLDSNP', 'ascii');
@@ -111,7 +111,7 @@ interface LegacyStreams {
 
 function streamColumnsOf(streams: LegacyStreams): StreamColumns {
   const { bytes, ends } = encodeNames(streams.names);
-  return { nameBytes: bytes, nameEnds: ends, versions: Float64Array.from(streams.versions), positions: Float64Array.from(streams.positions), offsets: Float64Array.from(streams.offsets) };
+  return { nameBytes: bytes, nameEnds: ends, versions: Float64Array.from(streams.versions), positions: Float64Array.from(streams.positions), offsets: Uint32Array.from(streams.offsets) };
 }
 
 /** Columns of one length each, names that end in order, up to the end of their bytes (a CRC-checked file written otherwise is not ours). */
@@ -121,9 +121,10 @@ function checkStreamColumns(streams: StreamColumns | undefined, where: string): 
   };
   if (!streams || !(streams.nameBytes instanceof Uint8Array) || !(streams.nameEnds instanceof Uint32Array)) return fail('are not columns of name bytes');
   const count = streams.nameEnds.length;
-  for (const column of [streams.versions, streams.positions, streams.offsets]) {
+  for (const column of [streams.versions, streams.positions]) {
     if (!(column instanceof Float64Array) || column.length !== count) return fail(`columns are not ${count} numbers each`);
   }
+  if (!(streams.offsets instanceof Uint32Array) || streams.offsets.length !== count) fail(`offsets are not ${count} 32-bit numbers`);
   let start = 0;
   for (let i = 0; i < count; i++) {
     const end = streams.nameEnds[i];
@@ -131,4 +132,6 @@ function checkStreamColumns(streams: StreamColumns | undefined, where: string): 
     start = end;
   }
   if (start !== streams.nameBytes.length) fail(`names end at byte ${start} of ${streams.nameBytes.length}`);
+  const table = streams.table ? checkStoredNameTable(streams.table, count) : 'have no hash table';
+  if (table) fail(table);
 }
