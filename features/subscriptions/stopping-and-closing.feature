@@ -4,7 +4,9 @@ Feature: A store closes, and a subscription stops, in every state
   else, so a subscription that has caught up never keeps the store from
   closing; it resumes from its checkpoint after the next open. `stop()`
   also works from inside the subscription's own handler, and when the last
-  checkpoint cannot be stored, `stop()` says so instead of pretending.
+  checkpoint cannot be stored, `stop()` says so instead of pretending (on the
+  file log a failed write of a checkpoint stops the store, as any failed
+  write does; see features/subscriptions/checkpoint-disk-faults.feature).
 
   Rule: close() stops live subscriptions first
 
@@ -33,5 +35,5 @@ Feature: A store closes, and a subscription stops, in every state
       Given a store whose batches hold 1 event, with 10 events
       And subscription "mailer" has handled all 10 events, checkpointing every 1,000
       When the disk refuses the next checkpoint and subscription "mailer" is stopped
-      Then the stop is refused with a StorageError
-      And subscription "mailer" started again delivers positions 0 to 9 again
+      Then the stop is refused with a StoreFailedError: a failed write stops the store, as an append's does
+      And once the store is opened again, subscription "mailer" started again delivers positions 0 to 9 again

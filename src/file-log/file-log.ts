@@ -569,7 +569,7 @@ export class FileLog implements EventLog {
     /** Set when `onProgress` threw: the scavenge stops there and rejects with that error. */
     let callbackError: { error: unknown } | undefined;
     // Every disk call of the scavenge that changes the disk and fails fail-stops the store, as an append's does.
-    const fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, `disk call of a scavenge`));
+    const fs = this.failStopping(`disk call of a scavenge`);
     try {
       const result = await scavengeSegments(
         {
@@ -733,16 +733,22 @@ export class FileLog implements EventLog {
       projections: snapshot.projections,
       createdAt: snapshot.createdAt,
     };
+    // A read-only store can have one fall due (it takes in a writer's appends): refused before the disk is asked, which would fail-stop it.
+    if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
     // A store that fail-stopped writes nothing more (a batch that was being written when a scavenge failed can still make one fall due).
     if (this.writer.failure) throw this.writer.failure;
     // In 'flush' mode the covered events may not be on disk yet; a snapshot must never outlive its log.
-    if (this.settings.durability !== 'fsync') await this.log.sync();
+    if (this.settings.durability !== 'fsync') {
+      await this.log.sync().catch((error: unknown) => {
+        throw this.writer.failStop(error, 'fsync of the log before a snapshot');
+      });
+    }
     try {
       if (!contents.lastRecord) {
         const segment = this.index.segmentOf(contents.position);
         await recordLastRecord(contents, segment, this.log.segments[segment].durableSize, (i, offset, length) => this.log.read(i, offset, length));
       }
-      return await writeSnapshot(this.fs, this.directory, contents, this.settings.keepSnapshots);
+      return await writeSnapshot(this.failStopping('disk call of a snapshot write'), this.directory, contents, this.settings.keepSnapshots);
     } catch (error) {
       throw asStorageError(error, `Could not write a snapshot of ${this.directory}`);
     }
@@ -753,9 +759,30 @@ export class FileLog implements EventLog {
     return stored && 'damaged' in stored ? { damaged: stored.damaged, where: checkpointFile(name) } : stored;
   }
 
-  writeCheckpoint(name: string, position: number): Promise<void> {
-    return writeCheckpoint(this.fs, this.directory, name, position);
+  async writeCheckpoint(name: string, position: number): Promise<void> {
+    if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
+    // As for a snapshot: a store that fail-stopped touches the disk no more, and a failed disk call of this write stops it.
+    if (this.writer.failure) throw this.writer.failure;
+    await writeCheckpoint(this.failStopping('disk call of a subscription checkpoint write'), this.directory, name, position);
   }
+
+  /**
+   * The file layer for the writes beside the appends (snapshots, subscription
+   * checkpoints; a scavenge builds its own the same way): a disk call that
+   * changes the disk and fails fail-stops the store (StoreFailedError), as a
+   * failed append does. A snapshot or checkpoint is not needed for any
+   * acknowledged event, but after a failed fsync the kernel may have dropped
+   * pages it could not write and a later fsync may report success without
+   * them: the store trusts the disk no more until it is reopened.
+   */
+  private failStopping(doing: string): FileSystem {
+    let fs = this.failStoppingFs.get(doing);
+    if (!fs) this.failStoppingFs.set(doing, (fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, doing))));
+    return fs;
+  }
+
+  /** One per kind of write, kept: `ensureDir` remembers the directories it made durable per file layer (a fresh one would fsync their parents again each time). */
+  private readonly failStoppingFs = new Map<string, FileSystem>();
 
   /**
    * Copies the store, while it keeps working, into `dest` (which must not

@@ -1,11 +1,12 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { EventStore, SimulatedDisk, type DiskOperation, type PowerLossPolicy, type RecordedEvent, type StoreOptions } from '../../src/index';
+import { EventStore, SimulatedDisk, type RecordedEvent, type StoreOptions } from '../../src/index';
 import { decodeHeader } from '../../src/log/record';
 import { filesHoldingOnDisk, LAST_TEXTS } from '../support/erasure';
 import { numberedEvents, readAllEvents } from '../support/events';
 import { recordSpans } from '../support/damage';
 import { scenarioState } from '../support/scenario-state';
+import { AFTER_FAILURE_POLICIES, changingCalls, faultAt, faultPointsOf, outcome, powerCutsDuringOpen } from '../support/disk-fault-sweep';
 import type { EventfoldWorld } from '../support/world';
 
 /**
@@ -15,9 +16,6 @@ import type { EventfoldWorld } from '../support/world';
  */
 const DIR = '/store';
 const SEGMENT_BYTES = 4096;
-/** Every disk call that changes what is on the disk. */
-const CHANGING: DiskOperation[] = ['create', 'write', 'datasync', 'truncate', 'rename', 'unlink', 'syncDir'];
-const AFTER_FAILURE_POLICIES: PowerLossPolicy[] = ['drop-unsynced', 'keep-unsynced', { tearLastWriteFraction: 0.5 }, { pageSeed: 1 }];
 
 /** What one failed disk call led to. */
 interface FaultRun {
@@ -97,21 +95,6 @@ async function segmentsOf(disk: SimulatedDisk): Promise<Map<string, Buffer>> {
   return files;
 }
 
-/** Calls that changed the disk so far. */
-function changingCalls(disk: SimulatedDisk): number {
-  return CHANGING.reduce((sum, op) => sum + disk.calls[op], 0);
-}
-
-/** How a call ended (thrown at once or rejected): its error's name, or 'resolved'. */
-function outcome(call: () => Promise<unknown>): Promise<string> {
-  return Promise.resolve()
-    .then(call)
-    .then(
-    () => 'resolved',
-    (error: Error) => error?.name ?? String(error),
-  );
-}
-
 When('each disk call of a scavenge in turn fails with {word}, the store being in {string} mode', async function (this: EventfoldWorld, error: 'EIO' | 'ENOSPC', durability: 'fsync' | 'flush') {
   const state = faults(this);
   const options: StoreOptions = { ...state.options, durability };
@@ -119,23 +102,17 @@ When('each disk call of a scavenge in turn fails with {word}, the store being in
   // A scavenge that fails nowhere: the disk calls it makes, and each segment as it leaves it.
   const clean = base.clone();
   const cleanStore = await EventStore.open(DIR, { ...options, fs: clean });
-  const trace: Array<{ op: DiskOperation; path: string }> = [];
-  clean.trace = trace;
-  await cleanStore.scavenge();
-  clean.trace = undefined;
+  const points = await faultPointsOf(clean, () => cleanStore.scavenge());
   await cleanStore.close();
   const segments = { before: await segmentsOf(base), after: await segmentsOf(clean) };
-  const points = trace.filter((call) => CHANGING.includes(call.op));
   for (const op of ['create', 'write', 'datasync', 'rename', 'unlink', 'syncDir'] as const) {
     expect(points.some((p) => p.op === op), `the scavenge makes ${op} calls`).to.equal(true);
   }
-  for (let i = 0; i < points.length; i++) {
-    const { op, path } = points[i];
-    const after = points.slice(0, i).filter((p) => p.op === op).length;
+  for (const point of points) {
     const disk = base.clone();
     const store = await EventStore.open(DIR, { ...options, fs: disk });
-    disk.inject({ op, path, after: points.slice(0, i).filter((p) => p.op === op && p.path.includes(path)).length, error });
-    const run: FaultRun = { point: `${i} (${op} ${path}, #${after} of its kind)`, scavenge: await outcome(() => store.scavenge()), after: { append: '', checkpoint: '', scavenge: '', diskCalls: 0 }, problems: [] };
+    disk.inject(faultAt(point, { error }));
+    const run: FaultRun = { point: point.label, scavenge: await outcome(() => store.scavenge()), after: { append: '', checkpoint: '', scavenge: '', diskCalls: 0 }, problems: [] };
     const calls = changingCalls(disk);
     run.after.append = await outcome(() => store.append('s-4', numberedEvents(1, 100)));
     run.after.checkpoint = await outcome(() => store.checkpoint());
@@ -177,22 +154,12 @@ async function reopenProblems(disk: SimulatedDisk, options: StoreOptions, kept: 
 }
 
 /** The open after the failure (and a power cut) is itself cut by a power loss at each disk call that changes the disk, in turn; then the store must open with every kept event. */
-async function recoveryCutProblems(disk: SimulatedDisk, options: StoreOptions, kept: RecordedEvent[]): Promise<{ cuts: number; problems: string[] }> {
-  const traced = disk.clone();
-  const trace: Array<{ op: DiskOperation; path: string }> = [];
-  traced.trace = trace;
-  await (await EventStore.open(DIR, { ...options, fs: traced })).close();
-  const points = trace.filter((call) => CHANGING.includes(call.op));
-  const problems: string[] = [];
-  for (let i = 0; i < points.length; i++) {
-    const { op, path } = points[i];
-    const cut = disk.clone();
-    cut.inject({ op, path, after: points.slice(0, i).filter((p) => p.op === op && p.path.includes(path)).length, powerLoss: true });
-    await EventStore.open(DIR, { ...options, fs: cut }).then((store) => store.close()).catch(() => undefined);
-    if (!cut.isDead) problems.push(`recovery cut at ${op} ${path}: the power cut did not happen`);
-    problems.push(...(await reopenProblems(cut.powerLoss('drop-unsynced'), options, kept, undefined, `recovery cut at ${i} (${op} ${path})`)));
-  }
-  return { cuts: points.length, problems };
+function recoveryCutProblems(disk: SimulatedDisk, options: StoreOptions, kept: RecordedEvent[]): Promise<{ cuts: number; problems: string[] }> {
+  return powerCutsDuringOpen(
+    disk,
+    (fs) => EventStore.open(DIR, { ...options, fs }),
+    (after, how) => reopenProblems(after, options, kept, undefined, how),
+  );
 }
 
 /** Opens the store on `disk`, scavenges it to its end, and says what is wrong: the marker in a file, or an event not as before. */

@@ -1,6 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { StorageError, StoreClosedError, SimulatedDisk, type Subscription } from '../../src/index';
+import { StoreClosedError, StoreFailedError, SimulatedDisk, type Subscription } from '../../src/index';
 import { checkpointRow } from '../support/postgres';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
@@ -130,12 +130,15 @@ When('the disk refuses the next checkpoint and subscription {string} is stopped'
   await this.capture(() => state.subscription!.stop());
 });
 
-Then('the stop is refused with a StorageError', function (this: EventfoldWorld) {
-  expect(this.lastError).to.be.instanceOf(StorageError);
+Then('the stop is refused with a StoreFailedError: a failed write stops the store, as an append\'s does', async function (this: EventfoldWorld) {
+  expect(this.lastError).to.be.instanceOf(StoreFailedError);
   expect(closing(this).subscription!.finished).to.equal(true);
+  expect(await this.store!.append('account-0', [{ type: 'Deposited', data: { amount: 1 } }]).catch((error: unknown) => error)).to.equal(this.lastError);
 });
 
-Then('subscription {string} started again delivers positions {int} to {int} again', async function (this: EventfoldWorld, name: string, from: number, to: number) {
+Then('once the store is opened again, subscription {string} started again delivers positions {int} to {int} again', async function (this: EventfoldWorld, name: string, from: number, to: number) {
+  await this.store!.close().catch(() => undefined);
+  await this.openStore({ maxBatchEvents: 1 });
   const handled: number[] = [];
   const subscription = await this.store!.subscribe(name, (e) => void handled.push(e.position));
   await subscription.waitFor(to);
