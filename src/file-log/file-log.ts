@@ -733,7 +733,7 @@ export class FileLog implements EventLog {
       projections: snapshot.projections,
       createdAt: snapshot.createdAt,
     };
-    // A read-only store can have one fall due (it takes in a writer's appends): refused before the disk is asked, which would fail-stop it.
+    // Refused before the disk is asked: the read-only file layer's refusal (EROFS) must never fail-stop a read-only store.
     if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
     // A store that fail-stopped writes nothing more (a batch that was being written when a scavenge failed can still make one fall due).
     if (this.writer.failure) throw this.writer.failure;
@@ -763,7 +763,7 @@ export class FileLog implements EventLog {
     if (this.readOnly) throw new ReadOnlyStoreError(this.directory);
     // As for a snapshot: a store that fail-stopped touches the disk no more, and a failed disk call of this write stops it.
     if (this.writer.failure) throw this.writer.failure;
-    await writeCheckpoint(this.failStopping('disk call of a subscription checkpoint write'), this.directory, name, position);
+    await writeCheckpoint(this.failStopping(`disk call of the checkpoint write of subscription ${JSON.stringify(name)}`), this.directory, name, position);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { AggregateStreamError, StorageError, type DiskOperation, type Subscription } from '../../src/index';
+import { AggregateStreamError, StorageError, StoreFailedError, type DiskOperation, type Subscription } from '../../src/index';
 import { expectStoreHolds } from '../support/store-holds';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
@@ -59,6 +59,13 @@ Then(/^(?:that failed|the subscription stopped) with a StorageError saying "(.*)
   expect(error, 'an error was expected').to.be.instanceOf(StorageError);
   expect(error.message).to.contain(text);
   expect(error.code).to.equal(code);
+  expect((error.cause as NodeJS.ErrnoException).code).to.equal(code);
+});
+
+Then(/^(?:that failed|the subscription stopped) with a StoreFailedError saying "(.*)" whose cause has the code (\w+)$/, function (this: EventfoldWorld, text: string, code: string) {
+  const error = this.lastError as StoreFailedError;
+  expect(error, 'an error was expected').to.be.instanceOf(StoreFailedError);
+  expect(error.message).to.contain(text.replace(/\\"/g, '"'));
   expect((error.cause as NodeJS.ErrnoException).code).to.equal(code);
 });
 
