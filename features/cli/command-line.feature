@@ -81,8 +81,8 @@ Feature: The eventfold command line tells an operator what is in a store
       And it says "covers positions 0 to"
 
     @slow
-    Scenario: A small benchmark against SQLite writes its figures and ratios
-      When the operator runs "eventfold bench --events 20000 --reopen-events 40000 --out" on the store
+    Scenario: A small benchmark against SQLite writes its figures and ratios, making the folder it is told to write them to
+      When the operator runs "eventfold bench --events 20000 --reopen-events 40000 --out" into a folder that does not exist yet
       Then the command exits with 0 and says "batched durable appends (1000 events per append)"
       And bench.json holds the ratios batchedAppendVsSqlite and replayVsSqlite, and bench.md the table
 

@@ -23,6 +23,7 @@ Feature: Every problem on the command line is one sentence and exit code 2
         | eventfold frobnicate           | the store                         | error: unknown command 'frobnicate'              |
         | eventfold read --from x        | the store                         | argument 'x' is invalid                          |
         | eventfold recover --repair yes | the store                         | --repair takes 'truncate', not 'yes'             |
+        | eventfold bench --events 1000 --reopen-events 1000 --out | a file instead of a directory | cannot write the benchmark report to |
 
   Rule: A corrupt store's message names the repair command
 

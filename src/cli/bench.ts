@@ -1,12 +1,13 @@
 // `eventfold bench` / `npm run bench`: eventfold side by side with better-sqlite3
 // used as an event store, and with the raw disk (same bytes, one fdatasync per
 // batch), in one process, on the same events. See the README for how to read it.
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import { EventStore } from '../index';
 import { frameAppend } from '../log/record';
+import { CliProblem } from './problems';
 
 export interface BenchOptions {
   /** Events of the batched-append workload (at least 5,000,000 for the published figures). */
@@ -118,6 +119,8 @@ interface BenchRun {
 
 export async function runBenchmark(options: BenchOptions): Promise<{ rows: Row[]; ratios: Record<string, number> }> {
   const { log } = options;
+  // Before anything is measured: a long run must not fail at its end for want of the folder.
+  const out = options.out === null ? null : reportFolder(options.out);
   const Database = loadSqlite(log);
   const root = mkdtempSync(join(options.scratch ?? tmpdir(), 'eventfold-bench-'));
   const events = Math.ceil(options.events / EVENTS_PER_APPEND) * EVENTS_PER_APPEND;
@@ -148,7 +151,7 @@ export async function runBenchmark(options: BenchOptions): Promise<{ rows: Row[]
     if (figures.sqliteSingles) ratios.concurrentAppendVsSqlite = figures.eventfoldSingles / figures.sqliteSingles;
     ratios.batchedAppendVsRawDisk = figures.eventfoldBatched / figures.rawBatched;
     printTable(run.rows, ratios, log);
-    if (options.out) writeReports(options.out, run.rows, ratios, figures);
+    if (out) writeReports(out, run.rows, ratios, figures);
     return { rows: run.rows, ratios };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -391,7 +394,31 @@ function printTable(rows: Row[], ratios: Record<string, number>, log: (line: str
   for (const [name, value] of Object.entries(ratios)) log(`${name}: ${value.toFixed(2)}×`);
 }
 
+/** The report folder `out`, made (with any missing parents) if it is not there; a CliProblem naming it if it cannot be. */
+function reportFolder(out: string): string {
+  const path = resolve(out);
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    throw reportProblem(path, error);
+  }
+  return path;
+}
+
+/** Why the benchmark report cannot be written to `path`: the report's folder named, not "the store". */
+function reportProblem(path: string, error: unknown): CliProblem {
+  return new CliProblem(`cannot write the benchmark report to ${path}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
 function writeReports(out: string, rows: Row[], ratios: Record<string, number>, figures: Record<string, number>): void {
+  try {
+    writeReportFiles(out, rows, ratios, figures);
+  } catch (error) {
+    throw reportProblem(out, error);
+  }
+}
+
+function writeReportFiles(out: string, rows: Row[], ratios: Record<string, number>, figures: Record<string, number>): void {
   const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, date: new Date().toISOString() };
   writeFileSync(join(out, 'bench.json'), JSON.stringify({ machine, rows, ratios, figures }, null, 2) + '\n');
   const md = [

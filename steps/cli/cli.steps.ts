@@ -1,6 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/eventfold-cli';
 import { logDamage } from '../support/log-damage-state';
@@ -24,6 +24,11 @@ Then('bench.json holds the ratios batchedAppendVsSqlite and replayVsSqlite, and 
   expect(report.ratios.batchedAppendVsSqlite).to.be.a('number').greaterThan(0);
   expect(report.ratios.replayVsSqlite).to.be.a('number').greaterThan(0);
   expect(readFileSync(join(this.storeDir, 'bench.md'), 'utf8')).to.contain('| batched durable appends');
+});
+
+When('the operator runs {string} into a folder that does not exist yet', function (this: EventfoldWorld, command: string) {
+  expect(existsSync(this.storeDir)).to.equal(false);
+  runCli(this, command, this.storeDir);
 });
 
 When('the operator runs {string} on a directory that does not exist', function (this: EventfoldWorld, command: string) {

@@ -20,6 +20,7 @@ export function runCli(world: EventfoldWorld, command: string, dir: string): voi
   rememberFiles(world, world.dir);
   // Commands that take no directory (bench --out <dir>) get it as their last option instead.
   const args2 = name === 'bench' ? [name, ...options, dir] : [name, dir, ...options];
-  if (name === 'bench' || name === 'demo') mkdirSync(dir, { recursive: true });
+  // bench makes its --out folder itself (features/cli/command-line.feature).
+  if (name === 'demo') mkdirSync(dir, { recursive: true });
   world.cli = runEventfold(args2);
 }
