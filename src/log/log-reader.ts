@@ -1,8 +1,9 @@
 import { asStorageError, CorruptionError } from '../errors';
 import type { StreamIndex } from './stream-index';
-import { checkFrame, wholeRecordLength } from './check-record';
+import { checkFrame, checkWork, wholeRecordLength } from './check-record';
+import { abandon, BlockBuffers, checkAhead, CHECKED_END } from './checks-ahead';
 import { decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from './decode-record';
-import { FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, positionAt } from './record-layout';
+import { FIXED_RECORD_BYTES, FRAME_HEADER_BYTES, lengthAt, MIN_BODY_BYTES, positionAt } from './record-layout';
 import { SEGMENT_HEADER_BYTES } from './segment-file';
 import type { Segment, SegmentedLog } from './segmented-log';
 import { logFile } from '../store-layout';
@@ -63,6 +64,7 @@ export class LogReader {
     let source = this.log.segments[segment];
     let yielded = 0;
     let wanted = READ_AHEAD_BYTES;
+    const blocks = new BlockBuffers();
     while (yielded < limit && position < this.index.durableCount) {
       this.assertOpen();
       if (this.log.segments[segment] !== source) {
@@ -89,39 +91,53 @@ export class LogReader {
         continue;
       }
       const scavenged = this.index.scavenged.has(source.base);
-      const chunk = await this.read(segment, offset, wanted);
+      const chunk = await this.read(segment, offset, wanted, blocks);
       let page: RecordedEvent[] = [];
       let rel = 0;
       wanted = READ_AHEAD_BYTES;
       // The durable end as it is now: a batch published while this page is decoded waits for the next read.
       const durableCount = this.index.durableCount;
-      while (yielded < limit && position < durableCount && rel < chunk.length) {
-        let length = wholeRecordLength(chunk, rel, segmentEnd - (offset + rel), offset + rel);
-        if (length < 0) {
-          const check = checkFrame(chunk, rel, segmentEnd - (offset + rel), offset + rel);
-          if (check.kind === 'incomplete') {
-            // The chunk ends inside this record: read again from its start.
-            if (rel === 0) wanted = Math.max(check.needed, READ_AHEAD_BYTES);
-            break;
+      // The records up to checkedEnd passed every check of wholeRecordLength in the check worker; the others are checked here.
+      const progress = checkAhead(chunk, segmentEnd, offset);
+      let checkedEnd = 0;
+      try {
+        while (yielded < limit && position < durableCount && rel < chunk.length) {
+          let length: number;
+          if (progress !== null && rel >= checkedEnd) checkedEnd = Atomics.load(progress, CHECKED_END);
+          if (rel < checkedEnd) {
+            length = lengthAt(chunk, rel);
+            checkWork.bodyBytes += length - MIN_BODY_BYTES;
+          } else {
+            length = wholeRecordLength(chunk, rel, segmentEnd - (offset + rel), offset + rel);
           }
-          this.failUnlessOk(check, segment, offset + rel);
-          length = (check as { length: number }).length;
-        }
-        const at = positionAt(chunk, rel);
-        if (scavenged ? at >= position : at === position) {
-          if (at >= from) {
-            page.push(this.decodeAt(chunk, rel, length, segment, offset + rel, at));
-            yielded++;
-            if (page.length === PAGE_EVENTS) {
-              yield page;
-              page = [];
+          if (length < 0) {
+            const check = checkFrame(chunk, rel, segmentEnd - (offset + rel), offset + rel);
+            if (check.kind === 'incomplete') {
+              // The chunk ends inside this record: read again from its start.
+              if (rel === 0) wanted = Math.max(check.needed, READ_AHEAD_BYTES);
+              break;
             }
+            this.failUnlessOk(check, segment, offset + rel);
+            length = (check as { length: number }).length;
           }
-          position = at + 1;
-        } else if (!scavenged) {
-          this.fail(segment, offset + rel, `found position ${at} where ${position} was expected`);
+          const at = positionAt(chunk, rel);
+          if (scavenged ? at >= position : at === position) {
+            if (at >= from) {
+              page.push(this.decodeAt(chunk, rel, length, segment, offset + rel, at));
+              yielded++;
+              if (page.length === PAGE_EVENTS) {
+                yield page;
+                page = [];
+              }
+            }
+            position = at + 1;
+          } else if (!scavenged) {
+            this.fail(segment, offset + rel, `found position ${at} where ${position} was expected`);
+          }
+          rel += FRAME_HEADER_BYTES + length;
         }
-        rel += FRAME_HEADER_BYTES + length;
+      } finally {
+        abandon(progress);
       }
       offset += rel;
       if (page.length > 0) yield page;
@@ -143,14 +159,14 @@ export class LogReader {
   }
 
   /** One read of the log; a failing disk surfaces as StorageError (per block read, not per event). */
-  private async read(segment: number, offset: number, length: number): Promise<Buffer> {
-    return this.readFile(this.log.segments[segment], segment, offset, length);
+  private async read(segment: number, offset: number, length: number, into?: BlockBuffers): Promise<Buffer> {
+    return this.readFile(this.log.segments[segment], segment, offset, length, into);
   }
 
   /** `read` of one segment file (a scavenge may have put another in its place since). */
-  private async readFile(file: Segment, segment: number, offset: number, length: number): Promise<Buffer> {
+  private async readFile(file: Segment, segment: number, offset: number, length: number, into?: BlockBuffers): Promise<Buffer> {
     try {
-      return await this.log.readSegment(file, offset, length);
+      return await this.log.readSegment(file, offset, length, into);
     } catch (error) {
       throw asStorageError(error, `Could not read the log (segment ${segment}, offset ${offset})`);
     }

@@ -1,3 +1,4 @@
+import type { BlockBuffers } from './checks-ahead';
 import { rememberUncutWrite } from './rejected-writes';
 import type { FileHandle, FileSystem } from '../fs/file-system';
 import { fsError } from '../fs/file-system';
@@ -127,10 +128,11 @@ export class SegmentedLog {
     return this.readSegment(this.segments[segmentIndex], offset, length);
   }
 
-  /** Reads durable bytes of this very segment file (a scavenge may have put another in its place since). */
-  async readSegment(segment: Segment, offset: number, length: number): Promise<Buffer> {
+  /** Reads durable bytes of this very segment file (a scavenge may have put another in its place since), into `into`'s buffer if given. */
+  async readSegment(segment: Segment, offset: number, length: number, into?: BlockBuffers): Promise<Buffer> {
     const wanted = Math.max(0, Math.min(length, segment.durableSize - offset));
-    const buffer = Buffer.allocUnsafe(wanted);
+    // A replay's block goes to the check worker (checks-ahead.ts): in shared memory, it is not copied there.
+    const buffer = into ? into.take(wanted) : Buffer.allocUnsafe(wanted);
     const reader = segment.reader ?? (await this.openReader(segment));
     this.readsUnderWay.set(reader, (this.readsUnderWay.get(reader) ?? 0) + 1);
     let got = 0;
