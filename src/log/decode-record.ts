@@ -18,6 +18,8 @@ import {
   FLAG_METADATA,
   FRAME_HEADER_BYTES,
   lengthAt,
+  readU16,
+  readU32,
   readU64,
 } from './record-layout';
 
@@ -92,16 +94,16 @@ const lastType = new RepeatedText();
 /** Decodes a checked record's event. */
 export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
   const flags = chunk[offset + AT_FLAGS];
-  const streamEnd = offset + FIXED_RECORD_BYTES + chunk.readUInt16LE(offset + AT_STREAM_BYTES);
-  const typeEnd = streamEnd + chunk.readUInt16LE(offset + AT_TYPE_BYTES);
-  const idEnd = typeEnd + chunk.readUInt16LE(offset + AT_ID_BYTES);
+  const streamEnd = offset + FIXED_RECORD_BYTES + readU16(chunk, offset + AT_STREAM_BYTES);
+  const typeEnd = streamEnd + readU16(chunk, offset + AT_TYPE_BYTES);
+  const idEnd = typeEnd + readU16(chunk, offset + AT_ID_BYTES);
   const payloadEnd = offset + FRAME_HEADER_BYTES + length;
   const payload = decodePayload(chunk, idEnd, payloadEnd);
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
   return {
     position: readU64(chunk, offset + AT_POSITION),
     stream: lastStream.read(chunk, offset + FIXED_RECORD_BYTES, streamEnd),
-    version: chunk.readUInt32LE(offset + AT_VERSION),
+    version: readU32(chunk, offset + AT_VERSION),
     type: lastType.read(chunk, streamEnd, typeEnd),
     data: hasMetadata ? (payload as unknown[])[0] : payload,
     metadata: hasMetadata ? (payload as unknown[])[1] : null,

@@ -69,9 +69,24 @@ export function writeU64(target: Buffer, value: number, at: number): void {
   writeU32(target, Math.floor(value / TWO_32), at + 4);
 }
 
-/** Reads a u64 field little-endian at `at` (exact up to 2⁵³). */
-export function readU64(source: Buffer, at: number): number {
-  return source.readUInt32LE(at) + source.readUInt32LE(at + 4) * TWO_32;
+/**
+ * Reads a u32 field little-endian at `at` of a record known to lie whole in
+ * `source`: without Buffer#readUInt32LE's argument checks, which cost more
+ * than the read on the replay's path (a read past the end gives NaN, not a
+ * RangeError: callers stay inside checked records).
+ */
+export function readU32(source: Uint8Array, at: number): number {
+  return (source[at] | (source[at + 1] << 8) | (source[at + 2] << 16)) + source[at + 3] * 0x100_0000;
+}
+
+/** Reads a u16 field little-endian at `at` (as readU32: inside a checked record). */
+export function readU16(source: Uint8Array, at: number): number {
+  return source[at] | (source[at + 1] << 8);
+}
+
+/** Reads a u64 field little-endian at `at` (exact up to 2⁵³; as readU32: inside a checked record). */
+export function readU64(source: Uint8Array, at: number): number {
+  return readU32(source, at) + readU32(source, at + 4) * TWO_32;
 }
 
 export function positionAt(chunk: Buffer, offset: number): number {
@@ -87,5 +102,5 @@ export function batchBytesAt(chunk: Buffer, offset: number): number {
 }
 
 export function lengthAt(chunk: Buffer, offset: number): number {
-  return chunk.readUInt32LE(offset + AT_LENGTH);
+  return readU32(chunk, offset + AT_LENGTH);
 }
