@@ -712,7 +712,7 @@ export class FileLog implements EventLog {
         ...(this.lastRecord ? { lastRecord: { ...this.lastRecord } } : {}),
         segmentBases: bases.slice(),
         streams: this.index.streams.toColumns(),
-        sparseOffsets: this.index.sparseOffsets.slice(),
+        sparseOffsets: this.index.sparseOffsets.toArray(),
       },
     };
   }

@@ -246,7 +246,7 @@ async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: 
 /** Starts the index from a snapshot; the log scan then adds what came after it. */
 function seedIndex(index: StreamIndex, contents: SnapshotContents): void {
   index.streams.seed(contents.streams);
-  for (const offset of contents.sparseOffsets) index.sparseOffsets.push(offset);
+  index.sparseOffsets.seed(contents.sparseOffsets);
   index.durableCount = contents.position + 1;
   index.endOffset = contents.logEnd.offset;
 }

@@ -2,7 +2,7 @@ import type { FileSystem } from '../fs/file-system';
 import type { RecordedEvent } from '../log/record';
 import { SEGMENT_HEADER_BYTES } from '../log/segment-file';
 import type { SegmentedLog } from '../log/segmented-log';
-import { StreamIndex, type StreamHead } from '../log/stream-index';
+import { SPARSE_EVERY, StreamIndex, type StreamHead } from '../log/stream-index';
 import { scanLog } from './scan-log';
 
 /**
@@ -37,7 +37,7 @@ export async function readNewAppends(
     else if (found.durableSize > known.durableSize) known.durableSize = found.durableSize;
   }
   for (const [name, head] of overlay.streams) index.streams.set(name, head);
-  overlay.sparseOffsets.forEach((offset, k) => (index.sparseOffsets[k] = offset));
+  index.sparseOffsets.copyFrom(overlay.sparseOffsets);
   index.segmentBases.splice(0, index.segmentBases.length, ...overlay.segmentBases);
   index.durableCount = overlay.durableCount;
   index.endOffset = Math.max(overlay.endOffset, SEGMENT_HEADER_BYTES);
@@ -50,6 +50,8 @@ class IndexOverlay extends StreamIndex {
     super();
     this.durableCount = base.durableCount;
     this.endOffset = base.endOffset;
+    // It sets only the offsets of the events it reads, after the base's.
+    this.sparseOffsets.startAt(Math.ceil(base.durableCount / SPARSE_EVERY));
   }
 
   override headOrCreate(stream: string): StreamHead {

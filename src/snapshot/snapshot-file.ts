@@ -46,7 +46,7 @@ export interface SnapshotContents {
   /** Per stream: name (as UTF-8 bytes), last version, and the position and offset of its last event (parallel columns). */
   streams: StreamColumns;
   /** The stream index's sparse offsets (see src/log/stream-index.ts). */
-  sparseOffsets: number[];
+  sparseOffsets: Uint32Array;
   /** Each projection's state, with the projection version that folded it. */
   projections: Record<string, { version: number; state: unknown }>;
   createdAt: string;
@@ -95,10 +95,18 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   if (version >= FIRST_VERSION_WITH_STREAM_COLUMNS) {
     const contents = packr.unpack(body) as SnapshotContents;
     checkStreamColumns(contents.streams, where);
+    // The first builds that wrote version 4 (for a day, before any release) still wrote an array here.
+    if (Array.isArray(contents.sparseOffsets)) contents.sparseOffsets = Uint32Array.from(contents.sparseOffsets);
+    if (!(contents.sparseOffsets instanceof Uint32Array)) throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: 'its sparse offsets are not 32-bit numbers' });
     return contents;
   }
-  const contents = (version >= FIRST_VERSION_WITH_EXACT_STATES ? packr : legacyPackr).unpack(body) as Omit<SnapshotContents, 'streams'> & { streams: LegacyStreams };
-  return { ...contents, streams: streamColumnsOf(contents.streams), ...(version >= FIRST_VERSION_WITH_EXACT_STATES ? {} : { projections: {} }) };
+  const contents = (version >= FIRST_VERSION_WITH_EXACT_STATES ? packr : legacyPackr).unpack(body) as Omit<SnapshotContents, 'streams' | 'sparseOffsets'> & { streams: LegacyStreams; sparseOffsets: number[] };
+  return {
+    ...contents,
+    streams: streamColumnsOf(contents.streams),
+    sparseOffsets: Uint32Array.from(contents.sparseOffsets),
+    ...(version >= FIRST_VERSION_WITH_EXACT_STATES ? {} : { projections: {} }),
+  };
 }
 
 /** `streams` as versions 1 to 3 held it. */

@@ -200,14 +200,14 @@ When('{int} generated stores of streams with such names answer alike live, reope
   await check(this, property, runs);
 });
 
-/** The newest snapshot rewritten as format version 3 wrote it: `streams` as arrays, the names as strings. */
+/** The newest snapshot rewritten as format version 3 wrote it: `streams` and `sparseOffsets` as arrays, the names as strings. */
 async function rewriteAsVersion3(disk: SimulatedDisk): Promise<void> {
   const [name] = (await disk.readdir(`${DIR}/snapshots`)).filter((n) => n.endsWith('.snap')).sort().reverse();
   const path = `${DIR}/snapshots/${name}`;
   const contents = decodeSnapshot(disk.peek(path), name);
   const { nameBytes, nameEnds, versions, positions, offsets } = contents.streams;
   const names = Array.from(nameEnds, (end, i) => Buffer.from(nameBytes).toString('utf8', i === 0 ? 0 : nameEnds[i - 1], end));
-  const body = payloadCodec.pack({ ...contents, streams: { names, versions: [...versions], positions: [...positions], offsets: [...offsets] } });
+  const body = payloadCodec.pack({ ...contents, streams: { names, versions: [...versions], positions: [...positions], offsets: [...offsets] }, sparseOffsets: [...contents.sparseOffsets] });
   const file = Buffer.alloc(SNAPSHOT_HEADER_BYTES + body.length);
   body.copy(file, SNAPSHOT_HEADER_BYTES);
   writeFileHeader(file, SNAPSHOT_MAGIC, 3, body.length, file.subarray(SNAPSHOT_HEADER_BYTES));
