@@ -1,6 +1,6 @@
 import { produce, type Draft } from 'immer';
 import type { AggregateStreamOptions, AppendResult, CheckpointResult, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../api';
-import { AggregateStreamError, asStorageError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, ReentrantCallError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
+import { AggregateStreamError, asStorageError, ExpectedVersionConflictError, InvalidInputError, LegacyStreamNamesError, ReadOnlyStoreError, ReentrantCallError, StoreClosedError, StreamDeletedError, SubscriptionActiveError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import { AgeLimitedStreams, type Aged } from '../lifecycle/age-limited-streams';
 import { matchRetry, placeToExamine, refuseRepeatedIds, windowToExamine, type StoredId } from '../lifecycle/idempotency';
@@ -9,7 +9,7 @@ import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
 import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
-import { OutdatedStatesError, type EventLog, type LogAppend, type LogAppendOutcome, type LogListener, type ProjectionSnapshot } from './event-log';
+import { asOneAppend, firstOutcome, OutdatedStatesError, type EventLog, type LogAppend, type LogListener, type ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
 import { eventsOfPages } from './events-of-pages';
 import { SnapshotSchedule, type SnapshotEvery } from './snapshot-schedule';
@@ -194,32 +194,46 @@ export class Engine implements LogListener {
   }
 
   /**
-   * Validates, then hands the append to the log as a batch of one, in call
-   * order among this process's appends to the stream (see StreamLanes). The
-   * usual case (not every event with an id) adds no promise when no append
-   * to the stream holds its lane. A batch whose events all carry ids may be
-   * a retry of one already written: see lifecycle/idempotency.ts.
+   * Validates, then hands the append to the log on its own (EventLog.appendOne,
+   * else a batch of one), in call order among this process's appends to the
+   * stream (see StreamLanes). The usual case (not every event with an id)
+   * adds no promise of its own when no append to the stream holds its lane:
+   * the caller gets the log's. A batch whose events all carry ids may be a
+   * retry of one already written: see lifecycle/idempotency.ts.
    */
   append(stream: string, events: unknown, options: unknown): Promise<AppendResult> {
     let append: LogAppend;
-    let ids: Array<string | undefined>;
+    let inputs: ValidEvent[];
+    let withIds: number;
     try {
       this.refuseInsideEvolve('append');
       this.assertWritable();
       validateName(stream, 'stream name');
       // From here on only the store's own copy of the events is read (counted, framed, encoded).
-      const inputs = validateEvents(events, this.settings.maxEventBytes, this.log.recordRoom?.(stream));
+      inputs = validateEvents(events, this.settings.maxEventBytes, this.log.recordRoom?.(stream));
       append = { stream, events: inputs, expectedVersion: readAppendOptions(options).expectedVersion };
       // After the events' own checks, so that bad data is named whatever the stream.
       validateStreamName(stream);
       if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
-      ids = inputs.map((input) => input.id);
-      refuseRepeatedIds(stream, ids);
+      withIds = countIds(inputs);
+      if (withIds > 1) refuseRepeatedIds(stream, inputs.map((input) => input.id));
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!ids.every((id) => id !== undefined)) return this.lanes.inOrder(stream, () => this.log.append([append]).then(firstOutcome));
-    return this.lanes.holding(stream, () => this.decideWithIds(append, ids as string[]));
+    if (withIds < inputs.length) return this.lanes.inOrder(stream, (settled) => this.handOverOne(append, settled));
+    return this.holdingLane(append);
+  }
+
+  /** An append whose events all carry ids: it holds its stream's lane to decide whether it is a retry. */
+  private holdingLane(append: LogAppend): Promise<AppendResult> {
+    const ids = append.events.map((event) => (event as ValidEvent).id!);
+    return this.lanes.holding(append.stream, () => this.decideWithIds(append, ids));
+  }
+
+  /** One append to the log, alone: its own call when the log has one (no batch arrays, one promise), else a batch of one. */
+  private handOverOne(append: LogAppend, settled: () => void): Promise<AppendResult> {
+    if (this.log.appendOne) return this.log.appendOne(append, settled);
+    return asOneAppend(this.log.append([append]), settled);
   }
 
   /**
@@ -360,7 +374,7 @@ export class Engine implements LogListener {
     };
     try {
       // In the lane of the stream it changes: in call order with that stream's appends.
-      firstOutcome(await this.lanes.inOrder(stream, () => this.log.append([append])));
+      await this.lanes.inOrder(stream, (settled) => asOneAppend(this.log.append([append]), settled));
     } finally {
       // Refused, or the log failed: the change never applies (a durable one was taken out by `appended`).
       this.pendingChanges.delete(append);
@@ -849,12 +863,13 @@ export class Engine implements LogListener {
   }
 }
 
-/** An append's outcome as its promise settles: the result, or the error that refused it. */
-function firstOutcome(outcomes: LogAppendOutcome[]): AppendResult {
-  const outcome = outcomes[0];
-  if (outcome instanceof EventfoldError) throw outcome;
-  return outcome;
+/** How many of the events carry an id. */
+function countIds(events: readonly ValidEvent[]): number {
+  let count = 0;
+  for (let i = 0; i < events.length; i++) if (events[i].id !== undefined) count++;
+  return count;
 }
+
 
 /** Stands for the one event of a lifecycle change until `prepare` makes it (it counts for back-pressure). */
 const LIFECYCLE_PLACEHOLDER: readonly ValidEvent[] = [{ type: '$placeholder' }];

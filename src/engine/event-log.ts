@@ -31,7 +31,7 @@
  * through `LogListener.discovered`.
  */
 import type { AppendResult, RecordedEvent } from '../api';
-import type { EventfoldError } from '../errors';
+import { EventfoldError } from '../errors';
 import type { ExpectedVersion } from '../expected-version';
 import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { EventInput as ValidEvent, RoomBefore } from '../validate/validate-input';
@@ -77,6 +77,20 @@ export interface LogAppend {
  * the log cannot store, ProjectionError thrown by `LogListener.accepting`).
  */
 export type LogAppendOutcome = AppendResult | EventfoldError;
+
+/** A batch of one's outcome as its promise settles: the result, or the error that refused it. */
+export function firstOutcome(outcomes: LogAppendOutcome[]): AppendResult {
+  const outcome = outcomes[0];
+  if (outcome instanceof EventfoldError) throw outcome;
+  return outcome;
+}
+
+/** A batch of one (`append([one])`'s promise) as EventLog.appendOne answers: its one outcome, `settled` called as it settles. */
+export function asOneAppend(written: Promise<LogAppendOutcome[]>, settled: () => void): Promise<AppendResult> {
+  const one = written.then(firstOutcome);
+  one.then(settled, settled);
+  return one;
+}
 
 /** Options of `EventLog.readStream`, already checked by the engine. */
 export interface LogStreamRead {
@@ -283,6 +297,17 @@ export interface EventLog {
    * write and one fdatasync. Hot path: no promise or closure per event.
    */
   append(batch: readonly LogAppend[]): Promise<LogAppendOutcome[]>;
+
+  /**
+   * One append on its own, as `append([one])` with its one outcome: resolves
+   * with its result, or rejects with what refused it or why the log cannot
+   * acknowledge it. `settled` is called exactly once, when the promise
+   * settles and before anything waiting on it runs (the engine's StreamLanes
+   * count the appends in flight per stream this way, without a promise of
+   * their own). Optional: the engine calls `append` for a log without it.
+   * For the usual single-event append: no batch arrays, one promise.
+   */
+  appendOne?(append: LogAppend, settled: () => void): Promise<AppendResult>;
 
   /**
    * The events of one stream by version, in pages (each page non-empty, in

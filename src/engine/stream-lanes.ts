@@ -22,9 +22,10 @@ export class StreamLanes {
   /**
    * Runs `handOver` now (no one holds the lane) or after the appends called
    * before it; it must hand its append to the log synchronously and return
-   * its promise. Resolves or rejects as that promise does.
+   * its promise, and call `settled` once as that promise settles (see
+   * EventLog.appendOne). Resolves or rejects as that promise does.
    */
-  inOrder<T>(stream: string, handOver: () => Promise<T>): Promise<T> {
+  inOrder<T>(stream: string, handOver: (settled: () => void) => Promise<T>): Promise<T> {
     const lane = this.lanes.get(stream);
     if (!lane || (lane.holders === 0 && lane.waiting.length === 0)) return this.track(stream, lane, handOver);
     return new Promise<T>((resolve, reject) => {
@@ -79,23 +80,27 @@ export class StreamLanes {
     });
   }
 
-  private track<T>(stream: string, lane: Lane | undefined, handOver: () => Promise<T>): Promise<T> {
-    let written: Promise<T>;
-    try {
-      written = handOver();
-    } catch (error) {
-      written = Promise.reject(error);
-    }
+  private track<T>(stream: string, lane: Lane | undefined, handOver: (settled: () => void) => Promise<T>): Promise<T> {
     let tracked = lane;
     if (!tracked) {
       tracked = new Lane();
       this.lanes.set(stream, tracked);
     }
+    // Counted before the hand-over: a log may settle the append at once (a refusal).
     tracked.unsettled++;
     const used = tracked;
-    const done = () => this.settled(stream, used);
-    written.then(done, done);
-    return written;
+    let done = false;
+    const settled = () => {
+      if (done) return;
+      done = true;
+      this.settled(stream, used);
+    };
+    try {
+      return handOver(settled);
+    } catch (error) {
+      settled();
+      return Promise.reject(error);
+    }
   }
 
   private settled(stream: string, lane: Lane): void {

@@ -1,6 +1,6 @@
 import * as nodePath from 'node:path';
 import type { AppendResult, RecordedEvent } from '../api';
-import { NO_LISTENER, RELEASED_EVENTS, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogStreamRead, type StoredCheckpoint } from '../engine/event-log';
+import { asOneAppend, NO_LISTENER, RELEASED_EVENTS, type EngineSnapshot, type EventLog, type LogAppend, type LogAppendOutcome, type LogHealth, type LogListener, type LogStreamRead, type StoredCheckpoint } from '../engine/event-log';
 import { asStorageError, type CorruptionError, EventfoldError, ExpectedVersionConflictError, InvalidInputError, ReadOnlyStoreError, StoreClosedError } from '../errors';
 import { matchesExpectedVersion } from '../expected-version';
 import type { FileSystem } from '../fs/file-system';
@@ -201,6 +201,37 @@ export class FileLog implements EventLog {
     }
     if (this.healthNow.log !== 'verifying' && this.writer.hasRoom(events)) return this.accept(batch, events, false);
     return this.appendWhenAdmitted(batch, events);
+  }
+
+  /** See EventLog.appendOne: the usual case queues the append at once, with one promise and no batch arrays. */
+  appendOne(append: LogAppend, settled: () => void): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+    } catch (error) {
+      settled();
+      return Promise.reject(error);
+    }
+    const events = append.events.length;
+    if (this.healthNow.log === 'verifying' || !this.writer.hasRoom(events)) {
+      // It must wait (for the background check, or for room in the queue): as a batch of one.
+      return asOneAppend(this.appendWhenAdmitted([append], events), settled);
+    }
+    const accepted = this.acceptOne(append);
+    if (accepted instanceof EventfoldError) {
+      settled();
+      return Promise.reject(accepted);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      accepted.resolve = () => {
+        settled();
+        resolve(accepted.result);
+      };
+      accepted.reject = (error) => {
+        settled();
+        reject(error);
+      };
+      this.writer.enqueue(accepted, false);
+    });
   }
 
   private async appendWhenAdmitted(batch: readonly LogAppend[], events: number): Promise<LogAppendOutcome[]> {
