@@ -26,3 +26,6 @@ Feature: A reopen from a snapshot knows every stream exactly as the log does
     Scenario: A snapshot written as format version 3 (names as strings) opens the store with every stream as it was
       When 40 generated stores with such names are reopened from a snapshot of format version 3, as earlier versions wrote it
       Then every case held
+
+    Scenario: A snapshot of format version 3 that names a stream twice is passed over as damaged, and the log replayed
+      When a store of 5 streams is reopened from a snapshot of format version 3 that names one stream twice

@@ -69,7 +69,7 @@ export class StreamNameTable {
       for (;;) {
         const found = slots[2 * slot + 1];
         if (found === 0) break;
-        if (slots[2 * slot] === hash && this.sameBytes(found - 1, this.bytes, start, end)) throw new Error(`stream name of row ${row} repeats row ${found - 1}'s`);
+        if (slots[2 * slot] === hash && this.sameBytes(found - 1, this.bytes, start, end)) throw new Error(`the name of row ${row} repeats row ${found - 1}'s, ${JSON.stringify(this.nameOf(row))}`);
         slot = (slot + 1) & this.mask;
       }
       slots[2 * slot] = hash;

@@ -3,7 +3,7 @@ import { CorruptionError } from '../errors';
 import { snapshotFile } from '../store-layout';
 import { AT_FILE_NUMBER, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from '../log/file-header';
 import { payloadCodec } from '../log/payload-codec';
-import type { StreamColumns } from '../log/stream-index';
+import { withNameTable, type StreamColumns } from '../log/stream-index';
 import { checkStoredNameTable, encodeNames } from '../log/stream-name-table';
 
 // Layout: see FORMAT.md beside this file.
@@ -103,7 +103,7 @@ export function decodeSnapshot(file: Buffer, name: string): SnapshotContents {
   const contents = (version >= FIRST_VERSION_WITH_EXACT_STATES ? packr : legacyPackr).unpack(body) as Omit<SnapshotContents, 'streams' | 'sparseOffsets'> & { streams: LegacyStreams; sparseOffsets: number[] };
   return {
     ...contents,
-    streams: streamColumnsOf(contents.streams),
+    streams: streamColumnsOf(contents.streams, where),
     sparseOffsets: Uint32Array.from(contents.sparseOffsets),
     ...(version >= FIRST_VERSION_WITH_EXACT_STATES ? {} : { projections: {} }),
   };
@@ -117,9 +117,15 @@ interface LegacyStreams {
   offsets: number[];
 }
 
-function streamColumnsOf(streams: LegacyStreams): StreamColumns {
+/** The columns of version 4, with the hash table over the names (hashed here: a name listed twice makes the snapshot damaged). */
+function streamColumnsOf(streams: LegacyStreams, where: string): StreamColumns {
   const { bytes, ends } = encodeNames(streams.names);
-  return { nameBytes: bytes, nameEnds: ends, versions: Float64Array.from(streams.versions), positions: Float64Array.from(streams.positions), offsets: Uint32Array.from(streams.offsets) };
+  const columns = { nameBytes: bytes, nameEnds: ends, versions: Float64Array.from(streams.versions), positions: Float64Array.from(streams.positions), offsets: Uint32Array.from(streams.offsets) };
+  try {
+    return withNameTable(columns);
+  } catch (error) {
+    throw new CorruptionError({ file: where, offset: SNAPSHOT_HEADER_BYTES, reason: `its streams: ${(error as Error).message}` });
+  }
 }
 
 /** Columns of one length each, names that end in order, up to the end of their bytes (a CRC-checked file written otherwise is not ours). */
