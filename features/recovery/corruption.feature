@@ -109,3 +109,22 @@ Feature: Real corruption is detected, named, and only repaired when asked
       And the store is opened again
       Then the open was rejected with an UnsupportedFormatError saying "format version 2; this eventfold reads version 3"
       And the error says how to upgrade: "append them in order to a new, empty store"
+
+  Rule: Bytes that pass their checksums but are not data as eventfold writes it are named when read
+
+    The checksums prove that the bytes are the ones a writer wrote, not
+    that the writer was eventfold: a faulty writer or another
+    implementation can leave an event whose data does not decode. Reading
+    it fails with a CorruptionError naming its record, as for any other
+    damage, instead of the decoder's own error.
+
+    Scenario Outline: The data of the first of two events is <what>
+      Given a closed store holding the events "first" and "second" in stream "orders"
+      When the data of the first event is replaced by <what> of the same length, with its checksums made to match
+      Then reading all events, reading them a page at a time and reading stream "orders" each fail with a CorruptionError naming the first event's record and saying its data is not msgpack as eventfold writes it
+
+      Examples:
+        | what                                               |
+        | a value followed by bytes that belong to no value  |
+        | a list cut short                                   |
+        | a msgpack extension eventfold never writes         |

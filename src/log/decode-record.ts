@@ -100,6 +100,7 @@ export function decodeEvent(chunk: Buffer, offset: number, length: number): Reco
   const payloadEnd = offset + FRAME_HEADER_BYTES + length;
   const payload = decodePayload(chunk, idEnd, payloadEnd);
   const hasMetadata = (flags & FLAG_METADATA) !== 0;
+  if (hasMetadata && !(Array.isArray(payload) && payload.length === 2)) throw new Error('a record with metadata holds [data, metadata]');
   return {
     position: readU64(chunk, offset + AT_POSITION),
     stream: lastStream.read(chunk, offset + FIXED_RECORD_BYTES, streamEnd),

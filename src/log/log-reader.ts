@@ -202,7 +202,14 @@ export class LogReader {
   }
 
   private decodeAt(chunk: Buffer, rel: number, length: number, segment: number, fileOffset: number, position: number): RecordedEvent {
-    const event = decodeEvent(chunk, rel, length);
+    let event: RecordedEvent;
+    try {
+      event = decodeEvent(chunk, rel, length);
+    } catch (error) {
+      // Both CRCs passed, so these are the bytes a writer wrote: not msgpack as eventfold writes it (a faulty writer,
+      // another implementation). Named like any other damage rather than thrown as the decoder's own error.
+      this.fail(segment, fileOffset, `the event's data is not msgpack as eventfold writes it (${(error as Error).message})`);
+    }
     if (event.position !== position) this.fail(segment, fileOffset, `found position ${event.position} where ${position} was expected`);
     return event;
   }
