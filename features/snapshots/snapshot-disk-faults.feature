@@ -41,3 +41,11 @@ Feature: A disk call of a snapshot write that fails stops the store, like a fail
       Then a snapshot asked for afterwards is refused with a StoreFailedError, the same one the failed snapshot reports
       And every append from the first refused one on was refused with it, and so is an append now
       And the store opens again with every acknowledged event exactly, no refused one, and each balance as a full replay gives it
+
+  Rule: A snapshot under way when the store stops touches the disk no more
+
+    Scenario: The store stops while a snapshot waits for the fsync of its file
+      When a snapshot waits for the fsync of its file, and meanwhile the fsync of an append fails with EIO
+      Then the snapshot was refused with the StoreFailedError the append got
+      And no disk call changed the disk after the store stopped, and no newer snapshot than the one at position 199 is in place
+      And the store opens again with every event of before the snapshot exactly, not the refused one, and each balance as a full replay gives it

@@ -808,7 +808,7 @@ export class FileLog implements EventLog {
    */
   private failStopping(doing: string): FileSystem {
     let fs = this.failStoppingFs.get(doing);
-    if (!fs) this.failStoppingFs.set(doing, (fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, doing))));
+    if (!fs) this.failStoppingFs.set(doing, (fs = failStopFileSystem(this.fs, (error) => this.writer.failStop(error, doing), () => this.writer.failure)));
     return fs;
   }
 

@@ -11,9 +11,17 @@ import { fsError, type FileHandle, type FileSystem } from './file-system';
  * gone; nothing is tried again until the store is reopened and recovered.
  * Reads (open, read, readdir, readFile, exists) fail as they are: they change
  * nothing.
+ *
+ * `stopped` tells whether the store has already fail-stopped (from anywhere:
+ * an append's failed fsync, another write beside the appends): then a
+ * changing call is not made at all and rejects with that failure, so work
+ * already under way when the store stopped (a snapshot waiting on its own
+ * fsync, say) makes no further disk call.
  */
-export function failStopFileSystem(fs: FileSystem, stop: (error: unknown) => Error): FileSystem {
+export function failStopFileSystem(fs: FileSystem, stop: (error: unknown) => Error, stopped: () => Error | undefined): FileSystem {
   const changing = async <T>(call: () => Promise<T>): Promise<T> => {
+    const failure = stopped();
+    if (failure) throw failure;
     try {
       return await call();
     } catch (error) {

@@ -4,6 +4,7 @@ import { EventStore, SimulatedDisk, StoreFailedError, type RecordedEvent, type S
 import { decodeCheckpoint } from '../../src/snapshot/checkpoint-file';
 import { AFTER_FAILURE_POLICIES, changingCalls, faultAt, faultPointsOf, outcome, powerCutsDuringOpen, type FaultPoint } from '../support/disk-fault-sweep';
 import { numberedEvents, readAllEvents } from '../support/events';
+import { holdFirstFsync } from '../support/held-fsync';
 import { scenarioState } from '../support/scenario-state';
 import type { EventfoldWorld } from '../support/world';
 
@@ -400,4 +401,51 @@ When('{int} events are appended and each disk call of the close that follows, bu
 
 Then('after every failure, and after a power cut that drops, keeps or writes back part of every unsynced write, the store opens with every event it must keep and each balance as a full replay gives it', function (this: EventfoldWorld) {
   expectNoProblems(this, 'reopened', 'power cut');
+});
+
+const stoppedMidway = scenarioState(() => ({
+  disk: undefined as SimulatedDisk | undefined,
+  snapshot: undefined as unknown,
+  append: undefined as unknown,
+  /** Calls that changed the disk after the append was refused. */
+  callsAfterStop: -1,
+  expected: undefined as Expected | undefined,
+}));
+
+When('a snapshot waits for the fsync of its file, and meanwhile the fsync of an append fails with {word}', async function (this: EventfoldWorld, error: 'EIO' | 'ENOSPC') {
+  const state = sweep(this);
+  const disk = state.base!.clone();
+  const held = holdFirstFsync(disk, '/snapshots/');
+  const store = await open(disk, {});
+  const snapshot = store.checkpoint().catch((failure: unknown) => failure);
+  await held.reached;
+  disk.inject({ op: 'datasync', path: '/log/', error });
+  const seq = FIRST_NEW_SEQ;
+  const append = await store.append('account-late', numberedEvents(1, seq)).catch((failure: unknown) => failure);
+  const calls = changingCalls(disk);
+  held.release();
+  const midway = stoppedMidway(this);
+  midway.snapshot = await snapshot;
+  midway.append = append;
+  midway.callsAfterStop = changingCalls(disk) - calls;
+  await store.close().catch(() => undefined);
+  Object.assign(midway, { disk, expected: { kept: state.events, acknowledged: [], mayLoseTail: false, refused: new Set([seq]) } });
+});
+
+Then('the snapshot was refused with the StoreFailedError the append got', function (this: EventfoldWorld) {
+  const { snapshot, append } = stoppedMidway(this);
+  expect(append).to.be.instanceOf(StoreFailedError);
+  expect(snapshot).to.equal(append);
+});
+
+Then('no disk call changed the disk after the store stopped, and no newer snapshot than the one at position {int} is in place', async function (this: EventfoldWorld, newest: number) {
+  const { disk, callsAfterStop } = stoppedMidway(this);
+  expect(callsAfterStop, 'disk calls that changed the disk after the store stopped').to.equal(0);
+  const snapshots = (await disk!.readdir(`${DIR}/snapshots`)).filter((name) => name.endsWith('.snap'));
+  expect(snapshots.map((name) => Number(name.slice(0, -'.snap'.length)))).to.satisfy((positions: number[]) => positions.every((p) => p <= newest));
+});
+
+Then('the store opens again with every event of before the snapshot exactly, not the refused one, and each balance as a full replay gives it', async function (this: EventfoldWorld) {
+  const { disk, expected } = stoppedMidway(this);
+  expect(await afterFailureProblems(this, disk!, {}, expected!)).to.deep.equal([]);
 });
