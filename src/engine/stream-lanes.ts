@@ -13,11 +13,13 @@
  * behind it. So the decision and the append's place in the log are one step
  * as far as this process's other appends to the stream can tell.
  *
- * Memory: one small entry per stream with appends in flight, dropped when
- * they settle.
+ * Memory: one small entry per stream with appends in flight, plus idle ones
+ * kept for reuse until they outnumber the busy ones (see `dropIfIdle`).
  */
 export class StreamLanes {
   private readonly lanes = new Map<string, Lane>();
+  /** Lanes are swept of idle entries when the map grows past this (twice what stayed busy at the last sweep, at least IDLE_LANES_KEPT). */
+  private sweepAt = IDLE_LANES_KEPT;
 
   /**
    * Runs `handOver` now (no one holds the lane) or after the appends called
@@ -106,7 +108,7 @@ export class StreamLanes {
   private settled(stream: string, lane: Lane): void {
     lane.unsettled--;
     if (lane.unsettled === 0) lane.wakeSettled();
-    this.dropIfIdle(stream, lane);
+    this.dropIfIdle(lane);
   }
 
   /** The lane's holder is done: the appends that waited go on, in order, until one holds the lane again. */
@@ -115,13 +117,27 @@ export class StreamLanes {
       const next = lane.waiting.shift()!;
       next();
     }
-    this.dropIfIdle(stream, lane);
+    this.dropIfIdle(lane);
   }
 
-  private dropIfIdle(stream: string, lane: Lane): void {
-    if (lane.unsettled === 0 && lane.holders === 0 && lane.waiting.length === 0 && this.lanes.get(stream) === lane) this.lanes.delete(stream);
+  /**
+   * An idle lane stays in the map to be reused by the stream's next append:
+   * deleting and re-adding one per append churned the map's hash tables and
+   * the lanes themselves into old-space garbage, whose major collections
+   * (their concurrent marking competes with the fsync thread on a 2-core
+   * machine) made the open-loop latency tail. Idle lanes are swept in one
+   * pass when the map grows past `sweepAt`, so memory stays bounded by the
+   * streams with appends in flight (amortised O(1) per append).
+   */
+  private dropIfIdle(lane: Lane): void {
+    if (!lane.idle() || this.lanes.size <= this.sweepAt) return;
+    for (const [name, each] of this.lanes) if (each.idle()) this.lanes.delete(name);
+    this.sweepAt = Math.max(IDLE_LANES_KEPT, 2 * this.lanes.size);
   }
 }
+
+/** Idle lanes kept for reuse before a sweep (a few hundred bytes each). */
+const IDLE_LANES_KEPT = 4096;
 
 /** One stream's appends in flight. */
 class Lane {
@@ -132,6 +148,11 @@ class Lane {
   /** Appends called while the lane was held, in call order; each returns true if it holds the lane in turn. */
   readonly waiting: Array<() => boolean> = [];
   private settledWaiters: Array<() => void> = [];
+
+  /** Nothing in flight, held or waiting: the lane may be dropped. */
+  idle(): boolean {
+    return this.unsettled === 0 && this.holders === 0 && this.waiting.length === 0;
+  }
 
   /** Resolves once every append handed over so far has settled (appends wait behind a holder, so none is added meanwhile). */
   allSettled(): Promise<void> {
