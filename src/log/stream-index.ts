@@ -306,16 +306,16 @@ export class StreamIndex {
    * Records a durable run of consecutive events of one stream, called in
    * position order: `offsetOf(i)` is the byte offset of its i-th event.
    */
-  addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, offsetOf: (i: number) => number): void {
+  addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, recordOffsets: readonly number[], base: number): void {
     const head = this.headOrCreate(stream);
     const lastVersion = firstVersion + count - 1;
     head.version = lastVersion;
     if (head.pendingVersion < lastVersion) head.pendingVersion = lastVersion;
     head.position = firstPosition + count - 1;
-    head.offset = offsetOf(count - 1);
+    head.offset = base + recordOffsets[count - 1];
     const firstSparse = Math.ceil(firstPosition / SPARSE_EVERY) * SPARSE_EVERY;
     for (let p = firstSparse; p < firstPosition + count; p += SPARSE_EVERY) {
-      this.sparseOffsets.set(p / SPARSE_EVERY, offsetOf(p - firstPosition));
+      this.sparseOffsets.set(p / SPARSE_EVERY, base + recordOffsets[p - firstPosition]);
     }
     this.durableCount = firstPosition + count;
   }

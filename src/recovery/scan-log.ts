@@ -438,7 +438,7 @@ function checkStreamLink(ctx: SegmentContext, scan: SegmentProgress, header: Rec
 /** A COMMIT record was read: the append it ends is durable, its events go into the index (and to `onCommit`). */
 function commitPending(ctx: SegmentContext, scan: SegmentProgress): void {
   const { index, onCommit } = ctx;
-  for (const p of scan.pending) index.addDurable(p.stream, p.version, p.position, 1, () => p.offset);
+  for (const p of scan.pending) index.addDurable(p.stream, p.version, p.position, 1, FIRST_RECORD, p.offset);
   scan.pending.length = 0;
   if (onCommit) {
     onCommit(scan.pendingEvents.slice());
@@ -769,3 +769,6 @@ function discardPending(pending: PendingEvent[], index: StreamIndex): void {
     if (head.version < 0) index.streams.delete(p.stream);
   }
 }
+
+/** The record offsets of a one-record append that starts at its own offset (see StreamIndex.addDurable). */
+const FIRST_RECORD: readonly number[] = [0];
