@@ -52,45 +52,76 @@ export interface RecordHeader {
 }
 
 export function decodeHeader(chunk: Buffer, offset: number): RecordHeader {
-  const streamBytes = chunk.readUInt16LE(offset + AT_STREAM_BYTES);
+  const streamStart = offset + FIXED_RECORD_BYTES;
   return {
     position: readU64(chunk, offset + AT_POSITION),
-    version: chunk.readUInt32LE(offset + AT_VERSION),
+    version: readU32(chunk, offset + AT_VERSION),
     prevPosition: readU64(chunk, offset + AT_PREV_POSITION) - 1,
-    prevOffset: chunk.readUInt32LE(offset + AT_PREV_OFFSET),
-    stream: chunk.toString('utf8', offset + FIXED_RECORD_BYTES, offset + FIXED_RECORD_BYTES + streamBytes),
-    batchStart: chunk.readUInt32LE(offset + AT_BATCH_START),
-    batchBytes: chunk.readUInt32LE(offset + AT_BATCH_BYTES),
+    prevOffset: readU32(chunk, offset + AT_PREV_OFFSET),
+    stream: headerStream.read(chunk, streamStart, streamStart + readU16(chunk, offset + AT_STREAM_BYTES)),
+    batchStart: readU32(chunk, offset + AT_BATCH_START),
+    batchBytes: readU32(chunk, offset + AT_BATCH_BYTES),
   };
 }
 
 /**
- * The last text decoded for one field, with its UTF-8 bytes: records read in
- * a row usually repeat their stream and type, and a byte comparison is
- * cheaper than decoding (and allocating) the same string again.
+ * The last two texts decoded for one field, with their UTF-8 bytes: records
+ * read in a row usually repeat their stream (an append's events) and go
+ * back and forth between a few types, and a byte comparison is cheaper than
+ * decoding (and allocating) the same string again. The same string object
+ * comes back, so a Map lookup by it finds its hash already computed.
  */
-class RepeatedText {
-  private bytes = Buffer.alloc(256);
-  private length = -1;
-  private text = '';
+class RecentText {
+  private readonly first = new TextSlot();
+  private readonly second = new TextSlot();
+  /** True when the next new text replaces `first` (the one used less recently). */
+  private firstIsOlder = true;
 
   read(chunk: Buffer, start: number, end: number): string {
-    const length = end - start;
-    if (length === this.length) {
-      let k = 0;
-      while (k < length && chunk[start + k] === this.bytes[k]) k++;
-      if (k === length) return this.text;
+    if (this.first.holds(chunk, start, end)) {
+      this.firstIsOlder = false;
+      return this.first.text;
     }
+    if (this.second.holds(chunk, start, end)) {
+      this.firstIsOlder = true;
+      return this.second.text;
+    }
+    const slot = this.firstIsOlder ? this.first : this.second;
+    this.firstIsOlder = !this.firstIsOlder;
+    return slot.take(chunk, start, end);
+  }
+}
+
+/** One text and its bytes. */
+class TextSlot {
+  private bytes = new Uint8Array(64);
+  private length = -1;
+  text = '';
+
+  holds(chunk: Buffer, start: number, end: number): boolean {
+    const length = end - start;
+    if (length !== this.length) return false;
+    const bytes = this.bytes;
+    let k = 0;
+    while (k < length && chunk[start + k] === bytes[k]) k++;
+    return k === length;
+  }
+
+  take(chunk: Buffer, start: number, end: number): string {
+    const length = end - start;
     this.text = chunk.toString('utf8', start, end);
-    if (length > this.bytes.length) this.bytes = Buffer.alloc(length);
-    chunk.copy(this.bytes, 0, start, end);
+    if (length > this.bytes.length) this.bytes = new Uint8Array(length);
+    // A loop rather than Buffer#copy: names are short, and the call into copy costs more than the bytes.
+    for (let k = 0; k < length; k++) this.bytes[k] = chunk[start + k];
     this.length = length;
     return this.text;
   }
 }
 
-const lastStream = new RepeatedText();
-const lastType = new RepeatedText();
+/** Separate for headers (a scan) and events (a read), which may interleave. */
+const headerStream = new RecentText();
+const lastStream = new RecentText();
+const lastType = new RecentText();
 /** Decodes a checked record's event. */
 export function decodeEvent(chunk: Buffer, offset: number, length: number): RecordedEvent {
   const flags = chunk[offset + AT_FLAGS];

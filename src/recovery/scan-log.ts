@@ -1,21 +1,9 @@
 import { CorruptionError } from '../errors';
 import { ensureDir, type FileHandle, type FileSystem } from '../fs/file-system';
-import {
-  batchBytesAt,
-  batchStartAt,
-  isValidHeader,
-  lengthAt,
-  decodeEvent,
-  decodeHeader,
-  FIXED_RECORD_BYTES,
-  FLAG_COMMIT,
-  FRAME_HEADER_BYTES,
-  NO_PREVIOUS,
-  positionAt,
-  type FrameCheck,
-  type RecordedEvent,
-  type RecordHeader,
-} from '../log/record';
+// Straight from the modules, not through record.ts: its re-exports are getters, called per record.
+import { batchBytesAt, batchStartAt, FIXED_RECORD_BYTES, FLAG_COMMIT, FRAME_HEADER_BYTES, lengthAt, NO_PREVIOUS, positionAt } from '../log/record-layout';
+import { isValidHeader, type FrameCheck } from '../log/check-record';
+import { decodeEvent, decodeHeader, type RecordedEvent, type RecordHeader } from '../log/decode-record';
 import { SegmentBytes } from './segment-bytes';
 import { AT_FILE_NUMBER } from '../log/file-header';
 import { createSegment, decodeSegmentHeader, parseSegmentName, scavengeMark, segmentName, SEGMENT_HEADER_BYTES, type ScavengeMark } from '../log/segment-file';
@@ -314,6 +302,9 @@ interface SegmentProgress {
   /** Records read since the last COMMIT, and their events when `onCommit` wants them. */
   pending: PendingEvent[];
   pendingEvents: RecordedEvent[];
+  /** The stream of the last record taken in, and its head in the index. */
+  lastStream: string | undefined;
+  lastHead: StreamHead | undefined;
 }
 
 /**
@@ -335,9 +326,12 @@ async function scanSegment(ctx: SegmentContext): Promise<SegmentOutcome> {
     ctx.tailRule = false;
   }
 
-  const scan: SegmentProgress = { file, size, bytes: new SegmentBytes(handle, size), offset: startOffset, lastCommitEnd: startOffset, write: undefined, pending: [], pendingEvents: [] };
+  const scan: SegmentProgress = { file, size, bytes: new SegmentBytes(handle, size), offset: startOffset, lastCommitEnd: startOffset, write: undefined, pending: [], pendingEvents: [], lastStream: undefined, lastHead: undefined };
   while (scan.offset < size) {
-    const { check, rel } = await scan.bytes.check(scan.offset);
+    // The record is checked in the bytes already read when they hold it (no promise per record), else read first.
+    let check = scan.bytes.checkHeld(scan.offset);
+    let rel = scan.offset - scan.bytes.start;
+    if (!check) ({ check, rel } = await scan.bytes.check(scan.offset));
     if (check.kind !== 'ok') return judgeBadRecord(ctx, scan, check);
     const stop = takeRecord(ctx, scan, mark, check, rel);
     if (stop) return stop;
@@ -381,7 +375,10 @@ function takeRecord(ctx: SegmentContext, scan: SegmentProgress, mark: ScavengeMa
   // makes them, only a writer that did not see the marker (an old owner in
   // the moment before it noticed its lock had moved). Damage after it is
   // still corruption: the crash rules never apply when the marker is there.
-  const head = index.headOrCreate(header.stream);
+  // Records of one stream come in runs (an append's events): the head found for the last record is reused.
+  const head = header.stream === scan.lastStream ? scan.lastHead! : index.headOrCreate(header.stream);
+  scan.lastStream = header.stream;
+  scan.lastHead = head;
   const linkProblem = checkStreamLink(ctx, scan, header, head, mark);
   if (linkProblem) return damagedAt(ctx, scan, linkProblem);
   if (removedBefore) index.skipRemoved(header.position);
@@ -435,11 +432,25 @@ function checkStreamLink(ctx: SegmentContext, scan: SegmentProgress, header: Rec
   return undefined;
 }
 
+/** True when `next` is the event `count` places after `first` in its stream's run: same stream, versions and positions consecutive. */
+function sameRun(first: PendingEvent, next: PendingEvent, count: number): boolean {
+  return next.stream === first.stream && next.version === first.version + count && next.position === first.position + count;
+}
+
 /** A COMMIT record was read: the append it ends is durable, its events go into the index (and to `onCommit`). */
 function commitPending(ctx: SegmentContext, scan: SegmentProgress): void {
   const { index, onCommit } = ctx;
-  for (const p of scan.pending) index.addDurable(p.stream, p.version, p.position, 1, FIRST_RECORD, p.offset);
-  scan.pending.length = 0;
+  const pending = scan.pending;
+  // A run of consecutive events of one stream (an append's usual shape) goes into the index in one step.
+  for (let start = 0; start < pending.length; ) {
+    const first = pending[start];
+    let count = 1;
+    while (start + count < pending.length && sameRun(first, pending[start + count], count)) count++;
+    for (let i = 0; i < count; i++) runOffsets[i] = pending[start + i].offset;
+    index.addDurable(first.stream, first.version, first.position, count, runOffsets, 0);
+    start += count;
+  }
+  pending.length = 0;
   if (onCommit) {
     onCommit(scan.pendingEvents.slice());
     scan.pendingEvents.length = 0;
@@ -770,5 +781,5 @@ function discardPending(pending: PendingEvent[], index: StreamIndex): void {
   }
 }
 
-/** The record offsets of a one-record append that starts at its own offset (see StreamIndex.addDurable). */
-const FIRST_RECORD: readonly number[] = [0];
+/** The byte offsets of a run's records, for StreamIndex.addDurable (reused: it reads them before it returns). */
+const runOffsets: number[] = [];

@@ -1,5 +1,5 @@
 import type { FileHandle } from '../fs/file-system';
-import { checkFrame, type FrameCheck } from '../log/record';
+import { checkFrame, type FrameCheck } from '../log/check-record';
 
 const WINDOW_BYTES = 4 * 1024 * 1024;
 
@@ -33,6 +33,17 @@ export class SegmentBytes {
     this.window = buffer.subarray(0, got);
     this.start = offset;
     return 0;
+  }
+
+  /**
+   * `check` without a read: the record at `offset` checked in the bytes held
+   * now, or undefined when they do not hold all of it (then `check` reads).
+   * A scan takes almost every record from here, with no promise per record.
+   */
+  checkHeld(offset: number): FrameCheck | undefined {
+    if (offset < this.start || offset >= this.start + this.window.length) return undefined;
+    const check = checkFrame(this.window, offset - this.start, this.size - offset, offset);
+    return check.kind === 'incomplete' ? undefined : check;
   }
 
   /** Checks the record at `offset` (header, then body), reading as much of it as its checked header says. */

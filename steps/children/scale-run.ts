@@ -9,9 +9,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore } from '../../src/index';
-import { EVENTS_PER_APPEND, eventAt, expectedTotals, placeOf, scaleWorkload, streamOfAppend, totalsProjection, type ScaleWorkload } from '../support/scale-workload';
+import { EVENTS_PER_APPEND, eventAt, expectedTotals, ReadBackCheck, scaleWorkload, streamOfAppend, totalsProjection, type ScaleWorkload } from '../support/scale-workload';
 
 const IN_FLIGHT_APPENDS = 2000;
+/** Events read back between two progress reports. */
+const REPORT_EVERY = 5_000_000;
 const projections = { totals: totalsProjection };
 
 function progress(label: string, done: number, total: number, started: number): void {
@@ -66,16 +68,19 @@ async function verify(dir: string, w: ScaleWorkload): Promise<Record<string, num
 
   started = performance.now();
   let expected = 0;
-  for await (const event of store.readAll()) {
-    if (event.position !== expected) throw new Error(`position ${event.position} where ${expected} was expected: a gap or repeat`);
-    const want = eventAt(expected);
-    const place = placeOf(w, expected);
-    const data = event.data as typeof want.data;
-    if (event.type !== want.type || data.n !== want.data.n || data.amount !== want.data.amount || data.note !== want.data.note || event.stream !== place.stream || event.version !== place.version) {
-      throw new Error(`event ${expected} differs from what was written: ${JSON.stringify(event)}`);
+  let nextReport = REPORT_EVERY;
+  const check = new ReadBackCheck(w);
+  // A page at a time (one promise per page, not per event); every event of every page is checked.
+  for await (const page of store.readAllPages()) {
+    for (const event of page) {
+      const wrong = check.mismatch(event, expected);
+      if (wrong) throw new Error(wrong);
+      expected++;
     }
-    expected++;
-    if (expected % 5_000_000 === 0) progress('read back', expected, w.events, started);
+    if (expected >= nextReport) {
+      progress('read back', expected, w.events, started);
+      nextReport += REPORT_EVERY;
+    }
   }
   const readSeconds = (performance.now() - started) / 1000;
   if (expected !== w.events) throw new Error(`read back ${expected} events, ${w.events} were appended`);

@@ -120,7 +120,7 @@ When('a separate process reopens the store and reads every event back', LONG, as
   const f = scale.figures;
   await this.figures(
     { name: 'reopen after a clean close (with its snapshot)', value: Math.round(f.reopenMs), unit: 'ms' },
-    { name: 'read-back rate (readAll, CRC + decode + compare)', value: Math.round(f.readRate), unit: 'events/s' },
+    { name: 'read-back rate (readAllPages, CRC + decode + compare)', value: Math.round(f.readRate), unit: 'events/s' },
     { name: 'bytes on disk', value: f.bytesOnDisk, unit: 'bytes' },
     { name: 'peak RSS, appending process', value: Math.round(f.appendPeakRssBytes / 2 ** 20), unit: 'MiB' },
     { name: 'peak RSS, verifying process', value: Math.round(f.verifyPeakRssBytes / 2 ** 20), unit: 'MiB' },
