@@ -304,10 +304,11 @@ export class StreamIndex {
 
   /**
    * Records a durable run of consecutive events of one stream, called in
-   * position order: `offsetOf(i)` is the byte offset of its i-th event.
+   * position order: `base + recordOffsets[i]` is the byte offset of its i-th event.
+   * `head`: the stream's head, when the caller has it from `headOrCreate`
+   * already (one lookup less).
    */
-  addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, recordOffsets: readonly number[], base: number): void {
-    const head = this.headOrCreate(stream);
+  addDurable(stream: string, firstVersion: number, firstPosition: number, count: number, recordOffsets: readonly number[], base: number, head = this.headOrCreate(stream)): void {
     const lastVersion = firstVersion + count - 1;
     head.version = lastVersion;
     if (head.pendingVersion < lastVersion) head.pendingVersion = lastVersion;

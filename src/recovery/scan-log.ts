@@ -265,6 +265,8 @@ interface PendingEvent {
   version: number;
   position: number;
   offset: number;
+  /** Its stream's head in the index. */
+  head: StreamHead;
 }
 
 /** What scanning one segment needs to know about the rest of the log. */
@@ -383,7 +385,7 @@ function takeRecord(ctx: SegmentContext, scan: SegmentProgress, mark: ScavengeMa
   if (linkProblem) return damagedAt(ctx, scan, linkProblem);
   if (removedBefore) index.skipRemoved(header.position);
   head.pendingVersion = header.version;
-  pending.push({ stream: header.stream, version: header.version, position: header.position, offset });
+  pending.push({ stream: header.stream, version: header.version, position: header.position, offset, head });
   if (event) scan.pendingEvents.push(event);
   scan.offset += FRAME_HEADER_BYTES + check.length;
   if (check.flags & FLAG_COMMIT) commitPending(ctx, scan);
@@ -447,7 +449,7 @@ function commitPending(ctx: SegmentContext, scan: SegmentProgress): void {
     let count = 1;
     while (start + count < pending.length && sameRun(first, pending[start + count], count)) count++;
     for (let i = 0; i < count; i++) runOffsets[i] = pending[start + i].offset;
-    index.addDurable(first.stream, first.version, first.position, count, runOffsets, 0);
+    index.addDurable(first.stream, first.version, first.position, count, runOffsets, 0, first.head);
     start += count;
   }
   pending.length = 0;
