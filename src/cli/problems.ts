@@ -30,7 +30,7 @@ export function existingStore(dir: string): string {
 
 /** What a corrupt store's operator can do about it. */
 export function repairHint(dir: string): string {
-  return `to cut the log at the first damaged record (moving the rest to quarantine/, nothing deleted), run: eventfold recover ${dir} --repair truncate`;
+  return `to cut the log at the first damaged record and set aside any snapshot that does not match the log (moving them to quarantine/, nothing deleted), run: eventfold recover ${dir} --repair truncate`;
 }
 
 /** The one sentence for `error`, and whether it was a request for help or the version (exit 0). */

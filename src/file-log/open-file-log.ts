@@ -6,7 +6,7 @@ import { SegmentedLog, type Segment } from '../log/segmented-log';
 import { StreamIndex } from '../log/stream-index';
 import { cutRejectedWrites } from '../log/rejected-writes';
 import { readCleanMarker } from '../recovery/clean-marker';
-import { CLEAN_MARKER, logDirOf } from '../store-layout';
+import { CLEAN_MARKER, logDirOf, snapshotFile } from '../store-layout';
 import { acquireLock, type HeldLock } from '../recovery/lock';
 import { finishInterruptedRepair, refuseUnfinishedRepair } from '../recovery/quarantine';
 import type { RecoveryReport } from '../log-reports';
@@ -15,7 +15,8 @@ import { syncStoreDirectories } from '../recovery/sync-store-directories';
 import { verifyCoveredLog, type CoveredLog } from '../recovery/verify-covered';
 import { listCheckpoints, resetCheckpointsBeyond } from '../snapshot/checkpoint-file';
 import { snapshotName, type SnapshotContents } from '../snapshot/snapshot-file';
-import { loadNewestSnapshot, quarantineSnapshotsBeyond, snapshotRemoved } from '../snapshot/snapshots';
+import { checkHeadsWhileScanning, type SnapshotHeads } from '../snapshot/snapshot-heads';
+import { decodeEverySnapshot, loadNewestSnapshot, quarantineSnapshots, quarantineSnapshotsBeyond, snapshotRemoved } from '../snapshot/snapshots';
 import type { OpenArguments } from '../validate/options';
 import { prepareDirectory } from '../validate/store-directory';
 import { FileLog } from './file-log';
@@ -89,10 +90,13 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay, { u
     const { snapshot } = start;
     startedFrom = start.usedName;
     let covered = start.covered;
+    // A repair reads the whole log: every snapshot is checked against it on the way (see setAsideUntrueSnapshots).
+    const heads = checkHeadsWhileScanning(repairing ? await snapshotsToCheck(fs, directory) : [], index);
     const scan = await scanLog(fs, directory, index, {
       repair: checked.repair,
       readOnly,
       onCommit: replay.foldsEvents ? (events) => replay.replay(events) : undefined,
+      onDurable: repairing ? heads.onDurable : undefined,
       resumeAt: start.resumeAt,
       keepReaders: readOnly,
       // A repair that a crash interrupted (finished just now) cut the log on purpose: it ends at the repair's last position, not the marker's.
@@ -110,6 +114,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay, { u
     }
     const quarantine = scan.quarantine ?? finishedRepair;
     const checkpoints = await settlePastTheEnd(fs, checked, index, snapshot, quarantine);
+    if (repairing) snapshot.skipped.push(...(await setAsideUntrueSnapshots(fs, directory, heads.problems)));
     if (clean.present && !readOnly) {
       // From here on a crash must not look like a clean shutdown.
       await fs.unlink(`${directory}/${CLEAN_MARKER}`);
@@ -189,6 +194,23 @@ async function settlePastTheEnd(fs: FileSystem, checked: OpenArguments, index: S
   };
 }
 
+/** Every snapshot that decodes, with its file, as snapshot-heads.ts checks them. */
+async function snapshotsToCheck(fs: FileSystem, directory: string): Promise<SnapshotHeads[]> {
+  return (await decodeEverySnapshot(fs, directory)).map(({ name, contents }) => ({ ...contents, snapshot: snapshotFile(name) }));
+}
+
+/**
+ * A repair moves into `quarantine/` every snapshot whose stream heads, name
+ * table or sparse offsets its scan of the log found untrue (rewritten with
+ * its CRC recomputed: the background check reports such a snapshot as
+ * damage, and an open would otherwise use it again): the next open starts
+ * from an older one, or replays the whole log.
+ */
+async function setAsideUntrueSnapshots(fs: FileSystem, directory: string, problems: ReadonlyMap<string, CorruptionError>): Promise<Array<{ file: string; reason: string }>> {
+  const untrue = [...problems].map(([file, problem]) => ({ name: file.slice(file.lastIndexOf('/') + 1), why: `does not match the log: ${problem.reason}` }));
+  return quarantineSnapshots(fs, directory, untrue);
+}
+
 /** Where the scan starts: after the newest snapshot that passed its checks and that the projections can use, or at the log's start. */
 interface ScanStart {
   /** What the recovery report says of snapshots (the open adds to `skipped` later). */
@@ -235,7 +257,7 @@ async function startFromSnapshot(fs: FileSystem, checked: OpenArguments, index: 
       start.usedName = snapshotName(contents.position);
       snapshot.position = contents.position;
       start.resumeAt = { snapshot: file, position: contents.position, ...contents.logEnd, segmentBases: contents.segmentBases };
-      start.covered = { snapshot: file, position: contents.position, ...contents.logEnd };
+      start.covered = { snapshot: file, position: contents.position, ...contents.logEnd, streams: contents.streams, sparseOffsets: contents.sparseOffsets };
     }
   } else if (snapshots.skipped.length > 0) {
     snapshot.fullReplayReason = 'no snapshot passed its checks';

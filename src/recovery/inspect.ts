@@ -10,7 +10,8 @@ import type { RecoveryReport } from '../log-reports';
 import { scanLog } from './scan-log';
 import { checkSnapshotLogEnd } from '../snapshot/log-end';
 import { readCleanMarker } from './clean-marker';
-import { decodeSnapshot } from '../snapshot/snapshot-file';
+import { decodeSnapshot, type SnapshotContents } from '../snapshot/snapshot-file';
+import { checkHeadsWhileScanning } from '../snapshot/snapshot-heads';
 import { listSnapshots, snapshotRemoved } from '../snapshot/snapshots';
 import { checkpointFile, listCheckpoints } from '../snapshot/checkpoint-file';
 import { parseSegmentName } from '../log/segment-file';
@@ -99,23 +100,25 @@ export async function inspectStore(
   // Snapshots and checkpoints first, the log after: a writer that keeps going
   // adds to the log, so everything read before the scan is covered by it (read
   // after it, a new snapshot could cover more than the scan saw).
-  const snapshots = await readSnapshots(fs, directory);
+  const snapshots = (await readSnapshots(fs, directory)).map(decoded);
   const checkpoints = await listCheckpoints(fs, directory);
   const lifecycles = new LifecyclesSeen();
+  // Each snapshot's stream heads, name table and sparse offsets are compared with the log when the scan reaches its position.
+  const heads = checkHeadsWhileScanning(snapshots.flatMap((s) => (s.contents ? [{ ...s.contents, snapshot: snapshotFile(s.name) }] : [])), index);
   let stored = 0;
   try {
     const clean = await readCleanMarker(fs, directory);
     const scan = await scanLog(fs, directory, index, { repair: 'none', readOnly: true, onSegment, onCommit: (events) => {
         stored += events.length;
         lifecycles.take(events);
-      }, cleanPosition: clean.marker?.position });
+      }, onDurable: heads.onDurable, cleanPosition: clean.marker?.position });
     inspection.wouldRecover = { tornTail: scan.tornTail, removedFiles: scan.removedFiles };
   } catch (error) {
     if (!(error instanceof CorruptionError)) throw error;
     inspection.healthy = false;
     inspection.problems.push(error.message);
   }
-  await checkSnapshots(fs, directory, index, inspection, snapshots);
+  await checkSnapshots(fs, directory, index, inspection, snapshots, heads.problems);
   checkSubscriptions(index, inspection, checkpoints);
   inspection.events = stored;
   // Counted as store.streams() counts: the streams reads return (not the store's own "$lifecycle", nor deleted ones).
@@ -138,23 +141,43 @@ async function readSnapshots(fs: FileSystem, directory: string): Promise<Array<{
   return snapshots;
 }
 
+/** A snapshot read, decoded (`contents`) or found damaged (`damage`). */
+interface SnapshotRead {
+  name: string;
+  bytes: Buffer;
+  contents?: SnapshotContents;
+  damage?: unknown;
+}
+
+function decoded({ name, bytes }: { name: string; bytes: Buffer }): SnapshotRead {
+  try {
+    return { name, bytes, contents: decodeSnapshot(bytes, name) };
+  } catch (damage) {
+    return { name, bytes, damage };
+  }
+}
+
 /**
- * Every snapshot must pass its checks and cover no more than the log holds.
- * One that fails them but is gone by now is left out, as one removed before
- * it was read: the writer removed it while the log was read (a scavenge
- * removes every snapshot before it rewrites the segments they point into).
+ * Every snapshot must pass its checks, cover no more than the log holds, and
+ * say of each stream what the log says (`untrue`: what the scan found
+ * otherwise, by snapshot file). One that fails them but is gone by now is
+ * left out, as one removed before it was read: the writer removed it while
+ * the log was read (a scavenge removes every snapshot before it rewrites the
+ * segments they point into).
  */
-async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection, snapshots: Array<{ name: string; bytes: Buffer }>): Promise<void> {
-  for (const { name, bytes } of snapshots) {
+async function checkSnapshots(fs: FileSystem, directory: string, index: StreamIndex, inspection: StoreInspection, snapshots: SnapshotRead[], untrue: ReadonlyMap<string, CorruptionError>): Promise<void> {
+  for (const { name, bytes, contents, damage } of snapshots) {
     const file = snapshotFile(name);
     try {
-      const contents = decodeSnapshot(bytes, name);
+      if (!contents) throw damage;
       if (inspection.healthy && contents.position >= index.durableCount) {
         throw new CorruptionError({ file, offset: 0, reason: `covers position ${contents.position}, but the log ends at position ${index.durableCount - 1}` });
       }
       // A snapshot the open would skip is not damage of the log, but it is reported.
       const unusable = await checkSnapshotLogEnd(fs, directory, file, contents);
       if (unusable && (await snapshotRemoved(fs, directory, name))) continue;
+      // One the open would use, whose heads are not the log's, is: the background check finds it so.
+      if (!unusable && untrue.has(file)) throw untrue.get(file);
       inspection.bytesOnDisk += bytes.length;
       inspection.snapshots.push({ name, bytes: bytes.length, position: contents.position, ok: unusable === null, ...(unusable ? { problem: `an open skips it: ${unusable}` } : {}) });
     } catch (error) {

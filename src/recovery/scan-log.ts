@@ -19,6 +19,13 @@ export interface ScanOptions {
   readOnly?: boolean;
   /** Receives the events of each committed append, in order (projections are rebuilt from these). */
   onCommit?: (events: RecordedEvent[]) => void;
+  /**
+   * Called after each committed append, with the last position now durable
+   * and whether a position lies in a segment a scavenge rewrote (as far as
+   * the scan has read): the index then holds the log exactly up to there, as
+   * a snapshot taken at that position did (snapshot/snapshot-heads.ts).
+   */
+  onDurable?: (lastPosition: number, inScavenged: (position: number) => boolean) => void;
   /** Called after each segment is scanned (for progress bars). */
   onSegment?: (scanned: number, total: number) => void;
   /**
@@ -119,6 +126,7 @@ export async function scanLog(
           index,
           readOnly: options.readOnly === true,
           onCommit: options.onCommit,
+          onDurable: options.onDurable,
           startOffset: resume && i === first ? resume.offset : SEGMENT_HEADER_BYTES,
           snapshot: resume?.snapshot,
           cleanPosition: options.cleanPosition,
@@ -279,6 +287,7 @@ interface SegmentContext {
   index: StreamIndex;
   readOnly: boolean;
   onCommit: ((events: RecordedEvent[]) => void) | undefined;
+  onDurable: ScanOptions['onDurable'];
   /** Where reading starts: just after the header, or where an earlier scan stopped. */
   startOffset: number;
   /** Names what the earlier scan was (a snapshot's file), for errors. */
@@ -457,6 +466,7 @@ function commitPending(ctx: SegmentContext, scan: SegmentProgress): void {
     onCommit(scan.pendingEvents.slice());
     scan.pendingEvents.length = 0;
   }
+  ctx.onDurable?.(index.durableCount - 1, ctx.inScavenged);
   scan.lastCommitEnd = scan.offset;
 }
 

@@ -3,16 +3,19 @@ import { fsError, type FileHandle, type FileLock, type FileSystem } from '../fs/
 import { parseSegmentName } from '../log/segment-file';
 import { snapshotRemoved } from '../snapshot/snapshots';
 import { snapshotName } from '../snapshot/snapshot-file';
+import { snapshotHeadsProblem, type SnapshotHeads } from '../snapshot/snapshot-heads';
 import { StreamIndex } from '../log/stream-index';
 import { scanLog } from './scan-log';
 import { LOG_DIR, logDirOf } from '../store-layout';
 
-/** The part of the log a snapshot lets `open` skip: up to the snapshot's log end. */
-export interface CoveredLog {
-  /** The snapshot file that covered it (for messages). */
-  snapshot: string;
-  /** Its last position and where the log after it starts. */
-  position: number;
+/**
+ * The part of the log a snapshot lets `open` skip: up to the snapshot's log
+ * end, with what the snapshot says of it (`snapshot` names its file,
+ * `position` is its last position; the stream heads are the very columns the
+ * open's index was seeded from, never written to).
+ */
+export interface CoveredLog extends SnapshotHeads {
+  /** Where the log after it starts. */
   segmentBase: number;
   offset: number;
 }
@@ -39,6 +42,9 @@ export async function verifyCoveredLogBesideWriter(fs: FileSystem, dir: string, 
  * segment before the snapshot's log end, read from its header exactly as a
  * full open reads it (every CRC, position, stream version and chain link,
  * from position 0), up to that log end, which must close a COMMIT record.
+ * Then every stream head, the name table and the sparse offsets the snapshot
+ * brought must be the ones that scan rebuilt (snapshot/snapshot-heads.ts): a
+ * snapshot rewritten with its CRC recomputed must not hide events either.
  * Read-only: it runs on a view of the directory that shows the log only up to
  * the snapshot's log end and refuses every write.
  *
@@ -47,7 +53,8 @@ export async function verifyCoveredLogBesideWriter(fs: FileSystem, dir: string, 
  * it turns true the check gives up (rejects with an EventfoldError).
  * `endRewritten`: the segment of the snapshot's log end is read whole (see
  * verifyCoveredLogBesideWriter), and the log must reach the snapshot's last
- * position rather than end exactly there.
+ * position rather than end exactly there; the heads are not compared then
+ * (the snapshot is gone, and the segments it described were rewritten).
  */
 export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: CoveredLog, shouldStop: () => boolean = () => false, { endRewritten = false } = {}): Promise<CorruptionError | null> {
   const index = new StreamIndex();
@@ -69,7 +76,12 @@ export async function verifyCoveredLog(fs: FileSystem, dir: string, covered: Cov
         reason: `${covered.snapshot} covers positions up to ${covered.position}, but the log up to its end holds positions up to ${index.durableCount - 1}`,
       });
     }
-    return null;
+    if (endRewritten) return null;
+    const scanned = { heads: index.streams, sparseOffsets: index.sparseOffsets, inScavenged: (position: number) => index.inScavengedSegment(position) };
+    return await snapshotHeadsProblem(covered, scanned, async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (shouldStop()) throw new Stopped('stopped');
+    });
   } catch (error) {
     if (error instanceof CorruptionError) return error;
     if (error instanceof Stopped) throw new EventfoldError('the check of the covered log was stopped by close()');

@@ -132,14 +132,26 @@ export async function recordLastRecord(
  * its new end into `quarantine/` (nothing is deleted). Returns what was moved.
  */
 export async function quarantineSnapshotsBeyond(fs: FileSystem, dir: string, lastPosition: number): Promise<Array<{ file: string; reason: string }>> {
+  const beyond = (await listSnapshots(fs, dir)).filter((name) => parseSnapshotName(name)! > lastPosition);
+  return quarantineSnapshots(
+    fs,
+    dir,
+    beyond.map((name) => ({ name, why: `covers position ${parseSnapshotName(name)}, past the repaired log's end at ${lastPosition}` })),
+  );
+}
+
+/**
+ * Moves each snapshot named into `quarantine/` (nothing is deleted), saying
+ * why; one no longer there is left out. Returns what was moved.
+ */
+export async function quarantineSnapshots(fs: FileSystem, dir: string, snapshots: ReadonlyArray<{ name: string; why: string }>): Promise<Array<{ file: string; reason: string }>> {
   const moved: Array<{ file: string; reason: string }> = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  for (const name of await listSnapshots(fs, dir)) {
-    const position = parseSnapshotName(name)!;
-    if (position <= lastPosition) continue;
+  for (const { name, why } of snapshots) {
+    if (!(await fs.exists(`${snapshotDirOf(dir)}/${name}`))) continue;
     await ensureDir(fs, quarantineDirOf(dir));
     await fs.rename(`${snapshotDirOf(dir)}/${name}`, `${quarantineDirOf(dir)}/${stamp}-${name}`);
-    moved.push({ file: snapshotFile(name), reason: `covers position ${position}, past the repaired log's end at ${lastPosition}: moved to ${quarantineFile(`${stamp}-${name}`)}` });
+    moved.push({ file: snapshotFile(name), reason: `${why}: moved to ${quarantineFile(`${stamp}-${name}`)}` });
   }
   if (moved.length > 0) {
     // The new entries first: a power cut in between leaves a snapshot in both places, never in neither.
@@ -147,4 +159,24 @@ export async function quarantineSnapshotsBeyond(fs: FileSystem, dir: string, las
     await fs.syncDir(snapshotDirOf(dir));
   }
   return moved;
+}
+
+/**
+ * Every snapshot that decodes and whose contents hold the position its name
+ * says, newest first (for a repair, which checks each against the log it
+ * reads whole: see snapshot-heads.ts). Damaged ones are left out: no open
+ * uses them.
+ */
+export async function decodeEverySnapshot(fs: FileSystem, dir: string): Promise<Array<{ name: string; contents: SnapshotContents }>> {
+  const decoded: Array<{ name: string; contents: SnapshotContents }> = [];
+  for (const name of await listSnapshots(fs, dir)) {
+    const bytes = await fs.readFile(`${snapshotDirOf(dir)}/${name}`);
+    try {
+      const contents = decodeSnapshot(bytes, name);
+      if (contents.position === parseSnapshotName(name)) decoded.push({ name, contents });
+    } catch {
+      // Damaged: skipped by every open, reported by `eventfold verify`.
+    }
+  }
+  return decoded;
 }

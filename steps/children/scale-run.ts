@@ -108,6 +108,9 @@ async function verify(dir: string, w: ScaleWorkload): Promise<Record<string, num
   const want = expectedTotals(w.events);
   if (JSON.stringify(totals) !== JSON.stringify(want)) throw new Error(`totals ${JSON.stringify(totals)}, expected ${JSON.stringify(want)}`);
   const replayed = store.recovery.eventsReplayed;
+  // The background check of the log the snapshot covered, heads and all (close() waits for it anyway): a healthy store is never called damaged.
+  const health = await store.verified();
+  if (health.log !== 'verified') throw new Error(`the reopened store's check says ${health.log}: ${health.problem?.message}`);
   await store.close();
   return {
     eventsRead: expected,

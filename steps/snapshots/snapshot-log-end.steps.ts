@@ -1,20 +1,18 @@
 import { When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { decodeSnapshot, encodeSnapshot, snapshotName, type SnapshotContents } from '../../src/snapshot/snapshot-file';
-import { SNAPSHOT_DIR } from '../../src/store-layout';
+import { readFileSync } from 'node:fs';
+import type { SnapshotContents } from '../../src/snapshot/snapshot-file';
 import { recordSpans } from '../support/damage';
-import { segmentPaths, storePath } from '../support/log-files';
+import { segmentPaths } from '../support/log-files';
+import { rewriteSnapshot as rewriteWithValidChecksum } from '../support/snapshot-files';
 import type { EventfoldWorld } from '../support/world';
 
-/** Rewrites a snapshot with a change, with a valid checksum: only the log-end check can catch it. */
+/** Rewrites a snapshot of format 2 or later with a change, with a valid checksum: only the log-end check can catch it. */
 function rewriteSnapshot(world: EventfoldWorld, position: number, change: (contents: SnapshotContents) => void): void {
-  const name = snapshotName(position);
-  const path = storePath(world, SNAPSHOT_DIR, name);
-  const contents = decodeSnapshot(readFileSync(path), name);
-  expect(contents.lastRecord, 'a snapshot of format 2 records its last record').to.not.equal(undefined);
-  change(contents);
-  writeFileSync(path, encodeSnapshot(contents));
+  rewriteWithValidChecksum(world, position, (contents) => {
+    expect(contents.lastRecord, 'a snapshot of format 2 records its last record').to.not.equal(undefined);
+    change(contents);
+  });
 }
 
 When('the recorded log end of the snapshot at position {int} is moved {}', async function (this: EventfoldWorld, position: number, shift: string) {

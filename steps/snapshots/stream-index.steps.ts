@@ -6,6 +6,7 @@ import { StreamHeads, withNameTable, type StreamHead } from '../../src/log/strea
 import { writeFileHeader } from '../../src/log/file-header';
 import { payloadCodec } from '../../src/log/payload-codec';
 import { decodeSnapshot, SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC } from '../../src/snapshot/snapshot-file';
+import { inspectStore } from '../../src/recovery/inspect';
 import { check } from '../support/property-check';
 import type { EventfoldWorld } from '../support/world';
 
@@ -120,11 +121,23 @@ When('{int} generated runs of heads set, asked for, changed and deleted on an in
   await check(this, property, runs);
 });
 
-type StoreStep = { op: 'append'; name: string; events: number } | { op: 'delete'; name: string; hard: boolean } | { op: 'checkpoint' | 'reopen' | 'scavenge' };
+type StoreStep =
+  | { op: 'append'; name: string; events: number }
+  | { op: 'delete'; name: string; hard: boolean }
+  | { op: 'retain'; name: string; metadata: { maxCount: number } | { truncateBefore: number } }
+  | { op: 'checkpoint' | 'reopen' | 'scavenge' };
 
 const storeStep: fc.Arbitrary<StoreStep> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('append' as const), name: streamName, events: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), name: streamName, hard: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('retain' as const),
+      name: streamName,
+      metadata: fc.oneof(fc.record({ maxCount: fc.integer({ min: 1, max: 3 }) }), fc.record({ truncateBefore: fc.integer({ min: 0, max: 4 }) })),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('checkpoint' as const, 'reopen' as const, 'scavenge' as const) }) },
 );
 
@@ -163,6 +176,9 @@ When('{int} generated stores of streams with such names answer alike live, reope
         } else if (s.op === 'delete') {
           names.add(s.name);
           await store.deleteStream(s.name, { hard: s.hard }).catch(() => undefined);
+        } else if (s.op === 'retain') {
+          names.add(s.name);
+          await store.setStreamMetadata(s.name, s.metadata).catch(() => undefined);
         } else if (s.op === 'checkpoint') await store.checkpoint();
         else if (s.op === 'scavenge') await store.scavenge();
         else {
@@ -183,11 +199,15 @@ When('{int} generated stores of streams with such names answer alike live, reope
       const live = await answers(store, [...names]);
       await readOnly.refresh();
       expect(await answers(readOnly, [...names]), 'a read-only open that followed the writer').to.deep.equal(live);
+      // What the snapshots say of every stream is what the log holds (snapshot/snapshot-heads.ts): no healthy store is called damaged.
+      expect(await readOnly.verified(), 'the read-only open checked the log its snapshot covered').to.deep.equal({ log: 'verified', problem: null });
       await store.close();
       store = await EventStore.open(DIR, { fs: disk, snapshotEvery: 0 });
       expect(store.recovery.snapshot.used, 'the reopen starts from the checkpoint').to.not.equal(null);
       expect(await answers(store, [...names]), 'reopened from the snapshot').to.deep.equal(live);
+      expect(await store.verified(), 'the reopen checked the log its snapshot covered').to.deep.equal({ log: 'verified', problem: null });
       await store.close();
+      expect((await inspectStore(DIR, disk)).problems, 'eventfold verify').to.deep.equal([]);
       for (const snapshot of await disk.readdir(`${DIR}/snapshots`)) await disk.unlink(`${DIR}/snapshots/${snapshot}`);
       store = await EventStore.open(DIR, { fs: disk, snapshotEvery: 0 });
       expect(store.recovery.snapshot.used, 'the reopen reads the whole log').to.equal(null);
@@ -228,6 +248,7 @@ When('{int} generated stores with such names are reopened from a snapshot of for
       store = await EventStore.open(DIR, { fs: disk });
       expect(store.recovery.snapshot.used, 'the version 3 snapshot is used').to.not.equal(null);
       expect(await answers(store, [...streams, ...NEVER_STORED.slice(0, 2)])).to.deep.equal(live);
+      expect(await store.verified(), 'the heads of a version 3 snapshot are those of the log').to.deep.equal({ log: 'verified', problem: null });
     } finally {
       await store.close();
     }
