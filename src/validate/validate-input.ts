@@ -141,12 +141,25 @@ function checkEvents(
 
 /** A misspelt key (`metdata`) would otherwise be dropped without a word. */
 function refuseUnknownKeys(event: object, i: number): void {
-  const unknown = Object.keys(event).find((key) => !EVENT_KEYS.includes(key));
+  const unknown = firstUnknownKey(event);
   if (unknown === undefined) return;
   const near = EVENT_KEYS.find((key) => closeTo(unknown, key));
   throw new InvalidInputError(
     `event ${i} has an unknown key ${JSON.stringify(unknown)}${near ? ` (did you mean ${near}?)` : ''}; an event has only ${EVENT_KEYS.join(', ')}`,
   );
+}
+
+/**
+ * The first own enumerable key that is not an event's, in Object.keys order:
+ * for-in lists own keys first in that order, then inherited ones (skipped),
+ * and allocates no array per event as Object.keys does (batched appends).
+ */
+function firstUnknownKey(event: object): string | undefined {
+  for (const key in event) {
+    if (key === 'type' || key === 'data' || key === 'metadata' || key === 'id') continue;
+    if (Object.prototype.hasOwnProperty.call(event, key)) return key;
+  }
+  return undefined;
 }
 
 /** At most two single-character edits apart: enough for the typos people make in four short words. */
