@@ -14,7 +14,8 @@ import { writeCleanMarker } from '../recovery/clean-marker';
 import type { HeldLock } from '../recovery/lock';
 import { readNewAppends } from '../recovery/read-ahead';
 import type { BackupResult, RecoveryReport, ScavengeProgress, ScavengeResult } from '../log-reports';
-import { verifyCoveredLogBesideWriter, type CoveredLog } from '../recovery/verify-covered';
+import type { CoveredLog } from '../recovery/verify-covered';
+import { verifyCoveredLogAside } from '../recovery/verify-covered-aside';
 import { checkpointFile, readCheckpoint, writeCheckpoint } from '../snapshot/checkpoint-file';
 import { recordFingerprint } from '../snapshot/log-end';
 import type { SnapshotContents } from '../snapshot/snapshot-file';
@@ -901,7 +902,7 @@ export class FileLog implements EventLog {
   /** Starts the check of the segments the open skipped thanks to a snapshot. */
   private verifyInBackground(covered: CoveredLog, onCorruption: ((error: CorruptionError) => void) | undefined): void {
     this.healthNow = Object.freeze({ log: 'verifying', problem: null });
-    this.verification = verifyCoveredLogBesideWriter(this.fs, this.directory, covered, this.readOnly, () => this.closing).then(
+    this.verification = verifyCoveredLogAside(this.fs, this.baseFs, this.directory, covered, this.readOnly, () => this.closing).then(
       (problem) => {
         this.healthNow = Object.freeze(problem ? { log: 'damaged', problem } : { log: 'verified', problem: null });
         if (problem) onCorruption?.(problem);

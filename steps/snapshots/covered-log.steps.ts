@@ -1,4 +1,4 @@
-import { Then, When } from '@cucumber/cucumber';
+import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { CorruptionError } from '../../src/index';
 import { logDamage } from '../support/log-damage-state';
@@ -81,4 +81,20 @@ Then('closing the store leaves no clean-shutdown marker', async function (this: 
   await this.store!.close();
   await this.openStore({ repair: 'truncate' });
   expect(this.store!.recovery.cleanShutdown).to.equal(false);
+});
+
+Given('a store of {int},{int} events in appends of {int}, with a snapshot of all of them', async function (this: EventfoldWorld, thousands: number, units: number, per: number) {
+  const count = thousands * 1000 + units;
+  this.storeOptions.snapshotEvery = 0;
+  const store = await this.openStore();
+  const inFlight: Array<Promise<unknown>> = [];
+  for (let first = 0; first < count; first += per) {
+    const events = Array.from({ length: Math.min(per, count - first) }, (_, i) => ({ type: 'Deposited', data: { amount: first + i } }));
+    inFlight.push(store.append(`account-${(first / per) % 1000}`, events));
+    if (inFlight.length === 1000) await Promise.all(inFlight.splice(0));
+  }
+  await Promise.all(inFlight);
+  expect(store.position).to.equal(count - 1);
+  await store.checkpoint();
+  await store.close();
 });
