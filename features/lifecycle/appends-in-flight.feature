@@ -43,6 +43,13 @@ Feature: Appends in flight: call order, and a retry sent before the first attemp
       When "cart" is sent an append with the id "c-1" and then a deletion for good, without waiting in between
       Then the append returned version 1 and the deletion succeeded
 
+    Scenario: An append that waited for room in a full queue comes before one called after it
+      The queue holds 3 events, so the first of the two appends waits for room.
+      The second is called as soon as an earlier append is acknowledged, and 0
+      to 6 moments later, on a fresh store each time.
+      When on a store whose queue holds 3 events, "invoice" at version 1 is sent an append expecting version 1 while the queue is full, and then another expecting version 2
+      Then in all 7 tries the first was written at version 2 and the second at version 3
+
     Scenario: 300 appends sent at once, every third with an id and sent twice, keep call order and are written once
       When 300 appends to "ledger" are sent at once, every third with an id and sent twice in a row
       Then "ledger" holds the 300 events in call order, each once

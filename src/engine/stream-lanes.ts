@@ -14,12 +14,12 @@
  * as far as this process's other appends to the stream can tell.
  *
  * Memory: one small entry per stream with appends in flight, plus idle ones
- * kept for reuse until they outnumber the busy ones (see `dropIfIdle`).
+ * kept for reuse until a sweep (see `dropIfIdle`).
  */
 export class StreamLanes {
   private readonly lanes = new Map<string, Lane>();
-  /** Lanes are swept of idle entries when the map grows past this (twice what stayed busy at the last sweep, at least IDLE_LANES_KEPT). */
-  private sweepAt = IDLE_LANES_KEPT;
+  /** Lanes that went idle since the last sweep (a lane may count twice: that only sweeps a little early). */
+  private wentIdle = 0;
 
   /**
    * Runs `handOver` now (no one holds the lane) or after the appends called
@@ -125,14 +125,20 @@ export class StreamLanes {
    * deleting and re-adding one per append churned the map's hash tables and
    * the lanes themselves into old-space garbage, whose major collections
    * (their concurrent marking competes with the fsync thread on a 2-core
-   * machine) made the open-loop latency tail. Idle lanes are swept in one
-   * pass when the map grows past `sweepAt`, so memory stays bounded by the
-   * streams with appends in flight (amortised O(1) per append).
+   * machine) made the open-loop latency tail. The idle lanes are swept in
+   * one pass once more lanes went idle since the last sweep than
+   * IDLE_LANES_KEPT and half the map: each pass is paid for by as many idle
+   * transitions as half what it walks (amortised O(1) per append), and after
+   * a burst to a million streams the idle lanes go within a few passes
+   * (counting the lanes that went idle, not the map's size, which a burst
+   * of busy lanes would have set high for good).
    */
   private dropIfIdle(lane: Lane): void {
-    if (!lane.idle() || this.lanes.size <= this.sweepAt) return;
+    if (!lane.idle()) return;
+    this.wentIdle++;
+    if (this.wentIdle <= Math.max(IDLE_LANES_KEPT, this.lanes.size / 2)) return;
     for (const [name, each] of this.lanes) if (each.idle()) this.lanes.delete(name);
-    this.sweepAt = Math.max(IDLE_LANES_KEPT, 2 * this.lanes.size);
+    this.wentIdle = 0;
   }
 }
 

@@ -216,7 +216,7 @@ export class FileLog implements EventLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.healthNow.log !== 'verifying' && this.writer.hasRoom(events)) return this.accept(batch, events, false);
+    if (this.admitting === 0 && this.healthNow.log !== 'verifying' && this.writer.hasRoom(events)) return this.accept(batch, events, false);
     return this.appendWhenAdmitted(batch, events);
   }
 
@@ -229,7 +229,7 @@ export class FileLog implements EventLog {
       return Promise.reject(error);
     }
     const events = append.events.length;
-    if (this.healthNow.log === 'verifying' || !this.writer.hasRoom(events)) {
+    if (this.admitting > 0 || this.healthNow.log === 'verifying' || !this.writer.hasRoom(events)) {
       // It must wait (for the background check, or for room in the queue): as a batch of one.
       return asOneAppend(this.appendWhenAdmitted([append], events), settled);
     }
@@ -249,19 +249,42 @@ export class FileLog implements EventLog {
     });
   }
 
+  /**
+   * Appends waiting in appendWhenAdmitted, for the background check or for
+   * room in the queue: while there are any, every later append waits behind
+   * them too. Otherwise an append called between the moment a waiting one is
+   * let in and the moment it resumes (a microtask later) took the fast path
+   * and its place first, against the call order of a stream's appends
+   * (session 8's review reproduced that with a full queue).
+   */
+  private admitting = 0;
+  /** Settles once the append that last entered appendWhenAdmitted was queued or refused: the next one waits for it. */
+  private lastAdmitted: Promise<void> = Promise.resolve();
+
   private async appendWhenAdmitted(batch: readonly LogAppend[], events: number): Promise<LogAppendOutcome[]> {
-    if (this.healthNow.log === 'verifying') {
-      // Acknowledge nothing on a log not yet known to be intact: damage found
-      // under the snapshot would make a later repair set these events aside.
-      await this.verification;
+    const ahead = this.lastAdmitted;
+    let done!: () => void;
+    this.lastAdmitted = new Promise<void>((resolve) => (done = resolve));
+    this.admitting++;
+    try {
+      await ahead;
+      if (this.healthNow.log === 'verifying') {
+        // Acknowledge nothing on a log not yet known to be intact: damage found
+        // under the snapshot would make a later repair set these events aside.
+        await this.verification;
+      }
       this.assertWritable();
+      let reserved = false;
+      if (!this.writer.hasRoom(events)) {
+        await this.writer.waitForRoom(events);
+        reserved = true;
+      }
+      // Queued in this same step, before the next waiting append resumes.
+      return this.accept(batch, events, reserved);
+    } finally {
+      this.admitting--;
+      done();
     }
-    let reserved = false;
-    if (!this.writer.hasRoom(events)) {
-      await this.writer.waitForRoom(events);
-      reserved = true;
-    }
-    return this.accept(batch, events, reserved);
   }
 
   /**

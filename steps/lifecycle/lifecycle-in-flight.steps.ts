@@ -21,6 +21,8 @@ const inFlight = scenarioState(() => ({
   race: undefined as PromiseSettledResult<unknown>[] | undefined,
   /** The appends sent without waiting, each with its index, copy number and result. */
   sent: undefined as Array<{ i: number; copy: number; result: AppendResult }> | undefined,
+  /** Each try of an append that waited for room and one called after it: what each returned. */
+  tries: undefined as Array<{ first: string; second: string }> | undefined,
   /** A read-only store open beside the writer. */
   reader: undefined as EventStore | undefined,
   /** The store's files (all but LOCK, which an open takes) before this version opened it. */
@@ -53,6 +55,45 @@ When('these appends to {string} are sent without waiting in between:', async fun
 Then('{string} reads, from version {int}: {}', async function (this: EventfoldWorld, stream: string, from: number, types: string) {
   const events = await collect(this.store!.readStream(stream, { from }));
   expect(events.map((e) => e.type)).to.deep.equal(types.split(', '));
+});
+
+/**
+ * A full queue (maxQueueEvents 3, in memory: every disk call is a microtask,
+ * so the same interleaving happens every time): the first append waits for
+ * room; the second is called once an earlier append is acknowledged, plus
+ * `later` microtask turns — the window where the first was let in but had
+ * not yet taken its place.
+ */
+async function appendAfterOneThatWaited(stream: string, later: number): Promise<{ first: string; second: string }> {
+  const store = await EventStore.inMemory({ maxQueueEvents: 3 });
+  const outcome = (sent: Promise<AppendResult>) => sent.then((result) => `version ${result.version}`, (error: Error) => error.constructor.name);
+  try {
+    store.append('other', [{ type: 'Noted', id: 'n-0' }]);
+    const earlier = store.append('other', [{ type: 'Noted' }]);
+    for (let turn = 0; turn < 5; turn++) await null;
+    const opening = store.append(stream, [{ type: 'Opened' }, { type: 'Sent' }]);
+    store.append('other', [{ type: 'Noted' }]);
+    const first = outcome(store.append(stream, [{ type: 'Paid' }], { expectedVersion: 1 }));
+    await earlier;
+    for (let turn = 0; turn < later; turn++) await null;
+    const second = outcome(store.append(stream, [{ type: 'Closed' }], { expectedVersion: 2 }));
+    await opening;
+    return { first: await first, second: await second };
+  } finally {
+    await store.close();
+  }
+}
+
+When('on a store whose queue holds 3 events, {string} at version 1 is sent an append expecting version 1 while the queue is full, and then another expecting version 2', async function (this: EventfoldWorld, stream: string) {
+  const tries = [];
+  for (let later = 0; later <= 6; later++) tries.push(await appendAfterOneThatWaited(stream, later));
+  inFlight(this).tries = tries;
+});
+
+Then('in all {int} tries the first was written at version {int} and the second at version {int}', function (this: EventfoldWorld, count: number, first: number, second: number) {
+  const tries = inFlight(this).tries!;
+  expect(tries).to.have.length(count);
+  for (const each of tries) expect(each).to.deep.equal({ first: `version ${first}`, second: `version ${second}` });
 });
 
 When('{string} is sent an append with the id {string} and then a deletion for good, without waiting in between', async function (this: EventfoldWorld, stream: string, id: string) {
