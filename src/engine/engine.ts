@@ -211,7 +211,7 @@ export class Engine implements LogListener {
       validateName(stream, 'stream name');
       // From here on only the store's own copy of the events is read (counted, framed, encoded).
       inputs = validateEvents(events, this.settings.maxEventBytes, this.log.recordRoom?.(stream));
-      append = { stream, events: inputs, expectedVersion: readAppendOptions(options).expectedVersion };
+      append = new StoreAppend(stream, inputs, readAppendOptions(options).expectedVersion);
       // After the events' own checks, so that bad data is named whatever the stream.
       validateStreamName(stream);
       if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
@@ -870,6 +870,21 @@ function countIds(events: readonly ValidEvent[]): number {
   return count;
 }
 
+
+/**
+ * A caller's append on its way to the log. A class rather than an object
+ * literal: V8 may decide to allocate a literal's objects straight in the old
+ * generation once batched appends kept many alive (pretenuring), and an old
+ * append keeps everything young it points to alive until a full collection
+ * (see AcceptedAppend in src/file-log/file-log.ts).
+ */
+class StoreAppend implements LogAppend {
+  constructor(
+    readonly stream: string,
+    public events: readonly ValidEvent[],
+    readonly expectedVersion: ExpectedVersion,
+  ) {}
+}
 
 /** Stands for the one event of a lifecycle change until `prepare` makes it (it counts for back-pressure). */
 const LIFECYCLE_PLACEHOLDER: readonly ValidEvent[] = [{ type: '$placeholder' }];

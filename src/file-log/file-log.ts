@@ -47,6 +47,41 @@ interface FileAppend extends QueuedAppend {
   refuse: (error: Error) => void;
 }
 
+/**
+ * An accepted append, queued until its batch is durable. A class, not an
+ * object literal: V8 decides per literal whether its objects are allocated
+ * straight in the old generation (pretenuring), and batched appends, which
+ * live for many young-generation collections, made it decide so for the
+ * literal this was. Every single append after that then started old, and
+ * kept its young promise, views and callbacks alive through collections
+ * until a full one (bench, 50,000 appends/s after the batched rows: 16 % of
+ * the young generation survived each collection, 5–6 ms pauses). Objects
+ * made by `new` are not pretenured that way.
+ */
+class AcceptedAppend implements FileAppend {
+  readonly stream: string;
+  readonly result: AppendResult;
+  resolve: () => void = noop;
+  reject: (error: Error) => void = noop;
+  settled: () => void = noop;
+  answer: (result: AppendResult) => void = noop;
+  refuse: (error: Error) => void = noop;
+
+  constructor(
+    readonly request: LogAppend,
+    readonly firstPosition: number,
+    readonly firstVersion: number,
+    readonly count: number,
+    readonly bytes: Buffer,
+    readonly recordOffsets: number[],
+    readonly sealsBefore: boolean,
+    readonly scavengeRecord: boolean,
+  ) {
+    this.stream = request.stream;
+    this.result = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
+  }
+}
+
 /** `resolve` of an append on its own: the writer calls it as a method of the append. */
 function answerOne(this: FileAppend): void {
   this.settled();
@@ -361,23 +396,16 @@ export class FileLog implements EventLog {
     append.events = RELEASED_EVENTS;
     this.nextPosition += count;
     this.index.headOrCreate(stream).pendingVersion = firstVersion + count - 1;
-    return {
-      stream,
+    return new AcceptedAppend(
+      append,
       firstPosition,
       firstVersion,
       count,
-      bytes: framed.bytes,
-      recordOffsets: framed.recordOffsets,
-      resolve: noop,
-      reject: noop,
-      settled: noop,
-      answer: noop,
-      refuse: noop,
-      request: append,
-      result: { position: firstPosition + count - 1, version: firstVersion + count - 1 },
-      sealsBefore: this.takeSeal(),
-      scavengeRecord: stream === SYSTEM_STREAM && count === 1 && (events[0] as EventToFrame).type === SCAVENGE_STARTED,
-    };
+      framed.bytes,
+      framed.recordOffsets,
+      this.takeSeal(),
+      stream === SYSTEM_STREAM && count === 1 && (events[0] as EventToFrame).type === SCAVENGE_STARTED,
+    );
   }
 
   private takeSeal(): boolean {

@@ -39,11 +39,18 @@ export interface EventToFrame extends Partial<PackedPayload> {
   id?: string;
 }
 
-/** One append framed in memory; `sealAppend` fills in chain links and CRCs once its place in the log is known. */
-export interface FramedAppend {
-  bytes: Buffer;
-  /** Start of each record inside `bytes`. */
-  recordOffsets: number[];
+/**
+ * One append framed in memory; `sealAppend` fills in chain links and CRCs
+ * once its place in the log is known. A class rather than an object literal,
+ * so that V8 never allocates it straight in the old generation (see
+ * AcceptedAppend in src/file-log/file-log.ts).
+ */
+export class FramedAppend {
+  constructor(
+    readonly bytes: Buffer,
+    /** Start of each record inside `bytes`. */
+    readonly recordOffsets: number[],
+  ) {}
 }
 
 /** msgpackr's own buffer, as `pack` returns it in REUSE_BUFFER_MODE: the payload is bytes start … end-1. */
@@ -183,7 +190,7 @@ export function frameAppend(
 
     writeOwnFields(bytes, span.base + start, span.base + at, bodyLength, flags, idBytes, firstVersion + i, firstPosition + i);
   }
-  return { bytes: recordArena.closeSpan(span, at), recordOffsets };
+  return new FramedAppend(recordArena.closeSpan(span, at), recordOffsets);
 }
 
 /** A record's own header fields over its prefix (which wrote the shared ones, and zeros for what sealAppend writes), then its body CRC. */
@@ -247,7 +254,7 @@ function frameInPlace(events: EventToFrame[], firstPosition: number, firstVersio
     recordOffsets[i] = h - base;
     at = end;
   }
-  return { bytes: bytes.subarray(base, at), recordOffsets };
+  return new FramedAppend(bytes.subarray(base, at), recordOffsets);
 }
 
 /**
