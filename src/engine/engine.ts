@@ -872,11 +872,10 @@ function countIds(events: readonly ValidEvent[]): number {
 
 
 /**
- * A caller's append on its way to the log. A class rather than an object
- * literal: V8 may decide to allocate a literal's objects straight in the old
- * generation once batched appends kept many alive (pretenuring), and an old
- * append keeps everything young it points to alive until a full collection
- * (see AcceptedAppend in src/file-log/file-log.ts).
+ * A caller's append on its way to the log. The log lets go of its events
+ * once it framed them (see FileLog.acceptOne), so that one V8 allocated in
+ * the old generation (see AcceptedAppend in src/file-log/file-log.ts) keeps
+ * nothing young alive but its stream's name.
  */
 class StoreAppend implements LogAppend {
   constructor(

@@ -38,61 +38,86 @@ const STREAM_PAGE_EVENTS = 256;
 /** An accepted append on its way through the group commit, with what the engine handed in and what it resolves with. */
 interface FileAppend extends QueuedAppend {
   readonly request: LogAppend;
-  readonly result: AppendResult;
+  /** Its result, made afresh (see AcceptedAppend.resolve). */
+  result(): AppendResult;
   /** The record a scavenge appends when it starts (see sealForScavenge). */
   readonly scavengeRecord: boolean;
-  /** An append on its own (appendOne): its lane's callback and its promise's resolve and reject, called by answerOne / refuseOne. */
+  /** Called once it is settled: its lane's callback (an append on its own), and its caller's answer or refusal. */
   settled: () => void;
   answer: (result: AppendResult) => void;
   refuse: (error: Error) => void;
 }
 
 /**
- * An accepted append, queued until its batch is durable. A class, not an
- * object literal: V8 decides per literal whether its objects are allocated
- * straight in the old generation (pretenuring), and batched appends, which
- * live for many young-generation collections, made it decide so for the
- * literal this was. Every single append after that then started old, and
- * kept its young promise, views and callbacks alive through collections
- * until a full one (bench, 50,000 appends/s after the batched rows: 16 % of
- * the young generation survived each collection, 5–6 ms pauses). Objects
- * made by `new` are not pretenured that way.
+ * An accepted append, queued until its batch is durable; the writer settles
+ * it by calling `resolve` or `reject`, which answer its caller (`answer` /
+ * `refuse`, and `settled` for its stream's lane).
+ *
+ * Once settled it lets go of everything it held (request, bytes, record
+ * offsets, callbacks): V8 may allocate it straight in the old generation
+ * (allocation-site pretenuring — seen for this class after the batched and
+ * 10,000-at-once bench rows, in some runs and not others), where it stays,
+ * dead, until a full collection. Holding its young promise, views and
+ * callbacks meanwhile kept them alive through every young collection, to be
+ * promoted in turn: at 50,000 single appends/s, 2.3 MB survived each young
+ * collection (5 ms pauses) and full collections came every second. A
+ * settled append that holds nothing young costs a dead object, whatever
+ * V8 decided.
  */
 class AcceptedAppend implements FileAppend {
   readonly stream: string;
-  readonly result: AppendResult;
-  resolve: () => void = noop;
-  reject: (error: Error) => void = noop;
   settled: () => void = noop;
   answer: (result: AppendResult) => void = noop;
   refuse: (error: Error) => void = noop;
 
   constructor(
-    readonly request: LogAppend,
+    public request: LogAppend,
     readonly firstPosition: number,
     readonly firstVersion: number,
     readonly count: number,
-    readonly bytes: Buffer,
-    readonly recordOffsets: number[],
+    public bytes: Buffer,
+    public recordOffsets: readonly number[],
     readonly sealsBefore: boolean,
     readonly scavengeRecord: boolean,
   ) {
     this.stream = request.stream;
-    this.result = { position: firstPosition + count - 1, version: firstVersion + count - 1 };
+  }
+
+  result(): AppendResult {
+    return { position: this.firstPosition + this.count - 1, version: this.firstVersion + this.count - 1 };
+  }
+
+  /** Durable: the writer is done with it (seal and publish came first). */
+  resolve(): void {
+    const { settled, answer } = this;
+    this.letGo();
+    settled();
+    // Made now, not when accepted: a result that waited with its append through the 10,000-at-once row had V8
+    // allocate every later one straight in the old generation (garbage there, for a full collection to find).
+    answer(this.result());
+  }
+
+  reject(error: Error): void {
+    const { settled, refuse } = this;
+    this.letGo();
+    settled();
+    refuse(error);
+  }
+
+  private letGo(): void {
+    this.request = SETTLED_REQUEST;
+    this.bytes = NO_BYTES;
+    this.recordOffsets = NO_OFFSETS;
+    this.settled = noop;
+    this.answer = noop;
+    this.refuse = noop;
   }
 }
 
-/** `resolve` of an append on its own: the writer calls it as a method of the append. */
-function answerOne(this: FileAppend): void {
-  this.settled();
-  this.answer(this.result);
-}
-
-/** `reject` of an append on its own: the writer calls it as a method of the append. */
-function refuseOne(this: FileAppend, error: Error): void {
-  this.settled();
-  this.refuse(error);
-}
+/** What a settled append holds instead of its request, bytes and offsets. */
+const SETTLED_REQUEST: LogAppend = Object.freeze({ stream: '', events: [], expectedVersion: 'any' as const });
+const NO_BYTES = Buffer.alloc(0);
+const NO_OFFSETS: readonly number[] = [];
 
 /**
  * The file log's part of a snapshot (kept in the snapshot file beside the
@@ -274,12 +299,9 @@ export class FileLog implements EventLog {
       return Promise.reject(accepted);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      // Shared functions the writer calls as methods, rather than two closures per append (fewer objects for the GC).
       accepted.settled = settled;
       accepted.answer = resolve;
       accepted.refuse = reject;
-      accepted.resolve = answerOne;
-      accepted.reject = refuseOne;
       this.writer.enqueue(accepted, false);
     });
   }
@@ -342,7 +364,7 @@ export class FileLog implements EventLog {
         outcomes[i] = accepted;
         if (reserved) this.writer.release(batch[i].events.length);
       } else {
-        outcomes[i] = accepted.result;
+        outcomes[i] = accepted.result();
         queued.push(accepted);
       }
     }
@@ -353,8 +375,8 @@ export class FileLog implements EventLog {
         if (--waiting === 0) resolve(outcomes);
       };
       for (const append of queued) {
-        append.resolve = durable;
-        append.reject = reject;
+        append.answer = durable;
+        append.refuse = reject;
         this.writer.enqueue(append, reserved);
       }
     });

@@ -9,7 +9,7 @@ export interface QueuedAppend {
   count: number;
   bytes: Buffer;
   /** Start of each record inside `bytes`. */
-  recordOffsets: number[];
+  recordOffsets: readonly number[];
   /** Projection states after this append, published once it is durable. */
   states?: Map<string, unknown>;
   /** It starts a new segment: every append accepted before it is written in the current one, which is then sealed (see FileLog.sealForScavenge). */
