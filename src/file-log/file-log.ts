@@ -7,6 +7,7 @@ import type { FileSystem } from '../fs/file-system';
 import { NodeFileSystem } from '../fs/node-file-system';
 import { LogReader, type BlockCache } from '../log/log-reader';
 import { decodeAppend, frameAppend, NO_PREVIOUS, recordRoomBefore, sealAppend, type EventToFrame } from '../log/record';
+import { releaseArenaBytes } from '../log/arena';
 import type { Segment, SegmentedLog } from '../log/segmented-log';
 import { withNameTable, type EventPlace, type StreamIndex } from '../log/stream-index';
 import { backupStore } from '../recovery/backup';
@@ -90,6 +91,10 @@ class AcceptedAppend implements FileAppend {
   /** Durable: the writer is done with it (seal and publish came first). */
   resolve(): void {
     const { settled, answer } = this;
+    // Its bytes are on disk and nothing reads them again (publish took what it needed; the projections let go of
+    // their way to decode them again when the batch was published): their arena may write over them.
+    // Not on `reject`: a failed batch's appends may still be folded again by the projections' drafts.
+    releaseArenaBytes(this.bytes);
     this.letGo();
     settled();
     // Made now, not when accepted: a result that waited with its append through the 10,000-at-once row had V8
