@@ -22,15 +22,16 @@
 // write its bytes again — the file log gives back an append's bytes once they
 // are durable and acknowledged (src/file-log/file-log.ts, AcceptedAppend).
 
-const SLAB_BYTES = 8 * 1024 * 1024;
-/** Emptied slabs kept for reuse per arena; more are left to the garbage collector. */
-const SPARE_SLABS = 2;
 /**
  * Set (EVENTFOLD_ARENA_CHECKS=1, the test run does) to overwrite a slab's
- * bytes when it is taken for reuse: a holder that read or wrote a piece after
- * giving it back then finds garbage, and the record checks name it.
+ * bytes when it is taken for reuse, and to use small slabs so that even a
+ * short test reuses them: a holder that read or wrote a piece after giving
+ * it back then finds garbage, and the record checks name it.
  */
 const POISON_REUSED = process.env.EVENTFOLD_ARENA_CHECKS === '1';
+const SLAB_BYTES = POISON_REUSED ? 64 * 1024 : 8 * 1024 * 1024;
+/** Emptied slabs kept for reuse per arena; more are left to the garbage collector. */
+const SPARE_SLABS = 2;
 
 class Slab {
   /** Pieces handed out and not yet given back. */
