@@ -45,8 +45,13 @@ class Slab {
   ) {}
 }
 
-/** The slabs whose pieces can be given back, by their memory. */
-const slabsByMemory = new Map<ArrayBufferLike, Slab>();
+/**
+ * The slabs whose pieces can be given back, by their memory. Weak: a slab
+ * with a piece that is never given back (the PostgreSQL log's payloads, an
+ * append refused after it was validated) is kept by nothing once that piece
+ * is let go of, and the garbage collector takes it.
+ */
+const slabsByMemory = new WeakMap<ArrayBufferLike, Slab>();
 
 /** One piece being built: its bytes start at `base` of `bytes` (which moves when the arena moves to another slab). */
 export interface ArenaSpan {
