@@ -8,7 +8,7 @@ import { changeAsEvent, copyMetadata, isSystemStream, readLifecycleChange, strea
 import type { ScavengeProgress, ScavengeResult } from '../log-reports';
 import type { ScavengeOptions } from '../lifecycle/scavenge';
 import { AGGREGATE_OPTIONS, DELETE_OPTIONS, SCAVENGE_OPTIONS, FOLLOW_OPTIONS, READ_ALL_OPTIONS, READ_STREAM_OPTIONS, readAppendOptions, readOptions, SUBSCRIBE_OPTIONS } from '../validate/options';
-import { formatValueForMessage, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
+import { formatValueForMessage, givePayloadsBack, validateEvents, validateExpectedVersion, validateName, type EventInput as ValidEvent } from '../validate/validate-input';
 import { asOneAppend, firstOutcome, OutdatedStatesError, type EventLog, type LogAppend, type LogListener, type ProjectionSnapshot } from './event-log';
 import type { ProjectionStates } from './projections';
 import { eventsOfPages } from './events-of-pages';
@@ -203,7 +203,7 @@ export class Engine implements LogListener {
    */
   append(stream: string, events: unknown, options: unknown): Promise<AppendResult> {
     let append: LogAppend;
-    let inputs: ValidEvent[];
+    let inputs: ValidEvent[] | undefined;
     let withIds: number;
     try {
       this.refuseInsideEvolve('append');
@@ -218,6 +218,7 @@ export class Engine implements LogListener {
       withIds = countIds(inputs);
       if (withIds > 1) refuseRepeatedIds(stream, inputs.map((input) => input.id));
     } catch (error) {
+      if (inputs) givePayloadsBack(inputs);
       return Promise.reject(error);
     }
     if (withIds < inputs.length) return this.lanes.inOrder(stream, (settled) => this.handOverOne(append, settled));
@@ -248,9 +249,15 @@ export class Engine implements LogListener {
     const { stream, expectedVersion } = append;
     if (this.lifecycles.isHardDeleted(stream)) throw new StreamDeletedError(stream);
     const last = this.log.streamVersion(stream);
-    if (placeToExamine(expectedVersion, ids.length, last)) return { apart: this.answerStale(append, ids) };
+    if (placeToExamine(expectedVersion, ids.length, last)) {
+      givePayloadsBack(append.events as ValidEvent[]);
+      return { apart: this.answerStale(append, ids) };
+    }
     const retry = await this.findRetry(stream, expectedVersion, ids);
-    if (retry) return { answer: retry };
+    if (retry) {
+      givePayloadsBack(append.events as ValidEvent[]);
+      return { answer: retry };
+    }
     this.assertWritable();
     return { handedOver: this.log.append([append]).then(firstOutcome).catch((error: unknown) => this.retryAfterConflict(append, ids, error)) };
   }

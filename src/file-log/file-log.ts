@@ -387,8 +387,16 @@ export class FileLog implements EventLog {
     });
   }
 
-  /** One append: the expected-version check against every accepted append, framing, the engine's check; then its positions are taken. */
+  /** One append accepted, or refused; a refused one gives its payloads' bytes back to their arena (nothing frames it again). */
   private acceptOne(append: LogAppend): FileAppend | EventfoldError {
+    const payloads = append.prepare ? undefined : (append.events[0] as EventToFrame | undefined)?.packed;
+    const accepted = this.frameAndAccept(append);
+    if (payloads && accepted instanceof EventfoldError) releaseArenaBytes(payloads);
+    return accepted;
+  }
+
+  /** One append: the expected-version check against every accepted append, framing, the engine's check; then its positions are taken. */
+  private frameAndAccept(append: LogAppend): FileAppend | EventfoldError {
     const { stream, expectedVersion } = append;
     const checked = append.expectedVersionOf ?? stream;
     const checkedVersion = this.index.streams.get(checked)?.pendingVersion ?? -1;

@@ -122,7 +122,7 @@ export async function openFileLog(checked: OpenArguments, replay: LogReplay, { u
     }
     const log = readOnly
       ? new SegmentedLog(fs, logDirOf(directory), scan.segments, refusingHandle('a read-only store has no writer'), settings.segmentSize)
-      : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize);
+      : await SegmentedLog.openExisting(fs, logDirOf(directory), scan.segments, settings.segmentSize, settings.durability === 'fsync' ? 'durable-writes' : 'write');
     const recovery: RecoveryReport = {
       cleanShutdown: clean.marker !== undefined,
       staleLockOwner: lock.previousOwner?.pid ?? null,

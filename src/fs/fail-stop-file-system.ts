@@ -36,6 +36,7 @@ export function failStopFileSystem(fs: FileSystem, stop: (error: unknown) => Err
         if (written !== buffer.length) throw fsError('EIO', `short write: ${written} of ${buffer.length} bytes reached ${path}`);
         return written;
       }),
+    durableWrites: inner.durableWrites,
     datasync: () => changing(() => inner.datasync()),
     truncate: (length) => changing(() => inner.truncate(length)),
     size: () => inner.size(),
@@ -49,7 +50,7 @@ export function failStopFileSystem(fs: FileSystem, stop: (error: unknown) => Err
     tryLock: (path) => fs.tryLock(path),
     open: async (path, mode) => handle(await fs.open(path, mode), path),
     mkdirp: (dir) => changing(() => fs.mkdirp(dir)),
-    create: (path) => changing(async () => handle(await fs.create(path), path)),
+    create: (path, mode) => changing(async () => handle(await fs.create(path, mode), path)),
     rename: (from, to) => changing(() => fs.rename(from, to)),
     unlink: (path) => changing(() => fs.unlink(path)),
     syncDir: (dir) => changing(() => fs.syncDir(dir)),

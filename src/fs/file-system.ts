@@ -11,6 +11,13 @@ export interface FileHandle {
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Writes at `position`; returns how many bytes landed (may be fewer: a short write). */
   write(buffer: Uint8Array, position: number): Promise<number>;
+  /**
+   * True when the handle was opened with 'durable-writes' and honours it:
+   * each write is on stable storage when it returns, as if `datasync`
+   * followed it. Anything else (absent included) means a write needs its
+   * datasync.
+   */
+  readonly durableWrites?: boolean;
   /** Flushes the file's data (and the metadata needed to read it) to stable storage. */
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -28,15 +35,29 @@ export interface FileLock {
   stillInPlace(): Promise<boolean>;
 }
 
+/**
+ * How a file is written. 'durable-writes' is write and datasync in one
+ * request to the disk (Node: a descriptor opened with O_DSYNC): the log's
+ * appends in 'fsync' durability, where a datasync that waited for the main
+ * thread to ask for it left the disk idle meanwhile.
+ */
+export type WriteMode = 'write' | 'durable-writes';
+export type OpenMode = 'read' | WriteMode;
+
 export interface FileSystem {
   mkdirp(dir: string): Promise<void>;
   /** Names (not paths) of the entries of `dir`. */
   readdir(dir: string): Promise<string[]>;
   exists(path: string): Promise<boolean>;
-  /** Opens an existing file for reading and writing ('write', the default) or for reading only. */
-  open(path: string, mode?: 'read' | 'write'): Promise<FileHandle>;
-  /** Creates a new file; fails with EEXIST when it is already there. */
-  create(path: string): Promise<FileHandle>;
+  /**
+   * Opens an existing file for reading and writing ('write', the default),
+   * for reading only, or for reading and durable writes ('durable-writes':
+   * each write reaches stable storage before it returns, see
+   * FileHandle.durableWrites).
+   */
+  open(path: string, mode?: OpenMode): Promise<FileHandle>;
+  /** Creates a new file, open for reading and writing ('write' or 'durable-writes', as `open`); fails with EEXIST when it is already there. */
+  create(path: string, mode?: WriteMode): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;

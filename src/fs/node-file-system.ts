@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tryLock } from 'fs-native-extensions';
-import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
+import { fsError, type FileHandle, type FileLock, type FileSystem, type OpenMode, type WriteMode } from './file-system';
 import { lockedPerProcLocks } from './lock-probe';
 
 /** Node's own file system: what the store uses unless told otherwise. */
@@ -21,11 +21,14 @@ export class NodeFileSystem implements FileSystem {
       throw error;
     }
   }
-  async open(path: string, mode: 'read' | 'write' = 'write'): Promise<FileHandle> {
-    return new NodeFileHandle(await fsp.open(path, mode === 'read' ? 'r' : 'r+'));
+  async open(path: string, mode: OpenMode = 'write'): Promise<FileHandle> {
+    if (mode === 'read') return new NodeFileHandle(await fsp.open(path, 'r'), false);
+    const durable = mode === 'durable-writes';
+    return new NodeFileHandle(await fsp.open(path, constants.O_RDWR | (durable ? constants.O_DSYNC : 0)), durable);
   }
-  async create(path: string): Promise<FileHandle> {
-    return new NodeFileHandle(await fsp.open(path, 'wx+'));
+  async create(path: string, mode: WriteMode = 'write'): Promise<FileHandle> {
+    const durable = mode === 'durable-writes';
+    return new NodeFileHandle(await fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (durable ? constants.O_DSYNC : 0), 0o666), durable);
   }
   readFile(path: string): Promise<Buffer> {
     return fsp.readFile(path);
@@ -60,7 +63,7 @@ export class NodeFileSystem implements FileSystem {
               const [locked, current] = await Promise.all([handle.stat(), fsp.stat(path).catch(() => null)]);
               return current !== null && current.ino === locked.ino && current.dev === locked.dev;
             };
-            return { handle: new NodeFileHandle(handle), release: () => handle.close(), stillInPlace };
+            return { handle: new NodeFileHandle(handle, false), release: () => handle.close(), stillInPlace };
           }
         }
       } catch (error) {
@@ -94,7 +97,11 @@ export class NodeFileSystem implements FileSystem {
 }
 
 class NodeFileHandle implements FileHandle {
-  constructor(private readonly handle: fsp.FileHandle) {}
+  constructor(
+    private readonly handle: fsp.FileHandle,
+    /** Opened with O_DSYNC: a write returns once its bytes (and what is needed to read them) are on stable storage. */
+    readonly durableWrites: boolean,
+  ) {}
   async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.handle.read(buffer, offset, length, position)).bytesRead;
   }

@@ -1,4 +1,4 @@
-import { fsError, type FileHandle, type FileLock, type FileSystem } from './file-system';
+import { fsError, type FileHandle, type FileLock, type FileSystem, type OpenMode, type WriteMode } from './file-system';
 import { seededRandom } from './seeded-random';
 
 /** The disk calls a Fault can match. */
@@ -270,9 +270,9 @@ export class SimulatedDisk implements FileSystem {
     return this.files.has(normalize(path)) || this.dirs.has(normalize(path));
   }
 
-  async open(path: string, mode: 'read' | 'write' = 'write'): Promise<FileHandle> {
+  async open(path: string, mode: OpenMode = 'write'): Promise<FileHandle> {
     this.check('open', path);
-    return new SimulatedHandle(this, this.inode(path), path, mode === 'read');
+    return new SimulatedHandle(this, this.inode(path), path, mode === 'read', mode === 'durable-writes');
   }
 
   async tryLock(path: string): Promise<FileLock | null> {
@@ -298,14 +298,14 @@ export class SimulatedDisk implements FileSystem {
     return inode !== undefined && this.locks.has(inode);
   }
 
-  async create(path: string): Promise<FileHandle> {
+  async create(path: string, mode: WriteMode = 'write'): Promise<FileHandle> {
     this.check('create', path);
     const key = normalize(path);
     if (this.files.has(key)) throw fsError('EEXIST', `file exists ${path}`);
     if (!this.dirs.has(parentOf(key))) throw fsError('ENOENT', `no such directory ${parentOf(key)}`);
     const inode = new Inode();
     this.files.set(key, inode);
-    return new SimulatedHandle(this, inode, path);
+    return new SimulatedHandle(this, inode, path, false, mode === 'durable-writes');
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -356,6 +356,7 @@ class SimulatedHandle implements FileHandle {
     private readonly inode: Inode,
     private readonly path: string,
     private readonly readOnly = false,
+    readonly durableWrites = false,
   ) {}
 
   private ensureOpen(writing = false): void {
@@ -377,11 +378,17 @@ class SimulatedHandle implements FileHandle {
     const { shortWrite } = this.disk.gate('write', this.path);
     const bytes = shortWrite !== undefined ? buffer.subarray(0, Math.min(shortWrite, buffer.length)) : buffer;
     this.inode.write(bytes, position, true);
+    // Like O_DSYNC: the write, then its datasync, with the faults and the power cuts of both.
+    if (this.durableWrites) this.syncData();
     return bytes.length;
   }
 
   async datasync(): Promise<void> {
     this.ensureOpen(true);
+    this.syncData();
+  }
+
+  private syncData(): void {
     this.disk.gate('datasync', this.path);
     this.inode.unsynced = [];
   }

@@ -103,8 +103,10 @@ export class Arena {
   }
 
   private nextSlab(needed: number): Slab {
-    if (needed * 2 <= SLAB_BYTES && this.spares.length > 0) {
+    while (needed * 2 <= SLAB_BYTES && this.spares.length > 0) {
       const spare = this.spares.pop()!;
+      // (A spare given back more often than handed out since it was put aside is dropped, as in releaseArenaBytes.)
+      if (!spare.reusable) continue;
       if (POISON_REUSED) spare.bytes.fill(0xdb);
       return spare;
     }

@@ -1,5 +1,5 @@
 import { CorruptionError, UnsupportedFormatError } from '../errors';
-import { fsError, type FileHandle, type FileSystem } from '../fs/file-system';
+import { fsError, type FileHandle, type FileSystem, type WriteMode } from '../fs/file-system';
 import { AT_FILE_CRC, AT_FILE_VERSION, FILE_HEADER_BYTES, fileHeaderCrc, readFileHeader, writeFileHeader } from './file-header';
 
 // Layout: see FORMAT.md beside this file.
@@ -92,11 +92,11 @@ export function scavengeMark(header: Buffer): ScavengeMark | undefined {
  * Creates a segment so that a crash leaves either no segment or a whole one:
  * header into a temp file, fsync, rename, fsync of the directory.
  */
-export async function createSegment(fs: FileSystem, logDir: string, basePosition: number): Promise<FileHandle> {
+export async function createSegment(fs: FileSystem, logDir: string, basePosition: number, mode: WriteMode = 'write'): Promise<FileHandle> {
   const name = segmentName(basePosition);
   const tmp = `${logDir}/${name}.tmp`;
   if (await fs.exists(tmp)) await fs.unlink(tmp);
-  const handle = await fs.create(tmp);
+  const handle = await fs.create(tmp, mode);
   try {
     const header = encodeSegmentHeader(basePosition);
     if ((await handle.write(header, 0)) !== header.length) throw fsError('EIO', `short write of segment header ${tmp}`);

@@ -3,6 +3,7 @@ import { LIMITS } from './limits';
 import { copyPlainData, keepingBudget, loneSurrogate, remainingBudget } from './plain-data';
 import { abandonPayloads, beginPayloads, endPayloads, insertPayloadByte, packPlainData, payloadOffset, skipPayloadBytes } from './pack-plain-data';
 import type { PackedPayload } from '../log/payload-codec';
+import { releaseArenaBytes } from '../log/arena';
 
 export { assertPlainData } from './plain-data';
 
@@ -70,6 +71,16 @@ export function validateEvents(events: unknown, maxEventBytes = Infinity, roomBe
     abandonPayloads();
     throw error;
   }
+}
+
+/**
+ * An append of these events was refused or answered without being written:
+ * nothing reads their payloads again, so their bytes go back to the arena
+ * (src/log/arena.ts). Call it once per append, and only then.
+ */
+export function givePayloadsBack(events: readonly EventInput[]): void {
+  const packed = events[0]?.packed;
+  if (packed) releaseArenaBytes(packed);
 }
 
 /** The store's event: its payload written with the append's others, after `room` free bytes (`packed` is set once they are all written). */
