@@ -19,7 +19,7 @@ export interface QueuedAppend {
 }
 
 export interface WriterOptions {
-  /** 'fsync': one fdatasync per batch before acknowledging; 'flush': hand to the OS only. */
+  /** 'fsync': each batch durable (one O_DSYNC write, or write + fdatasync) before acknowledging; 'flush': hand to the OS only. */
   durability: 'fsync' | 'flush';
   maxBatchEvents: number;
   maxBatchBytes: number;
@@ -44,8 +44,8 @@ const COMPACT_QUEUE_AFTER = 1024;
 
 /**
  * Group commit: appends queue up while a batch is on its way to disk; the
- * next batch takes them all (up to the size limits) in one write and one
- * fdatasync. Promises resolve only after that.
+ * next batch takes them all (up to the size limits) in one durable write
+ * (SegmentedLog.writeBatch). Promises resolve only after that.
  *
  * Fail-stop: a failed or short write or a failed fsync rejects that batch and
  * everything queued, and every later append. The fsync is never retried:
