@@ -1,6 +1,7 @@
 Feature: Durability modes say exactly what an acknowledged append survives
   In the default mode, 'fsync', an append is acknowledged only after its
-  batch has been written and fdatasync'ed: it survives a crash of the
+  batch has been written durably (one write that returns only once it is on
+  stable storage, as a write and an fdatasync): it survives a crash of the
   process and a power loss. In 'flush' mode the batch is handed to the
   operating system and acknowledged without an fsync: it survives a crash of
   the process (the kernel still writes it out), but a power loss can take the
@@ -36,6 +37,21 @@ Feature: Durability modes say exactly what an acknowledged append survives
       When the power fails and unsynced writes are lost
       And the store is opened after the power comes back
       Then stream "meter-1" holds fewer than 300 events
+
+  Rule: An append acknowledged in 'fsync' mode is durable with everything it follows, even what a crashed process left unsynced
+
+    Scenario: A 'flush' store crashes; the 'fsync' store opened next keeps its own appends and the 300 events before them through a power cut
+      Given the store lives on a simulated disk
+      And a new store with:
+        | durability | flush |
+      And "meter-1" has 300 events
+      When the process dies and what it wrote waits, unsynced, in the operating system's cache
+      And the store is opened in 'fsync' mode
+      And "meter-2" has 20 events
+      And the power fails and unsynced writes are lost
+      And the store is opened after the power comes back
+      Then stream "meter-1" holds exactly 300 events
+      And stream "meter-2" holds exactly 20 events
 
   Rule: Closing drains the queue and marks a clean shutdown
 

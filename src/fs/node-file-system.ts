@@ -4,6 +4,16 @@ import { tryLock } from 'fs-native-extensions';
 import { fsError, type FileHandle, type FileLock, type FileSystem, type OpenMode, type WriteMode } from './file-system';
 import { lockedPerProcLocks } from './lock-probe';
 
+/**
+ * Whether a write through an O_DSYNC descriptor is as durable as a write and
+ * libuv's fdatasync: on Linux, yes. Not on macOS, where libuv's fdatasync
+ * is F_FULLFSYNC (it flushes the drive's own cache) and an O_DSYNC write does
+ * not; not on Windows, which has no O_DSYNC. Elsewhere 'durable-writes' opens
+ * an ordinary descriptor that says so (`durableWrites` false): the log then
+ * fdatasyncs each batch.
+ */
+const DSYNC_IS_DURABLE = process.platform === 'linux' && typeof constants.O_DSYNC === 'number';
+
 /** Node's own file system: what the store uses unless told otherwise. */
 export class NodeFileSystem implements FileSystem {
   async mkdirp(dir: string): Promise<void> {
@@ -23,11 +33,11 @@ export class NodeFileSystem implements FileSystem {
   }
   async open(path: string, mode: OpenMode = 'write'): Promise<FileHandle> {
     if (mode === 'read') return new NodeFileHandle(await fsp.open(path, 'r'), false);
-    const durable = mode === 'durable-writes';
+    const durable = mode === 'durable-writes' && DSYNC_IS_DURABLE;
     return new NodeFileHandle(await fsp.open(path, constants.O_RDWR | (durable ? constants.O_DSYNC : 0)), durable);
   }
   async create(path: string, mode: WriteMode = 'write'): Promise<FileHandle> {
-    const durable = mode === 'durable-writes';
+    const durable = mode === 'durable-writes' && DSYNC_IS_DURABLE;
     return new NodeFileHandle(await fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (durable ? constants.O_DSYNC : 0), 0o666), durable);
   }
   readFile(path: string): Promise<Buffer> {

@@ -97,6 +97,29 @@ class Inode {
     this.length = size;
   }
 
+  /**
+   * Makes the write just made at `position` (`length` bytes, the last entry
+   * of `unsynced`) durable with the file's new length, as an O_DSYNC write:
+   * Linux syncs only the range written, so what was unsynced before it stays
+   * unsynced — and where it lay past the old durable end, the platter now
+   * holds zeros there (the length is durable, those blocks were never
+   * written). What reads see is unchanged.
+   */
+  syncLastWrite(position: number, length: number): void {
+    if (this.unsynced.length === 1) {
+      this.unsynced = [];
+      return;
+    }
+    this.unsynced.pop();
+    const before = this.durableContent();
+    const platter = Buffer.alloc(Math.max(before.length, position + length));
+    before.copy(platter);
+    this.data.copy(platter, position, position, position + length);
+    const now = Buffer.from(this.content());
+    // Everything still unsynced, as one write of the whole file over the platter.
+    this.unsynced = platter.equals(now) ? [] : [{ length: platter.length, position: 0, previous: platter, written: now }];
+  }
+
   /** The content as the platter holds it: every unsynced operation undone. */
   durableContent(): Buffer {
     const copy = new Inode();
@@ -160,6 +183,22 @@ export class SimulatedDisk implements FileSystem {
 
   get isDead(): boolean {
     return this.dead;
+  }
+
+  /**
+   * The process using the disk dies, the machine does not: what it wrote stays
+   * in the page cache, unsynced as it was (a power cut later can still take
+   * it), and its locks go with it. Returns the disk as the next process finds
+   * it; this one is dead (the old process's handles fail).
+   */
+  processCrash(): SimulatedDisk {
+    this.dead = true;
+    const after = new SimulatedDisk();
+    after.files = new Map(this.files);
+    after.durableFiles = new Map(this.durableFiles);
+    after.dirs = new Set(this.dirs);
+    after.durableDirs = new Set(this.durableDirs);
+    return after;
   }
 
   /** Cuts the power now and returns the disk as it is found when the power comes back. */
@@ -378,17 +417,16 @@ class SimulatedHandle implements FileHandle {
     const { shortWrite } = this.disk.gate('write', this.path);
     const bytes = shortWrite !== undefined ? buffer.subarray(0, Math.min(shortWrite, buffer.length)) : buffer;
     this.inode.write(bytes, position, true);
-    // Like O_DSYNC: the write, then its datasync, with the faults and the power cuts of both.
-    if (this.durableWrites) this.syncData();
+    if (this.durableWrites) {
+      // Like O_DSYNC: the write, then the sync of what it wrote, with the faults and the power cuts of both.
+      this.disk.gate('datasync', this.path);
+      this.inode.syncLastWrite(position, bytes.length);
+    }
     return bytes.length;
   }
 
   async datasync(): Promise<void> {
     this.ensureOpen(true);
-    this.syncData();
-  }
-
-  private syncData(): void {
     this.disk.gate('datasync', this.path);
     this.inode.unsynced = [];
   }

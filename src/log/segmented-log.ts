@@ -37,7 +37,17 @@ export class SegmentedLog {
 
   static async openExisting(fs: FileSystem, dir: string, segments: Segment[], segmentSize: number, writeMode: WriteMode): Promise<SegmentedLog> {
     const last = segments[segments.length - 1];
-    return new SegmentedLog(fs, dir, segments, await fs.open(`${dir}/${last.name}`, writeMode), segmentSize, writeMode);
+    const writer = await fs.open(`${dir}/${last.name}`, writeMode);
+    try {
+      // A durable write makes only its own bytes durable (Linux syncs the range written), not what an earlier
+      // process left unsynced in this segment — a 'flush' store that crashed, a write killed before its
+      // fdatasync. The open found those records and appends build on them: they are synced first.
+      if (writer.durableWrites === true) await writer.datasync();
+    } catch (error) {
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
+    return new SegmentedLog(fs, dir, segments, writer, segmentSize, writeMode);
   }
 
   get last(): Segment {

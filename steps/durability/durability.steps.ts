@@ -2,12 +2,23 @@ import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { collect, numberedEvents } from '../support/events';
 import { segmentPaths } from '../support/log-files';
+import type { StoreOptions } from '../../src/index';
 import type { EventfoldWorld } from '../support/world';
 
 /** The machine goes down: the old store is abandoned as it was, the disk comes back as the policy says. */
 When('the process dies but the operating system writes out what it was given', function (this: EventfoldWorld) {
   this.disk = this.disk!.powerLoss('keep-unsynced');
   this.store = undefined;
+});
+
+/** The process is gone, the machine is not: its unsynced writes are still in the page cache, at the mercy of the next power cut. */
+When("the process dies and what it wrote waits, unsynced, in the operating system's cache", function (this: EventfoldWorld) {
+  this.disk = this.disk!.processCrash();
+  this.store = undefined;
+});
+
+When('the store is opened in {string} mode', async function (this: EventfoldWorld, durability: string) {
+  await this.openStore({ durability: durability as StoreOptions['durability'] });
 });
 
 When('the power fails while a {int}-event batch is being written, half of it on the disk', async function (this: EventfoldWorld, count: number) {
