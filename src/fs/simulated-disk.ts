@@ -99,11 +99,16 @@ class Inode {
 
   /**
    * Makes the write just made at `position` (`length` bytes, the last entry
-   * of `unsynced`) durable with the file's new length, as an O_DSYNC write:
-   * Linux syncs only the range written, so what was unsynced before it stays
-   * unsynced — and where it lay past the old durable end, the platter now
-   * holds zeros there (the length is durable, those blocks were never
-   * written). What reads see is unchanged.
+   * of `unsynced`) durable, as an O_DSYNC write on Linux: the whole pages it
+   * touched are written back, and the journal commit that makes its new
+   * length durable commits every earlier length change too (truncations
+   * included: they commit in order). Earlier unsynced writes to other pages
+   * stay at risk; where they lay past the old durable end, the platter holds
+   * zeros until they land (the length is durable, their blocks were never
+   * written). What reads see is unchanged. Only a write made with earlier
+   * unsynced writes in the file pays more than clearing the list: what is
+   * still at risk is kept as one unsynced write, from the first byte where
+   * the platter and the file differ.
    */
   syncLastWrite(position: number, length: number): void {
     if (this.unsynced.length === 1) {
@@ -112,12 +117,17 @@ class Inode {
     }
     this.unsynced.pop();
     const before = this.durableContent();
-    const platter = Buffer.alloc(Math.max(before.length, position + length));
-    before.copy(platter);
-    this.data.copy(platter, position, position, position + length);
-    const now = Buffer.from(this.content());
-    // Everything still unsynced, as one write of the whole file over the platter.
-    this.unsynced = platter.equals(now) ? [] : [{ length: platter.length, position: 0, previous: platter, written: now }];
+    let cutTo = Infinity;
+    for (const op of this.unsynced) if (op.truncatedTo !== undefined) cutTo = Math.min(cutTo, op.truncatedTo);
+    const now = this.content();
+    const platter = Buffer.alloc(now.length);
+    before.copy(platter, 0, 0, Math.min(before.length, cutTo, now.length));
+    const firstPage = Math.floor(position / PAGE_BYTES) * PAGE_BYTES;
+    now.copy(platter, firstPage, firstPage, Math.min(now.length, Math.ceil((position + length) / PAGE_BYTES) * PAGE_BYTES));
+    let first = 0;
+    while (first < now.length && platter[first] === now[first]) first++;
+    this.unsynced =
+      first === now.length ? [] : [{ length: platter.length, position: first, previous: Buffer.from(platter.subarray(first)), written: Buffer.from(now.subarray(first)) }];
   }
 
   /** The content as the platter holds it: every unsynced operation undone. */
@@ -147,7 +157,9 @@ class Inode {
  *   pages of a file survives, chosen explicitly or by a seed).
  *   The old disk is dead from then on: every call fails with EIO.
  * - `inject(fault)` fails a chosen call with EIO or ENOSPC, makes a write
- *   short, or cuts the power at that call.
+ *   short, or cuts the power at that call. A write through a handle opened
+ *   for durable writes is two calls, a write and a datasync, for faults and
+ *   for `calls`.
  *
  * It also backs `EventStore.inMemory()`, so the in-memory store runs exactly
  * the code paths of the on-disk one.
@@ -189,7 +201,8 @@ export class SimulatedDisk implements FileSystem {
    * The process using the disk dies, the machine does not: what it wrote stays
    * in the page cache, unsynced as it was (a power cut later can still take
    * it), and its locks go with it. Returns the disk as the next process finds
-   * it; this one is dead (the old process's handles fail).
+   * it; this one is dead (the old process's handles fail, and faults injected
+   * into it, aimed at that process's calls, are not carried over).
    */
   processCrash(): SimulatedDisk {
     this.dead = true;
